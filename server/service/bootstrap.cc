@@ -1,0 +1,98 @@
+#include "server/service/bootstrap.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/tokens.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::service {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::Status WriteSecretFile(const std::string& path,
+                             const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot write the admin token file ", tmp, ": ", std::strerror(errno)));
+  }
+  // O_CREAT's mode is masked by the umask and ignored for an existing file.
+  bool ok = ::fchmod(fd, 0600) == 0;
+  ok = ok && ::write(fd, content.data(), content.size()) ==
+                 static_cast<ssize_t>(content.size());
+  ok = ok && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write the admin token file ", path, ": ",
+                     std::strerror(ok ? errno : saved_errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
+                                               const std::string& token_path) {
+  BootstrapResult result;
+  result.admin.member = std::string(kAdminMember);
+  result.admin.role = v1::Member::ADMIN;
+  result.admin.token = "tokens/admin-bootstrap";
+
+  std::string unused;
+  absl::Status s = store.Get(
+      storage::Table::kEntities,
+      storage::EntityKey(storage::EntityKind::kMember, kAdminMember), &unused);
+  if (s.ok()) return result;
+  if (!absl::IsNotFound(s)) return s;
+
+  const std::string secret = NewTokenSecret();
+  COHORTE_RETURN_IF_ERROR(WriteSecretFile(token_path, secret + "\n"));
+
+  storage::Mutation mutation;
+  mutation.actor = std::string(kAdminMember);
+  mutation.method = "BootstrapAdmin";
+  mutation.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    const auto now =
+        TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(txn.commit_time()));
+    v1::Member admin;
+    admin.set_name(std::string(kAdminMember));
+    admin.set_given_name("Instance");
+    admin.set_family_name("Administrator");
+    admin.set_role(v1::Member::ADMIN);
+    *admin.mutable_create_time() = now;
+    *admin.mutable_update_time() = now;
+    admin.set_etag(absl::StrCat(txn.revision()));
+    txn.PutProto(storage::Table::kEntities,
+                 storage::EntityKey(storage::EntityKind::kMember,
+                                    admin.name()),
+                 admin);
+    txn.RecordPut(admin.name(), admin);
+
+    storage::v1::TokenRecord token;
+    token.set_name(result.admin.token);
+    token.set_member(admin.name());
+    token.set_display_name("Administrator token made on first start");
+    *token.mutable_create_time() = now;
+    PutToken(txn, token, secret);
+    // The change log names the token, never its hash or secret.
+    txn.RecordPut(token.name(), token);
+    return std::string();
+  };
+  COHORTE_RETURN_IF_ERROR(store.Commit(std::move(mutation)).status());
+  result.created = true;
+  return result;
+}
+
+}  // namespace cohorte::service

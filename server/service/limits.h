@@ -1,0 +1,33 @@
+// File: server/service/limits.h
+//
+// Every size and count limit of the API, in one place. The protos' comments
+// and the README quote these numbers; tests check each at and past its
+// bound. Lengths of text are in Unicode code points.
+#ifndef COHORTE_SERVER_SERVICE_LIMITS_H_
+#define COHORTE_SERVER_SERVICE_LIMITS_H_
+
+namespace cohorte::service {
+
+// Resource ids (RFC-1034 labels, AIP-122).
+inline constexpr int kMaxResourceIdLength = 63;
+// AIP-155 request ids: printable ASCII.
+inline constexpr int kMaxRequestIdLength = 64;
+// List pagination (AIP-158).
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+// Page tokens are opaque strings of bounded size.
+inline constexpr int kMaxPageTokenLength = 1024;
+// The `authorization` metadata value.
+inline constexpr int kMaxAuthorizationLength = 512;
+
+// Cohort fields.
+inline constexpr int kMaxCohortDisplayNameChars = 200;
+inline constexpr int kMaxCohortRegionChars = 100;
+inline constexpr int kMaxCohortProgrammeChars = 200;
+inline constexpr int kMaxCohortDescriptionChars = 4000;
+inline constexpr int kMinYear = 1900;
+inline constexpr int kMaxYear = 9999;
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_LIMITS_H_

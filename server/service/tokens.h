@@ -1,0 +1,55 @@
+// File: server/service/tokens.h
+//
+// Bearer tokens: minting, hashing, storing and resolving them. A token's
+// secret is "coh_" followed by 64 hex digits (256 random bits); it is shown
+// once, when minted, and only its SHA-256 is stored, as the key of the
+// token index (storage/FORMAT.md).
+#ifndef COHORTE_SERVER_SERVICE_TOKENS_H_
+#define COHORTE_SERVER_SERVICE_TOKENS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cohorte/storage/v1/records.pb.h"
+#include "server/service/principal.h"
+#include "storage/store.h"
+
+namespace cohorte::service {
+
+inline constexpr absl::string_view kTokenPrefix = "coh_";
+
+// A new random secret.
+std::string NewTokenSecret();
+
+// Raw SHA-256 of `secret` (32 bytes).
+std::string TokenSecretHash(absl::string_view secret);
+
+// Writes `record` and the index entry of `secret` in `txn`.
+void PutToken(storage::Txn& txn, const storage::v1::TokenRecord& record,
+              absl::string_view secret);
+
+// Authenticator resolves the `authorization` metadata of a call to its
+// Principal. It reads committed state only, so a revocation or a role change
+// takes effect on the next call. Thread-safe; `store` must outlive it.
+class Authenticator {
+ public:
+  explicit Authenticator(const storage::Store* store) : store_(store) {}
+  Authenticator(const Authenticator&) = delete;
+  Authenticator& operator=(const Authenticator&) = delete;
+
+  // `authorization` is the metadata value, "Bearer <secret>".
+  // UNAUTHENTICATED (reason TOKEN_MISSING) if empty; UNAUTHENTICATED (reason
+  // TOKEN_INVALID) if malformed, unknown, revoked, expired, or of a member
+  // that no longer exists. The message never echoes the secret.
+  absl::StatusOr<Principal> Authenticate(absl::string_view authorization,
+                                         absl::Time now) const;
+
+ private:
+  const storage::Store* const store_;
+};
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_TOKENS_H_

@@ -1,0 +1,54 @@
+#include "server/transport/call_handler.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace cohorte::transport {
+namespace {
+
+// The status code's canonical name, e.g. "INVALID_ARGUMENT".
+std::string CodeName(absl::StatusCode code) {
+  std::string name = absl::StatusCodeToString(code);
+  for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(toupper(c));
+  return name;
+}
+
+}  // namespace
+
+absl::Status CallHandler::Authenticate(
+    const grpc::CallbackServerContext& context,
+    service::Principal* caller) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  absl::string_view value;
+  if (it != metadata.end()) {
+    value = absl::string_view(it->second.data(), it->second.size());
+  }
+  absl::StatusOr<service::Principal> principal =
+      authenticator_.Authenticate(value, absl::Now());
+  if (!principal.ok()) return principal.status();
+  *caller = *std::move(principal);
+  return absl::OkStatus();
+}
+
+void CallHandler::Log(const char* name,
+                      const grpc::CallbackServerContext& context,
+                      const absl::Status& status, absl::Duration latency,
+                      const service::Principal& caller) const {
+  const std::string line = absl::StrFormat(
+      "ts=%s level=info msg=call method=%s code=%s latency_ms=%.3f "
+      "caller=%s token=%s peer=%s\n",
+      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
+      name, CodeName(status.code()),
+      absl::ToDoubleMilliseconds(latency),
+      caller.member.empty() ? "-" : caller.member,
+      caller.token.empty() ? "-" : caller.token, context.peer());
+  // One write per line, so that lines of concurrent calls never interleave.
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace cohorte::transport

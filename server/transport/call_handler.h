@@ -1,0 +1,82 @@
+// File: server/transport/call_handler.h
+//
+// CallHandler is what every RPC adapter goes through: it moves the call onto
+// the WorkerPool, resolves the caller from the `authorization` metadata
+// (UNAUTHENTICATED stops the call before the service runs: gRPC 1.51's
+// interceptors cannot), runs the service method, converts its status once,
+// and writes one structured log line: method, code, latency, caller (the
+// member and token names, never a secret or any content).
+//
+// Thread-safe; the Authenticator and WorkerPool must outlive it.
+#ifndef COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_
+#define COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/service/principal.h"
+#include "server/service/tokens.h"
+#include "server/transport/grpc_status.h"
+#include "server/transport/worker_pool.h"
+
+namespace cohorte::transport {
+
+class CallHandler {
+ public:
+  CallHandler(const service::Authenticator* authenticator, WorkerPool* pool)
+      : authenticator_(*authenticator), pool_(*pool) {}
+  CallHandler(const CallHandler&) = delete;
+  CallHandler& operator=(const CallHandler&) = delete;
+
+  // Serves a unary call: `method` runs on a worker with the caller resolved
+  // and its result is copied into `*response`. `request` and `response`
+  // stay valid until the reactor finishes (gRPC's contract).
+  // `name` is the RPC's name for the log, e.g. "CohortService.GetCohort".
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Unary(
+      const char* name, grpc::CallbackServerContext* context,
+      const Request* request,
+      Response* response,
+      std::function<absl::StatusOr<Response>(const service::Principal&,
+                                             const Request&)>
+          method) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const absl::Time start = absl::Now();
+    pool_.Schedule([this, name, context, request, response, reactor, start,
+                    method = std::move(method)] {
+      service::Principal caller;
+      absl::Status status = Authenticate(*context, &caller);
+      if (status.ok()) {
+        absl::StatusOr<Response> result = method(caller, *request);
+        if (result.ok()) {
+          *response = *std::move(result);
+        } else {
+          status = result.status();
+        }
+      }
+      Log(name, *context, status, absl::Now() - start, caller);
+      reactor->Finish(ToGrpcStatus(status));
+    });
+    return reactor;
+  }
+
+ private:
+  absl::Status Authenticate(const grpc::CallbackServerContext& context,
+                            service::Principal* caller) const;
+  void Log(const char* name, const grpc::CallbackServerContext& context,
+           const absl::Status& status, absl::Duration latency,
+           const service::Principal& caller) const;
+
+  const service::Authenticator& authenticator_;
+  WorkerPool& pool_;
+};
+
+}  // namespace cohorte::transport
+
+#endif  // COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_

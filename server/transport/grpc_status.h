@@ -1,0 +1,19 @@
+// File: server/transport/grpc_status.h
+//
+// The one place where absl::Status becomes grpc::Status: same code and
+// message; the ErrorInfo and BadRequest payloads attached by
+// server/service/errors.h travel as a google.rpc.Status in the
+// `grpc-status-details-bin` trailer.
+#ifndef COHORTE_SERVER_TRANSPORT_GRPC_STATUS_H_
+#define COHORTE_SERVER_TRANSPORT_GRPC_STATUS_H_
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace cohorte::transport {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace cohorte::transport
+
+#endif  // COHORTE_SERVER_TRANSPORT_GRPC_STATUS_H_

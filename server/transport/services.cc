@@ -1,0 +1,45 @@
+#include "server/transport/services.h"
+
+namespace cohorte::transport {
+namespace {
+
+// Full gRPC service names, for the call log.
+#define CohortGrpcService_kName "cohorte.v1.CohortService"
+#define MemberGrpcService_kName "cohorte.v1.MemberService"
+
+}  // namespace
+
+// Each adapter forwards to the service method of the same name.
+#define COHORTE_UNARY(Service, field, Method, Request, Response)             \
+  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, \
+                                            const v1::Request* req,          \
+                                            v1::Response* resp) {            \
+    return calls_.Unary<v1::Request, v1::Response>(                          \
+        "/" Service##_kName "/" #Method, ctx, req, resp,                                                      \
+        [this](const service::Principal& caller, const v1::Request& r) {     \
+          return field.Method(caller, r);                                    \
+        });                                                                  \
+  }
+
+COHORTE_UNARY(CohortGrpcService, cohorts_, CreateCohort, CreateCohortRequest,
+              Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, GetCohort, GetCohortRequest, Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, ListCohorts, ListCohortsRequest,
+              ListCohortsResponse)
+COHORTE_UNARY(CohortGrpcService, cohorts_, UpdateCohort, UpdateCohortRequest,
+              Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, DeleteCohort, DeleteCohortRequest,
+              Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, UndeleteCohort,
+              UndeleteCohortRequest, Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, ArchiveCohort, ArchiveCohortRequest,
+              Cohort)
+COHORTE_UNARY(CohortGrpcService, cohorts_, UnarchiveCohort,
+              UnarchiveCohortRequest, Cohort)
+COHORTE_UNARY(MemberGrpcService, members_, GetMember, GetMemberRequest, Member)
+
+#undef COHORTE_UNARY
+#undef CohortGrpcService_kName
+#undef MemberGrpcService_kName
+
+}  // namespace cohorte::transport

@@ -1,0 +1,63 @@
+// File: storage/keys.h
+//
+// The key schema of every column family, as pairs of symmetric build/parse
+// functions. The grammar is in storage/FORMAT.md; change both together.
+#ifndef COHORTE_STORAGE_KEYS_H_
+#define COHORTE_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace cohorte::storage {
+
+// The tag byte before a resource name in the `entities` column family.
+// Persisted: never renumber, never reuse a retired value.
+enum class EntityKind : uint8_t {
+  kCohort = 0x01,
+  kMember = 0x02,
+  kToken = 0x03,
+};
+
+// The tag byte of a key in the `indexes` column family. Persisted: never
+// renumber, never reuse a retired value.
+enum class IndexKind : uint8_t {
+  kTokenBySecretHash = 0x81,  // value: token resource name
+  kMemberByEmail = 0x82,      // value: member resource name
+};
+
+// Keys of the `meta` column family.
+inline constexpr absl::string_view kMetaInstanceKey = "instance";
+inline constexpr absl::string_view kMetaRevisionKey = "revision";
+
+// entities: tag byte, then the resource name (`cohorts/occitanie`).
+std::string EntityKey(EntityKind kind, absl::string_view name);
+// The resource name of an entities key; empty if `key` is too short.
+absl::string_view EntityNameFromKey(absl::string_view key);
+
+// The prefix shared by the keys of a collection's direct members:
+// tag + (parent + "/" if parent is not empty) + collection + "/".
+std::string CollectionPrefix(EntityKind kind, absl::string_view parent,
+                             absl::string_view collection);
+
+// indexes: tag byte, then the indexed value.
+std::string IndexKey(IndexKind kind, absl::string_view value);
+
+// changelog: the revision, 8 bytes big-endian.
+std::string ChangelogKey(int64_t revision);
+// False unless `key` is a changelog key.
+bool ParseChangelogKey(absl::string_view key, int64_t* revision);
+
+// requests: actor NUL method NUL request_id. None of the three contains NUL
+// (names and methods are ASCII identifiers; request ids are validated).
+std::string RequestKey(absl::string_view actor, absl::string_view method,
+                       absl::string_view request_id);
+
+// The smallest string greater than every string starting with `prefix`, for
+// iterate_upper_bound; empty when there is none (all bytes 0xff).
+std::string PrefixSuccessor(absl::string_view prefix);
+
+}  // namespace cohorte::storage
+
+#endif  // COHORTE_STORAGE_KEYS_H_

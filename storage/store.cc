@@ -1,0 +1,377 @@
+#include "storage/store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "storage/random.h"
+#include "storage/rocksdb_status.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::storage {
+namespace {
+
+// Column family names, indexed by Table. Persisted: never rename.
+constexpr const char* kTableNames[kTableCount] = {
+    "meta", "entities", "indexes", "changelog", "requests"};
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(t));
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+}  // namespace
+
+// One caller waiting in Commit. Lives on the caller's stack.
+struct Store::Writer {
+  Mutation* mutation = nullptr;
+  absl::StatusOr<CommitResult> result;
+  bool done = false;  // guarded by Store::mu_
+};
+
+// ---- Txn -------------------------------------------------------------------
+
+absl::Status Txn::Get(Table table, absl::string_view key,
+                      std::string* value) const {
+  rocksdb::Status s = batch_->GetFromBatchAndDB(
+      store_->db_.get(), rocksdb::ReadOptions(), store_->handle(table),
+      ToSlice(key), value);
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  return FromRocksDb(s, "read in mutation");
+}
+
+absl::Status Txn::GetProto(Table table, absl::string_view key,
+                           google::protobuf::MessageLite* message) const {
+  std::string value;
+  COHORTE_RETURN_IF_ERROR(Get(table, key, &value));
+  return DecodeValue(value, message);
+}
+
+absl::StatusOr<bool> Txn::Exists(Table table, absl::string_view key) const {
+  std::string value;
+  absl::Status s = Get(table, key, &value);
+  if (s.ok()) return true;
+  if (absl::IsNotFound(s)) return false;
+  return s;
+}
+
+void Txn::Put(Table table, absl::string_view key, absl::string_view value) {
+  batch_->Put(store_->handle(table), ToSlice(key), ToSlice(value));
+}
+
+void Txn::PutProto(Table table, absl::string_view key,
+                   const google::protobuf::MessageLite& message) {
+  Put(table, key, EncodeValue(message));
+}
+
+void Txn::Delete(Table table, absl::string_view key) {
+  batch_->Delete(store_->handle(table), ToSlice(key));
+}
+
+void Txn::RecordPut(absl::string_view resource_name,
+                    const google::protobuf::Message& resource) {
+  v1::Change& change = changes_.emplace_back();
+  change.set_kind(v1::Change::PUT);
+  change.set_resource_name(std::string(resource_name));
+  change.mutable_resource()->PackFrom(resource);
+}
+
+void Txn::RecordDelete(absl::string_view resource_name) {
+  v1::Change& change = changes_.emplace_back();
+  change.set_kind(v1::Change::DELETE);
+  change.set_resource_name(std::string(resource_name));
+}
+
+// ---- Store -----------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(
+    const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  // Our own revision counter lives in the WAL with the data; a torn tail
+  // after a crash is dropped, never a committed group in the middle.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  rocksdb::ColumnFamilyOptions cf_options;
+  if (options.write_buffer_size > 0) {
+    cf_options.write_buffer_size = options.write_buffer_size;
+    cf_options.target_file_size_base = options.write_buffer_size;
+    cf_options.max_bytes_for_level_base = options.write_buffer_size * 4;
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const char* name : kTableNames) {
+    descriptors.emplace_back(name, cf_options);
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &handles, &raw_db);
+  COHORTE_RETURN_IF_ERROR(
+      FromRocksDb(s, absl::StrCat("opening the store at ", options.path)));
+
+  auto store = std::unique_ptr<Store>(new Store());
+  store->db_.reset(raw_db);
+  store->default_handle_ = handles[0];
+  store->handles_.assign(handles.begin() + 1, handles.end());
+  store->max_group_size_ = options.max_group_size > 0 ? options.max_group_size
+                                                      : 1;
+  COHORTE_RETURN_IF_ERROR(store->LoadOrCreateInstance());
+  return store;
+}
+
+Store::~Store() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    db_->DestroyColumnFamilyHandle(h);
+  }
+  if (default_handle_ != nullptr) db_->DestroyColumnFamilyHandle(default_handle_);
+  db_->Close().PermitUncheckedError();
+}
+
+rocksdb::ColumnFamilyHandle* Store::handle(Table table) const {
+  return handles_[static_cast<int>(table)];
+}
+
+absl::Status Store::LoadOrCreateInstance() {
+  absl::Status s = GetProto(Table::kMeta, kMetaInstanceKey, &instance_);
+  if (absl::IsNotFound(s)) {
+    instance_.set_instance_id(HexEncode(SecureRandomBytes(16)));
+    instance_.set_epoch(1);
+    *instance_.mutable_create_time() = ToProtoTime(absl::Now());
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    std::string value = EncodeValue(instance_);
+    return FromRocksDb(db_->Put(sync, handle(Table::kMeta),
+                                ToSlice(kMetaInstanceKey), ToSlice(value)),
+                       "writing the instance record");
+  }
+  COHORTE_RETURN_IF_ERROR(s);
+
+  // The counter and the last change-log key are written in the same batch:
+  // if they disagree, the store was tampered with or is corrupt.
+  uint64_t revision = 0;
+  std::string value;
+  s = Get(Table::kMeta, kMetaRevisionKey, &value);
+  if (s.ok() && !DecodeUint64BigEndian(value, &revision)) {
+    return absl::DataLossError("the revision counter is malformed");
+  }
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+
+  int64_t last_logged = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Table::kChangelog)));
+  it->SeekToLast();
+  if (it->Valid() && !ParseChangelogKey(ToView(it->key()), &last_logged)) {
+    return absl::DataLossError("a change-log key is malformed");
+  }
+  COHORTE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
+  if (last_logged != static_cast<int64_t>(revision)) {
+    return absl::DataLossError(absl::StrCat(
+        "the revision counter (", revision,
+        ") disagrees with the change log (", last_logged, ")"));
+  }
+  last_revision_ = static_cast<int64_t>(revision);
+  committed_revision_.store(last_revision_, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
+  Writer self;
+  self.mutation = &mutation;
+
+  mu_.Lock();
+  queue_.push_back(&self);
+  while (!self.done && (leader_active_ || queue_.front() != &self)) {
+    cv_.Wait(&mu_);
+  }
+  if (self.done) {
+    mu_.Unlock();
+    return std::move(self.result);
+  }
+
+  // This caller leads the next group: everyone queued so far, in order.
+  leader_active_ = true;
+  std::vector<Writer*> group;
+  while (!queue_.empty() &&
+         static_cast<int>(group.size()) < max_group_size_) {
+    group.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  mu_.Unlock();
+
+  CommitGroup(group);
+
+  mu_.Lock();
+  leader_active_ = false;
+  for (Writer* w : group) w->done = true;
+  cv_.SignalAll();
+  mu_.Unlock();
+  return std::move(self.result);
+}
+
+void Store::CommitGroup(const std::vector<Writer*>& group) {
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(),
+                                     /*reserved_bytes=*/0,
+                                     /*overwrite_key=*/true);
+  const absl::Time commit_time = absl::Now();
+  int64_t revision = last_revision_;
+  std::vector<Writer*> committing;
+
+  for (Writer* w : group) {
+    Mutation& m = *w->mutation;
+    Txn txn(this, &batch, revision + 1, commit_time);
+
+    std::string request_key;
+    if (!m.request_id.empty()) {
+      request_key = RequestKey(m.actor, m.method, m.request_id);
+      v1::IdempotencyRecord record;
+      absl::Status s = txn.GetProto(Table::kRequests, request_key, &record);
+      if (s.ok()) {
+        CommitResult replay;
+        replay.revision = record.revision();
+        replay.response = record.response();
+        replay.replayed = true;
+        replay.recorded_fingerprint = record.request_fingerprint();
+        w->result = std::move(replay);
+        continue;
+      }
+      if (!absl::IsNotFound(s)) {
+        w->result = s;
+        continue;
+      }
+    }
+
+    batch.SetSavePoint();
+    absl::StatusOr<std::string> response = m.apply(txn);
+    if (!response.ok()) {
+      rocksdb::Status rollback = batch.RollbackToSavePoint();
+      w->result = rollback.ok() ? response.status()
+                                : FromRocksDb(rollback, "rolling back");
+      continue;
+    }
+    batch.PopSavePoint().PermitUncheckedError();
+    ++revision;
+
+    v1::ChangeRecord change;
+    change.set_revision(revision);
+    *change.mutable_commit_time() = ToProtoTime(commit_time);
+    change.set_actor(m.actor);
+    change.set_method(m.method);
+    for (v1::Change& c : txn.changes_) *change.add_changes() = std::move(c);
+    txn.PutProto(Table::kChangelog, ChangelogKey(revision), change);
+
+    if (!request_key.empty()) {
+      v1::IdempotencyRecord record;
+      record.set_request_fingerprint(m.request_fingerprint);
+      record.set_response(*response);
+      record.set_revision(revision);
+      *record.mutable_create_time() = ToProtoTime(commit_time);
+      txn.PutProto(Table::kRequests, request_key, record);
+    }
+
+    CommitResult result;
+    result.revision = revision;
+    result.response = *std::move(response);
+    w->result = std::move(result);
+    committing.push_back(w);
+  }
+
+  if (committing.empty()) return;
+  batch.Put(handle(Table::kMeta), ToSlice(kMetaRevisionKey),
+            EncodeUint64BigEndian(static_cast<uint64_t>(revision)));
+
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  absl::Status written = FromRocksDb(
+      db_->Write(write_options, batch.GetWriteBatch()), "committing");
+  if (!written.ok()) {
+    for (Writer* w : committing) w->result = written;
+    return;
+  }
+  last_revision_ = revision;
+  committed_revision_.store(revision, std::memory_order_release);
+  committed_mutations_.fetch_add(static_cast<int64_t>(committing.size()),
+                                 std::memory_order_relaxed);
+  wal_syncs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+absl::Status Store::Get(Table table, absl::string_view key,
+                        std::string* value) const {
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handle(table), ToSlice(key), value);
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  return FromRocksDb(s, "read");
+}
+
+absl::Status Store::GetProto(Table table, absl::string_view key,
+                             google::protobuf::MessageLite* message) const {
+  std::string value;
+  COHORTE_RETURN_IF_ERROR(Get(table, key, &value));
+  return DecodeValue(value, message);
+}
+
+absl::Status Store::Scan(
+    Table table, absl::string_view prefix, absl::string_view start_after,
+    const std::function<bool(absl::string_view key, absl::string_view value)>&
+        visit) const {
+  const std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read_options;
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read_options, handle(table)));
+  if (start_after.empty()) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(start_after));
+    if (it->Valid() && ToView(it->key()) == start_after) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    absl::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocksDb(it->status(), "scan");
+}
+
+absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(
+    int64_t from_revision, int limit) const {
+  std::vector<v1::ChangeRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Table::kChangelog)));
+  for (it->Seek(ChangelogKey(from_revision < 0 ? 0 : from_revision));
+       it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
+    v1::ChangeRecord record;
+    COHORTE_RETURN_IF_ERROR(DecodeValue(ToView(it->value()), &record));
+    out.push_back(std::move(record));
+  }
+  COHORTE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
+  return out;
+}
+
+Store::Stats Store::stats() const {
+  Stats stats;
+  stats.committed_mutations =
+      committed_mutations_.load(std::memory_order_relaxed);
+  stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace cohorte::storage

@@ -1,0 +1,244 @@
+// File: storage/store.h
+//
+// Store is Cohorte's durable state: one RocksDB database with a small, fixed
+// set of column families (grammar in storage/FORMAT.md). Every mutation is
+// committed as one atomic WriteBatch holding its entities, their index
+// entries, a change-log entry under the instance's next revision, the
+// revision counter and, when the request carried a request_id, the
+// idempotency record. Commit returns only after the WAL is fsynced.
+//
+// Concurrent Commit calls form groups (LevelDB-style group commit): the
+// first waiting caller becomes the group's leader, applies every queued
+// mutation in order against a view that includes the earlier ones of the
+// group, and writes the whole group with one WAL write and one fsync. So
+// revisions are gap-free and in commit order, checks made inside a mutation
+// (etags, uniqueness) are atomic with its write, and 64 concurrent writers
+// share fsyncs instead of queueing one fsync each.
+//
+// Thread-safety: every method is safe to call from many threads.
+//
+//   COHORTE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+//                            Store::Open({.path = "/var/lib/cohorte"}));
+//   Mutation m;
+//   m.apply = [&](Txn& txn) -> absl::StatusOr<std::string> { ... };
+//   COHORTE_ASSIGN_OR_RETURN(CommitResult r, store->Commit(std::move(m)));
+#ifndef COHORTE_STORAGE_STORE_H_
+#define COHORTE_STORAGE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cohorte/storage/v1/records.pb.h"
+#include "google/protobuf/message.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatchWithIndex;
+}  // namespace rocksdb
+
+namespace cohorte::storage {
+
+// The column families. Their names (in store.cc) are persisted: never
+// rename or renumber one.
+enum class Table {
+  kMeta = 0,       // instance identity and revision counter
+  kEntities = 1,   // resources, keyed by kind tag + resource name
+  kIndexes = 2,    // secondary indexes and uniqueness claims
+  kChangelog = 3,  // one ChangeRecord per revision
+  kRequests = 4,   // idempotency records of request_ids
+};
+inline constexpr int kTableCount = 5;
+
+struct StoreOptions {
+  // Directory of the database; created when missing.
+  std::string path;
+  // Tests make memtables tiny so that flushes and compactions happen.
+  // 0 keeps RocksDB's default.
+  size_t write_buffer_size = 0;
+  // The most mutations committed with one WAL write and fsync.
+  int max_group_size = 256;
+};
+
+class Store;
+
+// Txn is the view a mutation runs against inside Commit: reads see the
+// committed state plus the writes of earlier mutations of the same group and
+// of this one. Writes are buffered and become visible to others only when
+// the group commits. Not thread-safe; valid only during Mutation::apply.
+class Txn {
+ public:
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  // OK and `*value` set if `key` exists, NOT_FOUND if not.
+  absl::Status Get(Table table, absl::string_view key,
+                   std::string* value) const;
+  // Get then DecodeValue. NOT_FOUND if absent, DATA_LOSS if undecodable.
+  absl::Status GetProto(Table table, absl::string_view key,
+                        google::protobuf::MessageLite* message) const;
+  // True if `key` exists; errors other than NOT_FOUND are returned.
+  absl::StatusOr<bool> Exists(Table table, absl::string_view key) const;
+
+  void Put(Table table, absl::string_view key, absl::string_view value);
+  void PutProto(Table table, absl::string_view key,
+                const google::protobuf::MessageLite& message);
+  void Delete(Table table, absl::string_view key);
+
+  // Adds an entry to this mutation's change-log record: `resource` is the
+  // state after the change.
+  void RecordPut(absl::string_view resource_name,
+                 const google::protobuf::Message& resource);
+  void RecordDelete(absl::string_view resource_name);
+
+  // The revision this mutation gets if it commits.
+  int64_t revision() const { return revision_; }
+  // The commit time shared by the whole group.
+  absl::Time commit_time() const { return commit_time_; }
+
+ private:
+  friend class Store;
+  Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch,
+      int64_t revision, absl::Time commit_time)
+      : store_(store),
+        batch_(batch),
+        revision_(revision),
+        commit_time_(commit_time) {}
+
+  const Store* const store_;
+  rocksdb::WriteBatchWithIndex* const batch_;
+  const int64_t revision_;
+  const absl::Time commit_time_;
+  std::vector<v1::Change> changes_;
+};
+
+// A unit of work for Store::Commit.
+struct Mutation {
+  // Resource name of the member on whose behalf it runs (change log,
+  // idempotency scope).
+  std::string actor;
+  // The operation, e.g. "CreateCohort" (change log, idempotency scope).
+  std::string method;
+  // The request_id, or empty. When set and a record for (actor, method,
+  // request_id) exists, `apply` is not called: Commit returns the recorded
+  // response with `replayed` set and writes nothing.
+  std::string request_id;
+  // Fingerprint of the request without its request_id, stored with the
+  // idempotency record so that callers can refuse a reused id.
+  uint64_t request_fingerprint = 0;
+  // Validates against `txn` and writes through it. Returns the response to
+  // remember for replays. A non-OK status discards every write it made and
+  // is returned by Commit; no revision is used.
+  std::function<absl::StatusOr<std::string>(Txn& txn)> apply;
+};
+
+struct CommitResult {
+  // The mutation's revision (on replay, the original one).
+  int64_t revision = 0;
+  // What `apply` returned (on replay, what it returned the first time).
+  std::string response;
+  // True if answered from the idempotency record.
+  bool replayed = false;
+  // On replay, the fingerprint stored the first time.
+  uint64_t recorded_fingerprint = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the database under options.path. On creation, makes
+  // the instance id (128 random bits) and epoch 1.
+  // FAILED_PRECONDITION: the directory is locked by another process.
+  // UNAVAILABLE: it cannot be created or written. DATA_LOSS: the revision
+  // counter and change log disagree, or a record does not decode.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(
+      const StoreOptions& options);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Closes the database. REQUIRES: no call on this Store is in progress.
+  ~Store();
+
+  const std::string& instance_id() const { return instance_.instance_id(); }
+  int64_t epoch() const { return instance_.epoch(); }
+  // The last committed revision (0 for a new store).
+  int64_t revision() const {
+    return committed_revision_.load(std::memory_order_acquire);
+  }
+
+  // Runs `mutation` atomically and durably (see the file comment). Returns
+  // the CommitResult once the group's WAL write is fsynced, the status from
+  // `apply` if it failed, or UNAVAILABLE/DATA_LOSS/INTERNAL if the write
+  // itself failed (then nothing of the group is committed).
+  absl::StatusOr<CommitResult> Commit(Mutation mutation);
+
+  // Reads of committed state. OK and `*value` set, or NOT_FOUND.
+  absl::Status Get(Table table, absl::string_view key,
+                   std::string* value) const;
+  absl::Status GetProto(Table table, absl::string_view key,
+                        google::protobuf::MessageLite* message) const;
+
+  // Calls `visit` for each key starting with `prefix` in key order, from
+  // just after `start_after` (or the first key if empty), until `visit`
+  // returns false. Reads one consistent snapshot.
+  absl::Status Scan(
+      Table table, absl::string_view prefix, absl::string_view start_after,
+      const std::function<bool(absl::string_view key,
+                               absl::string_view value)>& visit) const;
+
+  // Change-log records with revision >= from_revision, at most `limit`, in
+  // revision order.
+  absl::StatusOr<std::vector<v1::ChangeRecord>> ReadChanges(
+      int64_t from_revision, int limit) const;
+
+  // Counters since Open, for benchmarks and logs.
+  struct Stats {
+    int64_t committed_mutations = 0;
+    int64_t wal_syncs = 0;  // one per committed group
+  };
+  Stats stats() const;
+
+ private:
+  friend class Txn;
+  struct Writer;
+
+  Store() = default;
+  rocksdb::ColumnFamilyHandle* handle(Table table) const;
+  absl::Status LoadOrCreateInstance();
+  // Leader only: applies `group` and writes it with one synced write.
+  void CommitGroup(const std::vector<Writer*>& group);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; kTableCount
+  rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned
+  v1::InstanceRecord instance_;  // fixed after Open
+  int max_group_size_ = 256;
+
+  std::atomic<int64_t> committed_revision_{0};
+  std::atomic<int64_t> committed_mutations_{0};
+  std::atomic<int64_t> wal_syncs_{0};
+
+  // State below is protected by mu_.
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
+  bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Touched only by the current leader (one at a time, handed over under
+  // mu_): the last revision written to the batch of a successful group.
+  int64_t last_revision_ = 0;
+};
+
+}  // namespace cohorte::storage
+
+#endif  // COHORTE_STORAGE_STORE_H_
