@@ -1,0 +1,307 @@
+#include "client/cohort_commands.h"
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "client/output.h"
+#include "cohorte/v1/cohorts.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace cohorte::client {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string CohortName(const std::string& id_or_name) {
+  return id_or_name.rfind("cohorts/", 0) == 0 ? id_or_name
+                                              : "cohorts/" + id_or_name;
+}
+
+std::string FormatDate(const v1::Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", d.year(), d.month(),
+                d.day());
+  return buf;
+}
+
+// "YYYY-MM-DD" → Date; false if not of that shape (the server checks that
+// the date exists).
+bool ParseDate(const std::string& text, v1::Date* date) {
+  int y, m, d;
+  char extra;
+  if (text.size() != 10 ||
+      std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) {
+    return false;
+  }
+  date->set_year(y);
+  date->set_month(m);
+  date->set_day(d);
+  return true;
+}
+
+std::string StateName(v1::Cohort::State state) {
+  return v1::Cohort::State_Name(state);
+}
+
+void PrintCohort(const v1::Cohort& c, OutputFormat format) {
+  if (format == OutputFormat::kJson) return PrintJson(c);
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"name", c.name()},
+      {"display_name", c.display_name()},
+      {"region", c.region()},
+      {"programme", c.programme()},
+      {"state", StateName(c.state())},
+      {"period", (c.has_start_date() ? FormatDate(c.start_date()) : "?") +
+                     " → " +
+                     (c.has_end_date() ? FormatDate(c.end_date()) : "?")},
+      {"created", TimeUtil::ToString(c.create_time())},
+      {"updated", TimeUtil::ToString(c.update_time())},
+      {"etag", c.etag()},
+  };
+  if (c.has_delete_time()) {
+    fields.push_back({"deleted", TimeUtil::ToString(c.delete_time())});
+  }
+  PrintFields(fields);
+  if (!c.description().empty()) std::cout << "\n" << c.description() << "\n";
+}
+
+struct CohortFlags {
+  std::string id;
+  std::string display_name;
+  std::string region;
+  std::string programme;
+  std::string description;
+  std::string start;
+  std::string end;
+  std::string etag;
+  std::string request_id;
+  int page_size = 0;
+  std::string page_token;
+  bool all = false;
+  bool show_deleted = false;
+};
+
+void AddFieldOptions(CLI::App* cmd, CohortFlags* f) {
+  cmd->add_option("--display-name", f->display_name, "1..200 characters");
+  cmd->add_option("--region", f->region, "0..100 characters");
+  cmd->add_option("--programme", f->programme, "0..200 characters");
+  cmd->add_option("--description", f->description,
+                  "0..4000 characters, Markdown");
+  cmd->add_option("--start", f->start, "start date, YYYY-MM-DD");
+  cmd->add_option("--end", f->end, "end date, YYYY-MM-DD");
+}
+
+// Copies the field flags given on the command line into `cohort`, and their
+// names into `mask` (when not null). False (after a message) on a bad date.
+bool FillFields(CLI::App* cmd, const CohortFlags& f, v1::Cohort* cohort,
+                google::protobuf::FieldMask* mask) {
+  auto given = [&](const char* flag, const char* path) {
+    bool set = cmd->count(flag) > 0;
+    if (set && mask != nullptr) mask->add_paths(path);
+    return set;
+  };
+  if (given("--display-name", "display_name")) {
+    cohort->set_display_name(f.display_name);
+  }
+  if (given("--region", "region")) cohort->set_region(f.region);
+  if (given("--programme", "programme")) cohort->set_programme(f.programme);
+  if (given("--description", "description")) {
+    cohort->set_description(f.description);
+  }
+  if (given("--start", "start_date") &&
+      !ParseDate(f.start, cohort->mutable_start_date())) {
+    std::cerr << "Error: --start must be YYYY-MM-DD\n";
+    return false;
+  }
+  if (given("--end", "end_date") &&
+      !ParseDate(f.end, cohort->mutable_end_date())) {
+    std::cerr << "Error: --end must be YYYY-MM-DD\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AddCohortCommands(CLI::App& app, const CommandEnv& env,
+                       CommandRegistry& registry) {
+  CLI::App* cohorts = app.add_subcommand("cohorts", "Cohorts of territories");
+  cohorts->require_subcommand(1);
+  auto flags = std::make_shared<CohortFlags>();
+  auto stub = [&env]() {
+    return v1::CohortService::NewStub(env.connection()->channel());
+  };
+
+  CLI::App* list = cohorts->add_subcommand("list", "List cohorts");
+  list->add_option("--page-size", flags->page_size, "0 = 50, at most 1000");
+  list->add_option("--page-token", flags->page_token,
+                   "from a previous page's next_page_token");
+  list->add_flag("--all", flags->all, "fetch every page");
+  list->add_flag("--show-deleted", flags->show_deleted,
+                 "include soft-deleted cohorts");
+  registry.Register(list, [=, &env]() {
+    v1::ListCohortsRequest req;
+    req.set_page_size(flags->page_size);
+    req.set_page_token(flags->page_token);
+    req.set_show_deleted(flags->show_deleted);
+    v1::ListCohortsResponse all;
+    while (true) {
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      v1::ListCohortsResponse resp;
+      grpc::Status s = stub()->ListCohorts(&ctx, req, &resp);
+      if (!s.ok()) return ReportError(s);
+      for (auto& c : *resp.mutable_cohorts()) *all.add_cohorts() = c;
+      all.set_next_page_token(resp.next_page_token());
+      if (!flags->all || resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    if (env.format == OutputFormat::kJson) {
+      PrintJson(all);
+    } else {
+      std::vector<std::vector<std::string>> rows;
+      for (const v1::Cohort& c : all.cohorts()) {
+        rows.push_back({c.name(), c.display_name(), c.region(),
+                        c.has_delete_time() ? "DELETED" : StateName(c.state()),
+                        c.etag()});
+      }
+      PrintTable({"NAME", "DISPLAY NAME", "REGION", "STATE", "ETAG"}, rows);
+      if (!all.next_page_token().empty()) {
+        std::cerr << "more: --page-token " << all.next_page_token() << "\n";
+      }
+    }
+    return kExitOk;
+  });
+
+  CLI::App* get = cohorts->add_subcommand("get", "Show one cohort");
+  get->add_option("cohort", flags->id, "id or cohorts/{id}")->required();
+  registry.Register(get, [=, &env]() {
+    v1::GetCohortRequest req;
+    req.set_name(CohortName(flags->id));
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    v1::Cohort resp;
+    grpc::Status s = stub()->GetCohort(&ctx, req, &resp);
+    if (!s.ok()) return ReportError(s);
+    PrintCohort(resp, env.format);
+    return kExitOk;
+  });
+
+  CLI::App* create = cohorts->add_subcommand("create", "Create a cohort");
+  create->add_option("--id", flags->id,
+                     "cohort id (lowercase, digits, '-'); generated if absent");
+  AddFieldOptions(create, flags.get());
+  create->add_option("--request-id", flags->request_id,
+                     "idempotency key: a retry with it writes once");
+  registry.Register(create, [=, &env]() {
+    v1::CreateCohortRequest req;
+    req.set_cohort_id(flags->id);
+    req.set_request_id(flags->request_id);
+    if (!FillFields(create, *flags, req.mutable_cohort(), nullptr)) {
+      return kExitUsage;
+    }
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    v1::Cohort resp;
+    grpc::Status s = stub()->CreateCohort(&ctx, req, &resp);
+    if (!s.ok()) return ReportError(s);
+    PrintCohort(resp, env.format);
+    return kExitOk;
+  });
+
+  CLI::App* update = cohorts->add_subcommand(
+      "update", "Change the fields given (only those)");
+  update->add_option("cohort", flags->id, "id or cohorts/{id}")->required();
+  AddFieldOptions(update, flags.get());
+  update->add_option("--etag", flags->etag,
+                     "fail with a conflict if the cohort changed since");
+  update->add_option("--request-id", flags->request_id, "idempotency key");
+  registry.Register(update, [=, &env]() {
+    v1::UpdateCohortRequest req;
+    req.mutable_cohort()->set_name(CohortName(flags->id));
+    req.mutable_cohort()->set_etag(flags->etag);
+    req.set_request_id(flags->request_id);
+    if (!FillFields(update, *flags, req.mutable_cohort(),
+                    req.mutable_update_mask())) {
+      return kExitUsage;
+    }
+    if (req.update_mask().paths().empty()) {
+      std::cerr << "Error: give at least one field to change (see --help)\n";
+      return kExitUsage;
+    }
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    v1::Cohort resp;
+    grpc::Status s = stub()->UpdateCohort(&ctx, req, &resp);
+    if (!s.ok()) return ReportError(s);
+    PrintCohort(resp, env.format);
+    return kExitOk;
+  });
+
+  // delete, undelete, archive, unarchive: a name, an optional etag.
+  struct Transition {
+    const char* verb;
+    const char* help;
+    bool has_etag;
+    grpc::Status (*call)(v1::CohortService::Stub&, grpc::ClientContext*,
+                         const std::string& name, const std::string& etag,
+                         const std::string& request_id, v1::Cohort*);
+  };
+  static const Transition kTransitions[] = {
+      {"delete", "Soft-delete a cohort (undelete restores it)", true,
+       [](v1::CohortService::Stub& st, grpc::ClientContext* c,
+          const std::string& n, const std::string& e, const std::string& r,
+          v1::Cohort* out) {
+         v1::DeleteCohortRequest req;
+         req.set_name(n), req.set_etag(e), req.set_request_id(r);
+         return st.DeleteCohort(c, req, out);
+       }},
+      {"undelete", "Restore a soft-deleted cohort", false,
+       [](v1::CohortService::Stub& st, grpc::ClientContext* c,
+          const std::string& n, const std::string&, const std::string& r,
+          v1::Cohort* out) {
+         v1::UndeleteCohortRequest req;
+         req.set_name(n), req.set_request_id(r);
+         return st.UndeleteCohort(c, req, out);
+       }},
+      {"archive", "Mark a cohort archived", true,
+       [](v1::CohortService::Stub& st, grpc::ClientContext* c,
+          const std::string& n, const std::string& e, const std::string& r,
+          v1::Cohort* out) {
+         v1::ArchiveCohortRequest req;
+         req.set_name(n), req.set_etag(e), req.set_request_id(r);
+         return st.ArchiveCohort(c, req, out);
+       }},
+      {"unarchive", "Make an archived cohort active again", true,
+       [](v1::CohortService::Stub& st, grpc::ClientContext* c,
+          const std::string& n, const std::string& e, const std::string& r,
+          v1::Cohort* out) {
+         v1::UnarchiveCohortRequest req;
+         req.set_name(n), req.set_etag(e), req.set_request_id(r);
+         return st.UnarchiveCohort(c, req, out);
+       }},
+  };
+  for (const Transition& t : kTransitions) {
+    CLI::App* cmd = cohorts->add_subcommand(t.verb, t.help);
+    cmd->add_option("cohort", flags->id, "id or cohorts/{id}")->required();
+    if (t.has_etag) {
+      cmd->add_option("--etag", flags->etag,
+                      "fail with a conflict if the cohort changed since");
+    }
+    cmd->add_option("--request-id", flags->request_id, "idempotency key");
+    registry.Register(cmd, [=, &env, &t]() {
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      v1::Cohort resp;
+      grpc::Status s = t.call(*stub(), &ctx, CohortName(flags->id),
+                              flags->etag, flags->request_id, &resp);
+      if (!s.ok()) return ReportError(s);
+      PrintCohort(resp, env.format);
+      return kExitOk;
+    });
+  }
+}
+
+}  // namespace cohorte::client

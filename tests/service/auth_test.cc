@@ -1,0 +1,167 @@
+// Tokens, the Authenticator and first-start bootstrap, on a real store.
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "server/service/bootstrap.h"
+#include "server/service/errors.h"
+#include "server/service/member_service.h"
+#include "server/service/tokens.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cohorte::service {
+namespace {
+
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::StatusIs;
+using google::protobuf::util::TimeUtil;
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::StoreOptions options;
+    options.path = dir_.path() + "/db";
+    store_ = *storage::Store::Open(options);
+    token_path_ = dir_.path() + "/admin.token";
+    absl::StatusOr<BootstrapResult> boot = BootstrapAdmin(*store_, token_path_);
+    ASSERT_THAT(boot, IsOk());
+    ASSERT_TRUE(boot->created);
+    std::ifstream in(token_path_);
+    std::getline(in, admin_secret_);
+  }
+
+  // Stores a token for members/admin with the given expiry/revocation.
+  std::string AddToken(const std::string& id, absl::Time expire,
+                       bool revoked) {
+    const std::string secret = NewTokenSecret();
+    storage::Mutation m;
+    m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+      storage::v1::TokenRecord record;
+      record.set_name("tokens/" + id);
+      record.set_member("members/admin");
+      if (expire != absl::InfiniteFuture()) {
+        *record.mutable_expire_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(expire));
+      }
+      if (revoked) *record.mutable_revoke_time() = TimeUtil::GetCurrentTime();
+      PutToken(txn, record, secret);
+      return std::string();
+    };
+    EXPECT_THAT(store_->Commit(std::move(m)), IsOk());
+    return secret;
+  }
+
+  ::cohorte::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::string token_path_;
+  std::string admin_secret_;
+};
+
+TEST_F(AuthTest, BootstrapWritesAPrivateTokenFileOfEnoughEntropy) {
+  struct stat st;
+  ASSERT_EQ(::stat(token_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // "coh_" + 64 hex digits = 256 random bits (at least 128 required).
+  EXPECT_THAT(admin_secret_, ::testing::MatchesRegex("coh_[0-9a-f]{64}"));
+}
+
+TEST_F(AuthTest, TheSecretIsStoredOnlyAsAHash) {
+  bool found_plain = false;
+  for (storage::Table table :
+       {storage::Table::kEntities, storage::Table::kIndexes,
+        storage::Table::kChangelog, storage::Table::kMeta}) {
+    ASSERT_THAT(store_->Scan(table, "", "",
+                             [&](absl::string_view k, absl::string_view v) {
+                               if (k.find(admin_secret_) != k.npos ||
+                                   v.find(admin_secret_) != v.npos) {
+                                 found_plain = true;
+                               }
+                               return true;
+                             }),
+                IsOk());
+  }
+  EXPECT_FALSE(found_plain);
+}
+
+TEST_F(AuthTest, SecondBootstrapKeepsTheAdminAndItsToken) {
+  absl::StatusOr<BootstrapResult> again = BootstrapAdmin(*store_, token_path_);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->created);
+  Authenticator auth(store_.get());
+  EXPECT_THAT(auth.Authenticate("Bearer " + admin_secret_, absl::Now()),
+              IsOk());
+}
+
+TEST_F(AuthTest, ValidTokenResolvesToItsMember) {
+  Authenticator auth(store_.get());
+  absl::StatusOr<Principal> p =
+      auth.Authenticate("Bearer " + admin_secret_, absl::Now());
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->member, "members/admin");
+  EXPECT_EQ(p->role, v1::Member::ADMIN);
+  EXPECT_EQ(p->token, "tokens/admin-bootstrap");
+  // The scheme is case-insensitive (RFC 7235).
+  EXPECT_THAT(auth.Authenticate("bearer " + admin_secret_, absl::Now()),
+              IsOk());
+}
+
+TEST_F(AuthTest, MissingMalformedAndUnknownTokensAreUnauthenticated) {
+  Authenticator auth(store_.get());
+  EXPECT_THAT(auth.Authenticate("", absl::Now()),
+              StatusIs(absl::StatusCode::kUnauthenticated, kReasonTokenMissing));
+  for (const std::string& bad :
+       {std::string("Basic abc"), std::string("Bearer"),
+        std::string("Bearer ") + "coh_" + std::string(64, '0'),
+        std::string("Bearer not-a-cohorte-token"),
+        std::string("Bearer ") + admin_secret_ + "x",
+        std::string("Bearer ") + std::string(600, 'a')}) {
+    absl::Status s = auth.Authenticate(bad, absl::Now()).status();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated,
+                            kReasonTokenInvalid))
+        << bad;
+    EXPECT_EQ(std::string(s.message()).find("coh_"), std::string::npos);
+  }
+}
+
+TEST_F(AuthTest, ExpiredAndRevokedTokensAreRefusedAtOnce) {
+  Authenticator auth(store_.get());
+  const absl::Time now = absl::Now();
+  std::string expiring = AddToken("expiring", now + absl::Hours(1), false);
+  EXPECT_THAT(auth.Authenticate("Bearer " + expiring, now), IsOk());
+  EXPECT_THAT(auth.Authenticate("Bearer " + expiring, now + absl::Hours(1)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  std::string revoked = AddToken("revoked", absl::InfiniteFuture(), true);
+  EXPECT_THAT(auth.Authenticate("Bearer " + revoked, now),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(AuthTest, MembersReadThemselvesAndOnlyAdminsReadOthers) {
+  MemberService members(store_.get());
+  Principal admin{"members/admin", v1::Member::ADMIN, "tokens/a"};
+  Principal elu{"members/elu", v1::Member::MEMBER, "tokens/e"};
+  v1::GetMemberRequest me;
+  me.set_name("members/me");
+  EXPECT_EQ(members.GetMember(admin, me)->name(), "members/admin");
+  v1::GetMemberRequest other;
+  other.set_name("members/admin");
+  EXPECT_THAT(members.GetMember(elu, other),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  other.set_name("members/absent");
+  EXPECT_THAT(members.GetMember(elu, other),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(members.GetMember(admin, other),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace cohorte::service

@@ -1,0 +1,350 @@
+// Storage tests on a real RocksDB in a temp dir, with tiny memtables so that
+// flushes and compactions happen while they run.
+
+#include "storage/store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cohorte::storage {
+namespace {
+
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    StoreOptions options;
+    options.path = dir_.path() + "/db";
+    options.write_buffer_size = 64 * 1024;
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+  }
+
+  // A mutation that writes `key` = `value` in the entities table and an
+  // index entry pointing back at it, and records the change.
+  static Mutation PutMutation(const std::string& key, const std::string& value,
+                              const std::string& request_id = "") {
+    Mutation m;
+    m.actor = "members/test";
+    m.method = "Put";
+    m.request_id = request_id;
+    m.apply = [key, value](Txn& txn) -> absl::StatusOr<std::string> {
+      txn.Put(Table::kEntities, key, value);
+      txn.Put(Table::kIndexes, "by-value/" + value, key);
+      v1::Change unused;
+      unused.set_resource_name(key);
+      txn.RecordPut(key, unused);
+      return absl::StrCat("wrote ", key, " at ", txn.revision());
+    };
+    return m;
+  }
+
+  std::string GetOrEmpty(Table table, const std::string& key) {
+    std::string value;
+    return store_->Get(table, key, &value).ok() ? value : "";
+  }
+
+  ::cohorte::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, NewStoreHasAnInstanceIdEpochOneAndRevisionZero) {
+  EXPECT_THAT(store_->instance_id(), SizeIs(32));
+  EXPECT_EQ(store_->epoch(), 1);
+  EXPECT_EQ(store_->revision(), 0);
+}
+
+TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
+  absl::StatusOr<CommitResult> result =
+      store_->Commit(PutMutation("a", "1", /*request_id=*/"req-1"));
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->revision, 1);
+  EXPECT_FALSE(result->replayed);
+  EXPECT_EQ(result->response, "wrote a at 1");
+
+  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "by-value/1"), "a");
+  EXPECT_EQ(GetOrEmpty(Table::kMeta, std::string(kMetaRevisionKey)),
+            EncodeUint64BigEndian(1));
+  EXPECT_NE(GetOrEmpty(Table::kRequests,
+                       RequestKey("members/test", "Put", "req-1")),
+            "");
+  absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
+      store_->ReadChanges(1, 10);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_THAT(*changes, SizeIs(1));
+  EXPECT_EQ((*changes)[0].revision(), 1);
+  EXPECT_EQ((*changes)[0].actor(), "members/test");
+  EXPECT_EQ((*changes)[0].method(), "Put");
+  ASSERT_THAT((*changes)[0].changes(), SizeIs(1));
+  EXPECT_EQ((*changes)[0].changes(0).resource_name(), "a");
+}
+
+TEST_F(StoreTest, FailedMutationWritesNothingAndUsesNoRevision) {
+  ASSERT_THAT(store_->Commit(PutMutation("a", "1")), IsOk());
+  Mutation failing;
+  failing.actor = "members/test";
+  failing.method = "Fail";
+  failing.request_id = "req-fail";
+  failing.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.Put(Table::kEntities, "b", "2");
+    txn.Put(Table::kIndexes, "by-value/2", "b");
+    txn.Delete(Table::kEntities, "a");
+    return absl::FailedPreconditionError("refused after writing");
+  };
+  EXPECT_THAT(store_->Commit(std::move(failing)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  EXPECT_EQ(store_->revision(), 1);
+  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
+  EXPECT_EQ(GetOrEmpty(Table::kEntities, "b"), "");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "by-value/2"), "");
+  EXPECT_EQ(GetOrEmpty(Table::kRequests,
+                       RequestKey("members/test", "Fail", "req-fail")),
+            "");
+  EXPECT_THAT(*store_->ReadChanges(0, 10), SizeIs(1));
+  // The next successful mutation takes the very next revision: no gap.
+  EXPECT_EQ(store_->Commit(PutMutation("c", "3"))->revision, 2);
+}
+
+TEST_F(StoreTest, MutationSeesItsOwnWritesBeforeCommit) {
+  Mutation m;
+  m.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.Put(Table::kEntities, "x", "first");
+    std::string value;
+    COHORTE_RETURN_IF_ERROR(txn.Get(Table::kEntities, "x", &value));
+    return value;
+  };
+  EXPECT_EQ(store_->Commit(std::move(m))->response, "first");
+}
+
+TEST_F(StoreTest, ReopenKeepsRevisionInstanceIdAndData) {
+  const std::string instance = store_->instance_id();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i),
+                                           std::string(500, 'v'))),
+                IsOk());
+  }
+  Reopen();
+  EXPECT_EQ(store_->instance_id(), instance);
+  EXPECT_EQ(store_->epoch(), 1);
+  EXPECT_EQ(store_->revision(), 200);
+  EXPECT_EQ(GetOrEmpty(Table::kEntities, "k199"), std::string(500, 'v'));
+  // Revisions go on from where they were.
+  EXPECT_EQ(store_->Commit(PutMutation("next", "v"))->revision, 201);
+}
+
+TEST_F(StoreTest, RevisionsAreGapFreeAndInCommitOrderUnderConcurrentWriters) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 100;
+  std::vector<std::vector<int64_t>> revisions(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<CommitResult> r =
+            store_->Commit(PutMutation(absl::StrCat("t", t, "/", i), "v"));
+        ASSERT_THAT(r, IsOk());
+        revisions[t].push_back(r->revision);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  std::set<int64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    // Each writer's own revisions increase: commit order is call order.
+    EXPECT_TRUE(std::is_sorted(revisions[t].begin(), revisions[t].end()));
+    all.insert(revisions[t].begin(), revisions[t].end());
+  }
+  constexpr int kTotal = kThreads * kPerThread;
+  ASSERT_EQ(static_cast<int>(all.size()), kTotal);
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kTotal);
+  EXPECT_EQ(store_->revision(), kTotal);
+
+  // The change log holds exactly one record per revision, in order, and
+  // each names the key its mutation wrote.
+  absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
+      store_->ReadChanges(1, kTotal + 10);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_THAT(*changes, SizeIs(kTotal));
+  for (int i = 0; i < kTotal; ++i) {
+    EXPECT_EQ((*changes)[i].revision(), i + 1);
+  }
+  Store::Stats stats = store_->stats();
+  EXPECT_EQ(stats.committed_mutations, kTotal);
+  EXPECT_LE(stats.wal_syncs, kTotal);
+
+  Reopen();
+  EXPECT_EQ(store_->revision(), kTotal);
+}
+
+TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {
+  // Every writer checks that "etag" is still "v0" and then replaces it: only
+  // one may succeed, even when all of them land in the same group.
+  Mutation init;
+  init.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.Put(Table::kEntities, "etag", "v0");
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(init)), IsOk());
+
+  constexpr int kThreads = 32;
+  std::atomic<int> winners{0};
+  std::atomic<int> aborted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Mutation m;
+      m.apply = [t](Txn& txn) -> absl::StatusOr<std::string> {
+        std::string current;
+        COHORTE_RETURN_IF_ERROR(txn.Get(Table::kEntities, "etag", &current));
+        if (current != "v0") return absl::AbortedError("etag mismatch");
+        txn.Put(Table::kEntities, "etag", absl::StrCat("v-", t));
+        return std::string();
+      };
+      absl::StatusOr<CommitResult> r = store_->Commit(std::move(m));
+      if (r.ok()) ++winners;
+      if (absl::IsAborted(r.status())) ++aborted;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(aborted.load(), kThreads - 1);
+  EXPECT_EQ(store_->revision(), 2);
+}
+
+TEST_F(StoreTest, RequestIdReplayReturnsFirstResponseAndWritesNothing) {
+  absl::StatusOr<CommitResult> first =
+      store_->Commit(PutMutation("a", "1", /*request_id=*/"same"));
+  ASSERT_THAT(first, IsOk());
+
+  int applied = 0;
+  Mutation retry = PutMutation("a", "CHANGED", /*request_id=*/"same");
+  retry.apply = [&applied](Txn&) -> absl::StatusOr<std::string> {
+    ++applied;
+    return std::string("second");
+  };
+  absl::StatusOr<CommitResult> second = store_->Commit(std::move(retry));
+  ASSERT_THAT(second, IsOk());
+  EXPECT_TRUE(second->replayed);
+  EXPECT_EQ(second->response, first->response);
+  EXPECT_EQ(second->revision, first->revision);
+  EXPECT_EQ(applied, 0);
+  EXPECT_EQ(store_->revision(), 1);
+  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
+
+  // Another actor's request id is another key.
+  Mutation other = PutMutation("b", "2", /*request_id=*/"same");
+  other.actor = "members/other";
+  EXPECT_FALSE(store_->Commit(std::move(other))->replayed);
+}
+
+TEST_F(StoreTest, ConcurrentDuplicatesOfOneRequestIdCommitOnce) {
+  constexpr int kThreads = 16;
+  std::atomic<int> fresh{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      absl::StatusOr<CommitResult> r =
+          store_->Commit(PutMutation("dup", "1", /*request_id=*/"dup-id"));
+      ASSERT_THAT(r, IsOk());
+      if (!r->replayed) ++fresh;
+      EXPECT_EQ(r->revision, 1);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(fresh.load(), 1);
+  EXPECT_EQ(store_->revision(), 1);
+}
+
+TEST_F(StoreTest, ScanVisitsPrefixInOrderAfterStartKey) {
+  for (const char* key : {"p/a", "p/b", "p/c", "q/a", "p"}) {
+    ASSERT_THAT(store_->Commit(PutMutation(key, "v")), IsOk());
+  }
+  std::vector<std::string> seen;
+  auto collect = [&](absl::string_view key, absl::string_view) {
+    seen.emplace_back(key);
+    return true;
+  };
+  ASSERT_THAT(store_->Scan(Table::kEntities, "p/", "", collect), IsOk());
+  EXPECT_THAT(seen, ElementsAre("p/a", "p/b", "p/c"));
+  seen.clear();
+  ASSERT_THAT(store_->Scan(Table::kEntities, "p/", "p/a", collect), IsOk());
+  EXPECT_THAT(seen, ElementsAre("p/b", "p/c"));
+}
+
+TEST_F(StoreTest, ReadChangesStartsAtTheGivenRevisionAndHonoursLimit) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i), "v")),
+                IsOk());
+  }
+  absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
+      store_->ReadChanges(/*from_revision=*/4, /*limit=*/3);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_THAT(*changes, SizeIs(3));
+  EXPECT_EQ((*changes)[0].revision(), 4);
+  EXPECT_EQ((*changes)[2].revision(), 6);
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  StoreOptions options;
+  options.path = dir_.path() + "/db";
+  EXPECT_THAT(Store::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(StoreTest, OpenInAnUnwritablePlaceIsUnavailable) {
+  StoreOptions options;
+  options.path = "/proc/cohorte-cannot-exist/db";
+  EXPECT_THAT(Store::Open(options), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(KeysTest, ChangelogKeysSortNumerically) {
+  EXPECT_LT(ChangelogKey(9), ChangelogKey(10));
+  EXPECT_LT(ChangelogKey(255), ChangelogKey(256));
+  int64_t parsed = 0;
+  ASSERT_TRUE(ParseChangelogKey(ChangelogKey(123456789), &parsed));
+  EXPECT_EQ(parsed, 123456789);
+  EXPECT_FALSE(ParseChangelogKey("short", &parsed));
+}
+
+TEST(KeysTest, EntityKeyAndNameAreSymmetric) {
+  std::string key = EntityKey(EntityKind::kCohort, "cohorts/occitanie");
+  EXPECT_EQ(key[0], 0x01);
+  EXPECT_EQ(EntityNameFromKey(key), "cohorts/occitanie");
+  EXPECT_EQ(CollectionPrefix(EntityKind::kCohort, "", "cohorts"),
+            std::string("\x01") + "cohorts/");
+}
+
+TEST(KeysTest, PrefixSuccessorSkipsTrailingFF) {
+  EXPECT_EQ(PrefixSuccessor("ab"), "ac");
+  EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixSuccessor(std::string("\xff\xff", 2)), "");
+}
+
+}  // namespace
+}  // namespace cohorte::storage
