@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's second command: installs what is missing, builds everything
+# with AddressSanitizer and UndefinedBehaviorSanitizer and warnings as
+# errors, and runs the whole suite with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deploy/install-deps.sh
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCOHORTE_SANITIZE=ON -DCOHORTE_WERROR=ON >/dev/null
+cmake --build build-asan
+# halt_on_error: a sanitizer report fails the test that caused it.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+ctest --test-dir build-asan --output-on-failure -j2 "$@"
