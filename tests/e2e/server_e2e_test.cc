@@ -157,6 +157,11 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_THAT(r.err, HasSubstr("field: cohort.display_name"));
 
+  r = Cli({"cohorts", "create", "--id", "bad", "--display-name",
+           "Cohorte \xff"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("--display-name is not valid UTF-8"));
+
   r = Cli({"cohorts", "get", "absent"});
   EXPECT_EQ(r.exit_code, 4);
 
