@@ -30,7 +30,9 @@
 #include "server/service/bootstrap.h"
 #include "server/service/cohort_service.h"
 #include "server/service/demo.h"
+#include "server/service/group_service.h"
 #include "server/service/member_service.h"
+#include "server/service/territory_service.h"
 #include "server/service/tokens.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
@@ -146,8 +148,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 
   cohorte::service::CohortService cohorts(store.get());
   cohorte::service::MemberService members(store.get());
+  cohorte::service::TerritoryService territories(store.get());
+  cohorte::service::GroupService groups(store.get());
   if (boot->created && flags.seed_demo) {
-    absl::Status seeded = cohorte::service::SeedDemo(cohorts, boot->admin);
+    absl::Status seeded = cohorte::service::SeedDemo(
+        {&cohorts, &members, &territories, &groups}, boot->admin,
+        flags.data_dir);
     if (!seeded.ok()) {
       return Fail(kExitSoftware,
                   absl::StrCat("seeding the demo failed: ", seeded.ToString()));
@@ -159,6 +165,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::transport::CallHandler calls(&authenticator, pool.get());
   cohorte::transport::CohortGrpcService cohort_service(&calls, &cohorts);
   cohorte::transport::MemberGrpcService member_service(&calls, &members);
+  cohorte::transport::TerritoryGrpcService territory_service(&calls,
+                                                             &territories);
+  cohorte::transport::GroupGrpcService group_service(&calls, &groups);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -170,6 +179,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   builder.AddListeningPort(flags.listen, creds, &port);
   builder.RegisterService(&cohort_service);
   builder.RegisterService(&member_service);
+  builder.RegisterService(&territory_service);
+  builder.RegisterService(&group_service);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
   builder.SetMaxSendMessageSize(flags.max_message_bytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -182,8 +193,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   health->SetServingStatus("", true);
   health->SetServingStatus(cohorte::v1::CohortService::service_full_name(),
                            true);
-  health->SetServingStatus(cohorte::v1::MemberService::service_full_name(),
-                           true);
+  for (const char* service :
+       {cohorte::v1::MemberService::service_full_name(),
+        cohorte::v1::TerritoryService::service_full_name(),
+        cohorte::v1::GroupService::service_full_name()}) {
+    health->SetServingStatus(service, true);
+  }
 
   const std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   const std::string address = absl::StrCat(host, ":", port);

@@ -18,6 +18,8 @@ enum class EntityKind : uint8_t {
   kCohort = 0x01,
   kMember = 0x02,
   kToken = 0x03,
+  kTerritory = 0x04,
+  kGroup = 0x05,
 };
 
 // The tag byte of a key in the `indexes` column family. Persisted: never

@@ -18,13 +18,15 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Status WriteSecretFile(const std::string& path,
-                             const std::string& content) {
+}  // namespace
+
+absl::Status WritePrivateFile(const std::string& path,
+                              const std::string& content) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot write the admin token file ", tmp, ": ", std::strerror(errno)));
+        "cannot write ", tmp, ": ", std::strerror(errno)));
   }
   // O_CREAT's mode is masked by the umask and ignored for an existing file.
   bool ok = ::fchmod(fd, 0600) == 0;
@@ -35,13 +37,11 @@ absl::Status WriteSecretFile(const std::string& path,
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot write the admin token file ", path, ": ",
+        absl::StrCat("cannot write ", path, ": ",
                      std::strerror(ok ? errno : saved_errno)));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
                                                const std::string& token_path) {
@@ -58,7 +58,7 @@ absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
   if (!absl::IsNotFound(s)) return s;
 
   const std::string secret = NewTokenSecret();
-  COHORTE_RETURN_IF_ERROR(WriteSecretFile(token_path, secret + "\n"));
+  COHORTE_RETURN_IF_ERROR(WritePrivateFile(token_path, secret + "\n"));
 
   storage::Mutation mutation;
   mutation.actor = std::string(kAdminMember);

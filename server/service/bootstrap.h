@@ -31,6 +31,11 @@ struct BootstrapResult {
 absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
                                                const std::string& token_path);
 
+// Writes `content` to `path` with mode 0600, fsynced, through a temporary
+// file renamed into place. UNAVAILABLE on failure.
+absl::Status WritePrivateFile(const std::string& path,
+                              const std::string& content);
+
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_BOOTSTRAP_H_

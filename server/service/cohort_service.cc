@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/entities.h"
 #include "server/service/errors.h"
+#include "server/service/group_service.h"
 #include "server/service/limits.h"
 #include "server/service/mutations.h"
 #include "server/service/pagination.h"
@@ -16,14 +18,12 @@
 #include "server/service/validation.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
-#include "storage/random.h"
 #include "storage/status_macros.h"
 
 namespace cohorte::service {
 namespace {
 
 using google::protobuf::util::FieldMaskUtil;
-using google::protobuf::util::TimeUtil;
 using storage::EntityKind;
 using storage::Table;
 using storage::Txn;
@@ -95,35 +95,12 @@ absl::Status CheckPeriod(const Cohort& cohort, absl::string_view prefix) {
   return absl::OkStatus();
 }
 
-absl::Status NotFound(absl::string_view name) {
-  return ErrorWithReason(absl::StatusCode::kNotFound, kReasonNotFound,
-                         absl::StrCat(name, " does not exist"));
-}
-
 absl::StatusOr<Cohort> LoadCohort(const Txn& txn, absl::string_view name) {
-  Cohort cohort;
-  absl::Status s = txn.GetProto(Table::kEntities, CohortKey(name), &cohort);
-  if (absl::IsNotFound(s)) return NotFound(name);
-  COHORTE_RETURN_IF_ERROR(s);
-  return cohort;
+  return LoadEntity<Cohort>(txn, EntityKind::kCohort, name);
 }
 
-absl::Status CheckEtag(const Cohort& cohort, absl::string_view etag) {
-  if (etag.empty() || etag == cohort.etag()) return absl::OkStatus();
-  return ErrorWithReason(
-      absl::StatusCode::kAborted, kReasonEtagMismatch,
-      absl::StrCat("etag: ", cohort.name(), " has changed (etag is now ",
-                   cohort.etag(), "); read it again"));
-}
-
-// Stamps `cohort` with the mutation's time and etag, stores it and records
-// it in the change log.
 void Save(Txn& txn, Cohort& cohort) {
-  *cohort.mutable_update_time() = TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(txn.commit_time()));
-  cohort.set_etag(absl::StrCat(txn.revision()));
-  txn.PutProto(Table::kEntities, CohortKey(cohort.name()), cohort);
-  txn.RecordPut(cohort.name(), cohort);
+  SaveEntity(txn, EntityKind::kCohort, cohort);
 }
 
 // The shared shape of Delete, Undelete, Archive and Unarchive: load the live
@@ -142,7 +119,7 @@ absl::StatusOr<Cohort> Transition(
       store, caller, method, request, request_id,
       [&](Txn& txn) -> absl::StatusOr<Cohort> {
         COHORTE_ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(txn, name));
-        COHORTE_RETURN_IF_ERROR(CheckEtag(cohort, etag));
+        COHORTE_RETURN_IF_ERROR(CheckEtag(cohort.name(), cohort.etag(), etag));
         COHORTE_RETURN_IF_ERROR(change(txn, cohort));
         Save(txn, cohort);
         return cohort;
@@ -174,10 +151,7 @@ absl::StatusOr<Cohort> CohortService::CreateCohort(
   // Chosen outside the mutation so that it does not change between the
   // commit and a replay.
   const std::string id =
-      req.cohort_id().empty()
-          ? absl::StrCat("cohort-",
-                         storage::HexEncode(storage::SecureRandomBytes(5)))
-          : req.cohort_id();
+      req.cohort_id().empty() ? GenerateId("cohort-") : req.cohort_id();
   const std::string name = absl::StrCat(kCollection, "/", id);
 
   return CommitForResponse<Cohort>(
@@ -185,11 +159,7 @@ absl::StatusOr<Cohort> CohortService::CreateCohort(
       [&](Txn& txn) -> absl::StatusOr<Cohort> {
         COHORTE_ASSIGN_OR_RETURN(bool exists,
                                  txn.Exists(Table::kEntities, CohortKey(name)));
-        if (exists) {
-          return ErrorWithReason(absl::StatusCode::kAlreadyExists,
-                                 kReasonAlreadyExists,
-                                 absl::StrCat(name, " already exists"));
-        }
+        if (exists) return AlreadyExists(name);
         Cohort cohort;
         for (const std::string& path : MutablePaths()) {
           google::protobuf::FieldMask mask;
@@ -198,9 +168,8 @@ absl::StatusOr<Cohort> CohortService::CreateCohort(
         }
         cohort.set_name(name);
         cohort.set_state(Cohort::ACTIVE);
-        *cohort.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(txn.commit_time()));
-        Save(txn, cohort);
+        CreateEntity(txn, EntityKind::kCohort, cohort);
+        PutCollegeGroups(txn, name);
         return cohort;
       });
 }
@@ -210,12 +179,7 @@ absl::StatusOr<Cohort> CohortService::GetCohort(
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kCohort, Action::kRead));
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("name", req.name(), kCollection).status());
-  Cohort cohort;
-  absl::Status s =
-      store_.GetProto(Table::kEntities, CohortKey(req.name()), &cohort);
-  if (absl::IsNotFound(s)) return NotFound(req.name());
-  COHORTE_RETURN_IF_ERROR(s);
-  return cohort;
+  return ReadEntity<Cohort>(store_, EntityKind::kCohort, req.name());
 }
 
 absl::StatusOr<v1::ListCohortsResponse> CohortService::ListCohorts(
@@ -305,7 +269,8 @@ absl::StatusOr<Cohort> CohortService::UpdateCohort(
       [&](Txn& txn) -> absl::StatusOr<Cohort> {
         COHORTE_ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(txn, name));
         COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
-        COHORTE_RETURN_IF_ERROR(CheckEtag(cohort, req.cohort().etag()));
+        COHORTE_RETURN_IF_ERROR(
+            CheckEtag(cohort.name(), cohort.etag(), req.cohort().etag()));
         FieldMaskUtil::MergeMessageTo(req.cohort(), mask, merge, &cohort);
         COHORTE_RETURN_IF_ERROR(CheckPeriod(cohort, "cohort."));
         Save(txn, cohort);
@@ -322,8 +287,7 @@ absl::StatusOr<Cohort> CohortService::DeleteCohort(
                         return NotFound(req.name());
                       }
                       *cohort.mutable_delete_time() =
-                          TimeUtil::NanosecondsToTimestamp(
-                              absl::ToUnixNanos(txn.commit_time()));
+                          ToTimestamp(txn.commit_time());
                       return absl::OkStatus();
                     });
 }

@@ -1,13 +1,25 @@
 #include "server/service/demo.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "cohorte/v1/cohorts.pb.h"
+#include "cohorte/v1/territories.pb.h"
+#include "server/service/bootstrap.h"
 #include "storage/status_macros.h"
 
 namespace cohorte::service {
+namespace {
 
-absl::Status SeedDemo(CohortService& cohorts, const Principal& admin) {
+constexpr char kOccitanie[] = "cohorts/occitanie";
+constexpr char kPetr[] = "cohorts/occitanie/territories/petr-vallees";
+constexpr char kCoteaux[] = "cohorts/occitanie/territories/cc-coteaux";
+
+absl::Status AddCohorts(CohortService& cohorts, const Principal& admin) {
   v1::CreateCohortRequest occitanie;
   occitanie.set_cohort_id("occitanie");
-  occitanie.set_request_id("demo-cohort-occitanie");
   v1::Cohort* c = occitanie.mutable_cohort();
   c->set_display_name("Cohorte des territoires d'Occitanie");
   c->set_region("Occitanie");
@@ -25,7 +37,6 @@ absl::Status SeedDemo(CohortService& cohorts, const Principal& admin) {
 
   v1::CreateCohortRequest pilotes;
   pilotes.set_cohort_id("territoires-pilotes");
-  pilotes.set_request_id("demo-cohort-territoires-pilotes");
   v1::Cohort* p = pilotes.mutable_cohort();
   p->set_display_name("Territoires Pilotes");
   p->set_region("France");
@@ -37,6 +48,151 @@ absl::Status SeedDemo(CohortService& cohorts, const Principal& admin) {
       "différemment. Journées communes, échanges entre pairs, entre "
       "groupes d'élus, d'agents, d'acteurs socio-économiques.");
   return cohorts.CreateCohort(admin, pilotes).status();
+}
+
+absl::Status AddTerritories(TerritoryService& territories,
+                            const Principal& admin) {
+  struct T {
+    const char* id;
+    const char* name;
+    v1::Territory::Kind kind;
+  };
+  for (const T& t :
+       {T{"petr-vallees", "PETR des Vallées (démo)", v1::Territory::PETR},
+        T{"cc-coteaux", "Communauté de communes des Coteaux (démo)",
+          v1::Territory::INTERCOMMUNALITE},
+        T{"saint-exemple", "Commune de Saint-Exemple (démo)",
+          v1::Territory::COMMUNE}}) {
+    v1::CreateTerritoryRequest req;
+    req.set_parent(kOccitanie);
+    req.set_territory_id(t.id);
+    req.mutable_territory()->set_display_name(t.name);
+    req.mutable_territory()->set_kind(t.kind);
+    COHORTE_RETURN_IF_ERROR(territories.CreateTerritory(admin, req).status());
+  }
+  // The PETR's trajectory, as its projet de territoire tells it: the
+  // Conseil de développement set the course, an hybrid project team formed
+  // ecosystems of actors, and of five chantiers three went into action.
+  struct Step {
+    v1::Territory::Phase phase;
+    const char* note;
+  };
+  for (const Step& s :
+       {Step{v1::Territory::EMERGENCE,
+             "Le Conseil de développement et les élus définissent un cap et "
+             "une ambition partagée."},
+        Step{v1::Territory::STRATEGIE,
+             "Diagnostic par les flux de revenus : partir des moteurs de "
+             "développement plutôt que des faiblesses."},
+        Step{v1::Territory::GOUVERNANCE_MISE_EN_OEUVRE,
+             "Une équipe-projet de 15 personnes ; sur 5 chantiers, 3 sont "
+             "passés en action."}}) {
+    v1::ChangeTerritoryPhaseRequest req;
+    req.set_name(kPetr);
+    req.set_phase(s.phase);
+    req.set_note(s.note);
+    COHORTE_RETURN_IF_ERROR(
+        territories.ChangeTerritoryPhase(admin, req).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddMembers(MemberService& members, const Principal& admin,
+                        const std::string& data_dir) {
+  struct M {
+    const char* id;
+    const char* given;
+    const char* family;
+    const char* organisation;
+    v1::Member::Role role;
+    v1::College college;
+    const char* territory;  // delegation, or nullptr
+    bool token;
+  };
+  const M people[] = {
+      {"claire-martin", "Claire", "Martin", "AREC Occitanie (démo)",
+       v1::Member::COORDINATOR, v1::COLLEGE_UNSPECIFIED, nullptr, true},
+      {"hugo-bernard", "Hugo", "Bernard", "Bureau d'études allié (démo)",
+       v1::Member::ALLY, v1::COLLEGE_UNSPECIFIED, nullptr, true},
+      {"marie-dubois", "Marie", "Dubois", "PETR des Vallées", v1::Member::MEMBER,
+       v1::ELU, kPetr, true},
+      {"thomas-petit", "Thomas", "Petit", "PETR des Vallées",
+       v1::Member::MEMBER, v1::AGENT, kPetr, true},
+      {"sophie-laurent", "Sophie", "Laurent", "DDT (démo)", v1::Member::MEMBER,
+       v1::ETAT_TERRITORIAL, kPetr, false},
+      {"luc-moreau", "Luc", "Moreau", "Association Vallées en transition",
+       v1::Member::MEMBER, v1::ACTEUR_SOCIO_ECONOMIQUE, kPetr, false},
+      {"anne-roux", "Anne", "Roux", "CC des Coteaux", v1::Member::MEMBER,
+       v1::ELU, kCoteaux, false},
+      {"karim-benali", "Karim", "Benali", "CC des Coteaux", v1::Member::MEMBER,
+       v1::AGENT, kCoteaux, false},
+  };
+  const std::string token_dir = data_dir + "/demo-tokens";
+  if (::mkdir(token_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", token_dir));
+  }
+  for (const M& m : people) {
+    v1::CreateMemberRequest req;
+    req.set_member_id(m.id);
+    v1::Member* member = req.mutable_member();
+    member->set_given_name(m.given);
+    member->set_family_name(m.family);
+    member->set_email(absl::StrCat(m.id, "@example.org"));
+    member->set_organisation(m.organisation);
+    member->set_role(m.role);
+    member->set_college(m.college);
+    if (m.territory != nullptr) member->add_delegations(m.territory);
+    if (m.role != v1::Member::MEMBER) member->add_cohorts(kOccitanie);
+    COHORTE_RETURN_IF_ERROR(members.CreateMember(admin, req).status());
+    if (!m.token) continue;
+    v1::CreateTokenRequest token;
+    token.set_parent(absl::StrCat("members/", m.id));
+    token.set_display_name("demo token");
+    COHORTE_ASSIGN_OR_RETURN(v1::CreateTokenResponse created,
+                             members.CreateToken(admin, token));
+    COHORTE_RETURN_IF_ERROR(WritePrivateFile(
+        absl::StrCat(token_dir, "/", m.id, ".token"), created.secret() + "\n"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddGroups(GroupService& groups, const Principal& admin) {
+  v1::CreateGroupRequest club;
+  club.set_parent(kOccitanie);
+  club.set_group_id("club-sobriete");
+  v1::PeerGroup* g = club.mutable_group();
+  g->set_display_name("Club sobriété");
+  g->set_description("Un club thématique : sobriété foncière, énergétique, "
+                     "alimentation.");
+  g->set_kind(v1::PeerGroup::THEMATIC);
+  g->add_members("members/anne-roux");
+  g->add_members("members/marie-dubois");
+  g->add_members("members/luc-moreau");
+  g->add_facilitators("members/hugo-bernard");
+  COHORTE_RETURN_IF_ERROR(groups.CreateGroup(admin, club).status());
+
+  v1::CreateGroupRequest delegation;
+  delegation.set_parent(kOccitanie);
+  delegation.set_group_id("delegation-petr-vallees");
+  g = delegation.mutable_group();
+  g->set_display_name("Délégation du PETR des Vallées");
+  g->set_kind(v1::PeerGroup::DELEGATION);
+  g->set_territory(kPetr);
+  for (const char* m : {"members/marie-dubois", "members/thomas-petit",
+                        "members/sophie-laurent", "members/luc-moreau"}) {
+    g->add_members(m);
+  }
+  return groups.CreateGroup(admin, delegation).status();
+}
+
+}  // namespace
+
+absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
+                      const std::string& data_dir) {
+  COHORTE_RETURN_IF_ERROR(AddCohorts(*services.cohorts, admin));
+  COHORTE_RETURN_IF_ERROR(AddTerritories(*services.territories, admin));
+  COHORTE_RETURN_IF_ERROR(AddMembers(*services.members, admin, data_dir));
+  return AddGroups(*services.groups, admin);
 }
 
 }  // namespace cohorte::service

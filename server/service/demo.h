@@ -2,21 +2,37 @@
 //
 // The demo content seeded on the first start of `deploy/run.sh`, written
 // from the programme's own documents: the Occitanie regional cohort (run by
-// la Fabrique des transitions with AREC Occitanie) and the national
-// "Territoires Pilotes" cohort. Goes through the services, so it obeys
-// every rule a client's writes obey. Each later domain issue adds to it.
+// la Fabrique des transitions with AREC Occitanie) with its territories,
+// delegations of the four colleges, a coordinator and an ally, its college
+// groups, a thematic club and a delegation group; and the national
+// "Territoires Pilotes" cohort. People and places are fictitious. It goes
+// through the services, so it obeys every rule a client's writes obey.
 #ifndef COHORTE_SERVER_SERVICE_DEMO_H_
 #define COHORTE_SERVER_SERVICE_DEMO_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "server/service/cohort_service.h"
+#include "server/service/group_service.h"
+#include "server/service/member_service.h"
 #include "server/service/principal.h"
+#include "server/service/territory_service.h"
 
 namespace cohorte::service {
 
-// Creates the demo content as `admin`. Idempotent (request ids): running it
-// twice writes it once.
-absl::Status SeedDemo(CohortService& cohorts, const Principal& admin);
+struct DemoServices {
+  CohortService* cohorts;
+  MemberService* members;
+  TerritoryService* territories;
+  GroupService* groups;
+};
+
+// Creates the demo content as `admin`, and writes personal tokens of a few
+// demo members to `data_dir`/demo-tokens/<member>.token (mode 0600) so
+// that the README can walk through what each of them sees.
+absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
+                      const std::string& data_dir);
 
 }  // namespace cohorte::service
 

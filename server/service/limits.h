@@ -28,6 +28,26 @@ inline constexpr int kMaxCohortDescriptionChars = 4000;
 inline constexpr int kMinYear = 1900;
 inline constexpr int kMaxYear = 9999;
 
+// Member fields.
+inline constexpr int kMaxPersonNameChars = 100;
+inline constexpr int kMaxEmailLength = 254;
+inline constexpr int kMaxOrganisationChars = 200;
+inline constexpr int kMaxDelegationsPerMember = 8;
+inline constexpr int kMaxCohortsPerMember = 32;
+inline constexpr int kMaxTokenDisplayNameChars = 100;
+// A personal token lives at most this long when it has an expiry.
+inline constexpr int kMaxTokenLifetimeDays = 366;
+
+// Territory fields.
+inline constexpr int kMaxTerritoryDisplayNameChars = 200;
+inline constexpr int kMaxPhaseNoteChars = 2000;
+
+// Peer group fields.
+inline constexpr int kMaxGroupDisplayNameChars = 200;
+inline constexpr int kMaxGroupDescriptionChars = 2000;
+inline constexpr int kMaxGroupMembers = 500;
+inline constexpr int kMaxGroupFacilitators = 10;
+
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_LIMITS_H_

@@ -1,32 +1,394 @@
 #include "server/service/member_service.h"
 
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cohorte/v1/cohorts.pb.h"
+#include "cohorte/v1/territories.pb.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/entities.h"
 #include "server/service/errors.h"
+#include "server/service/limits.h"
+#include "server/service/mutations.h"
+#include "server/service/pagination.h"
 #include "server/service/policy.h"
+#include "server/service/tokens.h"
 #include "server/service/validation.h"
+#include "storage/codec.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
 
 namespace cohorte::service {
+namespace {
 
-absl::StatusOr<v1::Member> MemberService::GetMember(
+using storage::EntityKind;
+using storage::Table;
+using storage::Txn;
+using v1::Member;
+
+const std::vector<std::string>& MutablePaths() {
+  static const auto* paths = new std::vector<std::string>{
+      "given_name", "family_name", "email",       "organisation",
+      "college",    "role",        "delegations", "cohorts"};
+  return *paths;
+}
+
+std::string EmailKey(absl::string_view email) {
+  return storage::IndexKey(storage::IndexKind::kMemberByEmail,
+                           absl::AsciiStrToLower(email));
+}
+
+// The cohorts `m` takes part in.
+std::set<std::string> CohortsOf(const Member& m) {
+  std::set<std::string> cohorts(m.cohorts().begin(), m.cohorts().end());
+  for (const std::string& t : m.delegations()) {
+    cohorts.insert(std::string(CohortOf(t)));
+  }
+  return cohorts;
+}
+
+bool MaySee(const Principal& caller, const Member& m) {
+  if (caller.member.empty()) return false;
+  if (caller.is_admin() || caller.member == m.name()) return true;
+  for (const std::string& c : CohortsOf(m)) {
+    if (ParticipatesIn(caller, c)) return true;
+  }
+  return false;
+}
+
+// What `caller` sees of `m`: the e-mail only for self, admin and the
+// coordinators of a cohort `m` takes part in.
+Member VisibleTo(const Principal& caller, Member m) {
+  if (caller.is_admin() || caller.member == m.name()) return m;
+  for (const std::string& c : CohortsOf(m)) {
+    if (Coordinates(caller, c)) return m;
+  }
+  m.clear_email();
+  return m;
+}
+
+// Checks the fields of a complete member (after a merge): formats, limits,
+// and that college/delegations/cohorts fit the role.
+absl::Status CheckMember(const Member& m) {
+  COHORTE_RETURN_IF_ERROR(CheckText("member.given_name", m.given_name(), 1,
+                                    kMaxPersonNameChars,
+                                    TextKind::kSingleLine));
+  COHORTE_RETURN_IF_ERROR(CheckText("member.family_name", m.family_name(), 1,
+                                    kMaxPersonNameChars,
+                                    TextKind::kSingleLine));
+  COHORTE_RETURN_IF_ERROR(CheckEmail("member.email", m.email()));
+  COHORTE_RETURN_IF_ERROR(CheckText("member.organisation", m.organisation(),
+                                    0, kMaxOrganisationChars,
+                                    TextKind::kSingleLine));
+  if (m.role() == Member::ROLE_UNSPECIFIED || !Member::Role_IsValid(m.role())) {
+    return InvalidField("member.role", "is required");
+  }
+  const bool delegate = m.role() == Member::MEMBER;
+  if (delegate && (m.college() == v1::COLLEGE_UNSPECIFIED ||
+                   !v1::College_IsValid(m.college()))) {
+    return InvalidField("member.college", "is required for role MEMBER");
+  }
+  if (!delegate && m.college() != v1::COLLEGE_UNSPECIFIED) {
+    return InvalidField("member.college", "is only for role MEMBER");
+  }
+  if (!delegate && !m.delegations().empty()) {
+    return InvalidField("member.delegations", "are only for role MEMBER");
+  }
+  const bool serves =
+      m.role() == Member::ALLY || m.role() == Member::COORDINATOR;
+  if (!serves && !m.cohorts().empty()) {
+    return InvalidField("member.cohorts",
+                        "are only for roles ALLY and COORDINATOR");
+  }
+  if (m.delegations_size() > kMaxDelegationsPerMember) {
+    return InvalidField("member.delegations",
+                        absl::StrCat("has more than ",
+                                     kMaxDelegationsPerMember));
+  }
+  if (m.cohorts_size() > kMaxCohortsPerMember) {
+    return InvalidField("member.cohorts",
+                        absl::StrCat("has more than ", kMaxCohortsPerMember));
+  }
+  std::set<std::string> seen;
+  for (const std::string& t : m.delegations()) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseCohortChildName("member.delegations", t, "territories").status());
+    if (!seen.insert(t).second) {
+      return InvalidField("member.delegations", absl::StrCat(t, " twice"));
+    }
+  }
+  for (const std::string& c : m.cohorts()) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName("member.cohorts", c, "cohorts").status());
+    if (!seen.insert(c).second) {
+      return InvalidField("member.cohorts", absl::StrCat(c, " twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Inside a mutation: the referenced territories and cohorts exist.
+absl::Status CheckReferences(const Txn& txn, const Member& m) {
+  for (const std::string& t : m.delegations()) {
+    absl::Status s =
+        LoadEntity<v1::Territory>(txn, EntityKind::kTerritory, t).status();
+    if (absl::IsNotFound(s)) {
+      return InvalidField("member.delegations",
+                          absl::StrCat(t, " does not exist"));
+    }
+    COHORTE_RETURN_IF_ERROR(s);
+  }
+  for (const std::string& c : m.cohorts()) {
+    absl::Status s = LoadEntity<v1::Cohort>(txn, EntityKind::kCohort, c).status();
+    if (absl::IsNotFound(s)) {
+      return InvalidField("member.cohorts", absl::StrCat(c, " does not exist"));
+    }
+    COHORTE_RETURN_IF_ERROR(s);
+  }
+  return absl::OkStatus();
+}
+
+// Inside a mutation: claims `email` for `name`; ALREADY_EXISTS if another
+// member holds it.
+absl::Status ClaimEmail(Txn& txn, absl::string_view email,
+                        absl::string_view name) {
+  std::string holder;
+  absl::Status s = txn.Get(Table::kIndexes, EmailKey(email), &holder);
+  if (s.ok() && holder != name) {
+    return ErrorWithReason(absl::StatusCode::kAlreadyExists,
+                           kReasonAlreadyExists,
+                           "member.email: another member has this e-mail");
+  }
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+  txn.Put(Table::kIndexes, EmailKey(email), name);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
+  if (email.empty()) return InvalidField(field, "is required");
+  if (static_cast<int>(email.size()) > kMaxEmailLength) {
+    return InvalidField(field, absl::StrCat("is longer than ",
+                                            kMaxEmailLength, " characters"));
+  }
+  const size_t at = email.find('@');
+  const bool shape = at != absl::string_view::npos && at > 0 && at <= 64 &&
+                     email.find('@', at + 1) == absl::string_view::npos &&
+                     email.find('.', at + 2) != absl::string_view::npos &&
+                     email.back() != '.';
+  bool chars = true;
+  for (char c : email) {
+    chars = chars && c > 0x20 && c < 0x7f && c != '"' && c != ',' &&
+            c != '<' && c != '>' && c != '(' && c != ')' && c != ';';
+  }
+  if (!shape || !chars) {
+    return InvalidField(field, "is not an e-mail address (local@domain.tld)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Member> MemberService::CreateMember(
+    const Principal& caller, const v1::CreateMemberRequest& req) {
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember,
+                                    Action::kCreate));
+  if (!req.member_id().empty()) {
+    COHORTE_RETURN_IF_ERROR(CheckResourceId("member_id", req.member_id()));
+    if (req.member_id() == "me") {
+      return InvalidField("member_id", "'me' is reserved");
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckMember(req.member()));
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  const std::string name = absl::StrCat(
+      "members/",
+      req.member_id().empty() ? GenerateId("member-") : req.member_id());
+  return CommitForResponse<Member>(
+      store_, caller, "CreateMember", req, req.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<Member> {
+        COHORTE_ASSIGN_OR_RETURN(
+            bool exists, txn.Exists(Table::kEntities,
+                                    storage::EntityKey(EntityKind::kMember,
+                                                       name)));
+        if (exists) return AlreadyExists(name);
+        COHORTE_RETURN_IF_ERROR(CheckReferences(txn, req.member()));
+        COHORTE_RETURN_IF_ERROR(ClaimEmail(txn, req.member().email(), name));
+        Member m;
+        for (const std::string& path : MutablePaths()) {
+          google::protobuf::FieldMask mask;
+          mask.add_paths(path);
+          google::protobuf::util::FieldMaskUtil::MergeMessageTo(req.member(),
+                                                                mask, {}, &m);
+        }
+        m.set_name(name);
+        CreateEntity(txn, EntityKind::kMember, m);
+        return m;
+      });
+}
+
+absl::StatusOr<Member> MemberService::GetMember(
     const Principal& caller, const v1::GetMemberRequest& req) {
   const std::string name =
       req.name() == "members/me" ? caller.member : req.name();
-  COHORTE_RETURN_IF_ERROR(
-      Authorize(caller, Resource::kMember, Action::kRead, name));
-  COHORTE_RETURN_IF_ERROR(
-      ParseTopLevelName("name", name, "members").status());
-  v1::Member member;
-  absl::Status s = store_.GetProto(
-      storage::Table::kEntities,
-      storage::EntityKey(storage::EntityKind::kMember, name), &member);
-  if (absl::IsNotFound(s)) {
-    return ErrorWithReason(absl::StatusCode::kNotFound, kReasonNotFound,
-                           absl::StrCat(name, " does not exist"));
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember, Action::kRead,
+                                    MemberScope(name)));
+  COHORTE_RETURN_IF_ERROR(ParseTopLevelName("name", name, "members").status());
+  absl::StatusOr<Member> m =
+      ReadEntity<Member>(store_, EntityKind::kMember, name);
+  // Permission before existence: an absent member and one the caller may
+  // not see get the same answer.
+  if ((m.ok() && !MaySee(caller, *m)) ||
+      (absl::IsNotFound(m.status()) && !caller.is_admin())) {
+    return ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                           kReasonPermissionDenied,
+                           absl::StrCat("the caller may not read ", name));
   }
-  COHORTE_RETURN_IF_ERROR(s);
-  return member;
+  COHORTE_RETURN_IF_ERROR(m.status());
+  return VisibleTo(caller, *std::move(m));
+}
+
+absl::StatusOr<v1::ListMembersResponse> MemberService::ListMembers(
+    const Principal& caller, const v1::ListMembersRequest& req) {
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember, Action::kRead));
+  if (!req.cohort().empty()) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName("cohort", req.cohort(), "cohorts").status());
+  }
+  COHORTE_ASSIGN_OR_RETURN(int page_size,
+                           EffectivePageSize("page_size", req.page_size()));
+  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
+  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
+                           DecodePageToken("page_token", req.page_token(),
+                                           query));
+  v1::ListMembersResponse response;
+  std::string last_key;
+  bool more = false;
+  absl::Status decode_error;
+  COHORTE_RETURN_IF_ERROR(store_.Scan(
+      Table::kEntities, storage::CollectionPrefix(EntityKind::kMember, "",
+                                                  "members"),
+      start_after, [&](absl::string_view key, absl::string_view value) {
+        Member m;
+        decode_error = storage::DecodeValue(value, &m);
+        if (!decode_error.ok()) return false;
+        if (!MaySee(caller, m)) return true;
+        if (!req.cohort().empty() && !CohortsOf(m).count(req.cohort())) {
+          return true;
+        }
+        if (response.members_size() == page_size) {
+          more = true;
+          return false;
+        }
+        *response.add_members() = VisibleTo(caller, std::move(m));
+        last_key = std::string(key);
+        return true;
+      }));
+  COHORTE_RETURN_IF_ERROR(decode_error);
+  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  return response;
+}
+
+absl::StatusOr<Member> MemberService::UpdateMember(
+    const Principal& caller, const v1::UpdateMemberRequest& req) {
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember,
+                                    Action::kUpdate));
+  const std::string& name = req.member().name();
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("member.name", name, "members").status());
+  google::protobuf::FieldMask mask = req.update_mask();
+  const std::set<std::string> allowed(MutablePaths().begin(),
+                                      MutablePaths().end());
+  if (mask.paths().empty()) {
+    return InvalidField("update_mask", "is required");
+  }
+  for (const std::string& p : mask.paths()) {
+    if (!allowed.count(p)) {
+      return InvalidField("update_mask",
+                          absl::StrCat("'", p.substr(0, 64),
+                                       "' is not a field of Member that can "
+                                       "be updated"));
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_repeated_fields(true);
+  return CommitForResponse<Member>(
+      store_, caller, "UpdateMember", req, req.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<Member> {
+        COHORTE_ASSIGN_OR_RETURN(
+            Member m, LoadEntity<Member>(txn, EntityKind::kMember, name));
+        COHORTE_RETURN_IF_ERROR(
+            CheckEtag(name, m.etag(), req.member().etag()));
+        const std::string old_email = m.email();
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+            req.member(), mask, merge, &m);
+        COHORTE_RETURN_IF_ERROR(CheckMember(m));
+        COHORTE_RETURN_IF_ERROR(CheckReferences(txn, m));
+        if (absl::AsciiStrToLower(old_email) !=
+            absl::AsciiStrToLower(m.email())) {
+          COHORTE_RETURN_IF_ERROR(ClaimEmail(txn, m.email(), name));
+          if (!old_email.empty()) txn.Delete(Table::kIndexes,
+                                             EmailKey(old_email));
+        }
+        SaveEntity(txn, EntityKind::kMember, m);
+        return m;
+      });
+}
+
+absl::StatusOr<v1::CreateTokenResponse> MemberService::CreateToken(
+    const Principal& caller, const v1::CreateTokenRequest& req) {
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kToken, Action::kCreate));
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("parent", req.parent(), "members").status());
+  COHORTE_RETURN_IF_ERROR(CheckText("display_name", req.display_name(), 0,
+                                    kMaxTokenDisplayNameChars,
+                                    TextKind::kSingleLine));
+  if (!req.request_id().empty()) {
+    return InvalidField("request_id",
+                        "is not accepted: a token's secret is shown once and "
+                        "never stored, so it cannot be replayed");
+  }
+  const absl::Time now = absl::Now();
+  if (req.has_expire_time()) {
+    const absl::Time expire = absl::FromUnixNanos(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+            req.expire_time()));
+    if (expire <= now ||
+        expire > now + absl::Hours(24 * kMaxTokenLifetimeDays)) {
+      return InvalidField("expire_time",
+                          absl::StrCat("must be in the future and within ",
+                                       kMaxTokenLifetimeDays, " days"));
+    }
+  }
+  const std::string secret = NewTokenSecret();
+  const std::string token_name = GenerateId("tokens/token-");
+  return CommitForResponse<v1::CreateTokenResponse>(
+      store_, caller, "CreateToken", req, /*request_id=*/"",
+      [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
+        COHORTE_RETURN_IF_ERROR(
+            LoadEntity<Member>(txn, EntityKind::kMember, req.parent())
+                .status());
+        storage::v1::TokenRecord record;
+        record.set_name(token_name);
+        record.set_member(req.parent());
+        record.set_display_name(req.display_name());
+        *record.mutable_create_time() = ToTimestamp(txn.commit_time());
+        if (req.has_expire_time()) {
+          *record.mutable_expire_time() = req.expire_time();
+        }
+        PutToken(txn, record, secret);
+        txn.RecordPut(record.name(), record);
+        v1::CreateTokenResponse response;
+        response.set_name(token_name);
+        response.set_secret(secret);
+        *response.mutable_expire_time() = record.expire_time();
+        return response;
+      });
 }
 
 }  // namespace cohorte::service

@@ -1,8 +1,10 @@
 // File: server/service/member_service.h
 //
-// MemberService: reading members. The structure issue adds colleges,
-// delegations and invitations. No gRPC. Thread-safe; `store` must outlive
-// it.
+// MemberService: the people of the instance, their college, role,
+// delegations and served cohorts, and their personal tokens. What a caller
+// sees of another member follows policy.h (e-mail only for self, admin and
+// coordinators of a shared cohort). No gRPC. Thread-safe; `store` must
+// outlive it.
 #ifndef COHORTE_SERVER_SERVICE_MEMBER_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_MEMBER_SERVICE_H_
 
@@ -13,16 +15,33 @@
 
 namespace cohorte::service {
 
+// OK if `email` looks like an address: local@domain.tld, ASCII, no spaces,
+// at most kMaxEmailLength.
+absl::Status CheckEmail(absl::string_view field, absl::string_view email);
+
 class MemberService {
  public:
   explicit MemberService(storage::Store* store) : store_(*store) {}
   MemberService(const MemberService&) = delete;
   MemberService& operator=(const MemberService&) = delete;
 
-  // `members/me` is the caller. PERMISSION_DENIED for another member unless
-  // the caller is an admin (whether or not that member exists); NOT_FOUND.
+  // ALREADY_EXISTS if the id or the e-mail is taken. Delegations must name
+  // existing territories, cohorts existing cohorts.
+  absl::StatusOr<v1::Member> CreateMember(const Principal& caller,
+                                          const v1::CreateMemberRequest& req);
+  // `members/me` is the caller. Another member the caller may not see is
+  // PERMISSION_DENIED whether or not it exists.
   absl::StatusOr<v1::Member> GetMember(const Principal& caller,
                                        const v1::GetMemberRequest& req);
+  // Only the members the caller may see.
+  absl::StatusOr<v1::ListMembersResponse> ListMembers(
+      const Principal& caller, const v1::ListMembersRequest& req);
+  absl::StatusOr<v1::Member> UpdateMember(const Principal& caller,
+                                          const v1::UpdateMemberRequest& req);
+  // The secret is in the response only; request_id is refused, since
+  // replaying would mean storing the secret.
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const Principal& caller, const v1::CreateTokenRequest& req);
 
  private:
   storage::Store& store_;

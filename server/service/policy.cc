@@ -1,5 +1,7 @@
 #include "server/service/policy.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "server/service/errors.h"
 
@@ -8,53 +10,113 @@ namespace {
 
 absl::string_view ResourceName(Resource r) {
   switch (r) {
-    case Resource::kCohort:
-      return "cohorts";
-    case Resource::kMember:
-      return "members";
+    case Resource::kCohort: return "cohorts";
+    case Resource::kMember: return "members";
+    case Resource::kToken: return "tokens";
+    case Resource::kTerritory: return "territories";
+    case Resource::kTerritoryPhase: return "territory phases";
+    case Resource::kGroup: return "groups";
   }
   return "resources";
 }
 
 absl::string_view ActionName(Action a) {
   switch (a) {
-    case Action::kCreate:
-      return "create";
-    case Action::kRead:
-      return "read";
-    case Action::kUpdate:
-      return "update";
-    case Action::kDelete:
-      return "delete";
+    case Action::kCreate: return "create";
+    case Action::kRead: return "read";
+    case Action::kUpdate: return "update";
+    case Action::kDelete: return "delete";
   }
   return "use";
 }
 
+bool Contains(const std::vector<std::string>& list, absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool HasDelegationIn(const Principal& p, absl::string_view cohort) {
+  if (p.role != v1::Member::MEMBER || cohort.empty()) return false;
+  return std::any_of(p.delegations.begin(), p.delegations.end(),
+                     [&](const std::string& t) { return CohortOf(t) == cohort; });
+}
+
+// The policy table of policy.h, as code.
 bool Allowed(const Principal& p, Resource resource, Action action,
-             absl::string_view target_member) {
-  const bool admin = p.role == v1::Member::ADMIN;
+             const Scope& scope) {
+  if (p.member.empty()) return false;
+  const bool admin = p.is_admin();
   switch (resource) {
     case Resource::kCohort:
-      return action == Action::kRead ? !p.member.empty() : admin;
+      return action == Action::kRead || admin;
     case Resource::kMember:
-      return action == Action::kRead &&
-             (admin || (!p.member.empty() && p.member == target_member));
+      if (action == Action::kRead) return true;  // filtered per member
+      return admin;
+    case Resource::kToken:
+      return admin;
+    case Resource::kTerritory:
+    case Resource::kGroup:
+      if (action == Action::kRead) {
+        return admin || ParticipatesIn(p, scope.cohort);
+      }
+      return admin || Coordinates(p, scope.cohort);
+    case Resource::kTerritoryPhase:
+      return admin || Coordinates(p, scope.cohort) ||
+             (p.role == v1::Member::MEMBER &&
+              Contains(p.delegations, scope.territory));
   }
   return false;
 }
 
+absl::Status Denied(absl::string_view what) {
+  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                         kReasonPermissionDenied,
+                         absl::StrCat("the caller may not ", what));
+}
+
 }  // namespace
 
-absl::Status Authorize(const Principal& principal, Resource resource,
-                       Action action, absl::string_view target_member) {
-  if (Allowed(principal, resource, action, target_member)) {
-    return absl::OkStatus();
+bool ParticipatesIn(const Principal& p, absl::string_view cohort) {
+  if (cohort.empty()) return false;
+  if (p.role == v1::Member::ALLY || p.role == v1::Member::COORDINATOR) {
+    return Contains(p.cohorts, cohort);
   }
-  return ErrorWithReason(
-      absl::StatusCode::kPermissionDenied, kReasonPermissionDenied,
-      absl::StrCat("the caller may not ", ActionName(action), " ",
-                   ResourceName(resource),
-                   target_member.empty() ? "" : " of another member"));
+  return HasDelegationIn(p, cohort);
+}
+
+bool Coordinates(const Principal& p, absl::string_view cohort) {
+  return p.role == v1::Member::COORDINATOR && Contains(p.cohorts, cohort);
+}
+
+bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
+  if (p.member.empty()) return false;
+  if (Contains(std::vector<std::string>(group.facilitators().begin(),
+                                        group.facilitators().end()),
+               p.member)) {
+    return true;
+  }
+  if (group.kind() == v1::PeerGroup::COLLEGE) {
+    return p.college != v1::COLLEGE_UNSPECIFIED &&
+           p.college == group.college() &&
+           HasDelegationIn(p, CohortOf(group.name()));
+  }
+  return std::find(group.members().begin(), group.members().end(),
+                   p.member) != group.members().end();
+}
+
+absl::Status Authorize(const Principal& caller, Resource resource,
+                       Action action, const Scope& scope) {
+  if (Allowed(caller, resource, action, scope)) return absl::OkStatus();
+  return Denied(absl::StrCat(ActionName(action), " ", ResourceName(resource),
+                             scope.cohort.empty()
+                                 ? ""
+                                 : absl::StrCat(" in ", scope.cohort)));
+}
+
+absl::Status AuthorizeGroupContent(const Principal& caller,
+                                   const v1::PeerGroup& group) {
+  if (IsGroupMember(caller, group)) return absl::OkStatus();
+  return Denied(absl::StrCat("read ", group.name(),
+                             ": it is closed to its members"));
 }
 
 }  // namespace cohorte::service

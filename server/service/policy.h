@@ -1,36 +1,103 @@
 // File: server/service/policy.h
 //
-// The authorization policy, in one table a reader can audit: for each
-// resource and action, who may do it. Every service method calls Authorize
-// first, before it looks at whether the resource exists, so that a caller
-// who may not see a resource gets the same answer whether it exists or not.
+// The authorization policy, in one place a reader can audit. Every service
+// method calls it first, before looking at whether the resource exists, so
+// a caller who may not see a resource gets the same answer either way.
 //
-//   resource  action   who
-//   --------  -------  ------------------------------------------------
-//   cohort    create   admin
-//   cohort    read     every authenticated caller (structure, not content)
-//   cohort    update   admin
-//   cohort    delete   admin (soft delete, undelete, archive, unarchive)
-//   member    read     the member themself; admin
+// Words: a cohort's *participants* are the members with a delegation to one
+// of its territories and the allies and coordinators serving it. A group's
+// *members* are, for a COLLEGE group, the participants of that college with
+// a delegation in the cohort (computed at each read), and for other groups
+// the members and facilitators named in it. Nobody is a group member by
+// role alone: not the administrator, not a coordinator, not an ally.
 //
-// Thread-safe (pure).
+//   resource         action         who
+//   ---------------  -------------  ----------------------------------------
+//   cohort           create         admin
+//   cohort           read           every authenticated caller
+//   cohort           update/delete  admin
+//   member           create         admin
+//   member           read           self; admin; participants of a shared
+//                                   cohort (e-mail: self, admin, coordinators
+//                                   of a shared cohort only)
+//   member           update         admin
+//   token            create         admin
+//   territory        create/update  admin; coordinators of the cohort
+//   territory        read           admin; participants of the cohort
+//   territory phase  update         admin; coordinators of the cohort;
+//                                   delegation members of the territory
+//   group            create/update  admin; coordinators of the cohort
+//   group metadata   read           admin; participants of the cohort
+//   group members    read           the group's members only
+//   group content    read/write     the group's members only (exchanges,
+//                                   messages: the domain issue)
+//
+// Thread-safe (pure functions).
 #ifndef COHORTE_SERVER_SERVICE_POLICY_H_
 #define COHORTE_SERVER_SERVICE_POLICY_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "cohorte/v1/groups.pb.h"
 #include "server/service/principal.h"
 
 namespace cohorte::service {
 
-enum class Resource { kCohort, kMember };
+enum class Resource {
+  kCohort,
+  kMember,
+  kToken,
+  kTerritory,
+  kTerritoryPhase,
+  kGroup,
+};
 enum class Action { kCreate, kRead, kUpdate, kDelete };
 
-// OK if `principal` may do `action` on `resource`; PERMISSION_DENIED
-// (reason PERMISSION_DENIED) otherwise. `target_member` is the member
-// resource name concerned, for rules that depend on it (else empty).
-absl::Status Authorize(const Principal& principal, Resource resource,
-                       Action action, absl::string_view target_member = "");
+// What a decision is about; the fields a rule needs, others empty.
+struct Scope {
+  // `cohorts/{c}` the resource belongs to.
+  absl::string_view cohort;
+  // `cohorts/{c}/territories/{t}` for territory rules.
+  absl::string_view territory;
+  // `members/{m}` for member rules.
+  absl::string_view member;
+};
+
+inline Scope CohortScope(absl::string_view cohort) {
+  Scope s;
+  s.cohort = cohort;
+  return s;
+}
+inline Scope TerritoryScope(absl::string_view cohort,
+                            absl::string_view territory) {
+  Scope s;
+  s.cohort = cohort;
+  s.territory = territory;
+  return s;
+}
+inline Scope MemberScope(absl::string_view member) {
+  Scope s;
+  s.member = member;
+  return s;
+}
+
+// OK if `caller` may do `action` on `resource` within `scope`;
+// PERMISSION_DENIED (reason PERMISSION_DENIED) otherwise.
+absl::Status Authorize(const Principal& caller, Resource resource,
+                       Action action, const Scope& scope = {});
+
+// Whether `caller` takes part in `cohort` (see the file comment).
+bool ParticipatesIn(const Principal& caller, absl::string_view cohort);
+// Whether `caller` coordinates `cohort`.
+bool Coordinates(const Principal& caller, absl::string_view cohort);
+
+// Whether `caller` is a member of `group` (see the file comment): the one
+// test every read of a closed group's members or content goes through.
+bool IsGroupMember(const Principal& caller, const v1::PeerGroup& group);
+
+// OK if IsGroupMember; PERMISSION_DENIED otherwise.
+absl::Status AuthorizeGroupContent(const Principal& caller,
+                                   const v1::PeerGroup& group);
 
 }  // namespace cohorte::service
 

@@ -94,11 +94,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   if (absl::IsNotFound(s)) return Invalid();
   if (!s.ok()) return s;
 
-  Principal principal;
-  principal.member = member.name();
-  principal.role = member.role();
-  principal.token = token.name();
-  return principal;
+  return Principal::FromMember(member, token.name());
 }
 
 }  // namespace cohorte::service

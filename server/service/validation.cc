@@ -2,7 +2,10 @@
 
 #include <cstdint>
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/service/errors.h"
 #include "server/service/limits.h"
 
@@ -140,6 +143,22 @@ absl::StatusOr<std::string> ParseTopLevelName(absl::string_view field,
                                             "/{id} with a valid id"));
   }
   return std::string(id);
+}
+
+absl::StatusOr<std::string> ParseCohortChildName(absl::string_view field,
+                                                 absl::string_view name,
+                                                 absl::string_view collection) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  auto bad = [&] {
+    return InvalidField(field, absl::StrCat("must be of the form cohorts/{id}/",
+                                            collection, "/{id}"));
+  };
+  if (parts.size() != 4 || parts[0] != "cohorts" || parts[2] != collection ||
+      !CheckResourceId(field, parts[1]).ok() ||
+      !CheckResourceId(field, parts[3]).ok()) {
+    return bad();
+  }
+  return absl::StrCat("cohorts/", parts[1]);
 }
 
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested) {

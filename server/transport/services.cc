@@ -6,6 +6,8 @@ namespace {
 // Full gRPC service names, for the call log.
 #define CohortGrpcService_kName "cohorte.v1.CohortService"
 #define MemberGrpcService_kName "cohorte.v1.MemberService"
+#define TerritoryGrpcService_kName "cohorte.v1.TerritoryService"
+#define GroupGrpcService_kName "cohorte.v1.GroupService"
 
 }  // namespace
 
@@ -36,10 +38,39 @@ COHORTE_UNARY(CohortGrpcService, cohorts_, ArchiveCohort, ArchiveCohortRequest,
               Cohort)
 COHORTE_UNARY(CohortGrpcService, cohorts_, UnarchiveCohort,
               UnarchiveCohortRequest, Cohort)
+COHORTE_UNARY(MemberGrpcService, members_, CreateMember, CreateMemberRequest,
+              Member)
 COHORTE_UNARY(MemberGrpcService, members_, GetMember, GetMemberRequest, Member)
+COHORTE_UNARY(MemberGrpcService, members_, ListMembers, ListMembersRequest,
+              ListMembersResponse)
+COHORTE_UNARY(MemberGrpcService, members_, UpdateMember, UpdateMemberRequest,
+              Member)
+COHORTE_UNARY(MemberGrpcService, members_, CreateToken, CreateTokenRequest,
+              CreateTokenResponse)
+COHORTE_UNARY(TerritoryGrpcService, territories_, CreateTerritory,
+              CreateTerritoryRequest, Territory)
+COHORTE_UNARY(TerritoryGrpcService, territories_, GetTerritory,
+              GetTerritoryRequest, Territory)
+COHORTE_UNARY(TerritoryGrpcService, territories_, ListTerritories,
+              ListTerritoriesRequest, ListTerritoriesResponse)
+COHORTE_UNARY(TerritoryGrpcService, territories_, UpdateTerritory,
+              UpdateTerritoryRequest, Territory)
+COHORTE_UNARY(TerritoryGrpcService, territories_, ChangeTerritoryPhase,
+              ChangeTerritoryPhaseRequest, Territory)
+COHORTE_UNARY(GroupGrpcService, groups_, CreateGroup, CreateGroupRequest,
+              PeerGroup)
+COHORTE_UNARY(GroupGrpcService, groups_, GetGroup, GetGroupRequest, PeerGroup)
+COHORTE_UNARY(GroupGrpcService, groups_, ListGroups, ListGroupsRequest,
+              ListGroupsResponse)
+COHORTE_UNARY(GroupGrpcService, groups_, SetGroupMembers,
+              SetGroupMembersRequest, PeerGroup)
+COHORTE_UNARY(GroupGrpcService, groups_, ListGroupMembers,
+              ListGroupMembersRequest, ListGroupMembersResponse)
 
 #undef COHORTE_UNARY
 #undef CohortGrpcService_kName
 #undef MemberGrpcService_kName
+#undef TerritoryGrpcService_kName
+#undef GroupGrpcService_kName
 
 }  // namespace cohorte::transport

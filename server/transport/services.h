@@ -7,9 +7,13 @@
 #define COHORTE_SERVER_TRANSPORT_SERVICES_H_
 
 #include "cohorte/v1/cohorts.grpc.pb.h"
+#include "cohorte/v1/groups.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
+#include "cohorte/v1/territories.grpc.pb.h"
 #include "server/service/cohort_service.h"
+#include "server/service/group_service.h"
 #include "server/service/member_service.h"
+#include "server/service/territory_service.h"
 #include "server/transport/call_handler.h"
 
 namespace cohorte::transport {
@@ -49,19 +53,66 @@ class CohortGrpcService final : public v1::CohortService::CallbackService {
   service::CohortService& cohorts_;
 };
 
+// Declares a unary adapter method.
+#define COHORTE_DECLARE_UNARY(Method, Request, Response)                 \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,     \
+                                   const v1::Request* req,               \
+                                   v1::Response* resp) override
+
 class MemberGrpcService final : public v1::MemberService::CallbackService {
  public:
   MemberGrpcService(CallHandler* calls, service::MemberService* members)
       : calls_(*calls), members_(*members) {}
 
-  grpc::ServerUnaryReactor* GetMember(grpc::CallbackServerContext* ctx,
-                                      const v1::GetMemberRequest* req,
-                                      v1::Member* resp) override;
+  COHORTE_DECLARE_UNARY(CreateMember, CreateMemberRequest, Member);
+  COHORTE_DECLARE_UNARY(GetMember, GetMemberRequest, Member);
+  COHORTE_DECLARE_UNARY(ListMembers, ListMembersRequest, ListMembersResponse);
+  COHORTE_DECLARE_UNARY(UpdateMember, UpdateMemberRequest, Member);
+  COHORTE_DECLARE_UNARY(CreateToken, CreateTokenRequest, CreateTokenResponse);
 
  private:
   CallHandler& calls_;
   service::MemberService& members_;
 };
+
+class TerritoryGrpcService final
+    : public v1::TerritoryService::CallbackService {
+ public:
+  TerritoryGrpcService(CallHandler* calls,
+                       service::TerritoryService* territories)
+      : calls_(*calls), territories_(*territories) {}
+
+  COHORTE_DECLARE_UNARY(CreateTerritory, CreateTerritoryRequest, Territory);
+  COHORTE_DECLARE_UNARY(GetTerritory, GetTerritoryRequest, Territory);
+  COHORTE_DECLARE_UNARY(ListTerritories, ListTerritoriesRequest,
+                        ListTerritoriesResponse);
+  COHORTE_DECLARE_UNARY(UpdateTerritory, UpdateTerritoryRequest, Territory);
+  COHORTE_DECLARE_UNARY(ChangeTerritoryPhase, ChangeTerritoryPhaseRequest,
+                        Territory);
+
+ private:
+  CallHandler& calls_;
+  service::TerritoryService& territories_;
+};
+
+class GroupGrpcService final : public v1::GroupService::CallbackService {
+ public:
+  GroupGrpcService(CallHandler* calls, service::GroupService* groups)
+      : calls_(*calls), groups_(*groups) {}
+
+  COHORTE_DECLARE_UNARY(CreateGroup, CreateGroupRequest, PeerGroup);
+  COHORTE_DECLARE_UNARY(GetGroup, GetGroupRequest, PeerGroup);
+  COHORTE_DECLARE_UNARY(ListGroups, ListGroupsRequest, ListGroupsResponse);
+  COHORTE_DECLARE_UNARY(SetGroupMembers, SetGroupMembersRequest, PeerGroup);
+  COHORTE_DECLARE_UNARY(ListGroupMembers, ListGroupMembersRequest,
+                        ListGroupMembersResponse);
+
+ private:
+  CallHandler& calls_;
+  service::GroupService& groups_;
+};
+
+#undef COHORTE_DECLARE_UNARY
 
 }  // namespace cohorte::transport
 

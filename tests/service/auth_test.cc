@@ -16,6 +16,7 @@
 #include "server/service/tokens.h"
 #include "storage/keys.h"
 #include "storage/store.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -147,8 +148,10 @@ TEST_F(AuthTest, ExpiredAndRevokedTokensAreRefusedAtOnce) {
 
 TEST_F(AuthTest, MembersReadThemselvesAndOnlyAdminsReadOthers) {
   MemberService members(store_.get());
-  Principal admin{"members/admin", v1::Member::ADMIN, "tokens/a"};
-  Principal elu{"members/elu", v1::Member::MEMBER, "tokens/e"};
+  Principal admin =
+      ::cohorte::testing::MakePrincipal("members/admin", v1::Member::ADMIN);
+  Principal elu = ::cohorte::testing::MakePrincipal(
+      "members/elu", v1::Member::MEMBER, v1::ELU);
   v1::GetMemberRequest me;
   me.set_name("members/me");
   EXPECT_EQ(members.GetMember(admin, me)->name(), "members/admin");

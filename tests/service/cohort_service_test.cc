@@ -16,6 +16,7 @@
 #include "server/service/errors.h"
 #include "server/service/limits.h"
 #include "storage/store.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -28,12 +29,14 @@ using ::cohorte::testing::StatusIs;
 using ::testing::SizeIs;
 using v1::Cohort;
 
-Principal Admin() { return {"members/admin", v1::Member::ADMIN, "tokens/a"}; }
+using ::cohorte::testing::MakePrincipal;
+
+Principal Admin() { return MakePrincipal("members/admin", v1::Member::ADMIN); }
 Principal Member() {
-  return {"members/elu", v1::Member::MEMBER, "tokens/m"};
+  return MakePrincipal("members/elu", v1::Member::MEMBER, v1::ELU);
 }
 Principal Coordinator() {
-  return {"members/coord", v1::Member::COORDINATOR, "tokens/c"};
+  return MakePrincipal("members/coord", v1::Member::COORDINATOR);
 }
 
 template <typename T>
@@ -101,7 +104,7 @@ TEST_F(CohortServiceTest, AdminCreatesCohortThatEveryoneCanRead) {
                                                                  *created));
 }
 
-TEST_F(CohortServiceTest, CreateRecordsTheCohortInTheChangeLog) {
+TEST_F(CohortServiceTest, CreateWritesCohortAndCollegeGroupsInOneRevision) {
   ASSERT_THAT(Create("occitanie"), IsOk());
   auto changes = store_->ReadChanges(1, 10);
   ASSERT_THAT(changes, IsOk());
@@ -109,7 +112,16 @@ TEST_F(CohortServiceTest, CreateRecordsTheCohortInTheChangeLog) {
   const storage::v1::ChangeRecord& record = (*changes)[0];
   EXPECT_EQ(record.actor(), "members/admin");
   EXPECT_EQ(record.method(), "CreateCohort");
-  ASSERT_THAT(record.changes(), SizeIs(1));
+  std::vector<std::string> names;
+  for (const auto& change : record.changes()) {
+    names.push_back(change.resource_name());
+  }
+  EXPECT_THAT(names,
+              ::testing::ElementsAre(
+                  "cohorts/occitanie", "cohorts/occitanie/groups/elus",
+                  "cohorts/occitanie/groups/agents",
+                  "cohorts/occitanie/groups/etat-territorial",
+                  "cohorts/occitanie/groups/acteurs-socio-economiques"));
   Cohort logged;
   ASSERT_TRUE(record.changes(0).resource().UnpackTo(&logged));
   EXPECT_EQ(logged.name(), "cohorts/occitanie");

@@ -1,0 +1,99 @@
+// File: server/service/entities.h
+//
+// The shared mechanics of API resources stored as protos in the entities
+// table: load with a NOT_FOUND that names the resource, save with a fresh
+// etag and update_time plus a change-log entry, compare etags. Every
+// resource proto has `name`, `update_time` and `etag` fields. Thread-safe
+// (stateless); Txn rules apply.
+#ifndef COHORTE_SERVER_SERVICE_ENTITIES_H_
+#define COHORTE_SERVER_SERVICE_ENTITIES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/errors.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+
+namespace cohorte::service {
+
+inline google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(t));
+}
+
+inline absl::Status NotFound(absl::string_view name) {
+  return ErrorWithReason(absl::StatusCode::kNotFound, kReasonNotFound,
+                         absl::StrCat(name, " does not exist"));
+}
+
+inline absl::Status AlreadyExists(absl::string_view name) {
+  return ErrorWithReason(absl::StatusCode::kAlreadyExists,
+                         kReasonAlreadyExists,
+                         absl::StrCat(name, " already exists"));
+}
+
+// OK if `requested` is empty or equals `current`; ABORTED (ETAG_MISMATCH).
+inline absl::Status CheckEtag(absl::string_view name, absl::string_view current,
+                              absl::string_view requested) {
+  if (requested.empty() || requested == current) return absl::OkStatus();
+  return ErrorWithReason(
+      absl::StatusCode::kAborted, kReasonEtagMismatch,
+      absl::StrCat("etag: ", name, " has changed (etag is now ", current,
+                   "); read it again"));
+}
+
+// Reads `name` of `kind` inside a mutation; NOT_FOUND names it.
+template <typename T>
+absl::StatusOr<T> LoadEntity(const storage::Txn& txn, storage::EntityKind kind,
+                             absl::string_view name) {
+  T entity;
+  absl::Status s = txn.GetProto(storage::Table::kEntities,
+                                storage::EntityKey(kind, name), &entity);
+  if (absl::IsNotFound(s)) return NotFound(name);
+  COHORTE_RETURN_IF_ERROR(s);
+  return entity;
+}
+
+// Reads committed `name` of `kind`; NOT_FOUND names it.
+template <typename T>
+absl::StatusOr<T> ReadEntity(const storage::Store& store,
+                             storage::EntityKind kind,
+                             absl::string_view name) {
+  T entity;
+  absl::Status s = store.GetProto(storage::Table::kEntities,
+                                  storage::EntityKey(kind, name), &entity);
+  if (absl::IsNotFound(s)) return NotFound(name);
+  COHORTE_RETURN_IF_ERROR(s);
+  return entity;
+}
+
+// Stamps `entity` with the mutation's time and etag (its revision), writes
+// it and records it in the change log.
+template <typename T>
+void SaveEntity(storage::Txn& txn, storage::EntityKind kind, T& entity) {
+  *entity.mutable_update_time() = ToTimestamp(txn.commit_time());
+  entity.set_etag(absl::StrCat(txn.revision()));
+  txn.PutProto(storage::Table::kEntities,
+               storage::EntityKey(kind, entity.name()), entity);
+  txn.RecordPut(entity.name(), entity);
+}
+
+// Like SaveEntity for a new entity: also sets create_time.
+template <typename T>
+void CreateEntity(storage::Txn& txn, storage::EntityKind kind, T& entity) {
+  *entity.mutable_create_time() = ToTimestamp(txn.commit_time());
+  SaveEntity(txn, kind, entity);
+}
+
+// A generated id: `prefix` + 10 random hex digits.
+std::string GenerateId(absl::string_view prefix);
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_ENTITIES_H_

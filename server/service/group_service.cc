@@ -1,0 +1,329 @@
+#include "server/service/group_service.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cohorte/v1/cohorts.pb.h"
+#include "cohorte/v1/territories.pb.h"
+#include "server/service/entities.h"
+#include "server/service/errors.h"
+#include "server/service/limits.h"
+#include "server/service/mutations.h"
+#include "server/service/pagination.h"
+#include "server/service/policy.h"
+#include "server/service/validation.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::service {
+namespace {
+
+using storage::EntityKind;
+using storage::Table;
+using storage::Txn;
+using v1::PeerGroup;
+
+struct CollegeGroup {
+  v1::College college;
+  const char* id;
+  const char* display_name;
+};
+constexpr CollegeGroup kCollegeGroups[] = {
+    {v1::ELU, "elus", "Entre élus"},
+    {v1::AGENT, "agents", "Entre agents"},
+    {v1::ETAT_TERRITORIAL, "etat-territorial", "Entre État territorial"},
+    {v1::ACTEUR_SOCIO_ECONOMIQUE, "acteurs-socio-economiques",
+     "Entre acteurs socio-économiques"},
+};
+
+// Checks that every name in `names` is a member who takes part in `cohort`
+// and is not an administrator (nobody joins a closed group by role).
+absl::Status CheckJoinable(const Txn& txn, absl::string_view field,
+                           const google::protobuf::RepeatedPtrField<std::string>&
+                               names,
+                           absl::string_view cohort) {
+  std::set<std::string> seen;
+  for (const std::string& name : names) {
+    if (!seen.insert(name).second) {
+      return InvalidField(field, absl::StrCat(name, " is listed twice"));
+    }
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName(field, name, "members").status());
+    absl::StatusOr<v1::Member> member =
+        LoadEntity<v1::Member>(txn, EntityKind::kMember, name);
+    if (absl::IsNotFound(member.status())) {
+      return InvalidField(field, absl::StrCat(name, " does not exist"));
+    }
+    COHORTE_RETURN_IF_ERROR(member.status());
+    const Principal p = Principal::FromMember(*member, "");
+    if (p.is_admin() || !ParticipatesIn(p, cohort)) {
+      return InvalidField(
+          field, absl::StrCat(name, " does not take part in ", cohort));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What a caller sees of a group: everything for its members; for other
+// participants, no member list.
+PeerGroup VisibleTo(const Principal& caller, PeerGroup group) {
+  if (!IsGroupMember(caller, group)) group.clear_members();
+  return group;
+}
+
+absl::Status CheckGroupFields(const PeerGroup& g) {
+  COHORTE_RETURN_IF_ERROR(CheckText("group.display_name", g.display_name(), 1,
+                                    kMaxGroupDisplayNameChars,
+                                    TextKind::kSingleLine));
+  COHORTE_RETURN_IF_ERROR(CheckText("group.description", g.description(), 0,
+                                    kMaxGroupDescriptionChars,
+                                    TextKind::kMultiLine));
+  if (g.members_size() > kMaxGroupMembers) {
+    return InvalidField("group.members",
+                        absl::StrCat("has more than ", kMaxGroupMembers));
+  }
+  if (g.facilitators_size() > kMaxGroupFacilitators) {
+    return InvalidField("group.facilitators",
+                        absl::StrCat("has more than ", kMaxGroupFacilitators));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void PutCollegeGroups(Txn& txn, absl::string_view cohort) {
+  for (const CollegeGroup& c : kCollegeGroups) {
+    PeerGroup group;
+    group.set_name(absl::StrCat(cohort, "/groups/", c.id));
+    group.set_display_name(c.display_name);
+    group.set_kind(PeerGroup::COLLEGE);
+    group.set_college(c.college);
+    CreateEntity(txn, EntityKind::kGroup, group);
+  }
+}
+
+absl::StatusOr<PeerGroup> GroupService::CreateGroup(
+    const Principal& caller, const v1::CreateGroupRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("parent", req.parent(), "cohorts").status());
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kGroup, Action::kCreate,
+                                    CohortScope(req.parent())));
+  const PeerGroup& g = req.group();
+  if (!req.group_id().empty()) {
+    COHORTE_RETURN_IF_ERROR(CheckResourceId("group_id", req.group_id()));
+  }
+  if (g.kind() != PeerGroup::GEOGRAPHIC && g.kind() != PeerGroup::THEMATIC &&
+      g.kind() != PeerGroup::DELEGATION) {
+    return InvalidField("group.kind",
+                        "must be GEOGRAPHIC, THEMATIC or DELEGATION (college "
+                        "groups come with the cohort)");
+  }
+  if (g.kind() == PeerGroup::DELEGATION) {
+    absl::StatusOr<std::string> cohort =
+        ParseCohortChildName("group.territory", g.territory(), "territories");
+    COHORTE_RETURN_IF_ERROR(cohort.status());
+    if (*cohort != req.parent()) {
+      return InvalidField("group.territory", "is not in the group's cohort");
+    }
+  } else if (!g.territory().empty()) {
+    return InvalidField("group.territory", "is only for DELEGATION groups");
+  }
+  COHORTE_RETURN_IF_ERROR(CheckGroupFields(g));
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  const std::string name = absl::StrCat(
+      req.parent(), "/groups/",
+      req.group_id().empty() ? GenerateId("group-") : req.group_id());
+
+  return CommitForResponse<PeerGroup>(
+      store_, caller, "CreateGroup", req, req.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<PeerGroup> {
+        COHORTE_RETURN_IF_ERROR(
+            LoadEntity<v1::Cohort>(txn, EntityKind::kCohort, req.parent())
+                .status());
+        COHORTE_ASSIGN_OR_RETURN(
+            bool exists,
+            txn.Exists(Table::kEntities,
+                       storage::EntityKey(EntityKind::kGroup, name)));
+        if (exists) return AlreadyExists(name);
+        if (g.kind() == PeerGroup::DELEGATION) {
+          absl::Status t = LoadEntity<v1::Territory>(
+                               txn, EntityKind::kTerritory, g.territory())
+                               .status();
+          if (absl::IsNotFound(t)) {
+            return InvalidField("group.territory", "does not exist");
+          }
+          COHORTE_RETURN_IF_ERROR(t);
+        }
+        COHORTE_RETURN_IF_ERROR(
+            CheckJoinable(txn, "group.members", g.members(), req.parent()));
+        COHORTE_RETURN_IF_ERROR(CheckJoinable(txn, "group.facilitators",
+                                              g.facilitators(), req.parent()));
+        PeerGroup group;
+        group.set_name(name);
+        group.set_display_name(g.display_name());
+        group.set_description(g.description());
+        group.set_kind(g.kind());
+        group.set_territory(g.territory());
+        *group.mutable_members() = g.members();
+        *group.mutable_facilitators() = g.facilitators();
+        std::sort(group.mutable_members()->begin(),
+                  group.mutable_members()->end());
+        CreateEntity(txn, EntityKind::kGroup, group);
+        return group;
+      });
+}
+
+absl::StatusOr<PeerGroup> GroupService::GetGroup(
+    const Principal& caller, const v1::GetGroupRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", req.name(), "groups"));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kGroup, Action::kRead, CohortScope(cohort)));
+  COHORTE_ASSIGN_OR_RETURN(
+      PeerGroup group,
+      ReadEntity<PeerGroup>(store_, EntityKind::kGroup, req.name()));
+  return VisibleTo(caller, std::move(group));
+}
+
+absl::StatusOr<v1::ListGroupsResponse> GroupService::ListGroups(
+    const Principal& caller, const v1::ListGroupsRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("parent", req.parent(), "cohorts").status());
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kGroup, Action::kRead,
+                                    CohortScope(req.parent())));
+  COHORTE_ASSIGN_OR_RETURN(int page_size,
+                           EffectivePageSize("page_size", req.page_size()));
+  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
+  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
+                           DecodePageToken("page_token", req.page_token(),
+                                           query));
+  v1::ListGroupsResponse response;
+  std::string last_key;
+  bool more = false;
+  absl::Status decode_error;
+  COHORTE_RETURN_IF_ERROR(store_.Scan(
+      Table::kEntities,
+      storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"),
+      start_after, [&](absl::string_view key, absl::string_view value) {
+        if (response.groups_size() == page_size) {
+          more = true;
+          return false;
+        }
+        PeerGroup group;
+        decode_error = storage::DecodeValue(value, &group);
+        if (!decode_error.ok()) return false;
+        *response.add_groups() = VisibleTo(caller, std::move(group));
+        last_key = std::string(key);
+        return true;
+      }));
+  COHORTE_RETURN_IF_ERROR(decode_error);
+  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  return response;
+}
+
+absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
+    const Principal& caller, const v1::SetGroupMembersRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", req.name(), "groups"));
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kGroup, Action::kUpdate,
+                                    CohortScope(cohort)));
+  for (const auto* list : {&req.add_members(), &req.remove_members()}) {
+    if (list->size() > kMaxGroupMembers) {
+      return InvalidField(list == &req.add_members() ? "add_members"
+                                                     : "remove_members",
+                          absl::StrCat("has more than ", kMaxGroupMembers));
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  return CommitForResponse<PeerGroup>(
+      store_, caller, "SetGroupMembers", req, req.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<PeerGroup> {
+        COHORTE_ASSIGN_OR_RETURN(
+            PeerGroup group,
+            LoadEntity<PeerGroup>(txn, EntityKind::kGroup, req.name()));
+        COHORTE_RETURN_IF_ERROR(
+            CheckEtag(group.name(), group.etag(), req.etag()));
+        if (group.kind() == PeerGroup::COLLEGE &&
+            (!req.add_members().empty() || !req.remove_members().empty())) {
+          return InvalidField("add_members",
+                              "a college group's members follow the members' "
+                              "college and delegations");
+        }
+        COHORTE_RETURN_IF_ERROR(
+            CheckJoinable(txn, "add_members", req.add_members(), cohort));
+        COHORTE_RETURN_IF_ERROR(CheckJoinable(txn, "add_facilitators",
+                                              req.add_facilitators(), cohort));
+        auto apply = [](google::protobuf::RepeatedPtrField<std::string>* list,
+                        const google::protobuf::RepeatedPtrField<std::string>&
+                            add,
+                        const google::protobuf::RepeatedPtrField<std::string>&
+                            remove) {
+          std::set<std::string> set(list->begin(), list->end());
+          for (const std::string& m : add) set.insert(m);
+          for (const std::string& m : remove) set.erase(m);
+          list->Clear();
+          for (const std::string& m : set) *list->Add() = m;
+        };
+        apply(group.mutable_members(), req.add_members(),
+              req.remove_members());
+        apply(group.mutable_facilitators(), req.add_facilitators(),
+              req.remove_facilitators());
+        COHORTE_RETURN_IF_ERROR(CheckGroupFields(group));
+        SaveEntity(txn, EntityKind::kGroup, group);
+        return VisibleTo(caller, group);
+      });
+}
+
+absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
+    const Principal& caller, const v1::ListGroupMembersRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", req.name(), "groups"));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kGroup, Action::kRead, CohortScope(cohort)));
+  COHORTE_ASSIGN_OR_RETURN(int page_size,
+                           EffectivePageSize("page_size", req.page_size()));
+  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
+  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
+                           DecodePageToken("page_token", req.page_token(),
+                                           query));
+  COHORTE_ASSIGN_OR_RETURN(
+      PeerGroup group,
+      ReadEntity<PeerGroup>(store_, EntityKind::kGroup, req.name()));
+  COHORTE_RETURN_IF_ERROR(AuthorizeGroupContent(caller, group));
+
+  std::set<std::string> members(group.members().begin(),
+                                group.members().end());
+  members.insert(group.facilitators().begin(), group.facilitators().end());
+  if (group.kind() == PeerGroup::COLLEGE) {
+    absl::Status decode_error;
+    COHORTE_RETURN_IF_ERROR(store_.Scan(
+        Table::kEntities,
+        storage::CollectionPrefix(EntityKind::kMember, "", "members"), "",
+        [&](absl::string_view, absl::string_view value) {
+          v1::Member m;
+          decode_error = storage::DecodeValue(value, &m);
+          if (!decode_error.ok()) return false;
+          if (IsGroupMember(Principal::FromMember(m, ""), group)) {
+            members.insert(m.name());
+          }
+          return true;
+        }));
+    COHORTE_RETURN_IF_ERROR(decode_error);
+  }
+  v1::ListGroupMembersResponse response;
+  for (auto it = members.upper_bound(start_after); it != members.end(); ++it) {
+    if (response.members_size() == page_size) {
+      response.set_next_page_token(
+          EncodePageToken(query, response.members(page_size - 1)));
+      break;
+    }
+    response.add_members(*it);
+  }
+  return response;
+}
+
+}  // namespace cohorte::service

@@ -1,0 +1,42 @@
+// File: server/service/territory_service.h
+//
+// TerritoryService: the territories of a cohort and their trajectory (the
+// phase of their projet de territoire, with its history). No gRPC.
+// Thread-safe; `store` must outlive it.
+#ifndef COHORTE_SERVER_SERVICE_TERRITORY_SERVICE_H_
+#define COHORTE_SERVER_SERVICE_TERRITORY_SERVICE_H_
+
+#include "absl/status/statusor.h"
+#include "cohorte/v1/territories.pb.h"
+#include "server/service/principal.h"
+#include "storage/store.h"
+
+namespace cohorte::service {
+
+// OK if `code` is empty, an INSEE commune code or a Luhn-valid SIREN.
+absl::Status CheckOfficialCode(absl::string_view field, absl::string_view code);
+
+class TerritoryService {
+ public:
+  explicit TerritoryService(storage::Store* store) : store_(*store) {}
+  TerritoryService(const TerritoryService&) = delete;
+  TerritoryService& operator=(const TerritoryService&) = delete;
+
+  absl::StatusOr<v1::Territory> CreateTerritory(
+      const Principal& caller, const v1::CreateTerritoryRequest& req);
+  absl::StatusOr<v1::Territory> GetTerritory(
+      const Principal& caller, const v1::GetTerritoryRequest& req);
+  absl::StatusOr<v1::ListTerritoriesResponse> ListTerritories(
+      const Principal& caller, const v1::ListTerritoriesRequest& req);
+  absl::StatusOr<v1::Territory> UpdateTerritory(
+      const Principal& caller, const v1::UpdateTerritoryRequest& req);
+  absl::StatusOr<v1::Territory> ChangeTerritoryPhase(
+      const Principal& caller, const v1::ChangeTerritoryPhaseRequest& req);
+
+ private:
+  storage::Store& store_;
+};
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_TERRITORY_SERVICE_H_
