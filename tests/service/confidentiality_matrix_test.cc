@@ -1,0 +1,458 @@
+// The confidentiality matrix: for every RPC of the API that reads anything,
+// for every kind of caller, exactly what comes back. Every RPC declared in
+// proto/cohorte/v1/*.proto must be listed here (as a read with its
+// expectations, or as a write); adding an RPC without adding it makes
+// EveryRpcIsInTheMatrix fail.
+//
+// The world: cohort `occitanie` with territories `petr` and `coteaux`;
+// cohort `autre` with territory `ailleurs`. The élus group of occitanie
+// has elu-petr and elu-coteaux; the thematic club has agent-petr and
+// acteur-petr. The college groups' content is the test's target: what is
+// said there is read by its members and nobody else.
+
+#include <dirent.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/service/cohort_service.h"
+#include "server/service/group_service.h"
+#include "server/service/member_service.h"
+#include "server/service/territory_service.h"
+#include "storage/store.h"
+#include "tests/testing/principals.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cohorte::service {
+namespace {
+
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::MakePrincipal;
+
+constexpr char kA[] = "cohorts/occitanie";
+constexpr char kPetr[] = "cohorts/occitanie/territories/petr";
+constexpr char kCoteaux[] = "cohorts/occitanie/territories/coteaux";
+constexpr char kElus[] = "cohorts/occitanie/groups/elus";
+constexpr char kClub[] = "cohorts/occitanie/groups/club";
+
+// The kinds of caller, in the order of every expectation row.
+const std::vector<std::string>& Callers() {
+  static const auto* callers = new std::vector<std::string>{
+      "elu-petr",      // ELU, in the élus group
+      "agent-petr",    // AGENT of the same territory, in the club
+      "etat-petr",     // ETAT_TERRITORIAL of the same territory
+      "acteur-petr",   // ACTEUR_SOCIO_ECONOMIQUE, in the club
+      "coordinator",   // coordinates occitanie, member of no group
+      "ally",          // serves occitanie, member of no group
+      "admin",         // instance administrator
+      "elu-ailleurs",  // an élu of another cohort
+      "anonymous",     // no principal at all
+  };
+  return *callers;
+}
+
+// An outcome: "OK <what was visible>" or the status code name.
+template <typename T>
+std::string Outcome(const absl::StatusOr<T>& result,
+                    const std::function<std::string(const T&)>& show) {
+  if (!result.ok()) return absl::StatusCodeToString(result.status().code());
+  return "OK " + show(*result);
+}
+
+class ConfidentialityMatrixTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::StoreOptions options;
+    options.path = dir_.path() + "/db";
+    store_ = *storage::Store::Open(options);
+    cohorts_ = std::make_unique<CohortService>(store_.get());
+    members_ = std::make_unique<MemberService>(store_.get());
+    territories_ = std::make_unique<TerritoryService>(store_.get());
+    groups_ = std::make_unique<GroupService>(store_.get());
+    BuildWorld();
+  }
+
+  void BuildWorld() {
+    const Principal admin = MakePrincipal("members/admin", v1::Member::ADMIN);
+    for (const char* id : {"occitanie", "autre"}) {
+      v1::CreateCohortRequest req;
+      req.set_cohort_id(id);
+      req.mutable_cohort()->set_display_name(id);
+      ASSERT_THAT(cohorts_->CreateCohort(admin, req), IsOk());
+    }
+    for (const auto& [parent, id] :
+         std::vector<std::pair<std::string, std::string>>{
+             {kA, "petr"}, {kA, "coteaux"}, {"cohorts/autre", "ailleurs"}}) {
+      v1::CreateTerritoryRequest req;
+      req.set_parent(parent);
+      req.set_territory_id(id);
+      req.mutable_territory()->set_display_name(id);
+      req.mutable_territory()->set_kind(v1::Territory::COMMUNE);
+      ASSERT_THAT(territories_->CreateTerritory(admin, req), IsOk());
+    }
+    struct M {
+      std::string id;
+      v1::Member::Role role;
+      v1::College college;
+      std::string delegation;
+      std::string cohort;
+    };
+    for (const M& m : std::vector<M>{
+             {"admin", v1::Member::ADMIN, v1::COLLEGE_UNSPECIFIED, "", ""},
+             {"elu-petr", v1::Member::MEMBER, v1::ELU, kPetr, ""},
+             {"agent-petr", v1::Member::MEMBER, v1::AGENT, kPetr, ""},
+             {"etat-petr", v1::Member::MEMBER, v1::ETAT_TERRITORIAL, kPetr, ""},
+             {"acteur-petr", v1::Member::MEMBER, v1::ACTEUR_SOCIO_ECONOMIQUE,
+              kPetr, ""},
+             {"elu-coteaux", v1::Member::MEMBER, v1::ELU, kCoteaux, ""},
+             {"coordinator", v1::Member::COORDINATOR, v1::COLLEGE_UNSPECIFIED,
+              "", kA},
+             {"ally", v1::Member::ALLY, v1::COLLEGE_UNSPECIFIED, "", kA},
+             {"elu-ailleurs", v1::Member::MEMBER, v1::ELU,
+              "cohorts/autre/territories/ailleurs", ""}}) {
+      v1::CreateMemberRequest req;
+      req.set_member_id(m.id);
+      v1::Member* member = req.mutable_member();
+      member->set_given_name(m.id);
+      member->set_family_name("Test");
+      member->set_email(m.id + "@example.org");
+      member->set_role(m.role);
+      member->set_college(m.college);
+      if (!m.delegation.empty()) member->add_delegations(m.delegation);
+      if (!m.cohort.empty()) member->add_cohorts(m.cohort);
+      absl::StatusOr<v1::Member> created = members_->CreateMember(admin, req);
+      ASSERT_THAT(created, IsOk());
+      principals_[m.id] = Principal::FromMember(*created, "tokens/x");
+    }
+    principals_["anonymous"] = Principal();
+
+    v1::CreateGroupRequest club;
+    club.set_parent(kA);
+    club.set_group_id("club");
+    club.mutable_group()->set_display_name("Club sobriété");
+    club.mutable_group()->set_kind(v1::PeerGroup::THEMATIC);
+    club.mutable_group()->add_members("members/agent-petr");
+    club.mutable_group()->add_members("members/acteur-petr");
+    ASSERT_THAT(groups_->CreateGroup(admin, club), IsOk());
+  }
+
+  // Calls `rpc` as every caller and compares with `expected` (one entry per
+  // caller of Callers(), in order).
+  void ExpectMatrix(const std::string& rpc,
+                    const std::function<std::string(const Principal&)>& call,
+                    const std::vector<std::string>& expected) {
+    ASSERT_EQ(expected.size(), Callers().size()) << rpc;
+    covered_.insert(rpc);
+    for (size_t i = 0; i < Callers().size(); ++i) {
+      EXPECT_EQ(call(principals_.at(Callers()[i])), expected[i])
+          << rpc << " as " << Callers()[i];
+    }
+  }
+
+  // Each runs the matrix rows of one service.
+  void CheckCohortReads();
+  void CheckTerritoryReads();
+  void CheckMemberReads();
+  void CheckGroupReads();
+
+  ::cohorte::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<CohortService> cohorts_;
+  std::unique_ptr<MemberService> members_;
+  std::unique_ptr<TerritoryService> territories_;
+  std::unique_ptr<GroupService> groups_;
+  std::map<std::string, Principal> principals_;
+  // The RPCs whose rows ran.
+  std::set<std::string> covered_;
+};
+
+constexpr char kDenied[] = "PERMISSION_DENIED";
+
+// Reads ---------------------------------------------------------------------
+
+void ConfidentialityMatrixTest::CheckCohortReads() {
+  ExpectMatrix(
+      "CohortService.GetCohort",
+      [&](const Principal& p) {
+        v1::GetCohortRequest req;
+        req.set_name(kA);
+        return Outcome<v1::Cohort>(cohorts_->GetCohort(p, req),
+                                   [](const v1::Cohort& c) { return c.name(); });
+      },
+      {"OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
+       "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
+       "OK cohorts/occitanie", "OK cohorts/occitanie", kDenied});
+  ExpectMatrix(
+      "CohortService.ListCohorts",
+      [&](const Principal& p) {
+        return Outcome<v1::ListCohortsResponse>(
+            cohorts_->ListCohorts(p, {}), [](const v1::ListCohortsResponse& r) {
+              return std::to_string(r.cohorts_size());
+            });
+      },
+      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
+       kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckTerritoryReads() {
+  ExpectMatrix(
+      "TerritoryService.GetTerritory",
+      [&](const Principal& p) {
+        v1::GetTerritoryRequest req;
+        req.set_name(kPetr);
+        return Outcome<v1::Territory>(
+            territories_->GetTerritory(p, req),
+            [](const v1::Territory& t) { return t.name(); });
+      },
+      {"OK " + std::string(kPetr), "OK " + std::string(kPetr),
+       "OK " + std::string(kPetr), "OK " + std::string(kPetr),
+       "OK " + std::string(kPetr), "OK " + std::string(kPetr),
+       "OK " + std::string(kPetr), kDenied, kDenied});
+  ExpectMatrix(
+      "TerritoryService.ListTerritories",
+      [&](const Principal& p) {
+        v1::ListTerritoriesRequest req;
+        req.set_parent(kA);
+        return Outcome<v1::ListTerritoriesResponse>(
+            territories_->ListTerritories(p, req),
+            [](const v1::ListTerritoriesResponse& r) {
+              return std::to_string(r.territories_size());
+            });
+      },
+      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", kDenied,
+       kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckMemberReads() {
+  // What is visible of elu-petr: their name, and the e-mail only for self,
+  // admin and the cohort's coordinator.
+  ExpectMatrix(
+      "MemberService.GetMember",
+      [&](const Principal& p) {
+        v1::GetMemberRequest req;
+        req.set_name("members/elu-petr");
+        return Outcome<v1::Member>(members_->GetMember(p, req),
+                                   [](const v1::Member& m) {
+                                     return m.name() + " email=" + m.email();
+                                   });
+      },
+      {"OK members/elu-petr email=elu-petr@example.org",
+       "OK members/elu-petr email=", "OK members/elu-petr email=",
+       "OK members/elu-petr email=",
+       "OK members/elu-petr email=elu-petr@example.org",
+       "OK members/elu-petr email=",
+       "OK members/elu-petr email=elu-petr@example.org", kDenied, kDenied});
+  ExpectMatrix(
+      "MemberService.ListMembers",
+      [&](const Principal& p) {
+        return Outcome<v1::ListMembersResponse>(
+            members_->ListMembers(p, {}), [](const v1::ListMembersResponse& r) {
+              int emails = 0;
+              for (const auto& m : r.members()) emails += !m.email().empty();
+              return absl::StrCat(r.members_size(), " emails=", emails);
+            });
+      },
+      // occitanie has 7 participants; admin sees all 9 members; the élu of
+      // the other cohort sees only themself.
+      {"OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1",
+       "OK 7 emails=7", "OK 7 emails=1", "OK 9 emails=9", "OK 1 emails=1",
+       kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckGroupReads() {
+  ExpectMatrix(
+      "GroupService.GetGroup",
+      [&](const Principal& p) {
+        v1::GetGroupRequest req;
+        req.set_name(kClub);
+        return Outcome<v1::PeerGroup>(
+            groups_->GetGroup(p, req), [](const v1::PeerGroup& g) {
+              return absl::StrCat(g.name(), " members=",
+                                  absl::StrJoin(g.members(), ","));
+            });
+      },
+      {"OK cohorts/occitanie/groups/club members=",
+       "OK cohorts/occitanie/groups/club "
+       "members=members/acteur-petr,members/agent-petr",
+       "OK cohorts/occitanie/groups/club members=",
+       "OK cohorts/occitanie/groups/club "
+       "members=members/acteur-petr,members/agent-petr",
+       "OK cohorts/occitanie/groups/club members=",
+       "OK cohorts/occitanie/groups/club members=",
+       "OK cohorts/occitanie/groups/club members=", kDenied, kDenied});
+  ExpectMatrix(
+      "GroupService.ListGroups",
+      [&](const Principal& p) {
+        v1::ListGroupsRequest req;
+        req.set_parent(kA);
+        return Outcome<v1::ListGroupsResponse>(
+            groups_->ListGroups(p, req), [](const v1::ListGroupsResponse& r) {
+              int listed = 0;
+              for (const auto& g : r.groups()) listed += g.members_size();
+              return absl::StrCat(r.groups_size(), " members=", listed);
+            });
+      },
+      {"OK 5 members=0", "OK 5 members=2", "OK 5 members=0", "OK 5 members=2",
+       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", kDenied,
+       kDenied});
+  auto list_members = [&](const char* group) {
+    return [this, group](const Principal& p) {
+      v1::ListGroupMembersRequest req;
+      req.set_name(group);
+      return Outcome<v1::ListGroupMembersResponse>(
+          groups_->ListGroupMembers(p, req),
+          [](const v1::ListGroupMembersResponse& r) {
+            return absl::StrJoin(r.members(), ",");
+          });
+    };
+  };
+  // The élus group: its members only. Not the agent of the same territory,
+  // not the coordinator, not the ally, not the administrator.
+  ExpectMatrix("GroupService.ListGroupMembers", list_members(kElus),
+               {"OK members/elu-coteaux,members/elu-petr", kDenied, kDenied,
+                kDenied, kDenied, kDenied, kDenied, kDenied, kDenied});
+  ExpectMatrix("GroupService.ListGroupMembers (club)", list_members(kClub),
+               {kDenied, "OK members/acteur-petr,members/agent-petr", kDenied,
+                "OK members/acteur-petr,members/agent-petr", kDenied, kDenied,
+                kDenied, kDenied, kDenied});
+}
+
+// A closed group stays closed when its content is asked for through an
+// absent group name too: same answer for outsiders as for a real group.
+TEST_F(ConfidentialityMatrixTest, OutsidersCannotTellWhetherAGroupExists) {
+  for (const char* who : {"elu-ailleurs", "anonymous"}) {
+    for (const char* name :
+         {kElus, "cohorts/occitanie/groups/does-not-exist"}) {
+      v1::ListGroupMembersRequest req;
+      req.set_name(name);
+      EXPECT_EQ(groups_->ListGroupMembers(principals_.at(who), req)
+                    .status()
+                    .code(),
+                absl::StatusCode::kPermissionDenied)
+          << who << " " << name;
+    }
+  }
+}
+
+// Membership follows a member's college and delegation: leaving the
+// delegation (or changing college) removes access at once.
+TEST_F(ConfidentialityMatrixTest, CollegeGroupFollowsCollegeAndDelegation) {
+  const Principal admin = principals_.at("admin");
+  v1::ListGroupMembersRequest list;
+  list.set_name(kElus);
+
+  v1::UpdateMemberRequest update;
+  update.mutable_member()->set_name("members/agent-petr");
+  update.mutable_member()->set_college(v1::ELU);
+  update.mutable_update_mask()->add_paths("college");
+  absl::StatusOr<v1::Member> became_elu = members_->UpdateMember(admin, update);
+  ASSERT_THAT(became_elu, IsOk());
+  Principal now_elu = Principal::FromMember(*became_elu, "tokens/x");
+  EXPECT_THAT(groups_->ListGroupMembers(now_elu, list), IsOk());
+
+  update.mutable_member()->clear_college();
+  update.mutable_member()->set_college(v1::ELU);
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("delegations");
+  update.mutable_member()->add_delegations(
+      "cohorts/autre/territories/ailleurs");
+  absl::StatusOr<v1::Member> moved = members_->UpdateMember(admin, update);
+  ASSERT_THAT(moved, IsOk());
+  Principal left = Principal::FromMember(*moved, "tokens/x");
+  EXPECT_EQ(groups_->ListGroupMembers(left, list).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // And the remaining members no longer see them listed.
+  absl::StatusOr<v1::ListGroupMembersResponse> remaining =
+      groups_->ListGroupMembers(principals_.at("elu-petr"), list);
+  ASSERT_THAT(remaining, IsOk());
+  EXPECT_THAT(remaining->members(),
+              ::testing::ElementsAre("members/elu-coteaux",
+                                     "members/elu-petr"));
+}
+
+// Nobody joins a closed group by role: the administrator cannot be added.
+TEST_F(ConfidentialityMatrixTest, AdministratorCannotBeAddedToAGroup) {
+  v1::SetGroupMembersRequest req;
+  req.set_name(kClub);
+  req.add_add_members("members/admin");
+  EXPECT_THAT(groups_->SetGroupMembers(principals_.at("admin"), req),
+              ::cohorte::testing::InvalidFieldIs("add_members"));
+  req.clear_add_members();
+  req.add_add_members("members/elu-ailleurs");  // another cohort's
+  EXPECT_THAT(groups_->SetGroupMembers(principals_.at("coordinator"), req),
+              ::cohorte::testing::InvalidFieldIs("add_members"));
+}
+
+// Writes are access-checked by their own tests; they are listed so that
+// the matrix knows every RPC.
+const std::set<std::string>& Writes() {
+  static const auto* writes = new std::set<std::string>{
+      "CohortService.CreateCohort",      "CohortService.UpdateCohort",
+      "CohortService.DeleteCohort",      "CohortService.UndeleteCohort",
+      "CohortService.ArchiveCohort",     "CohortService.UnarchiveCohort",
+      "MemberService.CreateMember",      "MemberService.UpdateMember",
+      "MemberService.CreateToken",       "TerritoryService.CreateTerritory",
+      "TerritoryService.UpdateTerritory",
+      "TerritoryService.ChangeTerritoryPhase",
+      "GroupService.CreateGroup",        "GroupService.SetGroupMembers",
+  };
+  return *writes;
+}
+
+// Every `rpc X(` of every `service S {` in the project's protos.
+std::set<std::string> DeclaredRpcs() {
+  std::set<std::string> rpcs;
+  const std::string dir = std::string(COHORTE_PROTO_DIR) + "/cohorte/v1";
+  DIR* d = opendir(dir.c_str());
+  EXPECT_NE(d, nullptr) << dir;
+  if (d == nullptr) return rpcs;
+  const std::regex service_re(R"(^service\s+(\w+))");
+  const std::regex rpc_re(R"(^\s*rpc\s+(\w+)\s*\()");
+  while (dirent* e = readdir(d)) {
+    std::string file = e->d_name;
+    if (file.size() < 6 || file.substr(file.size() - 6) != ".proto") continue;
+    std::ifstream in(dir + "/" + file);
+    std::string line, service;
+    std::smatch m;
+    while (std::getline(in, line)) {
+      if (std::regex_search(line, m, service_re)) service = m[1];
+      if (std::regex_search(line, m, rpc_re)) rpcs.insert(service + "." + m[1].str());
+    }
+  }
+  closedir(d);
+  return rpcs;
+}
+
+// Every read RPC as every kind of caller; then every RPC the protos declare
+// must have been covered here or be listed as a write.
+TEST_F(ConfidentialityMatrixTest, EveryRpcAsEveryCallerReturnsExactlyWhatItMay) {
+  CheckCohortReads();
+  CheckTerritoryReads();
+  CheckMemberReads();
+  CheckGroupReads();
+
+  const std::set<std::string> declared = DeclaredRpcs();
+  ASSERT_GE(declared.size(), 20u);  // the scan found the protos
+  for (const std::string& rpc : declared) {
+    const bool read = covered_.count(rpc) > 0;
+    const bool write = Writes().count(rpc) > 0;
+    EXPECT_TRUE(read || write)
+        << rpc << " is not in the confidentiality matrix: add its "
+        << "expectations for every kind of caller";
+    EXPECT_FALSE(read && write) << rpc;
+  }
+}
+
+}  // namespace
+}  // namespace cohorte::service
