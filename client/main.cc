@@ -17,6 +17,7 @@
 #include "client/commands.h"
 #include "client/connection.h"
 #include "client/output.h"
+#include "client/structure_commands.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   AddHealthCommand(app, env, registry, std::make_shared<std::string>());
   AddWhoamiCommand(app, env, registry);
   cohorte::client::AddCohortCommands(app, env, registry);
+  cohorte::client::AddStructureCommands(app, env, registry);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -321,6 +322,47 @@ TEST_F(ServerE2eTest, SigtermUnderConcurrentWritesLosesNoAcknowledgedWrite) {
     if (!GetCohort(id, &out).ok()) ++missing;
   }
   EXPECT_EQ(missing, 0) << "of " << acknowledged.size() << " acknowledged";
+}
+
+}  // namespace
+}  // namespace cohorte
+
+namespace cohorte {
+namespace {
+
+// The demo of `deploy/run.sh`, walked as the README walks it: the élus
+// group is read by élus only, whoever else asks.
+TEST(DemoE2eTest, ElusGroupIsReadByElusOnlyThroughTheCli) {
+  ::cohorte::testing::TempDir dir;
+  const std::string data = dir.path() + "/data";
+  auto server = ServerProcess::Start(data, {"--seed-demo"});
+  ASSERT_NE(server, nullptr);
+  auto as = [&](const std::string& who, std::vector<std::string> args) {
+    std::ifstream in(who == "admin" ? data + "/admin.token"
+                                    : data + "/demo-tokens/" + who + ".token");
+    std::string token;
+    std::getline(in, token);
+    args.insert(args.begin(), COHORTE_CLI_PATH);
+    return RunProcess(args, {"COHORTE_SERVER=" + server->address(),
+                             "COHORTE_TOKEN=" + token});
+  };
+  const std::vector<std::string> elus = {"groups", "members",
+                                         "cohorts/occitanie/groups/elus"};
+  ProcessResult r = as("marie-dubois", elus);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "members/anne-roux\nmembers/marie-dubois\n");
+  for (const char* outsider :
+       {"thomas-petit", "claire-martin", "hugo-bernard", "admin"}) {
+    r = as(outsider, elus);
+    EXPECT_EQ(r.exit_code, 77) << outsider;
+    EXPECT_EQ(r.out, "") << outsider;
+  }
+  r = as("hugo-bernard", {"territories", "list", "--cohort", "occitanie"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("GOUVERNANCE_MISE_EN_OEUVRE"));
+  r = as("thomas-petit", {"-o", "json", "members", "get", "marie-dubois"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("@example.org")));
 }
 
 }  // namespace
