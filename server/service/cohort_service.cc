@@ -185,36 +185,16 @@ absl::StatusOr<Cohort> CohortService::GetCohort(
 absl::StatusOr<v1::ListCohortsResponse> CohortService::ListCohorts(
     const Principal& caller, const v1::ListCohortsRequest& req) {
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kCohort, Action::kRead));
-  COHORTE_ASSIGN_OR_RETURN(int page_size,
-                           EffectivePageSize("page_size", req.page_size()));
-  const uint64_t query =
-      RequestFingerprint(req, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(
-      std::string start_after,
-      DecodePageToken("page_token", req.page_token(), query));
-
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
   v1::ListCohortsResponse response;
-  std::string last_key;
-  bool more = false;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(store_.Scan(
-      Table::kEntities, storage::CollectionPrefix(EntityKind::kCohort, "",
-                                                  kCollection),
-      start_after, [&](absl::string_view key, absl::string_view value) {
-        Cohort cohort;
-        decode_error = storage::DecodeValue(value, &cohort);
-        if (!decode_error.ok()) return false;
-        if (cohort.has_delete_time() && !req.show_deleted()) return true;
-        if (response.cohorts_size() == page_size) {
-          more = true;
-          return false;
-        }
-        *response.add_cohorts() = std::move(cohort);
-        last_key = std::string(key);
-        return true;
-      }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
-  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  COHORTE_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      ScanPage<Cohort>(
+          store_, storage::CollectionPrefix(EntityKind::kCohort, "", kCollection),
+          page,
+          [&](Cohort& c) { return req.show_deleted() || !c.has_delete_time(); },
+          response.mutable_cohorts()));
   return response;
 }
 

@@ -8,6 +8,7 @@
 #ifndef COHORTE_SERVER_SERVICE_ENTITIES_H_
 #define COHORTE_SERVER_SERVICE_ENTITIES_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,9 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/service/errors.h"
+#include "server/service/pagination.h"
+#include "server/service/validation.h"
+#include "storage/codec.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -93,6 +97,50 @@ void CreateEntity(storage::Txn& txn, storage::EntityKind kind, T& entity) {
 
 // A generated id: `prefix` + 10 random hex digits.
 std::string GenerateId(absl::string_view prefix);
+
+// Where a List call starts: the effective page size, the fingerprint of the
+// request's other fields, and the key to continue after.
+struct PageStart {
+  int size = 0;
+  uint64_t query = 0;
+  std::string after;
+};
+
+// Validates `page_size` and `page_token` of `request` (AIP-158).
+absl::StatusOr<PageStart> StartPage(const google::protobuf::Message& request,
+                                    int page_size,
+                                    absl::string_view page_token);
+
+// Fills `out` with the next page of entities under `prefix`: each is
+// decoded and passed to `keep`, which may redact it and returns whether the
+// caller may see it (what it refuses is never counted). Returns the next
+// page token, empty at the end.
+template <typename T>
+absl::StatusOr<std::string> ScanPage(
+    const storage::Store& store, absl::string_view prefix,
+    const PageStart& page, const std::function<bool(T&)>& keep,
+    google::protobuf::RepeatedPtrField<T>* out) {
+  std::string last_key;
+  bool more = false;
+  absl::Status decode_error;
+  COHORTE_RETURN_IF_ERROR(store.Scan(
+      storage::Table::kEntities, prefix, page.after,
+      [&](absl::string_view key, absl::string_view value) {
+        T entity;
+        decode_error = storage::DecodeValue(value, &entity);
+        if (!decode_error.ok()) return false;
+        if (!keep(entity)) return true;
+        if (out->size() == page.size) {
+          more = true;
+          return false;
+        }
+        *out->Add() = std::move(entity);
+        last_key = std::string(key);
+        return true;
+      }));
+  COHORTE_RETURN_IF_ERROR(decode_error);
+  return more ? EncodePageToken(page.query, last_key) : std::string();
+}
 
 }  // namespace cohorte::service
 

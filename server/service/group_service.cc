@@ -195,33 +195,17 @@ absl::StatusOr<v1::ListGroupsResponse> GroupService::ListGroups(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kGroup, Action::kRead,
                                     CohortScope(req.parent())));
-  COHORTE_ASSIGN_OR_RETURN(int page_size,
-                           EffectivePageSize("page_size", req.page_size()));
-  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
-                           DecodePageToken("page_token", req.page_token(),
-                                           query));
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
   v1::ListGroupsResponse response;
-  std::string last_key;
-  bool more = false;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(store_.Scan(
-      Table::kEntities,
-      storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"),
-      start_after, [&](absl::string_view key, absl::string_view value) {
-        if (response.groups_size() == page_size) {
-          more = true;
-          return false;
-        }
-        PeerGroup group;
-        decode_error = storage::DecodeValue(value, &group);
-        if (!decode_error.ok()) return false;
-        *response.add_groups() = VisibleTo(caller, std::move(group));
-        last_key = std::string(key);
-        return true;
-      }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
-  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  COHORTE_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      ScanPage<PeerGroup>(store_, storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"), page,
+                   [&](PeerGroup& g) {
+                     g = VisibleTo(caller, std::move(g));
+                     return true;
+                   },
+                   response.mutable_groups()));
   return response;
 }
 
@@ -284,12 +268,8 @@ absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
                            ParseCohortChildName("name", req.name(), "groups"));
   COHORTE_RETURN_IF_ERROR(
       Authorize(caller, Resource::kGroup, Action::kRead, CohortScope(cohort)));
-  COHORTE_ASSIGN_OR_RETURN(int page_size,
-                           EffectivePageSize("page_size", req.page_size()));
-  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
-                           DecodePageToken("page_token", req.page_token(),
-                                           query));
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
   COHORTE_ASSIGN_OR_RETURN(
       PeerGroup group,
       ReadEntity<PeerGroup>(store_, EntityKind::kGroup, req.name()));
@@ -315,10 +295,10 @@ absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
     COHORTE_RETURN_IF_ERROR(decode_error);
   }
   v1::ListGroupMembersResponse response;
-  for (auto it = members.upper_bound(start_after); it != members.end(); ++it) {
-    if (response.members_size() == page_size) {
+  for (auto it = members.upper_bound(page.after); it != members.end(); ++it) {
+    if (response.members_size() == page.size) {
       response.set_next_page_token(
-          EncodePageToken(query, response.members(page_size - 1)));
+          EncodePageToken(page.query, response.members(page.size - 1)));
       break;
     }
     response.add_members(*it);

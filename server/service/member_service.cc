@@ -259,37 +259,22 @@ absl::StatusOr<v1::ListMembersResponse> MemberService::ListMembers(
     COHORTE_RETURN_IF_ERROR(
         ParseTopLevelName("cohort", req.cohort(), "cohorts").status());
   }
-  COHORTE_ASSIGN_OR_RETURN(int page_size,
-                           EffectivePageSize("page_size", req.page_size()));
-  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
-                           DecodePageToken("page_token", req.page_token(),
-                                           query));
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
   v1::ListMembersResponse response;
-  std::string last_key;
-  bool more = false;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(store_.Scan(
-      Table::kEntities, storage::CollectionPrefix(EntityKind::kMember, "",
-                                                  "members"),
-      start_after, [&](absl::string_view key, absl::string_view value) {
-        Member m;
-        decode_error = storage::DecodeValue(value, &m);
-        if (!decode_error.ok()) return false;
-        if (!MaySee(caller, m)) return true;
-        if (!req.cohort().empty() && !CohortsOf(m).count(req.cohort())) {
-          return true;
-        }
-        if (response.members_size() == page_size) {
-          more = true;
-          return false;
-        }
-        *response.add_members() = VisibleTo(caller, std::move(m));
-        last_key = std::string(key);
-        return true;
-      }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
-  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  COHORTE_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      ScanPage<Member>(store_, storage::CollectionPrefix(EntityKind::kMember, "", "members"), page,
+                   [&](Member& m) {
+                     if (!MaySee(caller, m)) return false;
+                     if (!req.cohort().empty() &&
+                         !CohortsOf(m).count(req.cohort())) {
+                       return false;
+                     }
+                     m = VisibleTo(caller, std::move(m));
+                     return true;
+                   },
+                   response.mutable_members()));
   return response;
 }
 

@@ -135,31 +135,15 @@ absl::StatusOr<v1::ListTerritoriesResponse> TerritoryService::ListTerritories(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory,
                                     Action::kRead, CohortScope(req.parent())));
-  COHORTE_ASSIGN_OR_RETURN(int page_size,
-                           EffectivePageSize("page_size", req.page_size()));
-  const uint64_t query = RequestFingerprint(req, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(std::string start_after,
-                           DecodePageToken("page_token", req.page_token(),
-                                           query));
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
   v1::ListTerritoriesResponse response;
-  std::string last_key;
-  bool more = false;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(store_.Scan(
-      Table::kEntities,
-      storage::CollectionPrefix(EntityKind::kTerritory, req.parent(),
-                                "territories"),
-      start_after, [&](absl::string_view key, absl::string_view value) {
-        if (response.territories_size() == page_size) {
-          more = true;
-          return false;
-        }
-        decode_error = storage::DecodeValue(value, response.add_territories());
-        last_key = std::string(key);
-        return decode_error.ok();
-      }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
-  if (more) response.set_next_page_token(EncodePageToken(query, last_key));
+  COHORTE_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      ScanPage<Territory>(store_, storage::CollectionPrefix(EntityKind::kTerritory, req.parent(),
+                                             "territories"), page,
+                   [](Territory&) { return true; },
+                   response.mutable_territories()));
   return response;
 }
 
