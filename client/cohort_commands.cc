@@ -99,12 +99,11 @@ void AddFieldOptions(CLI::App* cmd, CohortFlags* f) {
 // or on text that is not UTF-8 (which protobuf would refuse to carry).
 bool FillFields(CLI::App* cmd, const CohortFlags& f, v1::Cohort* cohort,
                 google::protobuf::FieldMask* mask) {
-  for (const auto& [flag, text] :
-       {std::pair<const char*, const std::string*>{"--display-name",
-                                                   &f.display_name},
-        {"--region", &f.region},
-        {"--programme", &f.programme},
-        {"--description", &f.description}}) {
+  for (const auto& [flag, text] : {std::pair<const char*, const std::string*>{
+                                       "--display-name", &f.display_name},
+                                   {"--region", &f.region},
+                                   {"--programme", &f.programme},
+                                   {"--description", &f.description}}) {
     if (!google::protobuf::internal::IsStructurallyValidUTF8(*text)) {
       std::cerr << "Error: INVALID_ARGUMENT: " << flag
                 << " is not valid UTF-8\n";
@@ -225,8 +224,8 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
     return kExitOk;
   });
 
-  CLI::App* update = cohorts->add_subcommand(
-      "update", "Change the fields given (only those)");
+  CLI::App* update =
+      cohorts->add_subcommand("update", "Change the fields given (only those)");
   update->add_option("cohort", flags->id, "id or cohorts/{id}")->required();
   AddFieldOptions(update, flags.get());
   update->add_option("--etag", flags->etag,
@@ -309,8 +308,8 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
       grpc::ClientContext ctx;
       env.connection()->Prepare(&ctx);
       v1::Cohort resp;
-      grpc::Status s = t.call(*stub(), &ctx, CohortName(flags->id),
-                              flags->etag, flags->request_id, &resp);
+      grpc::Status s = t.call(*stub(), &ctx, CohortName(flags->id), flags->etag,
+                              flags->request_id, &resp);
       if (!s.ok()) return ReportError(s);
       PrintCohort(resp, env.format);
       return kExitOk;

@@ -21,13 +21,13 @@ inline constexpr int kExitNotFound = 4;
 inline constexpr int kExitAlreadyExists = 5;
 inline constexpr int kExitConflict = 6;  // ABORTED, FAILED_PRECONDITION
 inline constexpr int kExitUsage = 64;
-inline constexpr int kExitInvalid = 65;  // INVALID_ARGUMENT, OUT_OF_RANGE
+inline constexpr int kExitInvalid = 65;      // INVALID_ARGUMENT, OUT_OF_RANGE
 inline constexpr int kExitUnavailable = 69;  // UNAVAILABLE, DEADLINE_EXCEEDED
 inline constexpr int kExitAuth = 77;  // UNAUTHENTICATED, PERMISSION_DENIED
 
 struct ConnectionOptions {
   std::string server;
-  std::string token;  // the secret; empty means none is sent
+  std::string token;     // the secret; empty means none is sent
   std::string tls_ca;    // PEM file: use TLS and trust this CA
   std::string tls_cert;  // PEM files: client certificate for mTLS
   std::string tls_key;

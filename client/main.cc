@@ -62,8 +62,8 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
                       CommandRegistry& registry) {
   CLI::App* whoami = app.add_subcommand("whoami", "Show the caller");
   registry.Register(whoami, [&env]() {
-    auto stub = cohorte::v1::MemberService::NewStub(
-        env.connection()->channel());
+    auto stub =
+        cohorte::v1::MemberService::NewStub(env.connection()->channel());
     cohorte::v1::GetMemberRequest req;
     req.set_name("members/me");
     cohorte::v1::Member resp;

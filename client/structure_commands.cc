@@ -47,10 +47,10 @@ bool ParseEnum(const std::string& text,
 
 // Runs one unary call and prints its result with `show` (table) or JSON.
 template <typename Response>
-int Call(const CommandEnv& env,
-         const std::function<grpc::Status(grpc::ClientContext*, Response*)>&
-             rpc,
-         const std::function<void(const Response&)>& show) {
+int Call(
+    const CommandEnv& env,
+    const std::function<grpc::Status(grpc::ClientContext*, Response*)>& rpc,
+    const std::function<void(const Response&)>& show) {
   grpc::ClientContext ctx;
   env.connection()->Prepare(&ctx);
   Response response;
@@ -79,9 +79,8 @@ void ShowTerritory(const v1::Territory& t) {
   for (const auto& c : t.phase_history()) {
     std::cout << "  " << TimeUtil::ToString(c.change_time()) << "  "
               << v1::Territory::Phase_Name(c.from_phase()) << " → "
-              << v1::Territory::Phase_Name(c.to_phase()) << "  by "
-              << c.actor() << (c.note().empty() ? "" : "\n    " + c.note())
-              << "\n";
+              << v1::Territory::Phase_Name(c.to_phase()) << "  by " << c.actor()
+              << (c.note().empty() ? "" : "\n    " + c.note()) << "\n";
   }
 }
 
@@ -116,8 +115,7 @@ void ShowGroup(const v1::PeerGroup& g) {
 }
 
 void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
-                          CommandRegistry& registry,
-                          std::shared_ptr<Flags> f) {
+                          CommandRegistry& registry, std::shared_ptr<Flags> f) {
   CLI::App* root = app.add_subcommand("territories", "Territories of a cohort");
   root->require_subcommand(1);
   auto stub = [&env] {
@@ -164,9 +162,10 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
   create->add_option("--cohort", f->cohort)->required();
   create->add_option("--id", f->id);
   create->add_option("--display-name", f->display_name)->required();
-  create->add_option("--kind", f->kind,
-                     "commune, intercommunalite, petr, departement, region, "
-                     "other")
+  create
+      ->add_option("--kind", f->kind,
+                   "commune, intercommunalite, petr, departement, region, "
+                   "other")
       ->required();
   create->add_option("--code", f->code, "INSEE commune code or SIREN");
   registry.Register(create, [=, &env] {
@@ -191,9 +190,10 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* phase = root->add_subcommand(
       "phase", "Move a territory to another phase of its trajectory");
   phase->add_option("name", f->name)->required();
-  phase->add_option("--to", f->phase,
-                    "partage-des-enjeux, emergence, strategie, "
-                    "gouvernance-mise-en-oeuvre, suivi")
+  phase
+      ->add_option("--to", f->phase,
+                   "partage-des-enjeux, emergence, strategie, "
+                   "gouvernance-mise-en-oeuvre, suivi")
       ->required();
   phase->add_option("--note", f->note, "why, what was decided");
   phase->add_option("--etag", f->etag);
@@ -255,7 +255,9 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
     req.set_name(MemberName(f->name));
     return Call<v1::Member>(
         env,
-        [&](auto* ctx, auto* resp) { return stub()->GetMember(ctx, req, resp); },
+        [&](auto* ctx, auto* resp) {
+          return stub()->GetMember(ctx, req, resp);
+        },
         ShowMember);
   });
 
@@ -351,7 +353,9 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
     req.set_parent(CohortName(f->cohort));
     return Call<v1::ListGroupsResponse>(
         env,
-        [&](auto* ctx, auto* resp) { return stub()->ListGroups(ctx, req, resp); },
+        [&](auto* ctx, auto* resp) {
+          return stub()->ListGroups(ctx, req, resp);
+        },
         [](const v1::ListGroupsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& g : r.groups()) {

@@ -111,9 +111,9 @@ int MakeCredentials(const Flags& flags,
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
   if (::mkdir(flags.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail(kExitCantCreate, absl::StrCat("cannot create data directory ",
-                                              flags.data_dir, ": ",
-                                              std::strerror(errno)));
+    return Fail(kExitCantCreate,
+                absl::StrCat("cannot create data directory ", flags.data_dir,
+                             ": ", std::strerror(errno)));
   }
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (int rc = MakeCredentials(flags, &creds); rc != 0) return rc;
@@ -134,8 +134,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                   absl::StrCat("cannot use data directory ", flags.data_dir,
                                ": ", s.message()));
     }
-    return Fail(kExitSoftware, absl::StrCat("cannot open the store: ",
-                                            s.ToString()));
+    return Fail(kExitSoftware,
+                absl::StrCat("cannot open the store: ", s.ToString()));
   }
   std::unique_ptr<cohorte::storage::Store> store = *std::move(opened);
 
@@ -151,9 +151,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::TerritoryService territories(store.get());
   cohorte::service::GroupService groups(store.get());
   if (boot->created && flags.seed_demo) {
-    absl::Status seeded = cohorte::service::SeedDemo(
-        {&cohorts, &members, &territories, &groups}, boot->admin,
-        flags.data_dir);
+    absl::Status seeded =
+        cohorte::service::SeedDemo({&cohorts, &members, &territories, &groups},
+                                   boot->admin, flags.data_dir);
     if (!seeded.ok()) {
       return Fail(kExitSoftware,
                   absl::StrCat("seeding the demo failed: ", seeded.ToString()));
@@ -219,8 +219,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::cout << "cohorted: " << strsignal(signal_number)
-            << ": draining (grace " << flags.shutdown_grace_seconds << "s)\n";
+  std::cout << "cohorted: " << strsignal(signal_number) << ": draining (grace "
+            << flags.shutdown_grace_seconds << "s)\n";
   std::cout.flush();
 
   const absl::Time drain_start = absl::Now();
@@ -233,8 +233,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   pool.reset();  // runs what was scheduled, then joins
   const int64_t revision = store->revision();
   store.reset();
-  std::cout << "cohorted: calls drained in " << drained
-            << ", store closed in " << (absl::Now() - drain_start - drained)
+  std::cout << "cohorted: calls drained in " << drained << ", store closed in "
+            << (absl::Now() - drain_start - drained)
             << "\ncohorted: stopped cleanly at revision " << revision << "\n";
   return 0;
 }

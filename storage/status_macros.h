@@ -11,9 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define COHORTE_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::absl::Status cohorte_status_ = (expr);       \
+#define COHORTE_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status cohorte_status_ = (expr);           \
     if (!cohorte_status_.ok()) return cohorte_status_; \
   } while (0)
 

@@ -17,8 +17,8 @@ namespace cohorte::storage {
 namespace {
 
 // Column family names, indexed by Table. Persisted: never rename.
-constexpr const char* kTableNames[kTableCount] = {
-    "meta", "entities", "indexes", "changelog", "requests"};
+constexpr const char* kTableNames[kTableCount] = {"meta", "entities", "indexes",
+                                                  "changelog", "requests"};
 
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
@@ -46,9 +46,9 @@ struct Store::Writer {
 
 absl::Status Txn::Get(Table table, absl::string_view key,
                       std::string* value) const {
-  rocksdb::Status s = batch_->GetFromBatchAndDB(
-      store_->db_.get(), rocksdb::ReadOptions(), store_->handle(table),
-      ToSlice(key), value);
+  rocksdb::Status s =
+      batch_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(),
+                                store_->handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read in mutation");
 }
@@ -130,8 +130,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   store->db_.reset(raw_db);
   store->default_handle_ = handles[0];
   store->handles_.assign(handles.begin() + 1, handles.end());
-  store->max_group_size_ = options.max_group_size > 0 ? options.max_group_size
-                                                      : 1;
+  store->max_group_size_ =
+      options.max_group_size > 0 ? options.max_group_size : 1;
   COHORTE_RETURN_IF_ERROR(store->LoadOrCreateInstance());
   return store;
 }
@@ -141,7 +141,8 @@ Store::~Store() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     db_->DestroyColumnFamilyHandle(h);
   }
-  if (default_handle_ != nullptr) db_->DestroyColumnFamilyHandle(default_handle_);
+  if (default_handle_ != nullptr)
+    db_->DestroyColumnFamilyHandle(default_handle_);
   db_->Close().PermitUncheckedError();
 }
 
@@ -183,9 +184,9 @@ absl::Status Store::LoadOrCreateInstance() {
   }
   COHORTE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
   if (last_logged != static_cast<int64_t>(revision)) {
-    return absl::DataLossError(absl::StrCat(
-        "the revision counter (", revision,
-        ") disagrees with the change log (", last_logged, ")"));
+    return absl::DataLossError(absl::StrCat("the revision counter (", revision,
+                                            ") disagrees with the change log (",
+                                            last_logged, ")"));
   }
   last_revision_ = static_cast<int64_t>(revision);
   committed_revision_.store(last_revision_, std::memory_order_release);
@@ -209,8 +210,7 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
   // This caller leads the next group: everyone queued so far, in order.
   leader_active_ = true;
   std::vector<Writer*> group;
-  while (!queue_.empty() &&
-         static_cast<int>(group.size()) < max_group_size_) {
+  while (!queue_.empty() && static_cast<int>(group.size()) < max_group_size_) {
     group.push_back(queue_.front());
     queue_.pop_front();
   }

@@ -109,8 +109,8 @@ class Txn {
 
  private:
   friend class Store;
-  Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch,
-      int64_t revision, absl::Time commit_time)
+  Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch, int64_t revision,
+      absl::Time commit_time)
       : store_(store),
         batch_(batch),
         revision_(revision),
@@ -193,8 +193,8 @@ class Store {
   // returns false. Reads one consistent snapshot.
   absl::Status Scan(
       Table table, absl::string_view prefix, absl::string_view start_after,
-      const std::function<bool(absl::string_view key,
-                               absl::string_view value)>& visit) const;
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const;
 
   // Change-log records with revision >= from_revision, at most `limit`, in
   // revision order.
@@ -219,9 +219,9 @@ class Store {
   void CommitGroup(const std::vector<Writer*>& group);
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; kTableCount
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // owned; kTableCount
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned
-  v1::InstanceRecord instance_;  // fixed after Open
+  v1::InstanceRecord instance_;                            // fixed after Open
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};

@@ -25,8 +25,8 @@ absl::Status WritePrivateFile(const std::string& path,
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot write ", tmp, ": ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   }
   // O_CREAT's mode is masked by the umask and ignored for an existing file.
   bool ok = ::fchmod(fd, 0600) == 0;
@@ -36,9 +36,8 @@ absl::Status WritePrivateFile(const std::string& path,
   const int saved_errno = errno;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ",
-                     std::strerror(ok ? errno : saved_errno)));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot write ", path, ": ", std::strerror(ok ? errno : saved_errno)));
   }
   return absl::OkStatus();
 }
@@ -75,8 +74,7 @@ absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
     *admin.mutable_update_time() = now;
     admin.set_etag(absl::StrCat(txn.revision()));
     txn.PutProto(storage::Table::kEntities,
-                 storage::EntityKey(storage::EntityKind::kMember,
-                                    admin.name()),
+                 storage::EntityKey(storage::EntityKind::kMember, admin.name()),
                  admin);
     txn.RecordPut(admin.name(), admin);
 

@@ -33,9 +33,9 @@ constexpr absl::string_view kCollection = "cohorts";
 
 // The fields UpdateCohort may change, in the order they are checked.
 const std::vector<std::string>& MutablePaths() {
-  static const auto* paths = new std::vector<std::string>{
-      "display_name", "region",     "programme",
-      "description",  "start_date", "end_date"};
+  static const auto* paths =
+      new std::vector<std::string>{"display_name", "region",     "programme",
+                                   "description",  "start_date", "end_date"};
   return *paths;
 }
 
@@ -50,10 +50,9 @@ absl::Status ValidateFields(const Cohort& cohort, absl::string_view prefix,
     return absl::StrCat(prefix, path);
   };
   if (paths.count("display_name")) {
-    COHORTE_RETURN_IF_ERROR(CheckText(field("display_name"),
-                                      cohort.display_name(), 1,
-                                      kMaxCohortDisplayNameChars,
-                                      TextKind::kSingleLine));
+    COHORTE_RETURN_IF_ERROR(
+        CheckText(field("display_name"), cohort.display_name(), 1,
+                  kMaxCohortDisplayNameChars, TextKind::kSingleLine));
   }
   if (paths.count("region")) {
     COHORTE_RETURN_IF_ERROR(CheckText(field("region"), cohort.region(), 0,
@@ -61,15 +60,14 @@ absl::Status ValidateFields(const Cohort& cohort, absl::string_view prefix,
                                       TextKind::kSingleLine));
   }
   if (paths.count("programme")) {
-    COHORTE_RETURN_IF_ERROR(CheckText(field("programme"), cohort.programme(),
-                                      0, kMaxCohortProgrammeChars,
+    COHORTE_RETURN_IF_ERROR(CheckText(field("programme"), cohort.programme(), 0,
+                                      kMaxCohortProgrammeChars,
                                       TextKind::kSingleLine));
   }
   if (paths.count("description")) {
-    COHORTE_RETURN_IF_ERROR(CheckText(field("description"),
-                                      cohort.description(), 0,
-                                      kMaxCohortDescriptionChars,
-                                      TextKind::kMultiLine));
+    COHORTE_RETURN_IF_ERROR(
+        CheckText(field("description"), cohort.description(), 0,
+                  kMaxCohortDescriptionChars, TextKind::kMultiLine));
   }
   if (paths.count("start_date") && cohort.has_start_date()) {
     COHORTE_RETURN_IF_ERROR(
@@ -110,10 +108,10 @@ absl::StatusOr<Cohort> Transition(
     const google::protobuf::Message& request, absl::string_view name,
     absl::string_view etag, absl::string_view request_id,
     std::function<absl::Status(Txn&, Cohort&)> change) {
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kCohort,
-                                    Action::kDelete));
-  COHORTE_RETURN_IF_ERROR(ParseTopLevelName("name", name, kCollection)
-                              .status());
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kCohort, Action::kDelete));
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("name", name, kCollection).status());
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", request_id));
   return CommitForResponse<Cohort>(
       store, caller, method, request, request_id,
@@ -137,13 +135,12 @@ absl::Status RefuseIfDeleted(const Cohort& cohort) {
 
 absl::StatusOr<Cohort> CohortService::CreateCohort(
     const Principal& caller, const v1::CreateCohortRequest& req) {
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kCohort,
-                                    Action::kCreate));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kCohort, Action::kCreate));
   if (!req.cohort_id().empty()) {
     COHORTE_RETURN_IF_ERROR(CheckResourceId("cohort_id", req.cohort_id()));
   }
-  const std::set<std::string> all(MutablePaths().begin(),
-                                  MutablePaths().end());
+  const std::set<std::string> all(MutablePaths().begin(), MutablePaths().end());
   COHORTE_RETURN_IF_ERROR(ValidateFields(req.cohort(), "cohort.", all));
   COHORTE_RETURN_IF_ERROR(CheckPeriod(req.cohort(), "cohort."));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
@@ -191,8 +188,8 @@ absl::StatusOr<v1::ListCohortsResponse> CohortService::ListCohorts(
   COHORTE_ASSIGN_OR_RETURN(
       *response.mutable_next_page_token(),
       ScanPage<Cohort>(
-          store_, storage::CollectionPrefix(EntityKind::kCohort, "", kCollection),
-          page,
+          store_,
+          storage::CollectionPrefix(EntityKind::kCohort, "", kCollection), page,
           [&](Cohort& c) { return req.show_deleted() || !c.has_delete_time(); },
           response.mutable_cohorts()));
   return response;
@@ -200,8 +197,8 @@ absl::StatusOr<v1::ListCohortsResponse> CohortService::ListCohorts(
 
 absl::StatusOr<Cohort> CohortService::UpdateCohort(
     const Principal& caller, const v1::UpdateCohortRequest& req) {
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kCohort,
-                                    Action::kUpdate));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kCohort, Action::kUpdate));
   const std::string& name = req.cohort().name();
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("cohort.name", name, kCollection).status());
@@ -260,66 +257,62 @@ absl::StatusOr<Cohort> CohortService::UpdateCohort(
 
 absl::StatusOr<Cohort> CohortService::DeleteCohort(
     const Principal& caller, const v1::DeleteCohortRequest& req) {
-  return Transition(store_, caller, "DeleteCohort", req, req.name(),
-                    req.etag(), req.request_id(),
-                    [&](Txn& txn, Cohort& cohort) -> absl::Status {
-                      if (cohort.has_delete_time()) {
-                        return NotFound(req.name());
-                      }
-                      *cohort.mutable_delete_time() =
-                          ToTimestamp(txn.commit_time());
-                      return absl::OkStatus();
-                    });
+  return Transition(
+      store_, caller, "DeleteCohort", req, req.name(), req.etag(),
+      req.request_id(), [&](Txn& txn, Cohort& cohort) -> absl::Status {
+        if (cohort.has_delete_time()) {
+          return NotFound(req.name());
+        }
+        *cohort.mutable_delete_time() = ToTimestamp(txn.commit_time());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<Cohort> CohortService::UndeleteCohort(
     const Principal& caller, const v1::UndeleteCohortRequest& req) {
-  return Transition(store_, caller, "UndeleteCohort", req, req.name(),
-                    /*etag=*/"", req.request_id(),
-                    [&](Txn&, Cohort& cohort) -> absl::Status {
-                      if (!cohort.has_delete_time()) {
-                        return ErrorWithReason(
-                            absl::StatusCode::kAlreadyExists,
-                            kReasonAlreadyExists,
-                            absl::StrCat(req.name(), " is not deleted"));
-                      }
-                      cohort.clear_delete_time();
-                      return absl::OkStatus();
-                    });
+  return Transition(
+      store_, caller, "UndeleteCohort", req, req.name(),
+      /*etag=*/"", req.request_id(), [&](Txn&, Cohort& cohort) -> absl::Status {
+        if (!cohort.has_delete_time()) {
+          return ErrorWithReason(absl::StatusCode::kAlreadyExists,
+                                 kReasonAlreadyExists,
+                                 absl::StrCat(req.name(), " is not deleted"));
+        }
+        cohort.clear_delete_time();
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<Cohort> CohortService::ArchiveCohort(
     const Principal& caller, const v1::ArchiveCohortRequest& req) {
-  return Transition(store_, caller, "ArchiveCohort", req, req.name(),
-                    req.etag(), req.request_id(),
-                    [&](Txn&, Cohort& cohort) -> absl::Status {
-                      COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
-                      if (cohort.state() == Cohort::ARCHIVED) {
-                        return ErrorWithReason(
-                            absl::StatusCode::kFailedPrecondition,
-                            kReasonWrongState,
-                            absl::StrCat(req.name(), " is already archived"));
-                      }
-                      cohort.set_state(Cohort::ARCHIVED);
-                      return absl::OkStatus();
-                    });
+  return Transition(
+      store_, caller, "ArchiveCohort", req, req.name(), req.etag(),
+      req.request_id(), [&](Txn&, Cohort& cohort) -> absl::Status {
+        COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
+        if (cohort.state() == Cohort::ARCHIVED) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+              absl::StrCat(req.name(), " is already archived"));
+        }
+        cohort.set_state(Cohort::ARCHIVED);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<Cohort> CohortService::UnarchiveCohort(
     const Principal& caller, const v1::UnarchiveCohortRequest& req) {
-  return Transition(store_, caller, "UnarchiveCohort", req, req.name(),
-                    req.etag(), req.request_id(),
-                    [&](Txn&, Cohort& cohort) -> absl::Status {
-                      COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
-                      if (cohort.state() == Cohort::ACTIVE) {
-                        return ErrorWithReason(
-                            absl::StatusCode::kFailedPrecondition,
-                            kReasonWrongState,
-                            absl::StrCat(req.name(), " is already active"));
-                      }
-                      cohort.set_state(Cohort::ACTIVE);
-                      return absl::OkStatus();
-                    });
+  return Transition(
+      store_, caller, "UnarchiveCohort", req, req.name(), req.etag(),
+      req.request_id(), [&](Txn&, Cohort& cohort) -> absl::Status {
+        COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
+        if (cohort.state() == Cohort::ACTIVE) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+              absl::StrCat(req.name(), " is already active"));
+        }
+        cohort.set_state(Cohort::ACTIVE);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace cohorte::service

@@ -114,8 +114,8 @@ absl::Status AddMembers(MemberService& members, const Principal& admin,
        v1::Member::COORDINATOR, v1::COLLEGE_UNSPECIFIED, nullptr, true},
       {"hugo-bernard", "Hugo", "Bernard", "Bureau d'études allié (démo)",
        v1::Member::ALLY, v1::COLLEGE_UNSPECIFIED, nullptr, true},
-      {"marie-dubois", "Marie", "Dubois", "PETR des Vallées", v1::Member::MEMBER,
-       v1::ELU, kPetr, true},
+      {"marie-dubois", "Marie", "Dubois", "PETR des Vallées",
+       v1::Member::MEMBER, v1::ELU, kPetr, true},
       {"thomas-petit", "Thomas", "Petit", "PETR des Vallées",
        v1::Member::MEMBER, v1::AGENT, kPetr, true},
       {"sophie-laurent", "Sophie", "Laurent", "DDT (démo)", v1::Member::MEMBER,
@@ -162,8 +162,9 @@ absl::Status AddGroups(GroupService& groups, const Principal& admin) {
   club.set_group_id("club-sobriete");
   v1::PeerGroup* g = club.mutable_group();
   g->set_display_name("Club sobriété");
-  g->set_description("Un club thématique : sobriété foncière, énergétique, "
-                     "alimentation.");
+  g->set_description(
+      "Un club thématique : sobriété foncière, énergétique, "
+      "alimentation.");
   g->set_kind(v1::PeerGroup::THEMATIC);
   g->add_members("members/anne-roux");
   g->add_members("members/marie-dubois");

@@ -16,9 +16,8 @@ absl::StatusOr<PageStart> StartPage(const google::protobuf::Message& request,
   COHORTE_ASSIGN_OR_RETURN(page.size,
                            EffectivePageSize("page_size", page_size));
   page.query = RequestFingerprint(request, {"page_size", "page_token"});
-  COHORTE_ASSIGN_OR_RETURN(page.after,
-                           DecodePageToken("page_token", page_token,
-                                           page.query));
+  COHORTE_ASSIGN_OR_RETURN(
+      page.after, DecodePageToken("page_token", page_token, page.query));
   return page;
 }
 

@@ -37,8 +37,7 @@ inline absl::Status NotFound(absl::string_view name) {
 }
 
 inline absl::Status AlreadyExists(absl::string_view name) {
-  return ErrorWithReason(absl::StatusCode::kAlreadyExists,
-                         kReasonAlreadyExists,
+  return ErrorWithReason(absl::StatusCode::kAlreadyExists, kReasonAlreadyExists,
                          absl::StrCat(name, " already exists"));
 }
 
@@ -67,8 +66,7 @@ absl::StatusOr<T> LoadEntity(const storage::Txn& txn, storage::EntityKind kind,
 // Reads committed `name` of `kind`; NOT_FOUND names it.
 template <typename T>
 absl::StatusOr<T> ReadEntity(const storage::Store& store,
-                             storage::EntityKind kind,
-                             absl::string_view name) {
+                             storage::EntityKind kind, absl::string_view name) {
   T entity;
   absl::Status s = store.GetProto(storage::Table::kEntities,
                                   storage::EntityKey(kind, name), &entity);
@@ -123,21 +121,21 @@ absl::StatusOr<std::string> ScanPage(
   std::string last_key;
   bool more = false;
   absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(store.Scan(
-      storage::Table::kEntities, prefix, page.after,
-      [&](absl::string_view key, absl::string_view value) {
-        T entity;
-        decode_error = storage::DecodeValue(value, &entity);
-        if (!decode_error.ok()) return false;
-        if (!keep(entity)) return true;
-        if (out->size() == page.size) {
-          more = true;
-          return false;
-        }
-        *out->Add() = std::move(entity);
-        last_key = std::string(key);
-        return true;
-      }));
+  COHORTE_RETURN_IF_ERROR(
+      store.Scan(storage::Table::kEntities, prefix, page.after,
+                 [&](absl::string_view key, absl::string_view value) {
+                   T entity;
+                   decode_error = storage::DecodeValue(value, &entity);
+                   if (!decode_error.ok()) return false;
+                   if (!keep(entity)) return true;
+                   if (out->size() == page.size) {
+                     more = true;
+                     return false;
+                   }
+                   *out->Add() = std::move(entity);
+                   last_key = std::string(key);
+                   return true;
+                 }));
   COHORTE_RETURN_IF_ERROR(decode_error);
   return more ? EncodePageToken(page.query, last_key) : std::string();
 }

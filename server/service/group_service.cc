@@ -42,17 +42,16 @@ constexpr CollegeGroup kCollegeGroups[] = {
 
 // Checks that every name in `names` is a member who takes part in `cohort`
 // and is not an administrator (nobody joins a closed group by role).
-absl::Status CheckJoinable(const Txn& txn, absl::string_view field,
-                           const google::protobuf::RepeatedPtrField<std::string>&
-                               names,
-                           absl::string_view cohort) {
+absl::Status CheckJoinable(
+    const Txn& txn, absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    absl::string_view cohort) {
   std::set<std::string> seen;
   for (const std::string& name : names) {
     if (!seen.insert(name).second) {
       return InvalidField(field, absl::StrCat(name, " is listed twice"));
     }
-    COHORTE_RETURN_IF_ERROR(
-        ParseTopLevelName(field, name, "members").status());
+    COHORTE_RETURN_IF_ERROR(ParseTopLevelName(field, name, "members").status());
     absl::StatusOr<v1::Member> member =
         LoadEntity<v1::Member>(txn, EntityKind::kMember, name);
     if (absl::IsNotFound(member.status())) {
@@ -200,12 +199,15 @@ absl::StatusOr<v1::ListGroupsResponse> GroupService::ListGroups(
   v1::ListGroupsResponse response;
   COHORTE_ASSIGN_OR_RETURN(
       *response.mutable_next_page_token(),
-      ScanPage<PeerGroup>(store_, storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"), page,
-                   [&](PeerGroup& g) {
-                     g = VisibleTo(caller, std::move(g));
-                     return true;
-                   },
-                   response.mutable_groups()));
+      ScanPage<PeerGroup>(
+          store_,
+          storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"),
+          page,
+          [&](PeerGroup& g) {
+            g = VisibleTo(caller, std::move(g));
+            return true;
+          },
+          response.mutable_groups()));
   return response;
 }
 
@@ -217,9 +219,9 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
                                     CohortScope(cohort)));
   for (const auto* list : {&req.add_members(), &req.remove_members()}) {
     if (list->size() > kMaxGroupMembers) {
-      return InvalidField(list == &req.add_members() ? "add_members"
-                                                     : "remove_members",
-                          absl::StrCat("has more than ", kMaxGroupMembers));
+      return InvalidField(
+          list == &req.add_members() ? "add_members" : "remove_members",
+          absl::StrCat("has more than ", kMaxGroupMembers));
     }
   }
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
@@ -241,19 +243,17 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
             CheckJoinable(txn, "add_members", req.add_members(), cohort));
         COHORTE_RETURN_IF_ERROR(CheckJoinable(txn, "add_facilitators",
                                               req.add_facilitators(), cohort));
-        auto apply = [](google::protobuf::RepeatedPtrField<std::string>* list,
-                        const google::protobuf::RepeatedPtrField<std::string>&
-                            add,
-                        const google::protobuf::RepeatedPtrField<std::string>&
-                            remove) {
-          std::set<std::string> set(list->begin(), list->end());
-          for (const std::string& m : add) set.insert(m);
-          for (const std::string& m : remove) set.erase(m);
-          list->Clear();
-          for (const std::string& m : set) *list->Add() = m;
-        };
-        apply(group.mutable_members(), req.add_members(),
-              req.remove_members());
+        auto apply =
+            [](google::protobuf::RepeatedPtrField<std::string>* list,
+               const google::protobuf::RepeatedPtrField<std::string>& add,
+               const google::protobuf::RepeatedPtrField<std::string>& remove) {
+              std::set<std::string> set(list->begin(), list->end());
+              for (const std::string& m : add) set.insert(m);
+              for (const std::string& m : remove) set.erase(m);
+              list->Clear();
+              for (const std::string& m : set) *list->Add() = m;
+            };
+        apply(group.mutable_members(), req.add_members(), req.remove_members());
         apply(group.mutable_facilitators(), req.add_facilitators(),
               req.remove_facilitators());
         COHORTE_RETURN_IF_ERROR(CheckGroupFields(group));
@@ -275,8 +275,7 @@ absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
       ReadEntity<PeerGroup>(store_, EntityKind::kGroup, req.name()));
   COHORTE_RETURN_IF_ERROR(AuthorizeGroupContent(caller, group));
 
-  std::set<std::string> members(group.members().begin(),
-                                group.members().end());
+  std::set<std::string> members(group.members().begin(), group.members().end());
   members.insert(group.facilitators().begin(), group.facilitators().end());
   if (group.kind() == PeerGroup::COLLEGE) {
     absl::Status decode_error;

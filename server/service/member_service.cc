@@ -82,8 +82,8 @@ absl::Status CheckMember(const Member& m) {
                                     kMaxPersonNameChars,
                                     TextKind::kSingleLine));
   COHORTE_RETURN_IF_ERROR(CheckEmail("member.email", m.email()));
-  COHORTE_RETURN_IF_ERROR(CheckText("member.organisation", m.organisation(),
-                                    0, kMaxOrganisationChars,
+  COHORTE_RETURN_IF_ERROR(CheckText("member.organisation", m.organisation(), 0,
+                                    kMaxOrganisationChars,
                                     TextKind::kSingleLine));
   if (m.role() == Member::ROLE_UNSPECIFIED || !Member::Role_IsValid(m.role())) {
     return InvalidField("member.role", "is required");
@@ -106,9 +106,9 @@ absl::Status CheckMember(const Member& m) {
                         "are only for roles ALLY and COORDINATOR");
   }
   if (m.delegations_size() > kMaxDelegationsPerMember) {
-    return InvalidField("member.delegations",
-                        absl::StrCat("has more than ",
-                                     kMaxDelegationsPerMember));
+    return InvalidField(
+        "member.delegations",
+        absl::StrCat("has more than ", kMaxDelegationsPerMember));
   }
   if (m.cohorts_size() > kMaxCohortsPerMember) {
     return InvalidField("member.cohorts",
@@ -144,7 +144,8 @@ absl::Status CheckReferences(const Txn& txn, const Member& m) {
     COHORTE_RETURN_IF_ERROR(s);
   }
   for (const std::string& c : m.cohorts()) {
-    absl::Status s = LoadEntity<v1::Cohort>(txn, EntityKind::kCohort, c).status();
+    absl::Status s =
+        LoadEntity<v1::Cohort>(txn, EntityKind::kCohort, c).status();
     if (absl::IsNotFound(s)) {
       return InvalidField("member.cohorts", absl::StrCat(c, " does not exist"));
     }
@@ -174,8 +175,8 @@ absl::Status ClaimEmail(Txn& txn, absl::string_view email,
 absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
   if (email.empty()) return InvalidField(field, "is required");
   if (static_cast<int>(email.size()) > kMaxEmailLength) {
-    return InvalidField(field, absl::StrCat("is longer than ",
-                                            kMaxEmailLength, " characters"));
+    return InvalidField(
+        field, absl::StrCat("is longer than ", kMaxEmailLength, " characters"));
   }
   const size_t at = email.find('@');
   const bool shape = at != absl::string_view::npos && at > 0 && at <= 64 &&
@@ -184,8 +185,8 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
                      email.back() != '.';
   bool chars = true;
   for (char c : email) {
-    chars = chars && c > 0x20 && c < 0x7f && c != '"' && c != ',' &&
-            c != '<' && c != '>' && c != '(' && c != ')' && c != ';';
+    chars = chars && c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != '<' &&
+            c != '>' && c != '(' && c != ')' && c != ';';
   }
   if (!shape || !chars) {
     return InvalidField(field, "is not an e-mail address (local@domain.tld)");
@@ -195,8 +196,8 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
 
 absl::StatusOr<Member> MemberService::CreateMember(
     const Principal& caller, const v1::CreateMemberRequest& req) {
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember,
-                                    Action::kCreate));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kMember, Action::kCreate));
   if (!req.member_id().empty()) {
     COHORTE_RETURN_IF_ERROR(CheckResourceId("member_id", req.member_id()));
     if (req.member_id() == "me") {
@@ -205,16 +206,16 @@ absl::StatusOr<Member> MemberService::CreateMember(
   }
   COHORTE_RETURN_IF_ERROR(CheckMember(req.member()));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
-  const std::string name = absl::StrCat(
-      "members/",
-      req.member_id().empty() ? GenerateId("member-") : req.member_id());
+  const std::string name =
+      absl::StrCat("members/", req.member_id().empty() ? GenerateId("member-")
+                                                       : req.member_id());
   return CommitForResponse<Member>(
       store_, caller, "CreateMember", req, req.request_id(),
       [&](Txn& txn) -> absl::StatusOr<Member> {
         COHORTE_ASSIGN_OR_RETURN(
-            bool exists, txn.Exists(Table::kEntities,
-                                    storage::EntityKey(EntityKind::kMember,
-                                                       name)));
+            bool exists,
+            txn.Exists(Table::kEntities,
+                       storage::EntityKey(EntityKind::kMember, name)));
         if (exists) return AlreadyExists(name);
         COHORTE_RETURN_IF_ERROR(CheckReferences(txn, req.member()));
         COHORTE_RETURN_IF_ERROR(ClaimEmail(txn, req.member().email(), name));
@@ -235,8 +236,8 @@ absl::StatusOr<Member> MemberService::GetMember(
     const Principal& caller, const v1::GetMemberRequest& req) {
   const std::string name =
       req.name() == "members/me" ? caller.member : req.name();
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember, Action::kRead,
-                                    MemberScope(name)));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kMember, Action::kRead, MemberScope(name)));
   COHORTE_RETURN_IF_ERROR(ParseTopLevelName("name", name, "members").status());
   absl::StatusOr<Member> m =
       ReadEntity<Member>(store_, EntityKind::kMember, name);
@@ -264,24 +265,25 @@ absl::StatusOr<v1::ListMembersResponse> MemberService::ListMembers(
   v1::ListMembersResponse response;
   COHORTE_ASSIGN_OR_RETURN(
       *response.mutable_next_page_token(),
-      ScanPage<Member>(store_, storage::CollectionPrefix(EntityKind::kMember, "", "members"), page,
-                   [&](Member& m) {
-                     if (!MaySee(caller, m)) return false;
-                     if (!req.cohort().empty() &&
-                         !CohortsOf(m).count(req.cohort())) {
-                       return false;
-                     }
-                     m = VisibleTo(caller, std::move(m));
-                     return true;
-                   },
-                   response.mutable_members()));
+      ScanPage<Member>(
+          store_, storage::CollectionPrefix(EntityKind::kMember, "", "members"),
+          page,
+          [&](Member& m) {
+            if (!MaySee(caller, m)) return false;
+            if (!req.cohort().empty() && !CohortsOf(m).count(req.cohort())) {
+              return false;
+            }
+            m = VisibleTo(caller, std::move(m));
+            return true;
+          },
+          response.mutable_members()));
   return response;
 }
 
 absl::StatusOr<Member> MemberService::UpdateMember(
     const Principal& caller, const v1::UpdateMemberRequest& req) {
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kMember,
-                                    Action::kUpdate));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kMember, Action::kUpdate));
   const std::string& name = req.member().name();
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("member.name", name, "members").status());
@@ -307,18 +309,17 @@ absl::StatusOr<Member> MemberService::UpdateMember(
       [&](Txn& txn) -> absl::StatusOr<Member> {
         COHORTE_ASSIGN_OR_RETURN(
             Member m, LoadEntity<Member>(txn, EntityKind::kMember, name));
-        COHORTE_RETURN_IF_ERROR(
-            CheckEtag(name, m.etag(), req.member().etag()));
+        COHORTE_RETURN_IF_ERROR(CheckEtag(name, m.etag(), req.member().etag()));
         const std::string old_email = m.email();
-        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
-            req.member(), mask, merge, &m);
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(req.member(),
+                                                              mask, merge, &m);
         COHORTE_RETURN_IF_ERROR(CheckMember(m));
         COHORTE_RETURN_IF_ERROR(CheckReferences(txn, m));
         if (absl::AsciiStrToLower(old_email) !=
             absl::AsciiStrToLower(m.email())) {
           COHORTE_RETURN_IF_ERROR(ClaimEmail(txn, m.email(), name));
-          if (!old_email.empty()) txn.Delete(Table::kIndexes,
-                                             EmailKey(old_email));
+          if (!old_email.empty())
+            txn.Delete(Table::kIndexes, EmailKey(old_email));
         }
         SaveEntity(txn, EntityKind::kMember, m);
         return m;

@@ -27,28 +27,25 @@ namespace cohorte::service {
 // response is what the caller (and any replay) gets.
 template <typename Response>
 absl::StatusOr<Response> CommitForResponse(
-    storage::Store& store, const Principal& principal,
-    absl::string_view method, const google::protobuf::Message& request,
-    absl::string_view request_id,
+    storage::Store& store, const Principal& principal, absl::string_view method,
+    const google::protobuf::Message& request, absl::string_view request_id,
     std::function<absl::StatusOr<Response>(storage::Txn&)> apply) {
   storage::Mutation mutation;
   mutation.actor = principal.member;
   mutation.method = std::string(method);
   mutation.request_id = std::string(request_id);
   mutation.request_fingerprint = RequestFingerprint(request, {"request_id"});
-  mutation.apply =
-      [&apply](storage::Txn& txn) -> absl::StatusOr<std::string> {
+  mutation.apply = [&apply](storage::Txn& txn) -> absl::StatusOr<std::string> {
     COHORTE_ASSIGN_OR_RETURN(Response response, apply(txn));
     return response.SerializeAsString();
   };
   COHORTE_ASSIGN_OR_RETURN(storage::CommitResult result,
                            store.Commit(std::move(mutation)));
-  if (result.replayed &&
-      result.recorded_fingerprint != RequestFingerprint(request,
-                                                        {"request_id"})) {
-    return ErrorWithReason(
-        absl::StatusCode::kInvalidArgument, kReasonRequestIdReused,
-        "request_id: already used for a different request");
+  if (result.replayed && result.recorded_fingerprint !=
+                             RequestFingerprint(request, {"request_id"})) {
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                           kReasonRequestIdReused,
+                           "request_id: already used for a different request");
   }
   Response response;
   if (!response.ParseFromString(result.response)) {

@@ -21,9 +21,9 @@ uint64_t Fingerprint(absl::string_view bytes);
 
 // Fingerprint of `request` serialized deterministically with the fields
 // named in `ignored_fields` cleared (e.g. "request_id", "page_token").
-uint64_t RequestFingerprint(const google::protobuf::Message& request,
-                            std::initializer_list<absl::string_view>
-                                ignored_fields);
+uint64_t RequestFingerprint(
+    const google::protobuf::Message& request,
+    std::initializer_list<absl::string_view> ignored_fields);
 
 std::string EncodePageToken(uint64_t query_fingerprint,
                             absl::string_view last_key);

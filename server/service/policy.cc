@@ -10,22 +10,32 @@ namespace {
 
 absl::string_view ResourceName(Resource r) {
   switch (r) {
-    case Resource::kCohort: return "cohorts";
-    case Resource::kMember: return "members";
-    case Resource::kToken: return "tokens";
-    case Resource::kTerritory: return "territories";
-    case Resource::kTerritoryPhase: return "territory phases";
-    case Resource::kGroup: return "groups";
+    case Resource::kCohort:
+      return "cohorts";
+    case Resource::kMember:
+      return "members";
+    case Resource::kToken:
+      return "tokens";
+    case Resource::kTerritory:
+      return "territories";
+    case Resource::kTerritoryPhase:
+      return "territory phases";
+    case Resource::kGroup:
+      return "groups";
   }
   return "resources";
 }
 
 absl::string_view ActionName(Action a) {
   switch (a) {
-    case Action::kCreate: return "create";
-    case Action::kRead: return "read";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
+    case Action::kCreate:
+      return "create";
+    case Action::kRead:
+      return "read";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
   }
   return "use";
 }
@@ -36,8 +46,9 @@ bool Contains(const std::vector<std::string>& list, absl::string_view value) {
 
 bool HasDelegationIn(const Principal& p, absl::string_view cohort) {
   if (p.role != v1::Member::MEMBER || cohort.empty()) return false;
-  return std::any_of(p.delegations.begin(), p.delegations.end(),
-                     [&](const std::string& t) { return CohortOf(t) == cohort; });
+  return std::any_of(
+      p.delegations.begin(), p.delegations.end(),
+      [&](const std::string& t) { return CohortOf(t) == cohort; });
 }
 
 // The policy table of policy.h, as code.
@@ -99,24 +110,23 @@ bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
            p.college == group.college() &&
            HasDelegationIn(p, CohortOf(group.name()));
   }
-  return std::find(group.members().begin(), group.members().end(),
-                   p.member) != group.members().end();
+  return std::find(group.members().begin(), group.members().end(), p.member) !=
+         group.members().end();
 }
 
 absl::Status Authorize(const Principal& caller, Resource resource,
                        Action action, const Scope& scope) {
   if (Allowed(caller, resource, action, scope)) return absl::OkStatus();
-  return Denied(absl::StrCat(ActionName(action), " ", ResourceName(resource),
-                             scope.cohort.empty()
-                                 ? ""
-                                 : absl::StrCat(" in ", scope.cohort)));
+  return Denied(absl::StrCat(
+      ActionName(action), " ", ResourceName(resource),
+      scope.cohort.empty() ? "" : absl::StrCat(" in ", scope.cohort)));
 }
 
 absl::Status AuthorizeGroupContent(const Principal& caller,
                                    const v1::PeerGroup& group) {
   if (IsGroupMember(caller, group)) return absl::OkStatus();
-  return Denied(absl::StrCat("read ", group.name(),
-                             ": it is closed to its members"));
+  return Denied(
+      absl::StrCat("read ", group.name(), ": it is closed to its members"));
 }
 
 }  // namespace cohorte::service

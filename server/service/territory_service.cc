@@ -34,12 +34,12 @@ bool AllDigits(absl::string_view s) {
   return true;
 }
 
-absl::Status CheckFields(const Territory& t, const std::set<std::string>& paths) {
+absl::Status CheckFields(const Territory& t,
+                         const std::set<std::string>& paths) {
   if (paths.count("display_name")) {
-    COHORTE_RETURN_IF_ERROR(CheckText("territory.display_name",
-                                      t.display_name(), 1,
-                                      kMaxTerritoryDisplayNameChars,
-                                      TextKind::kSingleLine));
+    COHORTE_RETURN_IF_ERROR(
+        CheckText("territory.display_name", t.display_name(), 1,
+                  kMaxTerritoryDisplayNameChars, TextKind::kSingleLine));
   }
   if (paths.count("kind") && (t.kind() == Territory::KIND_UNSPECIFIED ||
                               !Territory::Kind_IsValid(t.kind()))) {
@@ -84,18 +84,19 @@ absl::StatusOr<Territory> TerritoryService::CreateTerritory(
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory,
-                                    Action::kCreate, CohortScope(req.parent())));
+                                    Action::kCreate,
+                                    CohortScope(req.parent())));
   if (!req.territory_id().empty()) {
-    COHORTE_RETURN_IF_ERROR(CheckResourceId("territory_id",
-                                            req.territory_id()));
+    COHORTE_RETURN_IF_ERROR(
+        CheckResourceId("territory_id", req.territory_id()));
   }
-  COHORTE_RETURN_IF_ERROR(CheckFields(
-      req.territory(), {"display_name", "kind", "official_code"}));
+  COHORTE_RETURN_IF_ERROR(
+      CheckFields(req.territory(), {"display_name", "kind", "official_code"}));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
-  const std::string name = absl::StrCat(
-      req.parent(), "/territories/",
-      req.territory_id().empty() ? GenerateId("territory-")
-                                 : req.territory_id());
+  const std::string name =
+      absl::StrCat(req.parent(), "/territories/",
+                   req.territory_id().empty() ? GenerateId("territory-")
+                                              : req.territory_id());
   return CommitForResponse<Territory>(
       store_, caller, "CreateTerritory", req, req.request_id(),
       [&](Txn& txn) -> absl::StatusOr<Territory> {
@@ -124,8 +125,8 @@ absl::StatusOr<Territory> TerritoryService::GetTerritory(
   COHORTE_ASSIGN_OR_RETURN(
       std::string cohort,
       ParseCohortChildName("name", req.name(), "territories"));
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory,
-                                    Action::kRead, CohortScope(cohort)));
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory, Action::kRead,
+                                    CohortScope(cohort)));
   return ReadEntity<Territory>(store_, EntityKind::kTerritory, req.name());
 }
 
@@ -133,17 +134,19 @@ absl::StatusOr<v1::ListTerritoriesResponse> TerritoryService::ListTerritories(
     const Principal& caller, const v1::ListTerritoriesRequest& req) {
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
-  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory,
-                                    Action::kRead, CohortScope(req.parent())));
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory, Action::kRead,
+                                    CohortScope(req.parent())));
   COHORTE_ASSIGN_OR_RETURN(PageStart page,
                            StartPage(req, req.page_size(), req.page_token()));
   v1::ListTerritoriesResponse response;
   COHORTE_ASSIGN_OR_RETURN(
       *response.mutable_next_page_token(),
-      ScanPage<Territory>(store_, storage::CollectionPrefix(EntityKind::kTerritory, req.parent(),
-                                             "territories"), page,
-                   [](Territory&) { return true; },
-                   response.mutable_territories()));
+      ScanPage<Territory>(
+          store_,
+          storage::CollectionPrefix(EntityKind::kTerritory, req.parent(),
+                                    "territories"),
+          page, [](Territory&) { return true; },
+          response.mutable_territories()));
   return response;
 }
 
@@ -195,9 +198,9 @@ absl::StatusOr<Territory> TerritoryService::ChangeTerritoryPhase(
   COHORTE_ASSIGN_OR_RETURN(
       std::string cohort,
       ParseCohortChildName("name", req.name(), "territories"));
-  COHORTE_RETURN_IF_ERROR(
-      Authorize(caller, Resource::kTerritoryPhase, Action::kUpdate,
-                TerritoryScope(cohort, req.name())));
+  COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritoryPhase,
+                                    Action::kUpdate,
+                                    TerritoryScope(cohort, req.name())));
   if (req.phase() == Territory::PHASE_UNSPECIFIED ||
       !Territory::Phase_IsValid(req.phase())) {
     return InvalidField("phase", "is required");

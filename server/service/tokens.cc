@@ -65,11 +65,11 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   if (!absl::StartsWith(secret, kTokenPrefix)) return Invalid();
 
   std::string token_name;
-  absl::Status s = store_->Get(
-      storage::Table::kIndexes,
-      storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
-                        TokenSecretHash(secret)),
-      &token_name);
+  absl::Status s =
+      store_->Get(storage::Table::kIndexes,
+                  storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
+                                    TokenSecretHash(secret)),
+                  &token_name);
   if (absl::IsNotFound(s)) return Invalid();
   if (!s.ok()) return s;
 

@@ -1,7 +1,6 @@
 #include "server/service/validation.h"
 
 #include <cstdint>
-
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -69,8 +68,8 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
   if (count < min_chars) {
     return InvalidField(field, min_chars == 1
                                    ? std::string("is required")
-                                   : absl::StrCat("is shorter than ",
-                                                  min_chars, " characters"));
+                                   : absl::StrCat("is shorter than ", min_chars,
+                                                  " characters"));
   }
   return absl::OkStatus();
 }
@@ -78,9 +77,9 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
 absl::Status CheckResourceId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return InvalidField(field, "is required");
   if (static_cast<int>(id.size()) > kMaxResourceIdLength) {
-    return InvalidField(field, absl::StrCat("is longer than ",
-                                            kMaxResourceIdLength,
-                                            " characters"));
+    return InvalidField(
+        field,
+        absl::StrCat("is longer than ", kMaxResourceIdLength, " characters"));
   }
   auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
@@ -97,9 +96,9 @@ absl::Status CheckResourceId(absl::string_view field, absl::string_view id) {
 
 absl::Status CheckRequestId(absl::string_view field, absl::string_view id) {
   if (static_cast<int>(id.size()) > kMaxRequestIdLength) {
-    return InvalidField(field, absl::StrCat("is longer than ",
-                                            kMaxRequestIdLength,
-                                            " characters"));
+    return InvalidField(
+        field,
+        absl::StrCat("is longer than ", kMaxRequestIdLength, " characters"));
   }
   for (char c : id) {
     if (c < 0x21 || c > 0x7e) {
@@ -132,9 +131,8 @@ absl::StatusOr<std::string> ParseTopLevelName(absl::string_view field,
                                               absl::string_view collection) {
   const std::string prefix = absl::StrCat(collection, "/");
   if (name.substr(0, prefix.size()) != prefix) {
-    return InvalidField(field,
-                        absl::StrCat("must be of the form ", collection,
-                                     "/{id}"));
+    return InvalidField(
+        field, absl::StrCat("must be of the form ", collection, "/{id}"));
   }
   absl::string_view id = name.substr(prefix.size());
   absl::Status s = CheckResourceId(field, id);

@@ -43,8 +43,7 @@ void CallHandler::Log(const char* name,
       "ts=%s level=info msg=call method=%s code=%s latency_ms=%.3f "
       "caller=%s token=%s peer=%s\n",
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
-      name, CodeName(status.code()),
-      absl::ToDoubleMilliseconds(latency),
+      name, CodeName(status.code()), absl::ToDoubleMilliseconds(latency),
       caller.member.empty() ? "-" : caller.member,
       caller.token.empty() ? "-" : caller.token, context.peer());
   // One write per line, so that lines of concurrent calls never interleave.

@@ -41,8 +41,7 @@ class CallHandler {
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Unary(
       const char* name, grpc::CallbackServerContext* context,
-      const Request* request,
-      Response* response,
+      const Request* request, Response* response,
       std::function<absl::StatusOr<Response>(const service::Principal&,
                                              const Request&)>
           method) {

@@ -12,15 +12,15 @@ namespace {
 }  // namespace
 
 // Each adapter forwards to the service method of the same name.
-#define COHORTE_UNARY(Service, field, Method, Request, Response)             \
+#define COHORTE_UNARY(Service, field, Method, Request, Response)              \
   grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, \
-                                            const v1::Request* req,          \
-                                            v1::Response* resp) {            \
-    return calls_.Unary<v1::Request, v1::Response>(                          \
-        "/" Service##_kName "/" #Method, ctx, req, resp,                                                      \
-        [this](const service::Principal& caller, const v1::Request& r) {     \
-          return field.Method(caller, r);                                    \
-        });                                                                  \
+                                            const v1::Request* req,           \
+                                            v1::Response* resp) {             \
+    return calls_.Unary<v1::Request, v1::Response>(                           \
+        "/" Service##_kName "/" #Method, ctx, req, resp,                      \
+        [this](const service::Principal& caller, const v1::Request& r) {      \
+          return field.Method(caller, r);                                     \
+        });                                                                   \
   }
 
 COHORTE_UNARY(CohortGrpcService, cohorts_, CreateCohort, CreateCohortRequest,

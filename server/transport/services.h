@@ -29,21 +29,21 @@ class CohortGrpcService final : public v1::CohortService::CallbackService {
   grpc::ServerUnaryReactor* GetCohort(grpc::CallbackServerContext* ctx,
                                       const v1::GetCohortRequest* req,
                                       v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* ListCohorts(
-      grpc::CallbackServerContext* ctx, const v1::ListCohortsRequest* req,
-      v1::ListCohortsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCohorts(grpc::CallbackServerContext* ctx,
+                                        const v1::ListCohortsRequest* req,
+                                        v1::ListCohortsResponse* resp) override;
   grpc::ServerUnaryReactor* UpdateCohort(grpc::CallbackServerContext* ctx,
                                          const v1::UpdateCohortRequest* req,
                                          v1::Cohort* resp) override;
   grpc::ServerUnaryReactor* DeleteCohort(grpc::CallbackServerContext* ctx,
                                          const v1::DeleteCohortRequest* req,
                                          v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* UndeleteCohort(
-      grpc::CallbackServerContext* ctx, const v1::UndeleteCohortRequest* req,
-      v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* ArchiveCohort(
-      grpc::CallbackServerContext* ctx, const v1::ArchiveCohortRequest* req,
-      v1::Cohort* resp) override;
+  grpc::ServerUnaryReactor* UndeleteCohort(grpc::CallbackServerContext* ctx,
+                                           const v1::UndeleteCohortRequest* req,
+                                           v1::Cohort* resp) override;
+  grpc::ServerUnaryReactor* ArchiveCohort(grpc::CallbackServerContext* ctx,
+                                          const v1::ArchiveCohortRequest* req,
+                                          v1::Cohort* resp) override;
   grpc::ServerUnaryReactor* UnarchiveCohort(
       grpc::CallbackServerContext* ctx, const v1::UnarchiveCohortRequest* req,
       v1::Cohort* resp) override;
@@ -54,10 +54,10 @@ class CohortGrpcService final : public v1::CohortService::CallbackService {
 };
 
 // Declares a unary adapter method.
-#define COHORTE_DECLARE_UNARY(Method, Request, Response)                 \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,     \
-                                   const v1::Request* req,               \
-                                   v1::Response* resp) override
+#define COHORTE_DECLARE_UNARY(Method, Request, Response)                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
+                                   const v1::Request* req, v1::Response* resp) \
+      override
 
 class MemberGrpcService final : public v1::MemberService::CallbackService {
  public:

@@ -43,25 +43,26 @@ Result Run(int writers, double seconds) {
         m.actor = "members/bench";
         m.method = "Bench";
         const std::string key = absl::StrCat("bench/", w, "/", i);
-        m.apply = [&](cohorte::storage::Txn& txn)
-            -> absl::StatusOr<std::string> {
+        m.apply =
+            [&](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
           txn.Put(cohorte::storage::Table::kEntities, key, value);
           return std::string();
         };
         const auto t0 = std::chrono::steady_clock::now();
         if (!store->Commit(std::move(m)).ok()) std::abort();
-        total_latency_us += std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - t0)
-                                .count();
+        total_latency_us +=
+            std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
       }
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (std::thread& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   const auto stats = store->stats();
   return {stats.committed_mutations / elapsed,
           static_cast<double>(stats.committed_mutations) /

@@ -50,9 +50,9 @@ class ServerE2eTest : public ::testing::Test {
                     const std::string& token = "<admin>") {
     std::vector<std::string> argv = {COHORTE_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv, {"COHORTE_SERVER=" + server_->address(),
-                             "COHORTE_TOKEN=" +
-                                 (token == "<admin>" ? token_ : token)});
+    return RunProcess(
+        argv, {"COHORTE_SERVER=" + server_->address(),
+               "COHORTE_TOKEN=" + (token == "<admin>" ? token_ : token)});
   }
 
   grpc::Status CreateCohort(const std::string& id, v1::Cohort* out,
@@ -128,9 +128,10 @@ TEST_F(ServerE2eTest, ErrorsCarryReasonAndFieldInStatusDetails) {
 }
 
 TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
-  ProcessResult r = Cli({"cohorts", "create", "--id", "occitanie",
-                         "--display-name", "Cohorte des territoires d'Occitanie",
-                         "--region", "Occitanie", "--start", "2025-01-15"});
+  ProcessResult r =
+      Cli({"cohorts", "create", "--id", "occitanie", "--display-name",
+           "Cohorte des territoires d'Occitanie", "--region", "Occitanie",
+           "--start", "2025-01-15"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie"));
 
@@ -146,8 +147,7 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
   ASSERT_TRUE(GetCohort("occitanie", &created).ok());
   EXPECT_THAT(r.out, HasSubstr("\"etag\": \"" + created.etag() + "\""));
 
-  r = Cli({"cohorts", "update", "occitanie", "--region", "X", "--etag",
-           "999"});
+  r = Cli({"cohorts", "update", "occitanie", "--region", "X", "--etag", "999"});
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_THAT(r.err, HasSubstr("reason: ETAG_MISMATCH"));
   r = Cli({"cohorts", "update", "occitanie", "--region", "Occitanie-Est",
@@ -158,8 +158,8 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_THAT(r.err, HasSubstr("field: cohort.display_name"));
 
-  r = Cli({"cohorts", "create", "--id", "bad", "--display-name",
-           "Cohorte \xff"});
+  r = Cli(
+      {"cohorts", "create", "--id", "bad", "--display-name", "Cohorte \xff"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_THAT(r.err, HasSubstr("--display-name is not valid UTF-8"));
 
@@ -180,7 +180,8 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
   EXPECT_EQ(r.exit_code, 64);
   r = Cli({"--no-such-flag", "cohorts", "list"});
   EXPECT_EQ(r.exit_code, 64);
-  r = Cli({"cohorts", "create", "--display-name", "x", "--start", "15/01/2025"});
+  r = Cli(
+      {"cohorts", "create", "--display-name", "x", "--start", "15/01/2025"});
   EXPECT_EQ(r.exit_code, 64);
 
   r = Cli({"health"}, /*token=*/"");
@@ -256,8 +257,7 @@ TEST_F(ServerE2eTest, SecondServerOnTheSameDataDirectoryFailsClearly) {
 
 TEST_F(ServerE2eTest, PortInUseFailsClearly) {
   ::cohorte::testing::TempDir other;
-  ProcessResult r = RunProcess({COHORTED_PATH,
-                                "--listen=" + server_->address(),
+  ProcessResult r = RunProcess({COHORTED_PATH, "--listen=" + server_->address(),
                                 "--data-dir=" + other.path() + "/d"});
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_THAT(r.err, HasSubstr("cannot listen on " + server_->address()));

@@ -42,8 +42,7 @@ class AuthTest : public ::testing::Test {
   }
 
   // Stores a token for members/admin with the given expiry/revocation.
-  std::string AddToken(const std::string& id, absl::Time expire,
-                       bool revoked) {
+  std::string AddToken(const std::string& id, absl::Time expire, bool revoked) {
     const std::string secret = NewTokenSecret();
     storage::Mutation m;
     m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
@@ -118,8 +117,9 @@ TEST_F(AuthTest, ValidTokenResolvesToItsMember) {
 
 TEST_F(AuthTest, MissingMalformedAndUnknownTokensAreUnauthenticated) {
   Authenticator auth(store_.get());
-  EXPECT_THAT(auth.Authenticate("", absl::Now()),
-              StatusIs(absl::StatusCode::kUnauthenticated, kReasonTokenMissing));
+  EXPECT_THAT(
+      auth.Authenticate("", absl::Now()),
+      StatusIs(absl::StatusCode::kUnauthenticated, kReasonTokenMissing));
   for (const std::string& bad :
        {std::string("Basic abc"), std::string("Bearer"),
         std::string("Bearer ") + "coh_" + std::string(64, '0'),
@@ -127,8 +127,8 @@ TEST_F(AuthTest, MissingMalformedAndUnknownTokensAreUnauthenticated) {
         std::string("Bearer ") + admin_secret_ + "x",
         std::string("Bearer ") + std::string(600, 'a')}) {
     absl::Status s = auth.Authenticate(bad, absl::Now()).status();
-    EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated,
-                            kReasonTokenInvalid))
+    EXPECT_THAT(
+        s, StatusIs(absl::StatusCode::kUnauthenticated, kReasonTokenInvalid))
         << bad;
     EXPECT_EQ(std::string(s.message()).find("coh_"), std::string::npos);
   }

@@ -100,8 +100,8 @@ TEST_F(CohortServiceTest, AdminCreatesCohortThatEveryoneCanRead) {
   get.set_name("cohorts/occitanie");
   absl::StatusOr<Cohort> read = service_->GetCohort(Member(), get);
   ASSERT_THAT(read, IsOk());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*read,
-                                                                 *created));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(*read, *created));
 }
 
 TEST_F(CohortServiceTest, CreateWritesCohortAndCollegeGroupsInOneRevision) {
@@ -116,12 +116,11 @@ TEST_F(CohortServiceTest, CreateWritesCohortAndCollegeGroupsInOneRevision) {
   for (const auto& change : record.changes()) {
     names.push_back(change.resource_name());
   }
-  EXPECT_THAT(names,
-              ::testing::ElementsAre(
-                  "cohorts/occitanie", "cohorts/occitanie/groups/elus",
-                  "cohorts/occitanie/groups/agents",
-                  "cohorts/occitanie/groups/etat-territorial",
-                  "cohorts/occitanie/groups/acteurs-socio-economiques"));
+  EXPECT_THAT(names, ::testing::ElementsAre(
+                         "cohorts/occitanie", "cohorts/occitanie/groups/elus",
+                         "cohorts/occitanie/groups/agents",
+                         "cohorts/occitanie/groups/etat-territorial",
+                         "cohorts/occitanie/groups/acteurs-socio-economiques"));
   Cohort logged;
   ASSERT_TRUE(record.changes(0).resource().UnpackTo(&logged));
   EXPECT_EQ(logged.name(), "cohorts/occitanie");
@@ -293,9 +292,9 @@ TEST_F(CohortServiceTest, RetryWithRequestIdReturnsFirstResponse) {
   EXPECT_EQ(store_->revision(), 1);
 
   req.mutable_cohort()->set_display_name("Autre chose");
-  EXPECT_THAT(service_->CreateCohort(Admin(), req),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       kReasonRequestIdReused));
+  EXPECT_THAT(
+      service_->CreateCohort(Admin(), req),
+      StatusIs(absl::StatusCode::kInvalidArgument, kReasonRequestIdReused));
   EXPECT_EQ(store_->revision(), 1);
 }
 
@@ -470,9 +469,9 @@ TEST_F(CohortServiceTest, ArchiveAndUnarchiveChangeStateOnce) {
   archive.set_name("cohorts/a");
   EXPECT_EQ(service_->ArchiveCohort(Admin(), archive)->state(),
             Cohort::ARCHIVED);
-  EXPECT_THAT(service_->ArchiveCohort(Admin(), archive),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       kReasonWrongState));
+  EXPECT_THAT(
+      service_->ArchiveCohort(Admin(), archive),
+      StatusIs(absl::StatusCode::kFailedPrecondition, kReasonWrongState));
   v1::UnarchiveCohortRequest unarchive;
   unarchive.set_name("cohorts/a");
   EXPECT_EQ(service_->UnarchiveCohort(Admin(), unarchive)->state(),
@@ -482,8 +481,8 @@ TEST_F(CohortServiceTest, ArchiveAndUnarchiveChangeStateOnce) {
 }
 
 TEST_F(CohortServiceTest, MalformedNamesAreInvalidArgument) {
-  for (const char* name : {"", "occitanie", "cohorts/", "cohorts/A",
-                           "cohorts/a/b", "members/a"}) {
+  for (const char* name :
+       {"", "occitanie", "cohorts/", "cohorts/A", "cohorts/a/b", "members/a"}) {
     v1::GetCohortRequest get;
     get.set_name(name);
     EXPECT_THAT(service_->GetCohort(Member(), get), InvalidFieldIs("name"))

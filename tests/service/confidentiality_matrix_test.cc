@@ -187,51 +187,50 @@ void ConfidentialityMatrixTest::CheckCohortReads() {
       [&](const Principal& p) {
         v1::GetCohortRequest req;
         req.set_name(kA);
-        return Outcome<v1::Cohort>(cohorts_->GetCohort(p, req),
-                                   [](const v1::Cohort& c) { return c.name(); });
+        return Outcome<v1::Cohort>(
+            cohorts_->GetCohort(p, req),
+            [](const v1::Cohort& c) { return c.name(); });
       },
       {"OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
        "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
        "OK cohorts/occitanie", "OK cohorts/occitanie", kDenied});
-  ExpectMatrix(
-      "CohortService.ListCohorts",
-      [&](const Principal& p) {
-        return Outcome<v1::ListCohortsResponse>(
-            cohorts_->ListCohorts(p, {}), [](const v1::ListCohortsResponse& r) {
-              return std::to_string(r.cohorts_size());
-            });
-      },
-      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
-       kDenied});
+  ExpectMatrix("CohortService.ListCohorts",
+               [&](const Principal& p) {
+                 return Outcome<v1::ListCohortsResponse>(
+                     cohorts_->ListCohorts(p, {}),
+                     [](const v1::ListCohortsResponse& r) {
+                       return std::to_string(r.cohorts_size());
+                     });
+               },
+               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
+                kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckTerritoryReads() {
-  ExpectMatrix(
-      "TerritoryService.GetTerritory",
-      [&](const Principal& p) {
-        v1::GetTerritoryRequest req;
-        req.set_name(kPetr);
-        return Outcome<v1::Territory>(
-            territories_->GetTerritory(p, req),
-            [](const v1::Territory& t) { return t.name(); });
-      },
-      {"OK " + std::string(kPetr), "OK " + std::string(kPetr),
-       "OK " + std::string(kPetr), "OK " + std::string(kPetr),
-       "OK " + std::string(kPetr), "OK " + std::string(kPetr),
-       "OK " + std::string(kPetr), kDenied, kDenied});
-  ExpectMatrix(
-      "TerritoryService.ListTerritories",
-      [&](const Principal& p) {
-        v1::ListTerritoriesRequest req;
-        req.set_parent(kA);
-        return Outcome<v1::ListTerritoriesResponse>(
-            territories_->ListTerritories(p, req),
-            [](const v1::ListTerritoriesResponse& r) {
-              return std::to_string(r.territories_size());
-            });
-      },
-      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", kDenied,
-       kDenied});
+  ExpectMatrix("TerritoryService.GetTerritory",
+               [&](const Principal& p) {
+                 v1::GetTerritoryRequest req;
+                 req.set_name(kPetr);
+                 return Outcome<v1::Territory>(
+                     territories_->GetTerritory(p, req),
+                     [](const v1::Territory& t) { return t.name(); });
+               },
+               {"OK " + std::string(kPetr), "OK " + std::string(kPetr),
+                "OK " + std::string(kPetr), "OK " + std::string(kPetr),
+                "OK " + std::string(kPetr), "OK " + std::string(kPetr),
+                "OK " + std::string(kPetr), kDenied, kDenied});
+  ExpectMatrix("TerritoryService.ListTerritories",
+               [&](const Principal& p) {
+                 v1::ListTerritoriesRequest req;
+                 req.set_parent(kA);
+                 return Outcome<v1::ListTerritoriesResponse>(
+                     territories_->ListTerritories(p, req),
+                     [](const v1::ListTerritoriesResponse& r) {
+                       return std::to_string(r.territories_size());
+                     });
+               },
+               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", kDenied,
+                kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckMemberReads() {
@@ -271,26 +270,25 @@ void ConfidentialityMatrixTest::CheckMemberReads() {
 }
 
 void ConfidentialityMatrixTest::CheckGroupReads() {
-  ExpectMatrix(
-      "GroupService.GetGroup",
-      [&](const Principal& p) {
-        v1::GetGroupRequest req;
-        req.set_name(kClub);
-        return Outcome<v1::PeerGroup>(
-            groups_->GetGroup(p, req), [](const v1::PeerGroup& g) {
-              return absl::StrCat(g.name(), " members=",
-                                  absl::StrJoin(g.members(), ","));
-            });
-      },
-      {"OK cohorts/occitanie/groups/club members=",
-       "OK cohorts/occitanie/groups/club "
-       "members=members/acteur-petr,members/agent-petr",
-       "OK cohorts/occitanie/groups/club members=",
-       "OK cohorts/occitanie/groups/club "
-       "members=members/acteur-petr,members/agent-petr",
-       "OK cohorts/occitanie/groups/club members=",
-       "OK cohorts/occitanie/groups/club members=",
-       "OK cohorts/occitanie/groups/club members=", kDenied, kDenied});
+  ExpectMatrix("GroupService.GetGroup",
+               [&](const Principal& p) {
+                 v1::GetGroupRequest req;
+                 req.set_name(kClub);
+                 return Outcome<v1::PeerGroup>(
+                     groups_->GetGroup(p, req), [](const v1::PeerGroup& g) {
+                       return absl::StrCat(g.name(), " members=",
+                                           absl::StrJoin(g.members(), ","));
+                     });
+               },
+               {"OK cohorts/occitanie/groups/club members=",
+                "OK cohorts/occitanie/groups/club "
+                "members=members/acteur-petr,members/agent-petr",
+                "OK cohorts/occitanie/groups/club members=",
+                "OK cohorts/occitanie/groups/club "
+                "members=members/acteur-petr,members/agent-petr",
+                "OK cohorts/occitanie/groups/club members=",
+                "OK cohorts/occitanie/groups/club members=",
+                "OK cohorts/occitanie/groups/club members=", kDenied, kDenied});
   ExpectMatrix(
       "GroupService.ListGroups",
       [&](const Principal& p) {
@@ -304,8 +302,7 @@ void ConfidentialityMatrixTest::CheckGroupReads() {
             });
       },
       {"OK 5 members=0", "OK 5 members=2", "OK 5 members=0", "OK 5 members=2",
-       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", kDenied,
-       kDenied});
+       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", kDenied, kDenied});
   auto list_members = [&](const char* group) {
     return [this, group](const Principal& p) {
       v1::ListGroupMembersRequest req;
@@ -336,10 +333,9 @@ TEST_F(ConfidentialityMatrixTest, OutsidersCannotTellWhetherAGroupExists) {
          {kElus, "cohorts/occitanie/groups/does-not-exist"}) {
       v1::ListGroupMembersRequest req;
       req.set_name(name);
-      EXPECT_EQ(groups_->ListGroupMembers(principals_.at(who), req)
-                    .status()
-                    .code(),
-                absl::StatusCode::kPermissionDenied)
+      EXPECT_EQ(
+          groups_->ListGroupMembers(principals_.at(who), req).status().code(),
+          absl::StatusCode::kPermissionDenied)
           << who << " " << name;
     }
   }
@@ -376,9 +372,9 @@ TEST_F(ConfidentialityMatrixTest, CollegeGroupFollowsCollegeAndDelegation) {
   absl::StatusOr<v1::ListGroupMembersResponse> remaining =
       groups_->ListGroupMembers(principals_.at("elu-petr"), list);
   ASSERT_THAT(remaining, IsOk());
-  EXPECT_THAT(remaining->members(),
-              ::testing::ElementsAre("members/elu-coteaux",
-                                     "members/elu-petr"));
+  EXPECT_THAT(
+      remaining->members(),
+      ::testing::ElementsAre("members/elu-coteaux", "members/elu-petr"));
 }
 
 // Nobody joins a closed group by role: the administrator cannot be added.
@@ -398,14 +394,20 @@ TEST_F(ConfidentialityMatrixTest, AdministratorCannotBeAddedToAGroup) {
 // the matrix knows every RPC.
 const std::set<std::string>& Writes() {
   static const auto* writes = new std::set<std::string>{
-      "CohortService.CreateCohort",      "CohortService.UpdateCohort",
-      "CohortService.DeleteCohort",      "CohortService.UndeleteCohort",
-      "CohortService.ArchiveCohort",     "CohortService.UnarchiveCohort",
-      "MemberService.CreateMember",      "MemberService.UpdateMember",
-      "MemberService.CreateToken",       "TerritoryService.CreateTerritory",
+      "CohortService.CreateCohort",
+      "CohortService.UpdateCohort",
+      "CohortService.DeleteCohort",
+      "CohortService.UndeleteCohort",
+      "CohortService.ArchiveCohort",
+      "CohortService.UnarchiveCohort",
+      "MemberService.CreateMember",
+      "MemberService.UpdateMember",
+      "MemberService.CreateToken",
+      "TerritoryService.CreateTerritory",
       "TerritoryService.UpdateTerritory",
       "TerritoryService.ChangeTerritoryPhase",
-      "GroupService.CreateGroup",        "GroupService.SetGroupMembers",
+      "GroupService.CreateGroup",
+      "GroupService.SetGroupMembers",
   };
   return *writes;
 }
@@ -427,7 +429,8 @@ std::set<std::string> DeclaredRpcs() {
     std::smatch m;
     while (std::getline(in, line)) {
       if (std::regex_search(line, m, service_re)) service = m[1];
-      if (std::regex_search(line, m, rpc_re)) rpcs.insert(service + "." + m[1].str());
+      if (std::regex_search(line, m, rpc_re))
+        rpcs.insert(service + "." + m[1].str());
     }
   }
   closedir(d);
@@ -436,7 +439,8 @@ std::set<std::string> DeclaredRpcs() {
 
 // Every read RPC as every kind of caller; then every RPC the protos declare
 // must have been covered here or be listed as a write.
-TEST_F(ConfidentialityMatrixTest, EveryRpcAsEveryCallerReturnsExactlyWhatItMay) {
+TEST_F(ConfidentialityMatrixTest,
+       EveryRpcAsEveryCallerReturnsExactlyWhatItMay) {
   CheckCohortReads();
   CheckTerritoryReads();
   CheckMemberReads();

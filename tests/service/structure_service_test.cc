@@ -128,18 +128,16 @@ TEST_F(StructureServiceTest, TerritoryFieldLimits) {
 
 TEST_F(StructureServiceTest, PhaseChangesAreRecordedAndChecked) {
   ASSERT_THAT(members_->CreateMember(admin_, MemberRequest("marie")), IsOk());
-  Principal marie = MakePrincipal("members/marie", v1::Member::MEMBER,
-                                  v1::ELU, {kPetr});
-  Principal elsewhere =
-      MakePrincipal("members/x", v1::Member::MEMBER, v1::ELU,
-                    {"cohorts/occitanie/territories/other"});
+  Principal marie =
+      MakePrincipal("members/marie", v1::Member::MEMBER, v1::ELU, {kPetr});
+  Principal elsewhere = MakePrincipal("members/x", v1::Member::MEMBER, v1::ELU,
+                                      {"cohorts/occitanie/territories/other"});
   v1::ChangeTerritoryPhaseRequest req;
   req.set_name(kPetr);
   req.set_phase(v1::Territory::EMERGENCE);
   req.set_note(std::string(kMaxPhaseNoteChars + 1, 'n'));
   const int64_t before = store_->revision();
-  ExpectRefused(territories_->ChangeTerritoryPhase(marie, req), "note",
-                before);
+  ExpectRefused(territories_->ChangeTerritoryPhase(marie, req), "note", before);
   req.set_note(std::string(kMaxPhaseNoteChars, 'n'));
   EXPECT_THAT(territories_->ChangeTerritoryPhase(elsewhere, req),
               StatusIs(absl::StatusCode::kPermissionDenied));
@@ -150,9 +148,9 @@ TEST_F(StructureServiceTest, PhaseChangesAreRecordedAndChecked) {
   EXPECT_EQ(moved->phase_history(0).actor(), "members/marie");
   EXPECT_EQ(moved->phase_history(0).from_phase(),
             v1::Territory::PARTAGE_DES_ENJEUX);
-  EXPECT_THAT(territories_->ChangeTerritoryPhase(marie, req),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       kReasonWrongState));
+  EXPECT_THAT(
+      territories_->ChangeTerritoryPhase(marie, req),
+      StatusIs(absl::StatusCode::kFailedPrecondition, kReasonWrongState));
   req.set_phase(v1::Territory::PHASE_UNSPECIFIED);
   EXPECT_THAT(territories_->ChangeTerritoryPhase(marie, req),
               InvalidFieldIs("phase"));
@@ -176,8 +174,8 @@ TEST_F(StructureServiceTest, MemberFieldLimits) {
                 before);
   for (const std::string& bad :
        {std::string(""), std::string("no-at"), std::string("a@b"),
-        std::string("a@@b.fr"), std::string("a b@c.fr"),
-        std::string("@c.fr"), std::string("a@c.fr."),
+        std::string("a@@b.fr"), std::string("a b@c.fr"), std::string("@c.fr"),
+        std::string("a@c.fr."),
         std::string(65, 'a') + "@c.fr",  // local part over 64
         std::string(64, 'a') + "@" + std::string(kMaxEmailLength - 67, 'd') +
             ".fr"}) {  // 255 characters: one past the limit
@@ -208,8 +206,7 @@ TEST_F(StructureServiceTest, RoleCollegeAndDelegationsMustAgree) {
   req.mutable_member()->add_cohorts(kA);
   ExpectRefused(members_->CreateMember(admin_, req), "member.cohorts", before);
   req = MemberRequest("m");
-  req.mutable_member()->add_delegations(
-      "cohorts/occitanie/territories/absent");
+  req.mutable_member()->add_delegations("cohorts/occitanie/territories/absent");
   ExpectRefused(members_->CreateMember(admin_, req), "member.delegations",
                 before);
   req = MemberRequest("m");
@@ -237,8 +234,8 @@ TEST_F(StructureServiceTest, EmailIsUniqueCaseInsensitivelyAndFreedOnChange) {
 }
 
 TEST_F(StructureServiceTest, OnlyTheAdministratorManagesMembersAndTokens) {
-  Principal coordinator = MakePrincipal(
-      "members/c", v1::Member::COORDINATOR, v1::COLLEGE_UNSPECIFIED, {}, {kA});
+  Principal coordinator = MakePrincipal("members/c", v1::Member::COORDINATOR,
+                                        v1::COLLEGE_UNSPECIFIED, {}, {kA});
   EXPECT_THAT(members_->CreateMember(coordinator, MemberRequest("m")),
               StatusIs(absl::StatusCode::kPermissionDenied));
   v1::CreateTokenRequest token;
@@ -290,8 +287,7 @@ TEST_F(StructureServiceTest, GroupFieldLimitsAndKinds) {
       std::string(kMaxGroupDisplayNameChars, 'x'));
   req.mutable_group()->set_description(
       std::string(kMaxGroupDescriptionChars + 1, 'd'));
-  ExpectRefused(groups_->CreateGroup(admin_, req), "group.description",
-                before);
+  ExpectRefused(groups_->CreateGroup(admin_, req), "group.description", before);
   req.mutable_group()->clear_description();
   for (int i = 0; i <= kMaxGroupMembers; ++i) {
     req.mutable_group()->add_members(absl::StrCat("members/m", i));
@@ -327,8 +323,8 @@ TEST_F(StructureServiceTest, CollegeGroupMembersCannotBeSetByHand) {
   req.add_add_facilitators("members/marie");
   absl::StatusOr<v1::PeerGroup> group = groups_->SetGroupMembers(admin_, req);
   ASSERT_THAT(group, IsOk());
-  Principal marie = MakePrincipal("members/marie", v1::Member::MEMBER,
-                                  v1::ELU, {kPetr});
+  Principal marie =
+      MakePrincipal("members/marie", v1::Member::MEMBER, v1::ELU, {kPetr});
   v1::ListGroupMembersRequest list;
   list.set_name("cohorts/occitanie/groups/agents");
   absl::StatusOr<v1::ListGroupMembersResponse> members =

@@ -88,9 +88,9 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
   EXPECT_EQ(GetOrEmpty(Table::kIndexes, "by-value/1"), "a");
   EXPECT_EQ(GetOrEmpty(Table::kMeta, std::string(kMetaRevisionKey)),
             EncodeUint64BigEndian(1));
-  EXPECT_NE(GetOrEmpty(Table::kRequests,
-                       RequestKey("members/test", "Put", "req-1")),
-            "");
+  EXPECT_NE(
+      GetOrEmpty(Table::kRequests, RequestKey("members/test", "Put", "req-1")),
+      "");
   absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
       store_->ReadChanges(1, 10);
   ASSERT_THAT(changes, IsOk());
@@ -143,8 +143,8 @@ TEST_F(StoreTest, MutationSeesItsOwnWritesBeforeCommit) {
 TEST_F(StoreTest, ReopenKeepsRevisionInstanceIdAndData) {
   const std::string instance = store_->instance_id();
   for (int i = 0; i < 200; ++i) {
-    ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i),
-                                           std::string(500, 'v'))),
+    ASSERT_THAT(store_->Commit(
+                    PutMutation(absl::StrCat("k", i), std::string(500, 'v'))),
                 IsOk());
   }
   Reopen();
@@ -299,8 +299,7 @@ TEST_F(StoreTest, ScanVisitsPrefixInOrderAfterStartKey) {
 
 TEST_F(StoreTest, ReadChangesStartsAtTheGivenRevisionAndHonoursLimit) {
   for (int i = 0; i < 10; ++i) {
-    ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i), "v")),
-                IsOk());
+    ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i), "v")), IsOk());
   }
   absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
       store_->ReadChanges(/*from_revision=*/4, /*limit=*/3);

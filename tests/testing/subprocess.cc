@@ -31,7 +31,8 @@ int DecodeWaitStatus(int status) {
 pid_t Spawn(const std::vector<std::string>& argv,
             const std::vector<std::string>& env, int out_fd, int err_fd) {
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
@@ -107,8 +108,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   }
   // The server's log goes next to its data, for post-mortems.
   const std::string log_path = data_dir + ".log";
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                    0644);
+  int log_fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
   server->data_dir_ = data_dir;
   server->pid_ = Spawn(argv, {}, out_pipe[1], log_fd);
@@ -124,11 +125,10 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
     if (n <= 0) break;
     server->output_.append(buf, n);
     size_t at = server->output_.find(marker);
-    size_t eol = at == std::string::npos ? at
-                                         : server->output_.find('\n', at);
+    size_t eol = at == std::string::npos ? at : server->output_.find('\n', at);
     if (eol != std::string::npos) {
-      server->port_ = std::atoi(
-          server->output_.substr(at + marker.size(), eol).c_str());
+      server->port_ =
+          std::atoi(server->output_.substr(at + marker.size(), eol).c_str());
     }
   }
   if (server->port_ == 0) {
@@ -146,7 +146,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   grpc::health::v1::HealthCheckRequest req;
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status s = health->Check(&ctx, req, &resp);
-  if (!s.ok() || resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+  if (!s.ok() ||
+      resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
     ADD_FAILURE() << "cohorted is not SERVING: " << s.error_message();
     return nullptr;
   }
