@@ -31,6 +31,7 @@
 #include "server/service/territory_service.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/services.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -72,16 +73,7 @@ std::string Outcome(const absl::StatusOr<T>& result,
 
 class ConfidentialityMatrixTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    storage::StoreOptions options;
-    options.path = dir_.path() + "/db";
-    store_ = *storage::Store::Open(options);
-    cohorts_ = std::make_unique<CohortService>(store_.get());
-    members_ = std::make_unique<MemberService>(store_.get());
-    territories_ = std::make_unique<TerritoryService>(store_.get());
-    groups_ = std::make_unique<GroupService>(store_.get());
-    BuildWorld();
-  }
+  void SetUp() override { BuildWorld(); }
 
   void BuildWorld() {
     const Principal admin = MakePrincipal("members/admin", v1::Member::ADMIN);
@@ -167,11 +159,12 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   void CheckGroupReads();
 
   ::cohorte::testing::TempDir dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<CohortService> cohorts_;
-  std::unique_ptr<MemberService> members_;
-  std::unique_ptr<TerritoryService> territories_;
-  std::unique_ptr<GroupService> groups_;
+  ::cohorte::testing::Services services_{dir_.path()};
+  std::unique_ptr<storage::Store>& store_ = services_.store;
+  std::unique_ptr<CohortService>& cohorts_ = services_.cohorts;
+  std::unique_ptr<MemberService>& members_ = services_.members;
+  std::unique_ptr<TerritoryService>& territories_ = services_.territories;
+  std::unique_ptr<GroupService>& groups_ = services_.groups;
   std::map<std::string, Principal> principals_;
   // The RPCs whose rows ran.
   std::set<std::string> covered_;
