@@ -214,6 +214,21 @@ TEST_F(StructureServiceTest, RoleCollegeAndDelegationsMustAgree) {
                 before);
 }
 
+TEST_F(StructureServiceTest, CohortsServedLimit) {
+  const int64_t before = store_->revision();
+  auto req = MemberRequest("ally");
+  req.mutable_member()->set_role(v1::Member::ALLY);
+  req.mutable_member()->set_college(v1::COLLEGE_UNSPECIFIED);
+  req.mutable_member()->clear_delegations();
+  for (int i = 0; i <= kMaxCohortsPerMember; ++i) {
+    req.mutable_member()->add_cohorts(absl::StrCat("cohorts/c", i));
+  }
+  ExpectRefused(members_->CreateMember(admin_, req), "member.cohorts", before);
+  req.mutable_member()->clear_cohorts();
+  req.mutable_member()->add_cohorts(kA);
+  EXPECT_THAT(members_->CreateMember(admin_, req), IsOk());
+}
+
 TEST_F(StructureServiceTest, EmailIsUniqueCaseInsensitivelyAndFreedOnChange) {
   ASSERT_THAT(members_->CreateMember(admin_, MemberRequest("a")), IsOk());
   auto b = MemberRequest("b");
