@@ -27,12 +27,15 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/service/audit.h"
 #include "server/service/bootstrap.h"
 #include "server/service/cohort_service.h"
 #include "server/service/demo.h"
 #include "server/service/group_service.h"
+#include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
 #include "server/service/territory_service.h"
+#include "server/service/token_service.h"
 #include "server/service/tokens.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
@@ -150,10 +153,13 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::MemberService members(store.get());
   cohorte::service::TerritoryService territories(store.get());
   cohorte::service::GroupService groups(store.get());
+  cohorte::service::TokenService tokens(store.get());
+  cohorte::service::InvitationService invitations(store.get());
+  cohorte::service::AuditService audit(store.get());
   if (boot->created && flags.seed_demo) {
-    absl::Status seeded =
-        cohorte::service::SeedDemo({&cohorts, &members, &territories, &groups},
-                                   boot->admin, flags.data_dir);
+    absl::Status seeded = cohorte::service::SeedDemo(
+        {&cohorts, &members, &territories, &groups, &tokens, &invitations},
+        boot->admin, flags.data_dir);
     if (!seeded.ok()) {
       return Fail(kExitSoftware,
                   absl::StrCat("seeding the demo failed: ", seeded.ToString()));
@@ -168,6 +174,10 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::transport::TerritoryGrpcService territory_service(&calls,
                                                              &territories);
   cohorte::transport::GroupGrpcService group_service(&calls, &groups);
+  cohorte::transport::TokenGrpcService token_service(&calls, &tokens);
+  cohorte::transport::InvitationGrpcService invitation_service(&calls,
+                                                               &invitations);
+  cohorte::transport::AuditGrpcService audit_service(&calls, &audit);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -181,6 +191,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   builder.RegisterService(&member_service);
   builder.RegisterService(&territory_service);
   builder.RegisterService(&group_service);
+  builder.RegisterService(&token_service);
+  builder.RegisterService(&invitation_service);
+  builder.RegisterService(&audit_service);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
   builder.SetMaxSendMessageSize(flags.max_message_bytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -196,7 +209,10 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   for (const char* service :
        {cohorte::v1::MemberService::service_full_name(),
         cohorte::v1::TerritoryService::service_full_name(),
-        cohorte::v1::GroupService::service_full_name()}) {
+        cohorte::v1::GroupService::service_full_name(),
+        cohorte::v1::TokenService::service_full_name(),
+        cohorte::v1::InvitationService::service_full_name(),
+        cohorte::v1::AuditService::service_full_name()}) {
     health->SetServingStatus(service, true);
   }
 

@@ -30,6 +30,17 @@ std::string IndexKey(IndexKind kind, absl::string_view value) {
   return key;
 }
 
+std::string AuditByCohortPrefix(absl::string_view cohort) {
+  std::string key = IndexKey(IndexKind::kAuditByCohort, cohort);
+  key.push_back('\0');
+  return key;
+}
+
+std::string AuditByCohortKey(absl::string_view cohort, int64_t revision) {
+  return AuditByCohortPrefix(cohort) +
+         EncodeUint64BigEndian(static_cast<uint64_t>(revision));
+}
+
 std::string ChangelogKey(int64_t revision) {
   return EncodeUint64BigEndian(static_cast<uint64_t>(revision));
 }

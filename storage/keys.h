@@ -20,13 +20,19 @@ enum class EntityKind : uint8_t {
   kToken = 0x03,
   kTerritory = 0x04,
   kGroup = 0x05,
+  kChantier = 0x06,
+  kInvitation = 0x07,
+  kAuditEvent = 0x08,
 };
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
 // renumber, never reuse a retired value.
 enum class IndexKind : uint8_t {
-  kTokenBySecretHash = 0x81,  // value: token resource name
-  kMemberByEmail = 0x82,      // value: member resource name
+  kTokenBySecretHash = 0x81,         // value: token resource name
+  kMemberByEmail = 0x82,             // value: member resource name
+  kInvitationBySecretHash = 0x83,    // value: invitation resource name
+  kAuditByCohort = 0x84,             // value: audit event resource name
+  kPendingInvitationByEmail = 0x85,  // value: invitation resource name
 };
 
 // Keys of the `meta` column family.
@@ -45,6 +51,12 @@ std::string CollectionPrefix(EntityKind kind, absl::string_view parent,
 
 // indexes: tag byte, then the indexed value.
 std::string IndexKey(IndexKind kind, absl::string_view value);
+
+// indexes, audit events of a cohort: tag, the cohort name, NUL, the
+// revision big-endian (so a cohort's events are one range, in order).
+std::string AuditByCohortKey(absl::string_view cohort, int64_t revision);
+// The prefix of every AuditByCohortKey of `cohort`.
+std::string AuditByCohortPrefix(absl::string_view cohort);
 
 // changelog: the revision, 8 bytes big-endian.
 std::string ChangelogKey(int64_t revision);

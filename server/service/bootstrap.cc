@@ -83,9 +83,8 @@ absl::StatusOr<BootstrapResult> BootstrapAdmin(storage::Store& store,
     token.set_member(admin.name());
     token.set_display_name("Administrator token made on first start");
     *token.mutable_create_time() = now;
-    PutToken(txn, token, secret);
-    // The change log names the token, never its hash or secret.
-    txn.RecordPut(token.name(), token);
+    token.set_kind(v1::Token::PERSONAL);
+    SaveToken(txn, token, secret);
     return std::string();
   };
   COHORTE_RETURN_IF_ERROR(store.Commit(std::move(mutation)).status());

@@ -186,6 +186,66 @@ absl::Status AddGroups(GroupService& groups, const Principal& admin) {
   return groups.CreateGroup(admin, delegation).status();
 }
 
+// The PETR's five chantiers, three of them in action (seed 004).
+absl::Status AddChantiers(TerritoryService& territories,
+                          const Principal& admin) {
+  struct C {
+    const char* id;
+    const char* name;
+    v1::Chantier::Status status;
+    const char* carrier;
+  };
+  for (const C& c :
+       {C{"alimentation", "Alimentation locale et restauration collective",
+          v1::Chantier::EN_ACTION, "members/luc-moreau"},
+        C{"sobriete-fonciere", "Sobriété foncière", v1::Chantier::EN_ACTION,
+          "members/marie-dubois"},
+        C{"mobilites", "Mobilités du quotidien", v1::Chantier::EN_ACTION,
+          "members/thomas-petit"},
+        C{"energie", "Énergies renouvelables citoyennes",
+          v1::Chantier::IDENTIFIE, nullptr},
+        C{"ecologie-industrielle", "Écologie industrielle territoriale",
+          v1::Chantier::EN_PAUSE, nullptr}}) {
+    v1::CreateChantierRequest req;
+    req.set_parent(kPetr);
+    req.set_chantier_id(c.id);
+    req.mutable_chantier()->set_display_name(c.name);
+    req.mutable_chantier()->set_status(c.status);
+    if (c.carrier != nullptr) req.mutable_chantier()->add_carriers(c.carrier);
+    COHORTE_RETURN_IF_ERROR(territories.CreateChantier(admin, req).status());
+  }
+  return absl::OkStatus();
+}
+
+// The ally's evaluation tool reads the cohort through a service token; a
+// new agent of the Coteaux is invited.
+absl::Status AddTokenAndInvitation(TokenService& tokens,
+                                   InvitationService& invitations,
+                                   const Principal& admin,
+                                   const std::string& data_dir) {
+  v1::CreateServiceTokenRequest service;
+  v1::Token* t = service.mutable_token();
+  t->set_display_name("Outil d'évaluation du bureau d'études (démo)");
+  t->add_cohorts(kOccitanie);
+  t->set_access(v1::Token::READ);
+  COHORTE_ASSIGN_OR_RETURN(v1::TokenSecret created,
+                           tokens.CreateServiceToken(admin, service));
+  COHORTE_RETURN_IF_ERROR(WritePrivateFile(
+      data_dir + "/demo-tokens/ally-service.token", created.secret() + "\n"));
+
+  v1::CreateInvitationRequest invite;
+  invite.set_parent(kOccitanie);
+  v1::Invitation* inv = invite.mutable_invitation();
+  inv->set_email("nadia-haddad@example.org");
+  inv->set_role(v1::Member::MEMBER);
+  inv->set_college(v1::AGENT);
+  inv->set_territory(kCoteaux);
+  COHORTE_ASSIGN_OR_RETURN(v1::CreateInvitationResponse invited,
+                           invitations.CreateInvitation(admin, invite));
+  return WritePrivateFile(data_dir + "/demo-tokens/invitation.secret",
+                          invited.secret() + "\n");
+}
+
 }  // namespace
 
 absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
@@ -193,7 +253,10 @@ absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
   COHORTE_RETURN_IF_ERROR(AddCohorts(*services.cohorts, admin));
   COHORTE_RETURN_IF_ERROR(AddTerritories(*services.territories, admin));
   COHORTE_RETURN_IF_ERROR(AddMembers(*services.members, admin, data_dir));
-  return AddGroups(*services.groups, admin);
+  COHORTE_RETURN_IF_ERROR(AddGroups(*services.groups, admin));
+  COHORTE_RETURN_IF_ERROR(AddChantiers(*services.territories, admin));
+  return AddTokenAndInvitation(*services.tokens, *services.invitations, admin,
+                               data_dir);
 }
 
 }  // namespace cohorte::service

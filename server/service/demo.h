@@ -4,7 +4,8 @@
 // from the programme's own documents: the Occitanie regional cohort (run by
 // la Fabrique des transitions with AREC Occitanie) with its territories,
 // delegations of the four colleges, a coordinator and an ally, its college
-// groups, a thematic club and a delegation group; and the national
+// groups, a thematic club and a delegation group, the PETR's chantiers, the
+// ally's read-only service token and a pending invitation; and the national
 // "Territoires Pilotes" cohort. People and places are fictitious. It goes
 // through the services, so it obeys every rule a client's writes obey.
 #ifndef COHORTE_SERVER_SERVICE_DEMO_H_
@@ -15,9 +16,11 @@
 #include "absl/status/status.h"
 #include "server/service/cohort_service.h"
 #include "server/service/group_service.h"
+#include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
 #include "server/service/principal.h"
 #include "server/service/territory_service.h"
+#include "server/service/token_service.h"
 
 namespace cohorte::service {
 
@@ -26,11 +29,15 @@ struct DemoServices {
   MemberService* members;
   TerritoryService* territories;
   GroupService* groups;
+  TokenService* tokens;
+  InvitationService* invitations;
 };
 
 // Creates the demo content as `admin`, and writes personal tokens of a few
-// demo members to `data_dir`/demo-tokens/<member>.token (mode 0600) so
-// that the README can walk through what each of them sees.
+// demo members to `data_dir`/demo-tokens/<member>.token (mode 0600), the
+// ally's service token to demo-tokens/ally-service.token and the pending
+// invitation's secret to demo-tokens/invitation.secret, so that the README
+// can walk through what each of them sees.
 absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
                       const std::string& data_dir);
 

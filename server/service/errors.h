@@ -30,6 +30,13 @@ inline constexpr absl::string_view kReasonDeleted = "RESOURCE_DELETED";
 inline constexpr absl::string_view kReasonWrongState = "WRONG_STATE";
 inline constexpr absl::string_view kReasonTokenMissing = "TOKEN_MISSING";
 inline constexpr absl::string_view kReasonTokenInvalid = "TOKEN_INVALID";
+inline constexpr absl::string_view kReasonInvitationUnknown =
+    "INVITATION_UNKNOWN";
+inline constexpr absl::string_view kReasonInvitationExpired =
+    "INVITATION_EXPIRED";
+inline constexpr absl::string_view kReasonInvitationRevoked =
+    "INVITATION_REVOKED";
+inline constexpr absl::string_view kReasonInvitationUsed = "INVITATION_USED";
 inline constexpr absl::string_view kReasonPermissionDenied =
     "PERMISSION_DENIED";
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "cohorte/v1/cohorts.pb.h"
 #include "cohorte/v1/territories.pb.h"
+#include "server/service/audit.h"
 #include "server/service/entities.h"
 #include "server/service/errors.h"
 #include "server/service/limits.h"
@@ -65,13 +66,6 @@ absl::Status CheckJoinable(
     }
   }
   return absl::OkStatus();
-}
-
-// What a caller sees of a group: everything for its members; for other
-// participants, no member list.
-PeerGroup VisibleTo(const Principal& caller, PeerGroup group) {
-  if (!IsGroupMember(caller, group)) group.clear_members();
-  return group;
 }
 
 absl::Status CheckGroupFields(const PeerGroup& g) {
@@ -172,7 +166,11 @@ absl::StatusOr<PeerGroup> GroupService::CreateGroup(
         std::sort(group.mutable_members()->begin(),
                   group.mutable_members()->end());
         CreateEntity(txn, EntityKind::kGroup, group);
-        return group;
+        AuditLog audit(caller.actor(), "CreateGroup");
+        audit.Change(name, nullptr, &group);
+        audit.Touch(req.parent());
+        audit.Write(txn);
+        return RedactGroup(caller, group);
       });
 }
 
@@ -185,7 +183,7 @@ absl::StatusOr<PeerGroup> GroupService::GetGroup(
   COHORTE_ASSIGN_OR_RETURN(
       PeerGroup group,
       ReadEntity<PeerGroup>(store_, EntityKind::kGroup, req.name()));
-  return VisibleTo(caller, std::move(group));
+  return RedactGroup(caller, std::move(group));
 }
 
 absl::StatusOr<v1::ListGroupsResponse> GroupService::ListGroups(
@@ -204,7 +202,7 @@ absl::StatusOr<v1::ListGroupsResponse> GroupService::ListGroups(
           storage::CollectionPrefix(EntityKind::kGroup, req.parent(), "groups"),
           page,
           [&](PeerGroup& g) {
-            g = VisibleTo(caller, std::move(g));
+            g = RedactGroup(caller, std::move(g));
             return true;
           },
           response.mutable_groups()));
@@ -233,6 +231,7 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
             LoadEntity<PeerGroup>(txn, EntityKind::kGroup, req.name()));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(group.name(), group.etag(), req.etag()));
+        const PeerGroup before = group;
         if (group.kind() == PeerGroup::COLLEGE &&
             (!req.add_members().empty() || !req.remove_members().empty())) {
           return InvalidField("add_members",
@@ -258,7 +257,11 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
               req.remove_facilitators());
         COHORTE_RETURN_IF_ERROR(CheckGroupFields(group));
         SaveEntity(txn, EntityKind::kGroup, group);
-        return VisibleTo(caller, group);
+        AuditLog audit(caller.actor(), "SetGroupMembers");
+        audit.Change(group.name(), &before, &group);
+        audit.Touch(cohort);
+        audit.Write(txn);
+        return RedactGroup(caller, group);
       });
 }
 

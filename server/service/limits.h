@@ -38,9 +38,21 @@ inline constexpr int kMaxTokenDisplayNameChars = 100;
 // A personal token lives at most this long when it has an expiry.
 inline constexpr int kMaxTokenLifetimeDays = 366;
 
+// Service tokens: the cohorts one may reach.
+inline constexpr int kMaxServiceTokenCohorts = 32;
+
+// Invitations: lifetime, by default and at most.
+inline constexpr int kDefaultInvitationLifetimeDays = 14;
+inline constexpr int kMaxInvitationLifetimeDays = 30;
+
 // Territory fields.
 inline constexpr int kMaxTerritoryDisplayNameChars = 200;
 inline constexpr int kMaxPhaseNoteChars = 2000;
+
+// Chantier fields.
+inline constexpr int kMaxChantierDisplayNameChars = 200;
+inline constexpr int kMaxChantierDescriptionChars = 4000;
+inline constexpr int kMaxChantierCarriers = 20;
 
 // Peer group fields.
 inline constexpr int kMaxGroupDisplayNameChars = 200;

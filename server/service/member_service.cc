@@ -11,6 +11,7 @@
 #include "cohorte/v1/territories.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/audit.h"
 #include "server/service/entities.h"
 #include "server/service/errors.h"
 #include "server/service/limits.h"
@@ -43,33 +44,13 @@ std::string EmailKey(absl::string_view email) {
                            absl::AsciiStrToLower(email));
 }
 
-// The cohorts `m` takes part in.
-std::set<std::string> CohortsOf(const Member& m) {
-  std::set<std::string> cohorts(m.cohorts().begin(), m.cohorts().end());
-  for (const std::string& t : m.delegations()) {
-    cohorts.insert(std::string(CohortOf(t)));
-  }
-  return cohorts;
-}
-
 bool MaySee(const Principal& caller, const Member& m) {
-  if (caller.member.empty()) return false;
+  if (!caller.authenticated()) return false;
   if (caller.is_admin() || caller.member == m.name()) return true;
-  for (const std::string& c : CohortsOf(m)) {
+  for (const std::string& c : CohortsOfMember(m)) {
     if (ParticipatesIn(caller, c)) return true;
   }
   return false;
-}
-
-// What `caller` sees of `m`: the e-mail only for self, admin and the
-// coordinators of a cohort `m` takes part in.
-Member VisibleTo(const Principal& caller, Member m) {
-  if (caller.is_admin() || caller.member == m.name()) return m;
-  for (const std::string& c : CohortsOf(m)) {
-    if (Coordinates(caller, c)) return m;
-  }
-  m.clear_email();
-  return m;
 }
 
 // Checks the fields of a complete member (after a merge): formats, limits,
@@ -172,6 +153,20 @@ absl::Status ClaimEmail(Txn& txn, absl::string_view email,
 
 }  // namespace
 
+absl::Status CheckMemberFields(const v1::Member& member) {
+  return CheckMember(member);
+}
+
+absl::Status ClaimMemberEmail(storage::Txn& txn, absl::string_view email,
+                              absl::string_view name) {
+  return ClaimEmail(txn, email, name);
+}
+
+bool EmailTaken(const storage::Txn& txn, absl::string_view email) {
+  absl::StatusOr<bool> taken = txn.Exists(Table::kIndexes, EmailKey(email));
+  return !taken.ok() || *taken;
+}
+
 absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
   if (email.empty()) return InvalidField(field, "is required");
   if (static_cast<int>(email.size()) > kMaxEmailLength) {
@@ -228,6 +223,10 @@ absl::StatusOr<Member> MemberService::CreateMember(
         }
         m.set_name(name);
         CreateEntity(txn, EntityKind::kMember, m);
+        AuditLog audit(caller.actor(), "CreateMember");
+        audit.Change(name, nullptr, &m);
+        for (const std::string& c : CohortsOfMember(m)) audit.Touch(c);
+        audit.Write(txn);
         return m;
       });
 }
@@ -250,7 +249,7 @@ absl::StatusOr<Member> MemberService::GetMember(
                            absl::StrCat("the caller may not read ", name));
   }
   COHORTE_RETURN_IF_ERROR(m.status());
-  return VisibleTo(caller, *std::move(m));
+  return RedactMember(caller, *std::move(m));
 }
 
 absl::StatusOr<v1::ListMembersResponse> MemberService::ListMembers(
@@ -270,10 +269,11 @@ absl::StatusOr<v1::ListMembersResponse> MemberService::ListMembers(
           page,
           [&](Member& m) {
             if (!MaySee(caller, m)) return false;
-            if (!req.cohort().empty() && !CohortsOf(m).count(req.cohort())) {
+            if (!req.cohort().empty() &&
+                !CohortsOfMember(m).count(req.cohort())) {
               return false;
             }
-            m = VisibleTo(caller, std::move(m));
+            m = RedactMember(caller, std::move(m));
             return true;
           },
           response.mutable_members()));
@@ -310,6 +310,7 @@ absl::StatusOr<Member> MemberService::UpdateMember(
         COHORTE_ASSIGN_OR_RETURN(
             Member m, LoadEntity<Member>(txn, EntityKind::kMember, name));
         COHORTE_RETURN_IF_ERROR(CheckEtag(name, m.etag(), req.member().etag()));
+        const Member before = m;
         const std::string old_email = m.email();
         google::protobuf::util::FieldMaskUtil::MergeMessageTo(req.member(),
                                                               mask, merge, &m);
@@ -322,6 +323,11 @@ absl::StatusOr<Member> MemberService::UpdateMember(
             txn.Delete(Table::kIndexes, EmailKey(old_email));
         }
         SaveEntity(txn, EntityKind::kMember, m);
+        AuditLog audit(caller.actor(), "UpdateMember");
+        audit.Change(name, &before, &m);
+        for (const std::string& c : CohortsOfMember(before)) audit.Touch(c);
+        for (const std::string& c : CohortsOfMember(m)) audit.Touch(c);
+        audit.Write(txn);
         return m;
       });
 }
@@ -339,26 +345,18 @@ absl::StatusOr<v1::CreateTokenResponse> MemberService::CreateToken(
                         "is not accepted: a token's secret is shown once and "
                         "never stored, so it cannot be replayed");
   }
-  const absl::Time now = absl::Now();
   if (req.has_expire_time()) {
-    const absl::Time expire = absl::FromUnixNanos(
-        google::protobuf::util::TimeUtil::TimestampToNanoseconds(
-            req.expire_time()));
-    if (expire <= now ||
-        expire > now + absl::Hours(24 * kMaxTokenLifetimeDays)) {
-      return InvalidField("expire_time",
-                          absl::StrCat("must be in the future and within ",
-                                       kMaxTokenLifetimeDays, " days"));
-    }
+    COHORTE_RETURN_IF_ERROR(CheckExpireTime(
+        "expire_time", req.expire_time(), absl::Now(), kMaxTokenLifetimeDays));
   }
   const std::string secret = NewTokenSecret();
   const std::string token_name = GenerateId("tokens/token-");
   return CommitForResponse<v1::CreateTokenResponse>(
       store_, caller, "CreateToken", req, /*request_id=*/"",
       [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
-        COHORTE_RETURN_IF_ERROR(
-            LoadEntity<Member>(txn, EntityKind::kMember, req.parent())
-                .status());
+        COHORTE_ASSIGN_OR_RETURN(
+            Member owner,
+            LoadEntity<Member>(txn, EntityKind::kMember, req.parent()));
         storage::v1::TokenRecord record;
         record.set_name(token_name);
         record.set_member(req.parent());
@@ -367,8 +365,15 @@ absl::StatusOr<v1::CreateTokenResponse> MemberService::CreateToken(
         if (req.has_expire_time()) {
           *record.mutable_expire_time() = req.expire_time();
         }
-        PutToken(txn, record, secret);
-        txn.RecordPut(record.name(), record);
+        record.set_kind(v1::Token::PERSONAL);
+        SaveToken(txn, record, secret);
+        // A coordinator sees a token minted for someone of their cohort:
+        // the trace of anyone who would act as that person.
+        AuditLog audit(caller.actor(), "CreateToken");
+        const v1::Token api = TokenToApi(record);
+        audit.Change(record.name(), nullptr, &api);
+        for (const std::string& c : CohortsOfMember(owner)) audit.Touch(c);
+        audit.Write(txn);
         v1::CreateTokenResponse response;
         response.set_name(token_name);
         response.set_secret(secret);

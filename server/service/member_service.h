@@ -19,6 +19,20 @@ namespace cohorte::service {
 // at most kMaxEmailLength.
 absl::Status CheckEmail(absl::string_view field, absl::string_view email);
 
+// The checks of a complete member: formats, limits, and that college,
+// delegations and cohorts fit the role. INVALID_ARGUMENT names the field
+// as `member.<field>`.
+absl::Status CheckMemberFields(const v1::Member& member);
+
+// Inside a mutation: claims `email` (case-insensitively) for member `name`;
+// ALREADY_EXISTS if another member holds it.
+absl::Status ClaimMemberEmail(storage::Txn& txn, absl::string_view email,
+                              absl::string_view name);
+
+// Inside a mutation: whether a member holds `email` (true on read errors,
+// so that callers refuse rather than duplicate).
+bool EmailTaken(const storage::Txn& txn, absl::string_view email);
+
 class MemberService {
  public:
   explicit MemberService(storage::Store* store) : store_(*store) {}

@@ -31,7 +31,7 @@ absl::StatusOr<Response> CommitForResponse(
     const google::protobuf::Message& request, absl::string_view request_id,
     std::function<absl::StatusOr<Response>(storage::Txn&)> apply) {
   storage::Mutation mutation;
-  mutation.actor = principal.member;
+  mutation.actor = principal.actor();
   mutation.method = std::string(method);
   mutation.request_id = std::string(request_id);
   mutation.request_fingerprint = RequestFingerprint(request, {"request_id"});

@@ -20,8 +20,14 @@ absl::string_view ResourceName(Resource r) {
       return "territories";
     case Resource::kTerritoryPhase:
       return "territory phases";
+    case Resource::kChantier:
+      return "chantiers";
     case Resource::kGroup:
       return "groups";
+    case Resource::kInvitation:
+      return "invitations";
+    case Resource::kAuditLog:
+      return "the audit log";
   }
   return "resources";
 }
@@ -54,8 +60,9 @@ bool HasDelegationIn(const Principal& p, absl::string_view cohort) {
 // The policy table of policy.h, as code.
 bool Allowed(const Principal& p, Resource resource, Action action,
              const Scope& scope) {
-  if (p.member.empty()) return false;
+  if (!p.authenticated()) return false;
   const bool admin = p.is_admin();
+  const bool writer = p.service && p.read_write;
   switch (resource) {
     case Resource::kCohort:
       return action == Action::kRead || admin;
@@ -63,17 +70,30 @@ bool Allowed(const Principal& p, Resource resource, Action action,
       if (action == Action::kRead) return true;  // filtered per member
       return admin;
     case Resource::kToken:
-      return admin;
+      if (admin) return true;
+      // A member's own personal tokens, never creating one.
+      return !p.service && action != Action::kCreate && !scope.member.empty() &&
+             scope.member == p.member;
+    case Resource::kInvitation:
+      return admin || Coordinates(p, scope.cohort);
+    case Resource::kAuditLog:
+      return admin || (action == Action::kRead && Coordinates(p, scope.cohort));
     case Resource::kTerritory:
     case Resource::kGroup:
       if (action == Action::kRead) {
         return admin || ParticipatesIn(p, scope.cohort);
       }
       return admin || Coordinates(p, scope.cohort);
+    case Resource::kChantier:
+      if (action == Action::kRead) {
+        return admin || ParticipatesIn(p, scope.cohort);
+      }
+      [[fallthrough]];
     case Resource::kTerritoryPhase:
       return admin || Coordinates(p, scope.cohort) ||
-             (p.role == v1::Member::MEMBER &&
-              Contains(p.delegations, scope.territory));
+             (p.role == v1::Member::MEMBER && !p.service &&
+              Contains(p.delegations, scope.territory)) ||
+             (writer && Contains(p.cohorts, scope.cohort));
   }
   return false;
 }
@@ -88,6 +108,7 @@ absl::Status Denied(absl::string_view what) {
 
 bool ParticipatesIn(const Principal& p, absl::string_view cohort) {
   if (cohort.empty()) return false;
+  if (p.service) return Contains(p.cohorts, cohort);
   if (p.role == v1::Member::ALLY || p.role == v1::Member::COORDINATOR) {
     return Contains(p.cohorts, cohort);
   }
@@ -95,11 +116,12 @@ bool ParticipatesIn(const Principal& p, absl::string_view cohort) {
 }
 
 bool Coordinates(const Principal& p, absl::string_view cohort) {
-  return p.role == v1::Member::COORDINATOR && Contains(p.cohorts, cohort);
+  return !p.service && p.role == v1::Member::COORDINATOR &&
+         Contains(p.cohorts, cohort);
 }
 
 bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
-  if (p.member.empty()) return false;
+  if (p.member.empty() || p.service) return false;
   if (Contains(std::vector<std::string>(group.facilitators().begin(),
                                         group.facilitators().end()),
                p.member)) {
@@ -112,6 +134,30 @@ bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
   }
   return std::find(group.members().begin(), group.members().end(), p.member) !=
          group.members().end();
+}
+
+std::set<std::string> CohortsOfMember(const v1::Member& m) {
+  std::set<std::string> cohorts(m.cohorts().begin(), m.cohorts().end());
+  for (const std::string& t : m.delegations()) {
+    cohorts.insert(std::string(CohortOf(t)));
+  }
+  return cohorts;
+}
+
+v1::PeerGroup RedactGroup(const Principal& caller, v1::PeerGroup group) {
+  if (!IsGroupMember(caller, group)) group.clear_members();
+  return group;
+}
+
+v1::Member RedactMember(const Principal& caller, v1::Member m) {
+  if (caller.is_admin() || (!caller.service && caller.member == m.name())) {
+    return m;
+  }
+  for (const std::string& c : CohortsOfMember(m)) {
+    if (Coordinates(caller, c)) return m;
+  }
+  m.clear_email();
+  return m;
 }
 
 absl::Status Authorize(const Principal& caller, Resource resource,

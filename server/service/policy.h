@@ -9,7 +9,10 @@
 // *members* are, for a COLLEGE group, the participants of that college with
 // a delegation in the cohort (computed at each read), and for other groups
 // the members and facilitators named in it. Nobody is a group member by
-// role alone: not the administrator, not a coordinator, not an ally.
+// role alone: not the administrator, not a coordinator, not an ally, never
+// a service token. A *service token* (an integration) acts as no member:
+// it counts as a participant of the cohorts it is scoped to, and with
+// READ_WRITE it may write what the table says.
 //
 //   resource         action         who
 //   ---------------  -------------  ----------------------------------------
@@ -21,11 +24,21 @@
 //                                   cohort (e-mail: self, admin, coordinators
 //                                   of a shared cohort only)
 //   member           update         admin
-//   token            create         admin
+//   token            create         admin (personal and service tokens)
+//   token            read/revoke/   admin; a member for their own personal
+//                    rotate         tokens
+//   invitation       create/read/   admin; coordinators of the cohort (role
+//                    revoke         COORDINATOR: admin only)
+//   invitation       accept         whoever holds its secret
+//   audit log        read           admin (all); coordinators of a cohort
+//                                   (events touching it, redacted by the
+//                                   read rules of each resource)
 //   territory        create/update  admin; coordinators of the cohort
 //   territory        read           admin; participants of the cohort
-//   territory phase  update         admin; coordinators of the cohort;
-//                                   delegation members of the territory
+//   territory phase, update,        admin; coordinators of the cohort;
+//   chantier         create         delegation members of the territory;
+//                                   READ_WRITE service tokens of the cohort
+//   chantier         read           admin; participants of the cohort
 //   group            create/update  admin; coordinators of the cohort
 //   group metadata   read           admin; participants of the cohort
 //   group members    read           the group's members only
@@ -36,9 +49,13 @@
 #ifndef COHORTE_SERVER_SERVICE_POLICY_H_
 #define COHORTE_SERVER_SERVICE_POLICY_H_
 
+#include <set>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cohorte/v1/groups.pb.h"
+#include "cohorte/v1/members.pb.h"
 #include "server/service/principal.h"
 
 namespace cohorte::service {
@@ -49,7 +66,10 @@ enum class Resource {
   kToken,
   kTerritory,
   kTerritoryPhase,
+  kChantier,
   kGroup,
+  kInvitation,
+  kAuditLog,
 };
 enum class Action { kCreate, kRead, kUpdate, kDelete };
 
@@ -59,7 +79,8 @@ struct Scope {
   absl::string_view cohort;
   // `cohorts/{c}/territories/{t}` for territory rules.
   absl::string_view territory;
-  // `members/{m}` for member rules.
+  // `members/{m}` for member rules; the owner of a personal token for token
+  // rules.
   absl::string_view member;
 };
 
@@ -94,6 +115,19 @@ bool Coordinates(const Principal& caller, absl::string_view cohort);
 // Whether `caller` is a member of `group` (see the file comment): the one
 // test every read of a closed group's members or content goes through.
 bool IsGroupMember(const Principal& caller, const v1::PeerGroup& group);
+
+// The cohorts `member` takes part in: those of its delegations and those it
+// serves.
+std::set<std::string> CohortsOfMember(const v1::Member& member);
+
+// What `caller` may see of `group`: without its member list unless the
+// caller is a member of it.
+v1::PeerGroup RedactGroup(const Principal& caller, v1::PeerGroup group);
+
+// What `caller` may see of `member` (REQUIRES: the caller may see the
+// member at all): the e-mail only for the member, the administrator and
+// the coordinators of a cohort the member takes part in.
+v1::Member RedactMember(const Principal& caller, v1::Member member);
 
 // OK if IsGroupMember; PERMISSION_DENIED otherwise.
 absl::Status AuthorizeGroupContent(const Principal& caller,

@@ -14,6 +14,17 @@ Principal Principal::FromMember(const v1::Member& member, std::string token) {
   return p;
 }
 
+Principal Principal::ForService(std::string token,
+                                std::vector<std::string> cohorts,
+                                bool read_write) {
+  Principal p;
+  p.token = std::move(token);
+  p.cohorts = std::move(cohorts);
+  p.service = true;
+  p.read_write = read_write;
+  return p;
+}
+
 absl::string_view CohortOf(absl::string_view name) {
   constexpr absl::string_view kPrefix = "cohorts/";
   if (name.substr(0, kPrefix.size()) != kPrefix) return absl::string_view();

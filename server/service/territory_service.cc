@@ -224,7 +224,7 @@ absl::StatusOr<Territory> TerritoryService::ChangeTerritoryPhase(
         Territory::PhaseChange* change = t.add_phase_history();
         change->set_from_phase(t.phase());
         change->set_to_phase(req.phase());
-        change->set_actor(caller.member);
+        change->set_actor(caller.actor());
         *change->mutable_change_time() = ToTimestamp(txn.commit_time());
         change->set_note(req.note());
         t.set_phase(req.phase());

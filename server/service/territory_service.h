@@ -1,7 +1,8 @@
 // File: server/service/territory_service.h
 //
-// TerritoryService: the territories of a cohort and their trajectory (the
-// phase of their projet de territoire, with its history). No gRPC.
+// TerritoryService: the territories of a cohort, their trajectory (the
+// phase of their projet de territoire, with its history) and their
+// chantiers (work sites, in chantiers.cc). No gRPC.
 // Thread-safe; `store` must outlive it.
 #ifndef COHORTE_SERVER_SERVICE_TERRITORY_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_TERRITORY_SERVICE_H_
@@ -32,6 +33,18 @@ class TerritoryService {
       const Principal& caller, const v1::UpdateTerritoryRequest& req);
   absl::StatusOr<v1::Territory> ChangeTerritoryPhase(
       const Principal& caller, const v1::ChangeTerritoryPhaseRequest& req);
+
+  // Chantiers. Create/update: the administrator, the cohort's coordinators,
+  // the territory's delegation and READ_WRITE service tokens of the cohort;
+  // read: the cohort's participants. Carriers must take part in the cohort.
+  absl::StatusOr<v1::Chantier> CreateChantier(
+      const Principal& caller, const v1::CreateChantierRequest& req);
+  absl::StatusOr<v1::Chantier> GetChantier(const Principal& caller,
+                                           const v1::GetChantierRequest& req);
+  absl::StatusOr<v1::ListChantiersResponse> ListChantiers(
+      const Principal& caller, const v1::ListChantiersRequest& req);
+  absl::StatusOr<v1::Chantier> UpdateChantier(
+      const Principal& caller, const v1::UpdateChantierRequest& req);
 
  private:
   storage::Store& store_;

@@ -2,6 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -25,8 +28,8 @@ absl::Status Invalid() {
 
 }  // namespace
 
-std::string NewTokenSecret() {
-  return absl::StrCat(kTokenPrefix,
+std::string NewTokenSecret(absl::string_view prefix) {
+  return absl::StrCat(prefix,
                       storage::HexEncode(storage::SecureRandomBytes(32)));
 }
 
@@ -37,15 +40,62 @@ std::string TokenSecretHash(absl::string_view secret) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
-void PutToken(storage::Txn& txn, const storage::v1::TokenRecord& record,
-              absl::string_view secret) {
+v1::Token TokenToApi(const storage::v1::TokenRecord& record) {
+  v1::Token token;
+  token.set_name(record.name());
+  token.set_kind(record.kind() == v1::Token::SERVICE ? v1::Token::SERVICE
+                                                     : v1::Token::PERSONAL);
+  token.set_member(record.member());
+  token.set_display_name(record.display_name());
+  *token.mutable_cohorts() = record.cohorts();
+  token.set_access(static_cast<v1::Token::Access>(record.access()));
+  if (record.has_create_time()) {
+    *token.mutable_create_time() = record.create_time();
+  }
+  if (record.has_expire_time()) {
+    *token.mutable_expire_time() = record.expire_time();
+  }
+  if (record.has_revoke_time()) {
+    *token.mutable_revoke_time() = record.revoke_time();
+  }
+  if (record.has_rotate_time()) {
+    *token.mutable_rotate_time() = record.rotate_time();
+  }
+  token.set_etag(record.etag());
+  return token;
+}
+
+void SaveToken(storage::Txn& txn, storage::v1::TokenRecord& record,
+               absl::string_view secret) {
+  record.set_etag(absl::StrCat(txn.revision()));
+  if (!secret.empty()) {
+    record.set_secret_hash(TokenSecretHash(secret));
+    txn.Put(storage::Table::kIndexes,
+            storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
+                              record.secret_hash()),
+            record.name());
+  }
   txn.PutProto(storage::Table::kEntities,
                storage::EntityKey(storage::EntityKind::kToken, record.name()),
                record);
-  txn.Put(storage::Table::kIndexes,
-          storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
-                            TokenSecretHash(secret)),
-          record.name());
+  txn.RecordPut(record.name(), TokenToApi(record));
+}
+
+absl::Status CheckExpireTime(absl::string_view field,
+                             const google::protobuf::Timestamp& expire_time,
+                             absl::Time now, int max_days) {
+  if (expire_time.seconds() < TimeUtil::kTimestampMinSeconds ||
+      expire_time.seconds() > TimeUtil::kTimestampMaxSeconds ||
+      expire_time.nanos() < 0 || expire_time.nanos() > 999999999) {
+    return InvalidField(field, "is not a valid timestamp");
+  }
+  const absl::Time expire =
+      absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(expire_time));
+  if (expire <= now || expire > now + absl::Hours(24 * max_days)) {
+    return InvalidField(field, absl::StrCat("must be in the future and within ",
+                                            max_days, " days"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
@@ -81,9 +131,22 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   if (!s.ok()) return s;
   const int64_t now_nanos = absl::ToUnixNanos(now);
   if (token.has_revoke_time()) return Invalid();
+  // A rotated-out secret whose index entry survived still fails here.
+  if (!token.secret_hash().empty() &&
+      token.secret_hash() != TokenSecretHash(secret)) {
+    return Invalid();
+  }
   if (token.has_expire_time() &&
       TimeUtil::TimestampToNanoseconds(token.expire_time()) <= now_nanos) {
     return Invalid();
+  }
+
+  if (token.kind() == v1::Token::SERVICE) {
+    return Principal::ForService(
+        token.name(),
+        std::vector<std::string>(token.cohorts().begin(),
+                                 token.cohorts().end()),
+        token.access() == v1::Token::READ_WRITE);
   }
 
   v1::Member member;

@@ -13,6 +13,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cohorte/storage/v1/records.pb.h"
+#include "cohorte/v1/tokens.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "server/service/principal.h"
 #include "storage/store.h"
 
@@ -20,15 +22,27 @@ namespace cohorte::service {
 
 inline constexpr absl::string_view kTokenPrefix = "coh_";
 
-// A new random secret.
-std::string NewTokenSecret();
+// A new random secret: `prefix` + 64 hex digits (256 random bits).
+std::string NewTokenSecret(absl::string_view prefix = kTokenPrefix);
 
 // Raw SHA-256 of `secret` (32 bytes).
 std::string TokenSecretHash(absl::string_view secret);
 
-// Writes `record` and the index entry of `secret` in `txn`.
-void PutToken(storage::Txn& txn, const storage::v1::TokenRecord& record,
-              absl::string_view secret);
+// The API view of a stored token: everything but its hash.
+v1::Token TokenToApi(const storage::v1::TokenRecord& record);
+
+// Stamps `record` with the mutation's revision as etag and writes it; when
+// `secret` is not empty, makes it the token's secret (record hash and index
+// entry; the caller deletes the index entry of a secret it replaces). The
+// change log gets the API view, never the hash.
+void SaveToken(storage::Txn& txn, storage::v1::TokenRecord& record,
+               absl::string_view secret);
+
+// OK if `expire_time` is in the future and at most `max_days` after `now`;
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::Status CheckExpireTime(absl::string_view field,
+                             const google::protobuf::Timestamp& expire_time,
+                             absl::Time now, int max_days);
 
 // Authenticator resolves the `authorization` metadata of a call to its
 // Principal. It reads committed state only, so a revocation or a role change
@@ -41,8 +55,10 @@ class Authenticator {
 
   // `authorization` is the metadata value, "Bearer <secret>".
   // UNAUTHENTICATED (reason TOKEN_MISSING) if empty; UNAUTHENTICATED (reason
-  // TOKEN_INVALID) if malformed, unknown, revoked, expired, or of a member
-  // that no longer exists. The message never echoes the secret.
+  // TOKEN_INVALID) if malformed, unknown, revoked, expired, rotated out, or
+  // of a member that no longer exists. A SERVICE token resolves to a
+  // service principal (Principal::ForService). The message never echoes the
+  // secret.
   absl::StatusOr<Principal> Authenticate(absl::string_view authorization,
                                          absl::Time now) const;
 

@@ -159,6 +159,22 @@ absl::StatusOr<std::string> ParseCohortChildName(absl::string_view field,
   return absl::StrCat("cohorts/", parts[1]);
 }
 
+absl::StatusOr<std::string> ParseTerritoryChildName(
+    absl::string_view field, absl::string_view name,
+    absl::string_view collection) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 6 || parts[0] != "cohorts" || parts[2] != "territories" ||
+      parts[4] != collection || !CheckResourceId(field, parts[1]).ok() ||
+      !CheckResourceId(field, parts[3]).ok() ||
+      !CheckResourceId(field, parts[5]).ok()) {
+    return InvalidField(
+        field,
+        absl::StrCat("must be of the form cohorts/{id}/territories/{id}/",
+                     collection, "/{id}"));
+  }
+  return absl::StrCat("cohorts/", parts[1], "/territories/", parts[3]);
+}
+
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested) {
   if (requested < 0) return InvalidField(field, "must not be negative");
   if (requested == 0) return kDefaultPageSize;

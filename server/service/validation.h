@@ -42,6 +42,12 @@ absl::StatusOr<std::string> ParseCohortChildName(absl::string_view field,
                                                  absl::string_view name,
                                                  absl::string_view collection);
 
+// The parent territory `cohorts/{c}/territories/{t}` of `name` if it is
+// `cohorts/{c}/territories/{t}/<collection>/{id}` with valid ids.
+absl::StatusOr<std::string> ParseTerritoryChildName(
+    absl::string_view field, absl::string_view name,
+    absl::string_view collection);
+
 // The page size to use: kDefaultPageSize for 0, at most kMaxPageSize;
 // INVALID_ARGUMENT for a negative one.
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested);

@@ -45,12 +45,39 @@ class CallHandler {
       std::function<absl::StatusOr<Response>(const service::Principal&,
                                              const Request&)>
           method) {
+    return Serve(name, /*authenticate=*/true, context, request, response,
+                 std::move(method));
+  }
+
+  // Like Unary for the few calls that need no bearer token (accepting an
+  // invitation, whose secret is the credential): `method` gets an empty
+  // Principal and must not authorize anything by it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* UnaryWithoutToken(
+      const char* name, grpc::CallbackServerContext* context,
+      const Request* request, Response* response,
+      std::function<absl::StatusOr<Response>(const Request&)> method) {
+    return Serve<Request, Response>(
+        name, /*authenticate=*/false, context, request, response,
+        [method = std::move(method)](const service::Principal&,
+                                     const Request& r) { return method(r); });
+  }
+
+ private:
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Serve(
+      const char* name, bool authenticate, grpc::CallbackServerContext* context,
+      const Request* request, Response* response,
+      std::function<absl::StatusOr<Response>(const service::Principal&,
+                                             const Request&)>
+          method) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
-    pool_.Schedule([this, name, context, request, response, reactor, start,
-                    method = std::move(method)] {
+    pool_.Schedule([this, name, authenticate, context, request, response,
+                    reactor, start, method = std::move(method)] {
       service::Principal caller;
-      absl::Status status = Authenticate(*context, &caller);
+      absl::Status status =
+          authenticate ? Authenticate(*context, &caller) : absl::OkStatus();
       if (status.ok()) {
         absl::StatusOr<Response> result = method(caller, *request);
         if (result.ok()) {
@@ -65,7 +92,6 @@ class CallHandler {
     return reactor;
   }
 
- private:
   absl::Status Authenticate(const grpc::CallbackServerContext& context,
                             service::Principal* caller) const;
   void Log(const char* name, const grpc::CallbackServerContext& context,

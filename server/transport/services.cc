@@ -8,6 +8,9 @@ namespace {
 #define MemberGrpcService_kName "cohorte.v1.MemberService"
 #define TerritoryGrpcService_kName "cohorte.v1.TerritoryService"
 #define GroupGrpcService_kName "cohorte.v1.GroupService"
+#define TokenGrpcService_kName "cohorte.v1.TokenService"
+#define InvitationGrpcService_kName "cohorte.v1.InvitationService"
+#define AuditGrpcService_kName "cohorte.v1.AuditService"
 
 }  // namespace
 
@@ -67,10 +70,51 @@ COHORTE_UNARY(GroupGrpcService, groups_, SetGroupMembers,
 COHORTE_UNARY(GroupGrpcService, groups_, ListGroupMembers,
               ListGroupMembersRequest, ListGroupMembersResponse)
 
+COHORTE_UNARY(TerritoryGrpcService, territories_, CreateChantier,
+              CreateChantierRequest, Chantier)
+COHORTE_UNARY(TerritoryGrpcService, territories_, GetChantier,
+              GetChantierRequest, Chantier)
+COHORTE_UNARY(TerritoryGrpcService, territories_, ListChantiers,
+              ListChantiersRequest, ListChantiersResponse)
+COHORTE_UNARY(TerritoryGrpcService, territories_, UpdateChantier,
+              UpdateChantierRequest, Chantier)
+COHORTE_UNARY(TokenGrpcService, tokens_, CreateServiceToken,
+              CreateServiceTokenRequest, TokenSecret)
+COHORTE_UNARY(TokenGrpcService, tokens_, GetToken, GetTokenRequest, Token)
+COHORTE_UNARY(TokenGrpcService, tokens_, ListTokens, ListTokensRequest,
+              ListTokensResponse)
+COHORTE_UNARY(TokenGrpcService, tokens_, RevokeToken, RevokeTokenRequest, Token)
+COHORTE_UNARY(TokenGrpcService, tokens_, RotateToken, RotateTokenRequest,
+              TokenSecret)
+COHORTE_UNARY(InvitationGrpcService, invitations_, CreateInvitation,
+              CreateInvitationRequest, CreateInvitationResponse)
+COHORTE_UNARY(InvitationGrpcService, invitations_, GetInvitation,
+              GetInvitationRequest, Invitation)
+COHORTE_UNARY(InvitationGrpcService, invitations_, ListInvitations,
+              ListInvitationsRequest, ListInvitationsResponse)
+COHORTE_UNARY(InvitationGrpcService, invitations_, RevokeInvitation,
+              RevokeInvitationRequest, Invitation)
+COHORTE_UNARY(AuditGrpcService, audit_, ListAuditEvents, ListAuditEventsRequest,
+              ListAuditEventsResponse)
+
+grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
+    grpc::CallbackServerContext* ctx, const v1::AcceptInvitationRequest* req,
+    v1::AcceptInvitationResponse* resp) {
+  return calls_.UnaryWithoutToken<v1::AcceptInvitationRequest,
+                                  v1::AcceptInvitationResponse>(
+      "/" InvitationGrpcService_kName "/AcceptInvitation", ctx, req, resp,
+      [this](const v1::AcceptInvitationRequest& r) {
+        return invitations_.AcceptInvitation(r);
+      });
+}
+
 #undef COHORTE_UNARY
 #undef CohortGrpcService_kName
 #undef MemberGrpcService_kName
 #undef TerritoryGrpcService_kName
 #undef GroupGrpcService_kName
+#undef TokenGrpcService_kName
+#undef InvitationGrpcService_kName
+#undef AuditGrpcService_kName
 
 }  // namespace cohorte::transport

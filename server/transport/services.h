@@ -6,14 +6,20 @@
 #ifndef COHORTE_SERVER_TRANSPORT_SERVICES_H_
 #define COHORTE_SERVER_TRANSPORT_SERVICES_H_
 
+#include "cohorte/v1/audit.grpc.pb.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
 #include "cohorte/v1/groups.grpc.pb.h"
+#include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
+#include "cohorte/v1/tokens.grpc.pb.h"
+#include "server/service/audit.h"
 #include "server/service/cohort_service.h"
 #include "server/service/group_service.h"
+#include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
 #include "server/service/territory_service.h"
+#include "server/service/token_service.h"
 #include "server/transport/call_handler.h"
 
 namespace cohorte::transport {
@@ -89,6 +95,11 @@ class TerritoryGrpcService final
   COHORTE_DECLARE_UNARY(UpdateTerritory, UpdateTerritoryRequest, Territory);
   COHORTE_DECLARE_UNARY(ChangeTerritoryPhase, ChangeTerritoryPhaseRequest,
                         Territory);
+  COHORTE_DECLARE_UNARY(CreateChantier, CreateChantierRequest, Chantier);
+  COHORTE_DECLARE_UNARY(GetChantier, GetChantierRequest, Chantier);
+  COHORTE_DECLARE_UNARY(ListChantiers, ListChantiersRequest,
+                        ListChantiersResponse);
+  COHORTE_DECLARE_UNARY(UpdateChantier, UpdateChantierRequest, Chantier);
 
  private:
   CallHandler& calls_;
@@ -110,6 +121,58 @@ class GroupGrpcService final : public v1::GroupService::CallbackService {
  private:
   CallHandler& calls_;
   service::GroupService& groups_;
+};
+
+class TokenGrpcService final : public v1::TokenService::CallbackService {
+ public:
+  TokenGrpcService(CallHandler* calls, service::TokenService* tokens)
+      : calls_(*calls), tokens_(*tokens) {}
+
+  COHORTE_DECLARE_UNARY(CreateServiceToken, CreateServiceTokenRequest,
+                        TokenSecret);
+  COHORTE_DECLARE_UNARY(GetToken, GetTokenRequest, Token);
+  COHORTE_DECLARE_UNARY(ListTokens, ListTokensRequest, ListTokensResponse);
+  COHORTE_DECLARE_UNARY(RevokeToken, RevokeTokenRequest, Token);
+  COHORTE_DECLARE_UNARY(RotateToken, RotateTokenRequest, TokenSecret);
+
+ private:
+  CallHandler& calls_;
+  service::TokenService& tokens_;
+};
+
+class InvitationGrpcService final
+    : public v1::InvitationService::CallbackService {
+ public:
+  InvitationGrpcService(CallHandler* calls,
+                        service::InvitationService* invitations)
+      : calls_(*calls), invitations_(*invitations) {}
+
+  COHORTE_DECLARE_UNARY(CreateInvitation, CreateInvitationRequest,
+                        CreateInvitationResponse);
+  COHORTE_DECLARE_UNARY(GetInvitation, GetInvitationRequest, Invitation);
+  COHORTE_DECLARE_UNARY(ListInvitations, ListInvitationsRequest,
+                        ListInvitationsResponse);
+  COHORTE_DECLARE_UNARY(RevokeInvitation, RevokeInvitationRequest, Invitation);
+  // The one call without a bearer token: the secret is the credential.
+  COHORTE_DECLARE_UNARY(AcceptInvitation, AcceptInvitationRequest,
+                        AcceptInvitationResponse);
+
+ private:
+  CallHandler& calls_;
+  service::InvitationService& invitations_;
+};
+
+class AuditGrpcService final : public v1::AuditService::CallbackService {
+ public:
+  AuditGrpcService(CallHandler* calls, service::AuditService* audit)
+      : calls_(*calls), audit_(*audit) {}
+
+  COHORTE_DECLARE_UNARY(ListAuditEvents, ListAuditEventsRequest,
+                        ListAuditEventsResponse);
+
+ private:
+  CallHandler& calls_;
+  service::AuditService& audit_;
 };
 
 #undef COHORTE_DECLARE_UNARY

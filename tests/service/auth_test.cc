@@ -54,7 +54,7 @@ class AuthTest : public ::testing::Test {
             TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(expire));
       }
       if (revoked) *record.mutable_revoke_time() = TimeUtil::GetCurrentTime();
-      PutToken(txn, record, secret);
+      SaveToken(txn, record, secret);
       return std::string();
     };
     EXPECT_THAT(store_->Commit(std::move(m)), IsOk());

@@ -8,7 +8,10 @@
 // cohort `autre` with territory `ailleurs`. The élus group of occitanie
 // has elu-petr and elu-coteaux; the thematic club has agent-petr and
 // acteur-petr. The college groups' content is the test's target: what is
-// said there is read by its members and nobody else.
+// said there is read by its members and nobody else. Besides: a chantier of
+// petr, a pending invitation made by the coordinator, a personal token of
+// elu-petr and a READ_WRITE service token scoped to occitanie (the
+// "service" caller, resolved through the real Authenticator).
 
 #include <dirent.h>
 
@@ -29,6 +32,7 @@
 #include "server/service/group_service.h"
 #include "server/service/member_service.h"
 #include "server/service/territory_service.h"
+#include "server/service/tokens.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/services.h"
@@ -56,6 +60,7 @@ const std::vector<std::string>& Callers() {
       "acteur-petr",   // ACTEUR_SOCIO_ECONOMIQUE, in the club
       "coordinator",   // coordinates occitanie, member of no group
       "ally",          // serves occitanie, member of no group
+      "service",       // READ_WRITE service token scoped to occitanie
       "admin",         // instance administrator
       "elu-ailleurs",  // an élu of another cohort
       "anonymous",     // no principal at all
@@ -137,6 +142,46 @@ class ConfidentialityMatrixTest : public ::testing::Test {
     club.mutable_group()->add_members("members/agent-petr");
     club.mutable_group()->add_members("members/acteur-petr");
     ASSERT_THAT(groups_->CreateGroup(admin, club), IsOk());
+
+    v1::CreateChantierRequest chantier;
+    chantier.set_parent(kPetr);
+    chantier.set_chantier_id("alimentation");
+    chantier.mutable_chantier()->set_display_name("Alimentation locale");
+    chantier.mutable_chantier()->add_carriers("members/acteur-petr");
+    ASSERT_THAT(territories_->CreateChantier(admin, chantier), IsOk());
+
+    v1::CreateInvitationRequest invite;
+    invite.set_parent(kA);
+    invite.mutable_invitation()->set_email("nouvelle@example.org");
+    invite.mutable_invitation()->set_role(v1::Member::MEMBER);
+    invite.mutable_invitation()->set_college(v1::AGENT);
+    invite.mutable_invitation()->set_territory(kCoteaux);
+    absl::StatusOr<v1::CreateInvitationResponse> invited =
+        services_.invitations->CreateInvitation(principals_.at("coordinator"),
+                                                invite);
+    ASSERT_THAT(invited, IsOk());
+    invitation_ = invited->invitation().name();
+
+    v1::CreateTokenRequest personal;
+    personal.set_parent("members/elu-petr");
+    absl::StatusOr<v1::CreateTokenResponse> token =
+        members_->CreateToken(admin, personal);
+    ASSERT_THAT(token, IsOk());
+    elu_token_ = token->name();
+
+    v1::CreateServiceTokenRequest service;
+    service.mutable_token()->set_display_name("evaluation tool");
+    service.mutable_token()->add_cohorts(kA);
+    service.mutable_token()->set_access(v1::Token::READ_WRITE);
+    absl::StatusOr<v1::TokenSecret> service_token =
+        services_.tokens->CreateServiceToken(admin, service);
+    ASSERT_THAT(service_token, IsOk());
+    absl::StatusOr<Principal> service_principal =
+        Authenticator(store_.get())
+            .Authenticate("Bearer " + service_token->secret(), absl::Now());
+    ASSERT_THAT(service_principal, IsOk());
+    ASSERT_TRUE(service_principal->service);
+    principals_["service"] = *service_principal;
   }
 
   // Calls `rpc` as every caller and compares with `expected` (one entry per
@@ -157,6 +202,10 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   void CheckTerritoryReads();
   void CheckMemberReads();
   void CheckGroupReads();
+  void CheckChantierReads();
+  void CheckInvitationReads();
+  void CheckTokenReads();
+  void CheckAuditReads();
 
   ::cohorte::testing::TempDir dir_;
   ::cohorte::testing::Services services_{dir_.path()};
@@ -166,6 +215,8 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   std::unique_ptr<TerritoryService>& territories_ = services_.territories;
   std::unique_ptr<GroupService>& groups_ = services_.groups;
   std::map<std::string, Principal> principals_;
+  std::string invitation_;
+  std::string elu_token_;
   // The RPCs whose rows ran.
   std::set<std::string> covered_;
 };
@@ -186,17 +237,18 @@ void ConfidentialityMatrixTest::CheckCohortReads() {
       },
       {"OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
        "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
-       "OK cohorts/occitanie", "OK cohorts/occitanie", kDenied});
-  ExpectMatrix("CohortService.ListCohorts",
-               [&](const Principal& p) {
-                 return Outcome<v1::ListCohortsResponse>(
-                     cohorts_->ListCohorts(p, {}),
-                     [](const v1::ListCohortsResponse& r) {
-                       return std::to_string(r.cohorts_size());
-                     });
-               },
-               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
-                kDenied});
+       "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
+       kDenied});
+  ExpectMatrix(
+      "CohortService.ListCohorts",
+      [&](const Principal& p) {
+        return Outcome<v1::ListCohortsResponse>(
+            cohorts_->ListCohorts(p, {}), [](const v1::ListCohortsResponse& r) {
+              return std::to_string(r.cohorts_size());
+            });
+      },
+      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
+       kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckTerritoryReads() {
@@ -211,7 +263,8 @@ void ConfidentialityMatrixTest::CheckTerritoryReads() {
                {"OK " + std::string(kPetr), "OK " + std::string(kPetr),
                 "OK " + std::string(kPetr), "OK " + std::string(kPetr),
                 "OK " + std::string(kPetr), "OK " + std::string(kPetr),
-                "OK " + std::string(kPetr), kDenied, kDenied});
+                "OK " + std::string(kPetr), "OK " + std::string(kPetr), kDenied,
+                kDenied});
   ExpectMatrix("TerritoryService.ListTerritories",
                [&](const Principal& p) {
                  v1::ListTerritoriesRequest req;
@@ -222,8 +275,8 @@ void ConfidentialityMatrixTest::CheckTerritoryReads() {
                        return std::to_string(r.territories_size());
                      });
                },
-               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", kDenied,
-                kDenied});
+               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
+                kDenied, kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckMemberReads() {
@@ -243,7 +296,7 @@ void ConfidentialityMatrixTest::CheckMemberReads() {
        "OK members/elu-petr email=", "OK members/elu-petr email=",
        "OK members/elu-petr email=",
        "OK members/elu-petr email=elu-petr@example.org",
-       "OK members/elu-petr email=",
+       "OK members/elu-petr email=", "OK members/elu-petr email=",
        "OK members/elu-petr email=elu-petr@example.org", kDenied, kDenied});
   ExpectMatrix(
       "MemberService.ListMembers",
@@ -256,10 +309,11 @@ void ConfidentialityMatrixTest::CheckMemberReads() {
             });
       },
       // occitanie has 7 participants; admin sees all 9 members; the élu of
-      // the other cohort sees only themself.
+      // the other cohort sees only themself; the service token sees the
+      // participants of its cohort and no e-mail.
       {"OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1",
-       "OK 7 emails=7", "OK 7 emails=1", "OK 9 emails=9", "OK 1 emails=1",
-       kDenied});
+       "OK 7 emails=7", "OK 7 emails=1", "OK 7 emails=0", "OK 9 emails=9",
+       "OK 1 emails=1", kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckGroupReads() {
@@ -281,6 +335,7 @@ void ConfidentialityMatrixTest::CheckGroupReads() {
                 "members=members/acteur-petr,members/agent-petr",
                 "OK cohorts/occitanie/groups/club members=",
                 "OK cohorts/occitanie/groups/club members=",
+                "OK cohorts/occitanie/groups/club members=",
                 "OK cohorts/occitanie/groups/club members=", kDenied, kDenied});
   ExpectMatrix(
       "GroupService.ListGroups",
@@ -295,7 +350,8 @@ void ConfidentialityMatrixTest::CheckGroupReads() {
             });
       },
       {"OK 5 members=0", "OK 5 members=2", "OK 5 members=0", "OK 5 members=2",
-       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", kDenied, kDenied});
+       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", "OK 5 members=0",
+       kDenied, kDenied});
   auto list_members = [&](const char* group) {
     return [this, group](const Principal& p) {
       v1::ListGroupMembersRequest req;
@@ -308,14 +364,130 @@ void ConfidentialityMatrixTest::CheckGroupReads() {
     };
   };
   // The élus group: its members only. Not the agent of the same territory,
-  // not the coordinator, not the ally, not the administrator.
+  // not the coordinator, not the ally, not a service token, not the
+  // administrator.
   ExpectMatrix("GroupService.ListGroupMembers", list_members(kElus),
                {"OK members/elu-coteaux,members/elu-petr", kDenied, kDenied,
-                kDenied, kDenied, kDenied, kDenied, kDenied, kDenied});
+                kDenied, kDenied, kDenied, kDenied, kDenied, kDenied, kDenied});
   ExpectMatrix("GroupService.ListGroupMembers (club)", list_members(kClub),
                {kDenied, "OK members/acteur-petr,members/agent-petr", kDenied,
                 "OK members/acteur-petr,members/agent-petr", kDenied, kDenied,
-                kDenied, kDenied, kDenied});
+                kDenied, kDenied, kDenied, kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckChantierReads() {
+  const std::string chantier = std::string(kPetr) + "/chantiers/alimentation";
+  const std::string ok = "OK " + chantier;
+  ExpectMatrix("TerritoryService.GetChantier",
+               [&](const Principal& p) {
+                 v1::GetChantierRequest req;
+                 req.set_name(chantier);
+                 return Outcome<v1::Chantier>(
+                     territories_->GetChantier(p, req),
+                     [](const v1::Chantier& c) { return c.name(); });
+               },
+               {ok, ok, ok, ok, ok, ok, ok, ok, kDenied, kDenied});
+  ExpectMatrix("TerritoryService.ListChantiers",
+               [&](const Principal& p) {
+                 v1::ListChantiersRequest req;
+                 req.set_parent(kPetr);
+                 return Outcome<v1::ListChantiersResponse>(
+                     territories_->ListChantiers(p, req),
+                     [](const v1::ListChantiersResponse& r) {
+                       return std::to_string(r.chantiers_size());
+                     });
+               },
+               {"OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1",
+                kDenied, kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckInvitationReads() {
+  // Invitations (e-mails of people not yet in the cohort): the
+  // administrator and the cohort's coordinators only.
+  ExpectMatrix("InvitationService.GetInvitation",
+               [&](const Principal& p) {
+                 v1::GetInvitationRequest req;
+                 req.set_name(invitation_);
+                 return Outcome<v1::Invitation>(
+                     services_.invitations->GetInvitation(p, req),
+                     [](const v1::Invitation& i) { return i.email(); });
+               },
+               {kDenied, kDenied, kDenied, kDenied, "OK nouvelle@example.org",
+                kDenied, kDenied, "OK nouvelle@example.org", kDenied, kDenied});
+  ExpectMatrix("InvitationService.ListInvitations",
+               [&](const Principal& p) {
+                 v1::ListInvitationsRequest req;
+                 req.set_parent(kA);
+                 return Outcome<v1::ListInvitationsResponse>(
+                     services_.invitations->ListInvitations(p, req),
+                     [](const v1::ListInvitationsResponse& r) {
+                       return std::to_string(r.invitations_size());
+                     });
+               },
+               {kDenied, kDenied, kDenied, kDenied, "OK 1", kDenied, kDenied,
+                "OK 1", kDenied, kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckTokenReads() {
+  // A token is read by the administrator and by the member it acts for;
+  // never its secret (the API has no field for it outside creation).
+  ExpectMatrix("TokenService.GetToken",
+               [&](const Principal& p) {
+                 v1::GetTokenRequest req;
+                 req.set_name(elu_token_);
+                 return Outcome<v1::Token>(
+                     services_.tokens->GetToken(p, req),
+                     [](const v1::Token& t) { return t.member(); });
+               },
+               {"OK members/elu-petr", kDenied, kDenied, kDenied, kDenied,
+                kDenied, kDenied, "OK members/elu-petr", kDenied, kDenied});
+  // Each caller lists their own tokens; the administrator lists all.
+  ExpectMatrix("TokenService.ListTokens",
+               [&](const Principal& p) {
+                 return Outcome<v1::ListTokensResponse>(
+                     services_.tokens->ListTokens(p, {}),
+                     [](const v1::ListTokensResponse& r) {
+                       return std::to_string(r.tokens_size());
+                     });
+               },
+               {"OK 1", "OK 0", "OK 0", "OK 0", "OK 0", "OK 0", kDenied, "OK 2",
+                "OK 0", kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckAuditReads() {
+  // The cohort's audit log: the administrator and its coordinators. Group
+  // snapshots in it show no member list to readers outside the group.
+  ExpectMatrix("AuditService.ListAuditEvents",
+               [&](const Principal& p) {
+                 v1::ListAuditEventsRequest req;
+                 req.set_parent(kA);
+                 return Outcome<v1::ListAuditEventsResponse>(
+                     services_.audit->ListAuditEvents(p, req),
+                     [](const v1::ListAuditEventsResponse& r) {
+                       int group_members = 0;
+                       for (const auto& e : r.events()) {
+                         for (const auto& c : e.changes()) {
+                           v1::PeerGroup g;
+                           if (c.after().UnpackTo(&g))
+                             group_members += g.members_size();
+                         }
+                       }
+                       return absl::StrCat(r.events_size(),
+                                           " group_members=", group_members);
+                     });
+               },
+               {kDenied, kDenied, kDenied, kDenied, "OK 11 group_members=0",
+                kDenied, kDenied, "OK 11 group_members=0", kDenied, kDenied});
+  ExpectMatrix("AuditService.ListAuditEvents (instance)",
+               [&](const Principal& p) {
+                 return Outcome<v1::ListAuditEventsResponse>(
+                     services_.audit->ListAuditEvents(p, {}),
+                     [](const v1::ListAuditEventsResponse& r) {
+                       return std::to_string(r.events_size());
+                     });
+               },
+               {kDenied, kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
+                "OK 13", kDenied, kDenied});
 }
 
 // A closed group stays closed when its content is asked for through an
@@ -401,6 +573,14 @@ const std::set<std::string>& Writes() {
       "TerritoryService.ChangeTerritoryPhase",
       "GroupService.CreateGroup",
       "GroupService.SetGroupMembers",
+      "TerritoryService.CreateChantier",
+      "TerritoryService.UpdateChantier",
+      "TokenService.CreateServiceToken",
+      "TokenService.RevokeToken",
+      "TokenService.RotateToken",
+      "InvitationService.CreateInvitation",
+      "InvitationService.RevokeInvitation",
+      "InvitationService.AcceptInvitation",
   };
   return *writes;
 }
@@ -438,6 +618,10 @@ TEST_F(ConfidentialityMatrixTest,
   CheckTerritoryReads();
   CheckMemberReads();
   CheckGroupReads();
+  CheckChantierReads();
+  CheckInvitationReads();
+  CheckTokenReads();
+  CheckAuditReads();
 
   const std::set<std::string> declared = DeclaredRpcs();
   ASSERT_GE(declared.size(), 20u);  // the scan found the protos

@@ -8,10 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "server/service/audit.h"
 #include "server/service/cohort_service.h"
 #include "server/service/group_service.h"
+#include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
 #include "server/service/territory_service.h"
+#include "server/service/token_service.h"
 #include "storage/store.h"
 
 namespace cohorte::testing {
@@ -24,13 +27,19 @@ struct Services {
         cohorts(std::make_unique<service::CohortService>(store.get())),
         members(std::make_unique<service::MemberService>(store.get())),
         territories(std::make_unique<service::TerritoryService>(store.get())),
-        groups(std::make_unique<service::GroupService>(store.get())) {}
+        groups(std::make_unique<service::GroupService>(store.get())),
+        tokens(std::make_unique<service::TokenService>(store.get())),
+        invitations(std::make_unique<service::InvitationService>(store.get())),
+        audit(std::make_unique<service::AuditService>(store.get())) {}
 
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<service::CohortService> cohorts;
   std::unique_ptr<service::MemberService> members;
   std::unique_ptr<service::TerritoryService> territories;
   std::unique_ptr<service::GroupService> groups;
+  std::unique_ptr<service::TokenService> tokens;
+  std::unique_ptr<service::InvitationService> invitations;
+  std::unique_ptr<service::AuditService> audit;
 
  private:
   static std::unique_ptr<storage::Store> Open(const std::string& dir) {
