@@ -7,7 +7,6 @@
 
 #include "client/output.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
-#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace cohorte::client {
@@ -95,21 +94,10 @@ void AddFieldOptions(CLI::App* cmd, CohortFlags* f) {
 }
 
 // Copies the field flags given on the command line into `cohort`, and their
-// names into `mask` (when not null). False (after a message) on a bad date
-// or on text that is not UTF-8 (which protobuf would refuse to carry).
+// names into `mask` (when not null). False (after a message) on a bad date.
+// (Text that is not UTF-8 never gets here: main refuses it first.)
 bool FillFields(CLI::App* cmd, const CohortFlags& f, v1::Cohort* cohort,
                 google::protobuf::FieldMask* mask) {
-  for (const auto& [flag, text] : {std::pair<const char*, const std::string*>{
-                                       "--display-name", &f.display_name},
-                                   {"--region", &f.region},
-                                   {"--programme", &f.programme},
-                                   {"--description", &f.description}}) {
-    if (!google::protobuf::internal::IsStructurallyValidUTF8(*text)) {
-      std::cerr << "Error: INVALID_ARGUMENT: " << flag
-                << " is not valid UTF-8\n";
-      return false;
-    }
-  }
   auto given = [&](const char* flag, const char* path) {
     bool set = cmd->count(flag) > 0;
     if (set && mask != nullptr) mask->add_paths(path);

@@ -7,18 +7,21 @@
 // (client/connection.h).
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "client/access_commands.h"
 #include "client/cohort_commands.h"
 #include "client/commands.h"
 #include "client/connection.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "cohorte/v1/members.grpc.pb.h"
+#include "google/protobuf/stubs/common.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace {
@@ -120,6 +123,21 @@ int main(int argc, char** argv) {
   AddWhoamiCommand(app, env, registry);
   cohorte::client::AddCohortCommands(app, env, registry);
   cohorte::client::AddStructureCommands(app, env, registry);
+  cohorte::client::AddAccessCommands(app, env, registry);
+
+  // Protobuf refuses to carry text that is not UTF-8: say which argument
+  // before anything is sent.
+  for (int i = 1; i < argc; ++i) {
+    if (!google::protobuf::internal::IsStructurallyValidUTF8(
+            argv[i], static_cast<int>(std::strlen(argv[i])))) {
+      const bool after_flag = i > 1 && argv[i - 1][0] == '-';
+      std::cerr << "Error: INVALID_ARGUMENT: "
+                << (after_flag ? std::string(argv[i - 1])
+                               : "argument " + std::to_string(i))
+                << " is not valid UTF-8\n";
+      return cohorte::client::kExitInvalid;
+    }
+  }
 
   try {
     app.parse(argc, argv);

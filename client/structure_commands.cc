@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "client/call.h"
 #include "client/output.h"
 #include "cohorte/v1/groups.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
@@ -28,46 +29,6 @@ struct Flags {
   int page_size = 0;
   int expire_days = 0;
 };
-
-std::string CohortName(const std::string& s) {
-  return s.rfind("cohorts/", 0) == 0 ? s : "cohorts/" + s;
-}
-std::string MemberName(const std::string& s) {
-  return s.rfind("members/", 0) == 0 ? s : "members/" + s;
-}
-
-// Parses an enum value from its name (case-insensitive); false if unknown.
-template <typename Enum>
-bool ParseEnum(const std::string& text,
-               bool (*parse)(const std::string&, Enum*), Enum* out) {
-  std::string upper;
-  for (char c : text) upper.push_back(c == '-' ? '_' : std::toupper(c));
-  return parse(upper, out);
-}
-
-// Runs one unary call and prints its result with `show` (table) or JSON.
-template <typename Response>
-int Call(
-    const CommandEnv& env,
-    const std::function<grpc::Status(grpc::ClientContext*, Response*)>& rpc,
-    const std::function<void(const Response&)>& show) {
-  grpc::ClientContext ctx;
-  env.connection()->Prepare(&ctx);
-  Response response;
-  grpc::Status s = rpc(&ctx, &response);
-  if (!s.ok()) return ReportError(s);
-  if (env.format == OutputFormat::kJson) {
-    PrintJson(response);
-  } else {
-    show(response);
-  }
-  return kExitOk;
-}
-
-int BadEnum(const char* flag, const std::string& value) {
-  std::cerr << "Error: " << flag << ": unknown value '" << value << "'\n";
-  return kExitUsage;
-}
 
 void ShowTerritory(const v1::Territory& t) {
   PrintFields({{"name", t.name()},
@@ -306,38 +267,6 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
   });
 }
 
-void AddTokenCommands(CLI::App& app, const CommandEnv& env,
-                      CommandRegistry& registry, std::shared_ptr<Flags> f) {
-  CLI::App* root = app.add_subcommand("tokens", "Bearer tokens (admin)");
-  root->require_subcommand(1);
-  CLI::App* create = root->add_subcommand(
-      "create", "Make a personal token; its secret is printed once");
-  create->add_option("--member", f->name)->required();
-  create->add_option("--display-name", f->display_name);
-  create->add_option("--expire-days", f->expire_days,
-                     "expire after this many days (at most 366)");
-  registry.Register(create, [=, &env] {
-    v1::CreateTokenRequest req;
-    req.set_parent(MemberName(f->name));
-    req.set_display_name(f->display_name);
-    if (f->expire_days > 0) {
-      *req.mutable_expire_time() = TimeUtil::SecondsToTimestamp(
-          std::time(nullptr) + int64_t{f->expire_days} * 86400);
-    }
-    auto stub = v1::MemberService::NewStub(env.connection()->channel());
-    return Call<v1::CreateTokenResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub->CreateToken(ctx, req, resp);
-        },
-        [](const v1::CreateTokenResponse& r) {
-          std::cerr << "token " << r.name()
-                    << " (the secret below is shown once):\n";
-          std::cout << r.secret() << "\n";
-        });
-  });
-}
-
 void AddGroupCommands(CLI::App& app, const CommandEnv& env,
                       CommandRegistry& registry, std::shared_ptr<Flags> f) {
   CLI::App* root = app.add_subcommand("groups", "Closed peer groups");
@@ -462,7 +391,6 @@ void AddStructureCommands(CLI::App& app, const CommandEnv& env,
   auto flags = std::make_shared<Flags>();
   AddTerritoryCommands(app, env, registry, flags);
   AddMemberCommands(app, env, registry, flags);
-  AddTokenCommands(app, env, registry, flags);
   AddGroupCommands(app, env, registry, flags);
 }
 

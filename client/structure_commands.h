@@ -1,6 +1,6 @@
 // File: client/structure_commands.h
 //
-// `cohorte territories|members|groups|tokens …`: the cohort's structure.
+// `cohorte territories|members|groups …`: the cohort's structure.
 #ifndef COHORTE_CLIENT_STRUCTURE_COMMANDS_H_
 #define COHORTE_CLIENT_STRUCTURE_COMMANDS_H_
 

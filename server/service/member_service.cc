@@ -233,6 +233,12 @@ absl::StatusOr<Member> MemberService::CreateMember(
 
 absl::StatusOr<Member> MemberService::GetMember(
     const Principal& caller, const v1::GetMemberRequest& req) {
+  if (req.name() == "members/me" && caller.service) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+        absl::StrCat("name: members/me: the caller is the service token ",
+                     caller.token, ", which acts as no member"));
+  }
   const std::string name =
       req.name() == "members/me" ? caller.member : req.name();
   COHORTE_RETURN_IF_ERROR(

@@ -160,7 +160,7 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
 
   r = Cli(
       {"cohorts", "create", "--id", "bad", "--display-name", "Cohorte \xff"});
-  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_EQ(r.exit_code, 65);
   EXPECT_THAT(r.err, HasSubstr("--display-name is not valid UTF-8"));
 
   r = Cli({"cohorts", "get", "absent"});
