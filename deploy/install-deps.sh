@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev
   protobuf-compiler libabsl-dev librocksdb-dev libssl-dev libcli11-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev tzdata
 )
 
 missing=()

@@ -31,9 +31,15 @@
 #include "server/service/bootstrap.h"
 #include "server/service/cohort_service.h"
 #include "server/service/demo.h"
+#include "server/service/exchange_service.h"
 #include "server/service/group_service.h"
+#include "server/service/inbox.h"
 #include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
+#include "server/service/moderation_service.h"
+#include "server/service/referentiel.h"
+#include "server/service/report_service.h"
+#include "server/service/session_service.h"
 #include "server/service/territory_service.h"
 #include "server/service/token_service.h"
 #include "server/service/tokens.h"
@@ -156,6 +162,13 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::TokenService tokens(store.get());
   cohorte::service::InvitationService invitations(store.get());
   cohorte::service::AuditService audit(store.get());
+  cohorte::service::BuiltInReferentiel();  // parsed now, not on a call
+  cohorte::service::ReferentielService referentiel;
+  cohorte::service::ExchangeService exchanges(store.get());
+  cohorte::service::InboxService inbox(store.get());
+  cohorte::service::ReportService reports(store.get());
+  cohorte::service::SessionService sessions(store.get());
+  cohorte::service::ModerationService moderation(store.get());
   if (boot->created && flags.seed_demo) {
     absl::Status seeded = cohorte::service::SeedDemo(
         {&cohorts, &members, &territories, &groups, &tokens, &invitations},
@@ -178,6 +191,14 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::transport::InvitationGrpcService invitation_service(&calls,
                                                                &invitations);
   cohorte::transport::AuditGrpcService audit_service(&calls, &audit);
+  cohorte::transport::ReferentielGrpcService referentiel_service(&calls,
+                                                                 &referentiel);
+  cohorte::transport::ExchangeGrpcService exchange_service(&calls, &exchanges);
+  cohorte::transport::InboxGrpcService inbox_service(&calls, &inbox);
+  cohorte::transport::ReportGrpcService report_service(&calls, &reports);
+  cohorte::transport::SessionGrpcService session_service(&calls, &sessions);
+  cohorte::transport::ModerationGrpcService moderation_service(&calls,
+                                                               &moderation);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -194,6 +215,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   builder.RegisterService(&token_service);
   builder.RegisterService(&invitation_service);
   builder.RegisterService(&audit_service);
+  builder.RegisterService(&referentiel_service);
+  builder.RegisterService(&exchange_service);
+  builder.RegisterService(&inbox_service);
+  builder.RegisterService(&report_service);
+  builder.RegisterService(&session_service);
+  builder.RegisterService(&moderation_service);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
   builder.SetMaxSendMessageSize(flags.max_message_bytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -212,7 +239,13 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
         cohorte::v1::GroupService::service_full_name(),
         cohorte::v1::TokenService::service_full_name(),
         cohorte::v1::InvitationService::service_full_name(),
-        cohorte::v1::AuditService::service_full_name()}) {
+        cohorte::v1::AuditService::service_full_name(),
+        cohorte::v1::ReferentielService::service_full_name(),
+        cohorte::v1::ExchangeService::service_full_name(),
+        cohorte::v1::InboxService::service_full_name(),
+        cohorte::v1::ReportService::service_full_name(),
+        cohorte::v1::SessionService::service_full_name(),
+        cohorte::v1::ModerationService::service_full_name()}) {
     health->SetServingStatus(service, true);
   }
 

@@ -23,6 +23,14 @@ enum class EntityKind : uint8_t {
   kChantier = 0x06,
   kInvitation = 0x07,
   kAuditEvent = 0x08,
+  kExchange = 0x09,
+  kMessage = 0x0A,
+  kReadMarker = 0x0B,  // name: member name, NUL, exchange name
+  kInboxItem = 0x0C,   // name: members/{m}/inbox/{item}
+  kReport = 0x0D,
+  kSession = 0x0E,
+  kRegistration = 0x0F,
+  kFlag = 0x10,
 };
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
@@ -33,6 +41,8 @@ enum class IndexKind : uint8_t {
   kInvitationBySecretHash = 0x83,    // value: invitation resource name
   kAuditByCohort = 0x84,             // value: audit event resource name
   kPendingInvitationByEmail = 0x85,  // value: invitation resource name
+  kFollowerByTarget = 0x86,          // target NUL member; value: empty
+  kFollowByMember = 0x87,            // member NUL target; value: empty
 };
 
 // Keys of the `meta` column family.

@@ -60,6 +60,26 @@ absl::Status Txn::GetProto(Table table, absl::string_view key,
   return DecodeValue(value, message);
 }
 
+absl::Status Txn::Scan(
+    Table table, absl::string_view prefix,
+    const std::function<bool(absl::string_view key, absl::string_view value)>&
+        visit) const {
+  const std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read_options;
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  // The batch's own writes over the committed state (both owned by `it`).
+  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+      store_->handle(table),
+      store_->db_->NewIterator(read_options, store_->handle(table))));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    absl::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocksDb(it->status(), "scan in mutation");
+}
+
 absl::StatusOr<bool> Txn::Exists(Table table, absl::string_view key) const {
   std::string value;
   absl::Status s = Get(table, key, &value);
@@ -349,6 +369,29 @@ absl::Status Store::Scan(
     if (!visit(key, ToView(it->value()))) break;
   }
   return FromRocksDb(it->status(), "scan");
+}
+
+absl::Status Store::ScanReverse(
+    Table table, absl::string_view prefix, absl::string_view start_before,
+    const std::function<bool(absl::string_view key, absl::string_view value)>&
+        visit) const {
+  const std::string upper = PrefixSuccessor(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(table)));
+  const std::string& from = start_before.empty() ? upper : std::string();
+  const absl::string_view target = start_before.empty() ? from : start_before;
+  if (target.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(ToSlice(target));
+    if (it->Valid() && ToView(it->key()) == target) it->Prev();
+  }
+  for (; it->Valid(); it->Prev()) {
+    absl::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocksDb(it->status(), "reverse scan");
 }
 
 absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(

@@ -91,6 +91,14 @@ class Txn {
   // True if `key` exists; errors other than NOT_FOUND are returned.
   absl::StatusOr<bool> Exists(Table table, absl::string_view key) const;
 
+  // Calls `visit` for each key starting with `prefix`, in key order, as
+  // this view sees it (committed state plus the group's writes so far),
+  // until `visit` returns false.
+  absl::Status Scan(
+      Table table, absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const;
+
   void Put(Table table, absl::string_view key, absl::string_view value);
   void PutProto(Table table, absl::string_view key,
                 const google::protobuf::MessageLite& message);
@@ -193,6 +201,14 @@ class Store {
   // returns false. Reads one consistent snapshot.
   absl::Status Scan(
       Table table, absl::string_view prefix, absl::string_view start_after,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const;
+
+  // Like Scan, backwards: from just before `start_before` (or the last key
+  // starting with `prefix` if empty) down to the first, in reverse key
+  // order.
+  absl::Status ScanReverse(
+      Table table, absl::string_view prefix, absl::string_view start_before,
       const std::function<bool(absl::string_view key, absl::string_view value)>&
           visit) const;
 

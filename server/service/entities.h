@@ -109,33 +109,37 @@ absl::StatusOr<PageStart> StartPage(const google::protobuf::Message& request,
                                     int page_size,
                                     absl::string_view page_token);
 
-// Fills `out` with the next page of entities under `prefix`: each is
-// decoded and passed to `keep`, which may redact it and returns whether the
-// caller may see it (what it refuses is never counted). Returns the next
-// page token, empty at the end.
+// Fills `out` with the next page of entities under `prefix`, in key order
+// (or reverse key order when `reverse`): each is decoded and passed to
+// `keep`, which may redact it and returns whether the caller may see it
+// (what it refuses is never counted). Returns the next page token, empty
+// at the end.
 template <typename T>
-absl::StatusOr<std::string> ScanPage(
-    const storage::Store& store, absl::string_view prefix,
-    const PageStart& page, const std::function<bool(T&)>& keep,
-    google::protobuf::RepeatedPtrField<T>* out) {
+absl::StatusOr<std::string> ScanPage(const storage::Store& store,
+                                     absl::string_view prefix,
+                                     const PageStart& page,
+                                     const std::function<bool(T&)>& keep,
+                                     google::protobuf::RepeatedPtrField<T>* out,
+                                     bool reverse = false) {
   std::string last_key;
   bool more = false;
   absl::Status decode_error;
+  auto scan = reverse ? &storage::Store::ScanReverse : &storage::Store::Scan;
   COHORTE_RETURN_IF_ERROR(
-      store.Scan(storage::Table::kEntities, prefix, page.after,
-                 [&](absl::string_view key, absl::string_view value) {
-                   T entity;
-                   decode_error = storage::DecodeValue(value, &entity);
-                   if (!decode_error.ok()) return false;
-                   if (!keep(entity)) return true;
-                   if (out->size() == page.size) {
-                     more = true;
-                     return false;
-                   }
-                   *out->Add() = std::move(entity);
-                   last_key = std::string(key);
-                   return true;
-                 }));
+      (store.*scan)(storage::Table::kEntities, prefix, page.after,
+                    [&](absl::string_view key, absl::string_view value) {
+                      T entity;
+                      decode_error = storage::DecodeValue(value, &entity);
+                      if (!decode_error.ok()) return false;
+                      if (!keep(entity)) return true;
+                      if (out->size() == page.size) {
+                        more = true;
+                        return false;
+                      }
+                      *out->Add() = std::move(entity);
+                      last_key = std::string(key);
+                      return true;
+                    }));
   COHORTE_RETURN_IF_ERROR(decode_error);
   return more ? EncodePageToken(page.query, last_key) : std::string();
 }

@@ -88,6 +88,19 @@ absl::Status CheckGroupFields(const PeerGroup& g) {
 
 }  // namespace
 
+absl::StatusOr<PeerGroup> LoadGroupForContent(const storage::Store& store,
+                                              const Principal& caller,
+                                              absl::string_view name) {
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", name, "groups"));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kGroup, Action::kRead, CohortScope(cohort)));
+  COHORTE_ASSIGN_OR_RETURN(
+      PeerGroup group, ReadEntity<PeerGroup>(store, EntityKind::kGroup, name));
+  COHORTE_RETURN_IF_ERROR(AuthorizeGroupContent(caller, group));
+  return group;
+}
+
 void PutCollegeGroups(Txn& txn, absl::string_view cohort) {
   for (const CollegeGroup& c : kCollegeGroups) {
     PeerGroup group;

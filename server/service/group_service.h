@@ -20,6 +20,15 @@ namespace cohorte::service {
 // groups `elus`, `agents`, `etat-territorial`, `acteurs-socio-economiques`.
 void PutCollegeGroups(storage::Txn& txn, absl::string_view cohort);
 
+// The group `name` (`cohorts/{c}/groups/{g}`), for reading or writing its
+// content as `caller`: PERMISSION_DENIED unless the caller is a member of
+// it (for callers outside the cohort whether or not it exists); NOT_FOUND
+// for a participant naming a missing group. The one gate of every read of
+// a closed group's content.
+absl::StatusOr<v1::PeerGroup> LoadGroupForContent(const storage::Store& store,
+                                                  const Principal& caller,
+                                                  absl::string_view name);
+
 class GroupService {
  public:
   explicit GroupService(storage::Store* store) : store_(*store) {}

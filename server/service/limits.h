@@ -60,6 +60,33 @@ inline constexpr int kMaxGroupDescriptionChars = 2000;
 inline constexpr int kMaxGroupMembers = 500;
 inline constexpr int kMaxGroupFacilitators = 10;
 
+// Exchanges and messages.
+inline constexpr int kMaxExchangeTitleChars = 200;
+inline constexpr int kMaxMessageBodyChars = 20000;
+inline constexpr int kMaxAttachmentsPerMessage = 10;
+// Référentiel tags on an exchange or a report.
+inline constexpr int kMaxTagsPerItem = 10;
+
+// Experience reports.
+inline constexpr int kMaxReportTitleChars = 200;
+inline constexpr int kMaxReportNarrativeChars = 10000;
+inline constexpr int kMaxReportAuthors = 10;
+inline constexpr int kMaxReportThemes = 10;
+inline constexpr int kMaxThemeChars = 50;
+inline constexpr int kMaxReportLinks = 20;
+
+// Sessions.
+inline constexpr int kMaxSessionTitleChars = 200;
+inline constexpr int kMaxSessionDescriptionChars = 4000;
+inline constexpr int kMaxSessionPlaceChars = 300;
+inline constexpr int kMaxSessionCapacity = 10000;
+inline constexpr int kMaxSessionDays = 31;
+inline constexpr int kMaxSessionLinks = 20;
+
+// Moderation.
+inline constexpr int kMaxFlagNoteChars = 1000;
+inline constexpr int kMaxHiddenReasonChars = 1000;
+
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_LIMITS_H_

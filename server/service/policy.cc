@@ -28,6 +28,10 @@ absl::string_view ResourceName(Resource r) {
       return "invitations";
     case Resource::kAuditLog:
       return "the audit log";
+    case Resource::kSession:
+      return "sessions";
+    case Resource::kRegistrations:
+      return "registrations";
   }
   return "resources";
 }
@@ -78,8 +82,11 @@ bool Allowed(const Principal& p, Resource resource, Action action,
       return admin || Coordinates(p, scope.cohort);
     case Resource::kAuditLog:
       return admin || (action == Action::kRead && Coordinates(p, scope.cohort));
+    case Resource::kRegistrations:
+      return admin || Coordinates(p, scope.cohort);
     case Resource::kTerritory:
     case Resource::kGroup:
+    case Resource::kSession:
       if (action == Action::kRead) {
         return admin || ParticipatesIn(p, scope.cohort);
       }

@@ -39,6 +39,19 @@
 //   chantier         create         delegation members of the territory;
 //                                   READ_WRITE service tokens of the cohort
 //   chantier         read           admin; participants of the cohort
+//   session          create/update  admin; coordinators of the cohort
+//   session          read           admin; participants of the cohort
+//   session          register       participants of the cohort (delegation
+//                                   members: if in its audience)
+//   registrations    read/attendance admin; coordinators of the cohort
+//   report           create         as chantier (not service tokens)
+//   report           read           draft: its authors only; published:
+//                                   by visibility (GROUP: the group's
+//                                   members; COHORT: admin, participants;
+//                                   NETWORK, PUBLIC: every caller)
+//   report           update/publish its authors (archive: also the
+//                                   cohort's coordinators)
+//   inbox, follows   read/write     the member themself
 //   group            create/update  admin; coordinators of the cohort
 //   group metadata   read           admin; participants of the cohort
 //   group members    read           the group's members only
@@ -70,6 +83,8 @@ enum class Resource {
   kGroup,
   kInvitation,
   kAuditLog,
+  kSession,
+  kRegistrations,
 };
 enum class Action { kCreate, kRead, kUpdate, kDelete };
 

@@ -175,6 +175,30 @@ absl::StatusOr<std::string> ParseTerritoryChildName(
   return absl::StrCat("cohorts/", parts[1], "/territories/", parts[3]);
 }
 
+absl::StatusOr<std::string> ParseNestedName(
+    absl::string_view field, absl::string_view name,
+    std::initializer_list<absl::string_view> collections) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  bool ok = parts.size() == 2 * collections.size();
+  std::string form;
+  size_t i = 0;
+  for (absl::string_view c : collections) {
+    absl::StrAppend(&form, i == 0 ? "" : "/", c, "/{id}");
+    if (ok &&
+        (parts[2 * i] != c || !CheckResourceId(field, parts[2 * i + 1]).ok())) {
+      ok = false;
+    }
+    ++i;
+  }
+  if (!ok) {
+    return InvalidField(field, absl::StrCat("must be of the form ", form));
+  }
+  if (parts.size() == 2) return std::string();
+  const size_t cut =
+      name.size() - parts.back().size() - parts[parts.size() - 2].size() - 2;
+  return std::string(name.substr(0, cut));
+}
+
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested) {
   if (requested < 0) return InvalidField(field, "must not be negative");
   if (requested == 0) return kDefaultPageSize;

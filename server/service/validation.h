@@ -48,6 +48,14 @@ absl::StatusOr<std::string> ParseTerritoryChildName(
     absl::string_view field, absl::string_view name,
     absl::string_view collection);
 
+// The parent of `name` (it without its last two segments) if `name` is
+// `c0/{id}/c1/{id}/…/cN/{id}` for `collections` = {c0, …, cN}, with valid
+// ids; INVALID_ARGUMENT naming `field` otherwise. E.g. collections
+// {"cohorts", "groups", "exchanges"} for an exchange name.
+absl::StatusOr<std::string> ParseNestedName(
+    absl::string_view field, absl::string_view name,
+    std::initializer_list<absl::string_view> collections);
+
 // The page size to use: kDefaultPageSize for 0, at most kMaxPageSize;
 // INVALID_ARGUMENT for a negative one.
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested);

@@ -11,6 +11,12 @@ namespace {
 #define TokenGrpcService_kName "cohorte.v1.TokenService"
 #define InvitationGrpcService_kName "cohorte.v1.InvitationService"
 #define AuditGrpcService_kName "cohorte.v1.AuditService"
+#define ReferentielGrpcService_kName "cohorte.v1.ReferentielService"
+#define ExchangeGrpcService_kName "cohorte.v1.ExchangeService"
+#define InboxGrpcService_kName "cohorte.v1.InboxService"
+#define ReportGrpcService_kName "cohorte.v1.ReportService"
+#define SessionGrpcService_kName "cohorte.v1.SessionService"
+#define ModerationGrpcService_kName "cohorte.v1.ModerationService"
 
 }  // namespace
 
@@ -97,6 +103,79 @@ COHORTE_UNARY(InvitationGrpcService, invitations_, RevokeInvitation,
 COHORTE_UNARY(AuditGrpcService, audit_, ListAuditEvents, ListAuditEventsRequest,
               ListAuditEventsResponse)
 
+COHORTE_UNARY(ReferentielGrpcService, referentiel_, GetReferentiel,
+              GetReferentielRequest, Referentiel)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, CreateExchange,
+              CreateExchangeRequest, Exchange)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, GetExchange, GetExchangeRequest,
+              Exchange)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListExchanges,
+              ListExchangesRequest, ListExchangesResponse)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, UpdateExchange,
+              UpdateExchangeRequest, Exchange)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, PostMessage, PostMessageRequest,
+              Message)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, GetMessage, GetMessageRequest,
+              Message)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListMessages,
+              ListMessagesRequest, ListMessagesResponse)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, EditMessage, EditMessageRequest,
+              Message)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, DeleteMessage,
+              DeleteMessageRequest, Message)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, UndeleteMessage,
+              UndeleteMessageRequest, Message)
+COHORTE_UNARY(ExchangeGrpcService, exchanges_, MarkExchangeRead,
+              MarkExchangeReadRequest, MarkExchangeReadResponse)
+COHORTE_UNARY(InboxGrpcService, inbox_, ListInbox, ListInboxRequest,
+              ListInboxResponse)
+COHORTE_UNARY(InboxGrpcService, inbox_, MarkInboxRead, MarkInboxReadRequest,
+              MarkInboxReadResponse)
+COHORTE_UNARY(InboxGrpcService, inbox_, Follow, FollowRequest, FollowResponse)
+COHORTE_UNARY(InboxGrpcService, inbox_, Unfollow, FollowRequest, FollowResponse)
+COHORTE_UNARY(InboxGrpcService, inbox_, ListFollows, ListFollowsRequest,
+              ListFollowsResponse)
+COHORTE_UNARY(ReportGrpcService, reports_, CreateReport, CreateReportRequest,
+              ExperienceReport)
+COHORTE_UNARY(ReportGrpcService, reports_, GetReport, GetReportRequest,
+              ExperienceReport)
+COHORTE_UNARY(ReportGrpcService, reports_, ListReports, ListReportsRequest,
+              ListReportsResponse)
+COHORTE_UNARY(ReportGrpcService, reports_, UpdateReport, UpdateReportRequest,
+              ExperienceReport)
+COHORTE_UNARY(ReportGrpcService, reports_, PublishReport, PublishReportRequest,
+              ExperienceReport)
+COHORTE_UNARY(ReportGrpcService, reports_, ArchiveReport, ArchiveReportRequest,
+              ExperienceReport)
+COHORTE_UNARY(SessionGrpcService, sessions_, CreateSession,
+              CreateSessionRequest, Session)
+COHORTE_UNARY(SessionGrpcService, sessions_, GetSession, GetSessionRequest,
+              Session)
+COHORTE_UNARY(SessionGrpcService, sessions_, ListSessions, ListSessionsRequest,
+              ListSessionsResponse)
+COHORTE_UNARY(SessionGrpcService, sessions_, ListUpcomingSessions,
+              ListUpcomingSessionsRequest, ListUpcomingSessionsResponse)
+COHORTE_UNARY(SessionGrpcService, sessions_, UpdateSession,
+              UpdateSessionRequest, Session)
+COHORTE_UNARY(SessionGrpcService, sessions_, Register, RegisterRequest,
+              Registration)
+COHORTE_UNARY(SessionGrpcService, sessions_, CancelRegistration,
+              CancelRegistrationRequest, Registration)
+COHORTE_UNARY(SessionGrpcService, sessions_, ListRegistrations,
+              ListRegistrationsRequest, ListRegistrationsResponse)
+COHORTE_UNARY(SessionGrpcService, sessions_, RecordAttendance,
+              RecordAttendanceRequest, Registration)
+COHORTE_UNARY(ModerationGrpcService, moderation_, FlagContent,
+              FlagContentRequest, ContentFlag)
+COHORTE_UNARY(ModerationGrpcService, moderation_, ListFlags, ListFlagsRequest,
+              ListFlagsResponse)
+COHORTE_UNARY(ModerationGrpcService, moderation_, HideContent,
+              HideContentRequest, HideContentResponse)
+COHORTE_UNARY(ModerationGrpcService, moderation_, UnhideContent,
+              UnhideContentRequest, HideContentResponse)
+COHORTE_UNARY(ModerationGrpcService, moderation_, DismissFlag,
+              DismissFlagRequest, ContentFlag)
+
 grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
     grpc::CallbackServerContext* ctx, const v1::AcceptInvitationRequest* req,
     v1::AcceptInvitationResponse* resp) {
@@ -116,5 +195,11 @@ grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
 #undef TokenGrpcService_kName
 #undef InvitationGrpcService_kName
 #undef AuditGrpcService_kName
+#undef ReferentielGrpcService_kName
+#undef ExchangeGrpcService_kName
+#undef InboxGrpcService_kName
+#undef ReportGrpcService_kName
+#undef SessionGrpcService_kName
+#undef ModerationGrpcService_kName
 
 }  // namespace cohorte::transport

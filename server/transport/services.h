@@ -8,16 +8,28 @@
 
 #include "cohorte/v1/audit.grpc.pb.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
+#include "cohorte/v1/exchanges.grpc.pb.h"
 #include "cohorte/v1/groups.grpc.pb.h"
+#include "cohorte/v1/inbox.grpc.pb.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
+#include "cohorte/v1/moderation.grpc.pb.h"
+#include "cohorte/v1/referentiel.grpc.pb.h"
+#include "cohorte/v1/reports.grpc.pb.h"
+#include "cohorte/v1/sessions.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
 #include "server/service/audit.h"
 #include "server/service/cohort_service.h"
+#include "server/service/exchange_service.h"
 #include "server/service/group_service.h"
+#include "server/service/inbox.h"
 #include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
+#include "server/service/moderation_service.h"
+#include "server/service/referentiel.h"
+#include "server/service/report_service.h"
+#include "server/service/session_service.h"
 #include "server/service/territory_service.h"
 #include "server/service/token_service.h"
 #include "server/transport/call_handler.h"
@@ -173,6 +185,123 @@ class AuditGrpcService final : public v1::AuditService::CallbackService {
  private:
   CallHandler& calls_;
   service::AuditService& audit_;
+};
+
+class ReferentielGrpcService final
+    : public v1::ReferentielService::CallbackService {
+ public:
+  ReferentielGrpcService(CallHandler* calls,
+                         service::ReferentielService* referentiel)
+      : calls_(*calls), referentiel_(*referentiel) {}
+
+  COHORTE_DECLARE_UNARY(GetReferentiel, GetReferentielRequest, Referentiel);
+
+ private:
+  CallHandler& calls_;
+  service::ReferentielService& referentiel_;
+};
+
+class ExchangeGrpcService final : public v1::ExchangeService::CallbackService {
+ public:
+  ExchangeGrpcService(CallHandler* calls, service::ExchangeService* exchanges)
+      : calls_(*calls), exchanges_(*exchanges) {}
+
+  COHORTE_DECLARE_UNARY(CreateExchange, CreateExchangeRequest, Exchange);
+  COHORTE_DECLARE_UNARY(GetExchange, GetExchangeRequest, Exchange);
+  COHORTE_DECLARE_UNARY(ListExchanges, ListExchangesRequest,
+                        ListExchangesResponse);
+  COHORTE_DECLARE_UNARY(UpdateExchange, UpdateExchangeRequest, Exchange);
+  COHORTE_DECLARE_UNARY(PostMessage, PostMessageRequest, Message);
+  COHORTE_DECLARE_UNARY(GetMessage, GetMessageRequest, Message);
+  COHORTE_DECLARE_UNARY(ListMessages, ListMessagesRequest,
+                        ListMessagesResponse);
+  COHORTE_DECLARE_UNARY(EditMessage, EditMessageRequest, Message);
+  COHORTE_DECLARE_UNARY(DeleteMessage, DeleteMessageRequest, Message);
+  COHORTE_DECLARE_UNARY(UndeleteMessage, UndeleteMessageRequest, Message);
+  COHORTE_DECLARE_UNARY(MarkExchangeRead, MarkExchangeReadRequest,
+                        MarkExchangeReadResponse);
+
+ private:
+  CallHandler& calls_;
+  service::ExchangeService& exchanges_;
+};
+
+class InboxGrpcService final : public v1::InboxService::CallbackService {
+ public:
+  InboxGrpcService(CallHandler* calls, service::InboxService* inbox)
+      : calls_(*calls), inbox_(*inbox) {}
+
+  COHORTE_DECLARE_UNARY(ListInbox, ListInboxRequest, ListInboxResponse);
+  COHORTE_DECLARE_UNARY(MarkInboxRead, MarkInboxReadRequest,
+                        MarkInboxReadResponse);
+  COHORTE_DECLARE_UNARY(Follow, FollowRequest, FollowResponse);
+  COHORTE_DECLARE_UNARY(Unfollow, FollowRequest, FollowResponse);
+  COHORTE_DECLARE_UNARY(ListFollows, ListFollowsRequest, ListFollowsResponse);
+
+ private:
+  CallHandler& calls_;
+  service::InboxService& inbox_;
+};
+
+class ReportGrpcService final : public v1::ReportService::CallbackService {
+ public:
+  ReportGrpcService(CallHandler* calls, service::ReportService* reports)
+      : calls_(*calls), reports_(*reports) {}
+
+  COHORTE_DECLARE_UNARY(CreateReport, CreateReportRequest, ExperienceReport);
+  COHORTE_DECLARE_UNARY(GetReport, GetReportRequest, ExperienceReport);
+  COHORTE_DECLARE_UNARY(ListReports, ListReportsRequest, ListReportsResponse);
+  COHORTE_DECLARE_UNARY(UpdateReport, UpdateReportRequest, ExperienceReport);
+  COHORTE_DECLARE_UNARY(PublishReport, PublishReportRequest, ExperienceReport);
+  COHORTE_DECLARE_UNARY(ArchiveReport, ArchiveReportRequest, ExperienceReport);
+
+ private:
+  CallHandler& calls_;
+  service::ReportService& reports_;
+};
+
+class SessionGrpcService final : public v1::SessionService::CallbackService {
+ public:
+  SessionGrpcService(CallHandler* calls, service::SessionService* sessions)
+      : calls_(*calls), sessions_(*sessions) {}
+
+  COHORTE_DECLARE_UNARY(CreateSession, CreateSessionRequest, Session);
+  COHORTE_DECLARE_UNARY(GetSession, GetSessionRequest, Session);
+  COHORTE_DECLARE_UNARY(ListSessions, ListSessionsRequest,
+                        ListSessionsResponse);
+  COHORTE_DECLARE_UNARY(ListUpcomingSessions, ListUpcomingSessionsRequest,
+                        ListUpcomingSessionsResponse);
+  COHORTE_DECLARE_UNARY(UpdateSession, UpdateSessionRequest, Session);
+  COHORTE_DECLARE_UNARY(Register, RegisterRequest, Registration);
+  COHORTE_DECLARE_UNARY(CancelRegistration, CancelRegistrationRequest,
+                        Registration);
+  COHORTE_DECLARE_UNARY(ListRegistrations, ListRegistrationsRequest,
+                        ListRegistrationsResponse);
+  COHORTE_DECLARE_UNARY(RecordAttendance, RecordAttendanceRequest,
+                        Registration);
+
+ private:
+  CallHandler& calls_;
+  service::SessionService& sessions_;
+};
+
+class ModerationGrpcService final
+    : public v1::ModerationService::CallbackService {
+ public:
+  ModerationGrpcService(CallHandler* calls,
+                        service::ModerationService* moderation)
+      : calls_(*calls), moderation_(*moderation) {}
+
+  COHORTE_DECLARE_UNARY(FlagContent, FlagContentRequest, ContentFlag);
+  COHORTE_DECLARE_UNARY(ListFlags, ListFlagsRequest, ListFlagsResponse);
+  COHORTE_DECLARE_UNARY(HideContent, HideContentRequest, HideContentResponse);
+  COHORTE_DECLARE_UNARY(UnhideContent, UnhideContentRequest,
+                        HideContentResponse);
+  COHORTE_DECLARE_UNARY(DismissFlag, DismissFlagRequest, ContentFlag);
+
+ private:
+  CallHandler& calls_;
+  service::ModerationService& moderation_;
 };
 
 #undef COHORTE_DECLARE_UNARY

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "server/service/cohort_service.h"
 #include "server/service/group_service.h"
@@ -182,6 +183,93 @@ class ConfidentialityMatrixTest : public ::testing::Test {
     ASSERT_THAT(service_principal, IsOk());
     ASSERT_TRUE(service_principal->service);
     principals_["service"] = *service_principal;
+    BuildContent();
+  }
+
+  // What the cohort says: an exchange in the élus group (with a mention of
+  // the agent, who may not read it), one in the club, reports of each
+  // visibility and a draft, a session, flags.
+  void BuildContent() {
+    const Principal& elu = principals_.at("elu-petr");
+    v1::CreateExchangeRequest x;
+    x.set_parent(kElus);
+    x.mutable_exchange()->set_title("Entre nous : la cantine bio");
+    x.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
+    x.set_first_message("Comment avez-vous convaincu le conseil ?");
+    absl::StatusOr<v1::Exchange> elus_exchange =
+        services_.exchanges->CreateExchange(elu, x);
+    ASSERT_THAT(elus_exchange, IsOk());
+    elus_exchange_ = elus_exchange->name();
+    v1::PostMessageRequest post;
+    post.set_parent(elus_exchange_);
+    post.mutable_message()->set_body(
+        "Sans passer par les services. @agent-petr ne doit pas le lire.");
+    post.mutable_message()->set_reply_to(elus_exchange_ + "/messages/m000001");
+    absl::StatusOr<v1::Message> reply =
+        services_.exchanges->PostMessage(principals_.at("elu-coteaux"), post);
+    ASSERT_THAT(reply, IsOk());
+    elus_message_ = reply->name();
+
+    x.set_parent(kClub);
+    x.mutable_exchange()->set_title("Club : achats groupés");
+    absl::StatusOr<v1::Exchange> club_exchange =
+        services_.exchanges->CreateExchange(principals_.at("agent-petr"), x);
+    ASSERT_THAT(club_exchange, IsOk());
+    club_exchange_ = club_exchange->name();
+
+    auto report = [&](const std::string& id, v1::Visibility visibility,
+                      bool publish) {
+      v1::CreateReportRequest req;
+      req.set_parent(kA);
+      req.set_report_id(id);
+      v1::ExperienceReport* r = req.mutable_report();
+      r->set_title("REX " + id);
+      r->set_territory(kPetr);
+      r->set_visibility(visibility);
+      if (visibility == v1::GROUP) r->set_group(kElus);
+      r->add_balises("engagement-6");
+      r->add_themes("alimentation");
+      r->set_what_failed("deux échecs majeurs");
+      ASSERT_THAT(services_.reports->CreateReport(elu, req), IsOk());
+      if (!publish) return;
+      v1::PublishReportRequest pub;
+      pub.set_name(std::string(kA) + "/reports/" + id);
+      ASSERT_THAT(services_.reports->PublishReport(elu, pub), IsOk());
+    };
+    report("cohort", v1::COHORT, true);
+    report("draft", v1::COHORT, false);
+    report("group", v1::GROUP, true);
+    report("network", v1::NETWORK, true);
+
+    v1::CreateSessionRequest session;
+    session.set_parent(kA);
+    session.set_session_id("voyage");
+    v1::Session* sess = session.mutable_session();
+    sess->set_kind(v1::Session::VOYAGE_ETUDE);
+    sess->set_title("Voyage d'étude");
+    *sess->mutable_start_time() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+            absl::ToUnixNanos(absl::Now() + absl::Hours(240)));
+    *sess->mutable_end_time() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+            absl::ToUnixNanos(absl::Now() + absl::Hours(264)));
+    ASSERT_THAT(services_.sessions->CreateSession(principals_.at("coordinator"),
+                                                  session),
+                IsOk());
+    v1::RegisterRequest reg;
+    reg.set_session(std::string(kA) + "/sessions/voyage");
+    ASSERT_THAT(services_.sessions->Register(elu, reg), IsOk());
+
+    v1::FlagContentRequest flag;
+    flag.set_parent(kA);
+    flag.mutable_flag()->set_target(elus_message_);
+    flag.mutable_flag()->set_reason(v1::ContentFlag::CONFIDENTIALITY);
+    ASSERT_THAT(services_.moderation->FlagContent(elu, flag), IsOk());
+    flag.mutable_flag()->set_target(std::string(kA) + "/reports/cohort");
+    flag.mutable_flag()->set_reason(v1::ContentFlag::OTHER);
+    ASSERT_THAT(
+        services_.moderation->FlagContent(principals_.at("agent-petr"), flag),
+        IsOk());
   }
 
   // Calls `rpc` as every caller and compares with `expected` (one entry per
@@ -206,6 +294,10 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   void CheckInvitationReads();
   void CheckTokenReads();
   void CheckAuditReads();
+  void CheckExchangeReads();
+  void CheckReportReads();
+  void CheckSessionReads();
+  void CheckInboxAndModerationReads();
 
   ::cohorte::testing::TempDir dir_;
   ::cohorte::testing::Services services_{dir_.path()};
@@ -217,6 +309,7 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   std::map<std::string, Principal> principals_;
   std::string invitation_;
   std::string elu_token_;
+  std::string elus_exchange_, elus_message_, club_exchange_;
   // The RPCs whose rows ran.
   std::set<std::string> covered_;
 };
@@ -490,6 +583,240 @@ void ConfidentialityMatrixTest::CheckAuditReads() {
                 "OK 13", kDenied, kDenied});
 }
 
+void ConfidentialityMatrixTest::CheckExchangeReads() {
+  ExpectMatrix("ReferentielService.GetReferentiel",
+               [&](const Principal& p) {
+                 return Outcome<v1::Referentiel>(
+                     services_.referentiel.GetReferentiel(p, {}),
+                     [](const v1::Referentiel& r) {
+                       return std::to_string(r.fundamentals_size());
+                     });
+               },
+               {"OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4",
+                "OK 4", kDenied});
+  // The élus group's exchange: élus only. elu-coteaux (who wrote in it) is
+  // not a caller of the matrix; elu-petr stands for the élus.
+  const std::vector<std::string> elus_only = {
+      "OK",    kDenied, kDenied, kDenied, kDenied,
+      kDenied, kDenied, kDenied, kDenied, kDenied};
+  auto ok_only = [](const std::string& what) {
+    return [what](const auto&) { return what; };
+  };
+  ExpectMatrix(
+      "ExchangeService.GetExchange",
+      [&](const Principal& p) {
+        v1::GetExchangeRequest req;
+        req.set_name(elus_exchange_);
+        absl::StatusOr<v1::Exchange> r =
+            services_.exchanges->GetExchange(p, req);
+        return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
+      },
+      elus_only);
+  ExpectMatrix("ExchangeService.ListExchanges",
+               [&](const Principal& p) {
+                 v1::ListExchangesRequest req;
+                 req.set_parent(kElus);
+                 return Outcome<v1::ListExchangesResponse>(
+                     services_.exchanges->ListExchanges(p, req),
+                     [](const v1::ListExchangesResponse& r) {
+                       return absl::StrCat(r.exchanges_size(), " unread=",
+                                           r.exchanges(0).unread_count());
+                     });
+               },
+               {"OK 1 unread=2", kDenied, kDenied, kDenied, kDenied, kDenied,
+                kDenied, kDenied, kDenied, kDenied});
+  ExpectMatrix("ExchangeService.ListExchanges (club)",
+               [&](const Principal& p) {
+                 v1::ListExchangesRequest req;
+                 req.set_parent(kClub);
+                 return Outcome<v1::ListExchangesResponse>(
+                     services_.exchanges->ListExchanges(p, req),
+                     [](const v1::ListExchangesResponse& r) {
+                       return std::to_string(r.exchanges_size());
+                     });
+               },
+               {kDenied, "OK 1", kDenied, "OK 1", kDenied, kDenied, kDenied,
+                kDenied, kDenied, kDenied});
+  ExpectMatrix(
+      "ExchangeService.GetMessage",
+      [&](const Principal& p) {
+        v1::GetMessageRequest req;
+        req.set_name(elus_message_);
+        absl::StatusOr<v1::Message> r = services_.exchanges->GetMessage(p, req);
+        return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
+      },
+      elus_only);
+  ExpectMatrix("ExchangeService.ListMessages",
+               [&](const Principal& p) {
+                 v1::ListMessagesRequest req;
+                 req.set_parent(elus_exchange_);
+                 return Outcome<v1::ListMessagesResponse>(
+                     services_.exchanges->ListMessages(p, req),
+                     [](const v1::ListMessagesResponse& r) {
+                       return std::to_string(r.messages_size());
+                     });
+               },
+               {"OK 2", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
+                kDenied, kDenied, kDenied});
+  (void)ok_only;
+}
+
+void ConfidentialityMatrixTest::CheckReportReads() {
+  auto get = [&](const char* id) {
+    return [this, id](const Principal& p) {
+      v1::GetReportRequest req;
+      req.set_name(std::string(kA) + "/reports/" + id);
+      absl::StatusOr<v1::ExperienceReport> r =
+          services_.reports->GetReport(p, req);
+      return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
+    };
+  };
+  ExpectMatrix(
+      "ReportService.GetReport", get("cohort"),
+      {"OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", kDenied, kDenied});
+  // A draft: its authors only; a GROUP report: the group's members only.
+  ExpectMatrix("ReportService.GetReport (draft)", get("draft"),
+               {"OK", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
+                kDenied, kDenied, kDenied});
+  ExpectMatrix("ReportService.GetReport (group)", get("group"),
+               {"OK", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
+                kDenied, kDenied, kDenied});
+  ExpectMatrix("ReportService.GetReport (network)", get("network"),
+               {"OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", kDenied});
+  auto list = [&](const std::string& parent, const std::string& balise) {
+    return [this, parent, balise](const Principal& p) {
+      v1::ListReportsRequest req;
+      req.set_parent(parent);
+      req.set_balise(balise);
+      return Outcome<v1::ListReportsResponse>(
+          services_.reports->ListReports(p, req),
+          [](const v1::ListReportsResponse& r) {
+            std::string ids;
+            for (const auto& x : r.reports()) {
+              ids += x.name().substr(x.name().rfind('/') + 1) + " ";
+            }
+            return ids;
+          });
+    };
+  };
+  const std::vector<std::string> listed = {"OK cohort draft group network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK cohort network ",
+                                           "OK network ",
+                                           kDenied};
+  ExpectMatrix("ReportService.ListReports", list(kA, ""), listed);
+  ExpectMatrix("ReportService.ListReports (all cohorts, by balise)",
+               list("cohorts/-", "engagement-6"), listed);
+}
+
+void ConfidentialityMatrixTest::CheckSessionReads() {
+  const std::string voyage = std::string(kA) + "/sessions/voyage";
+  ExpectMatrix(
+      "SessionService.GetSession",
+      [&](const Principal& p) {
+        v1::GetSessionRequest req;
+        req.set_name(voyage);
+        absl::StatusOr<v1::Session> r = services_.sessions->GetSession(p, req);
+        return r.ok() ? absl::StrCat("OK registered=", r->registered_count())
+                      : absl::StatusCodeToString(r.status().code());
+      },
+      {"OK registered=1", "OK registered=1", "OK registered=1",
+       "OK registered=1", "OK registered=1", "OK registered=1",
+       "OK registered=1", "OK registered=1", kDenied, kDenied});
+  ExpectMatrix("SessionService.ListSessions",
+               [&](const Principal& p) {
+                 v1::ListSessionsRequest req;
+                 req.set_parent(kA);
+                 return Outcome<v1::ListSessionsResponse>(
+                     services_.sessions->ListSessions(p, req),
+                     [](const v1::ListSessionsResponse& r) {
+                       return std::to_string(r.sessions_size());
+                     });
+               },
+               {"OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1",
+                kDenied, kDenied});
+  ExpectMatrix("SessionService.ListUpcomingSessions",
+               [&](const Principal& p) {
+                 return Outcome<v1::ListUpcomingSessionsResponse>(
+                     services_.sessions->ListUpcomingSessions(p, {}),
+                     [](const v1::ListUpcomingSessionsResponse& r) {
+                       return absl::StrCat(r.sessions_size(), " registered=",
+                                           r.registrations_size());
+                     });
+               },
+               {"OK 1 registered=1", "OK 1 registered=0", "OK 1 registered=0",
+                "OK 1 registered=0", "OK 1 registered=0", "OK 1 registered=0",
+                kDenied, "OK 0 registered=0", "OK 0 registered=0", kDenied});
+  ExpectMatrix("SessionService.ListRegistrations",
+               [&](const Principal& p) {
+                 v1::ListRegistrationsRequest req;
+                 req.set_session(voyage);
+                 return Outcome<v1::ListRegistrationsResponse>(
+                     services_.sessions->ListRegistrations(p, req),
+                     [](const v1::ListRegistrationsResponse& r) {
+                       return std::to_string(r.registrations_size());
+                     });
+               },
+               {kDenied, kDenied, kDenied, kDenied, "OK 1", kDenied, kDenied,
+                "OK 1", kDenied, kDenied});
+}
+
+void ConfidentialityMatrixTest::CheckInboxAndModerationReads() {
+  // Each inbox: its items, and how many come from the élus group. Only
+  // élus get any; the agent's mention in the élus group reached nobody.
+  ExpectMatrix(
+      "InboxService.ListInbox",
+      [&](const Principal& p) {
+        return Outcome<v1::ListInboxResponse>(
+            services_.inbox->ListInbox(p, {}),
+            [](const v1::ListInboxResponse& r) {
+              int elus = 0;
+              for (const auto& item : r.items()) {
+                elus +=
+                    item.resource().find("/groups/elus") != std::string::npos ||
+                    item.resource().find("/reports/group") != std::string::npos;
+              }
+              return absl::StrCat(r.items_size(), " unread=", r.unread_count(),
+                                  " elus=", elus);
+            });
+      },
+      {"OK 2 unread=2 elus=1", "OK 3 unread=3 elus=0", "OK 3 unread=3 elus=0",
+       "OK 3 unread=3 elus=0", "OK 2 unread=2 elus=0", "OK 3 unread=3 elus=0",
+       kDenied, "OK 0 unread=0 elus=0", "OK 0 unread=0 elus=0", kDenied});
+  ExpectMatrix("InboxService.ListFollows",
+               [&](const Principal& p) {
+                 return Outcome<v1::ListFollowsResponse>(
+                     services_.inbox->ListFollows(p, {}),
+                     [](const v1::ListFollowsResponse& r) {
+                       return std::to_string(r.targets_size());
+                     });
+               },
+               {"OK 0", "OK 0", "OK 0", "OK 0", "OK 0", "OK 0", kDenied, "OK 0",
+                "OK 0", kDenied});
+  // The queue: the flag on the élus message is seen by nobody here (the
+  // coordinator is not in the group); the coordinator sees the report's.
+  ExpectMatrix(
+      "ModerationService.ListFlags",
+      [&](const Principal& p) {
+        v1::ListFlagsRequest req;
+        req.set_parent(kA);
+        return Outcome<v1::ListFlagsResponse>(
+            services_.moderation->ListFlags(p, req),
+            [](const v1::ListFlagsResponse& r) {
+              std::string targets;
+              for (const auto& f : r.flags()) targets += f.target();
+              return targets;
+            });
+      },
+      {"OK ", "OK ", "OK ", "OK ", "OK cohorts/occitanie/reports/cohort", "OK ",
+       kDenied, kDenied, kDenied, kDenied});
+}
+
 // A closed group stays closed when its content is asked for through an
 // absent group name too: same answer for outsiders as for a real group.
 TEST_F(ConfidentialityMatrixTest, OutsidersCannotTellWhetherAGroupExists) {
@@ -581,6 +908,29 @@ const std::set<std::string>& Writes() {
       "InvitationService.CreateInvitation",
       "InvitationService.RevokeInvitation",
       "InvitationService.AcceptInvitation",
+      "ExchangeService.CreateExchange",
+      "ExchangeService.UpdateExchange",
+      "ExchangeService.PostMessage",
+      "ExchangeService.EditMessage",
+      "ExchangeService.DeleteMessage",
+      "ExchangeService.UndeleteMessage",
+      "ExchangeService.MarkExchangeRead",
+      "InboxService.MarkInboxRead",
+      "InboxService.Follow",
+      "InboxService.Unfollow",
+      "ReportService.CreateReport",
+      "ReportService.UpdateReport",
+      "ReportService.PublishReport",
+      "ReportService.ArchiveReport",
+      "SessionService.CreateSession",
+      "SessionService.UpdateSession",
+      "SessionService.Register",
+      "SessionService.CancelRegistration",
+      "SessionService.RecordAttendance",
+      "ModerationService.FlagContent",
+      "ModerationService.HideContent",
+      "ModerationService.UnhideContent",
+      "ModerationService.DismissFlag",
   };
   return *writes;
 }
@@ -622,6 +972,10 @@ TEST_F(ConfidentialityMatrixTest,
   CheckInvitationReads();
   CheckTokenReads();
   CheckAuditReads();
+  CheckExchangeReads();
+  CheckReportReads();
+  CheckSessionReads();
+  CheckInboxAndModerationReads();
 
   const std::set<std::string> declared = DeclaredRpcs();
   ASSERT_GE(declared.size(), 20u);  // the scan found the protos

@@ -10,9 +10,15 @@
 
 #include "server/service/audit.h"
 #include "server/service/cohort_service.h"
+#include "server/service/exchange_service.h"
 #include "server/service/group_service.h"
+#include "server/service/inbox.h"
 #include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
+#include "server/service/moderation_service.h"
+#include "server/service/referentiel.h"
+#include "server/service/report_service.h"
+#include "server/service/session_service.h"
 #include "server/service/territory_service.h"
 #include "server/service/token_service.h"
 #include "storage/store.h"
@@ -30,7 +36,12 @@ struct Services {
         groups(std::make_unique<service::GroupService>(store.get())),
         tokens(std::make_unique<service::TokenService>(store.get())),
         invitations(std::make_unique<service::InvitationService>(store.get())),
-        audit(std::make_unique<service::AuditService>(store.get())) {}
+        audit(std::make_unique<service::AuditService>(store.get())),
+        exchanges(std::make_unique<service::ExchangeService>(store.get())),
+        inbox(std::make_unique<service::InboxService>(store.get())),
+        reports(std::make_unique<service::ReportService>(store.get())),
+        sessions(std::make_unique<service::SessionService>(store.get())),
+        moderation(std::make_unique<service::ModerationService>(store.get())) {}
 
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<service::CohortService> cohorts;
@@ -40,6 +51,12 @@ struct Services {
   std::unique_ptr<service::TokenService> tokens;
   std::unique_ptr<service::InvitationService> invitations;
   std::unique_ptr<service::AuditService> audit;
+  std::unique_ptr<service::ExchangeService> exchanges;
+  std::unique_ptr<service::InboxService> inbox;
+  std::unique_ptr<service::ReportService> reports;
+  std::unique_ptr<service::SessionService> sessions;
+  std::unique_ptr<service::ModerationService> moderation;
+  service::ReferentielService referentiel;
 
  private:
   static std::unique_ptr<storage::Store> Open(const std::string& dir) {
