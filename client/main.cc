@@ -18,6 +18,7 @@
 #include "client/cohort_commands.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/domain_commands.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "cohorte/v1/members.grpc.pb.h"
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
   cohorte::client::AddCohortCommands(app, env, registry);
   cohorte::client::AddStructureCommands(app, env, registry);
   cohorte::client::AddAccessCommands(app, env, registry);
+  cohorte::client::AddDomainCommands(app, env, registry);
 
   // Protobuf refuses to carry text that is not UTF-8: say which argument
   // before anything is sent.

@@ -171,7 +171,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::ModerationService moderation(store.get());
   if (boot->created && flags.seed_demo) {
     absl::Status seeded = cohorte::service::SeedDemo(
-        {&cohorts, &members, &territories, &groups, &tokens, &invitations},
+        {&cohorts, &members, &territories, &groups, &tokens, &invitations,
+         &exchanges, &reports, &sessions},
         boot->admin, flags.data_dir);
     if (!seeded.ok()) {
       return Fail(kExitSoftware,

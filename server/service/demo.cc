@@ -8,6 +8,7 @@
 #include "cohorte/v1/cohorts.pb.h"
 #include "cohorte/v1/territories.pb.h"
 #include "server/service/bootstrap.h"
+#include "server/service/entities.h"
 #include "storage/status_macros.h"
 
 namespace cohorte::service {
@@ -246,6 +247,191 @@ absl::Status AddTokenAndInvitation(TokenService& tokens,
                           invited.secret() + "\n");
 }
 
+google::protobuf::Timestamp DaysFromNow(double days) {
+  return ToTimestamp(absl::Now() + absl::Hours(24 * days));
+}
+
+// What the cohort says and learns: exchanges, reports, sessions, each by
+// the demo person who would write it (so that every rule applies).
+absl::Status AddLife(const DemoServices& services, const Principal& admin) {
+  auto as = [&](const char* id) -> absl::StatusOr<Principal> {
+    v1::GetMemberRequest req;
+    req.set_name(absl::StrCat("members/", id));
+    COHORTE_ASSIGN_OR_RETURN(v1::Member m,
+                             services.members->GetMember(admin, req));
+    return Principal::FromMember(m, "tokens/demo");
+  };
+  COHORTE_ASSIGN_OR_RETURN(Principal marie, as("marie-dubois"));
+  COHORTE_ASSIGN_OR_RETURN(Principal anne, as("anne-roux"));
+  COHORTE_ASSIGN_OR_RETURN(Principal thomas, as("thomas-petit"));
+  COHORTE_ASSIGN_OR_RETURN(Principal karim, as("karim-benali"));
+  COHORTE_ASSIGN_OR_RETURN(Principal luc, as("luc-moreau"));
+  COHORTE_ASSIGN_OR_RETURN(Principal claire, as("claire-martin"));
+
+  // Entre élus: what is said here stays here.
+  v1::CreateExchangeRequest elus;
+  elus.set_parent(absl::StrCat(kOccitanie, "/groups/elus"));
+  elus.mutable_exchange()->set_title(
+      "Comment embarquer le conseil communautaire ?");
+  elus.mutable_exchange()->set_kind(v1::Exchange::CALL_FOR_HELP);
+  elus.mutable_exchange()->add_tags("cooperation-1");
+  elus.set_first_message(
+      "Notre Master Plan n'a pas été repris par le reste de l'exécutif après "
+      "le départ du président. Entre nous : comment avez-vous évité que la "
+      "transition devienne l'affaire d'un seul élu ?");
+  COHORTE_ASSIGN_OR_RETURN(v1::Exchange e,
+                           services.exchanges->CreateExchange(marie, elus));
+  v1::PostMessageRequest reply;
+  reply.set_parent(e.name());
+  reply.mutable_message()->set_reply_to(
+      absl::StrCat(e.name(), "/messages/m000001"));
+  reply.mutable_message()->set_body(
+      "Nous avons fait porter chaque chantier par un binôme élu-agent, et "
+      "présenté les résultats en bureau tous les trimestres. @marie-dubois, "
+      "je peux te raconter nos ratés aussi.");
+  COHORTE_RETURN_IF_ERROR(
+      services.exchanges->PostMessage(anne, reply).status());
+
+  // Entre agents.
+  v1::CreateExchangeRequest agents;
+  agents.set_parent(absl::StrCat(kOccitanie, "/groups/agents"));
+  agents.mutable_exchange()->set_title("Quel tableau de bord des chantiers ?");
+  agents.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
+  agents.mutable_exchange()->add_tags("cooperation-d-2");
+  agents.set_first_message(
+      "Vous suivez vos chantiers avec quel outil ? Nous avons 5 chantiers, "
+      "3 en action, et un tableur qui ne suffit plus.");
+  COHORTE_ASSIGN_OR_RETURN(v1::Exchange a,
+                           services.exchanges->CreateExchange(thomas, agents));
+  reply.set_parent(a.name());
+  reply.mutable_message()->set_reply_to(
+      absl::StrCat(a.name(), "/messages/m000001"));
+  reply.mutable_message()->set_body(
+      "Un tableau de bord inter-services, mis à jour en réunion d'équipe "
+      "projet : simple, mais tenu.");
+  COHORTE_RETURN_IF_ERROR(
+      services.exchanges->PostMessage(karim, reply).status());
+
+  // Two reports, one telling its failures plainly.
+  v1::CreateReportRequest failure;
+  failure.set_parent(kOccitanie);
+  failure.set_report_id("master-plan-deux-echecs");
+  v1::ExperienceReport* r = failure.mutable_report();
+  r->set_title("Master Plan du PETR : ce qui a marché, et deux échecs majeurs");
+  r->set_territory(kPetr);
+  r->add_authors("members/thomas-petit");
+  r->add_authors("members/sophie-laurent");
+  r->add_authors("members/luc-moreau");
+  r->set_visibility(v1::NETWORK);
+  r->set_context(
+      "Un PETR rural ; un Conseil de développement moteur ; une équipe-projet "
+      "hybride de 15 personnes.");
+  r->set_actions(
+      "Diagnostic par les flux de revenus, cinq chantiers ouverts, une "
+      "délibération-cadre.");
+  r->set_results("Sur 5 chantiers, 3 sont passés en action.");
+  r->set_what_worked(
+      "L'implication des services ; la qualité des contenus produits "
+      "ensemble.");
+  r->set_what_failed(
+      "Deux échecs majeurs : la non-participation significative des acteurs "
+      "extérieurs (liée à la pandémie) et la non prise en compte du Master "
+      "Plan par le reste du politique, après le départ du président.");
+  r->set_lessons(
+      "Faire porter le récit par plusieurs élus dès le départ ; garder des "
+      "temps de rencontre physiques avec les acteurs socio-économiques.");
+  r->add_balises("engagement-2");
+  r->add_balises("cooperation-3");
+  r->add_themes("gouvernance");
+  r->add_chantiers(absl::StrCat(kPetr, "/chantiers/alimentation"));
+  COHORTE_ASSIGN_OR_RETURN(v1::ExperienceReport failure_report,
+                           services.reports->CreateReport(marie, failure));
+  v1::PublishReportRequest publish;
+  publish.set_name(failure_report.name());
+  COHORTE_RETURN_IF_ERROR(
+      services.reports->PublishReport(marie, publish).status());
+
+  v1::CreateReportRequest trip;
+  trip.set_parent(kOccitanie);
+  trip.set_report_id("voyage-levier-engagement");
+  r = trip.mutable_report();
+  r->set_title("Le voyage d'étude comme levier d'engagement");
+  r->set_territory(kCoteaux);
+  r->set_visibility(v1::COHORT);
+  r->set_context("Une intercommunalité où les élus se connaissaient peu.");
+  r->set_what_worked(
+      "Trois jours ensemble, loin du territoire : les élus sont revenus avec "
+      "un projet commun de cantine en régie.");
+  r->set_what_failed(
+      "Les agents n'étaient pas du voyage : il a fallu refaire le chemin "
+      "avec eux au retour.");
+  r->set_lessons("Emmener les Quatre Fantastiques, pas seulement les élus.");
+  r->add_balises("engagement-6");
+  r->add_themes("alimentation");
+  COHORTE_ASSIGN_OR_RETURN(v1::ExperienceReport trip_report,
+                           services.reports->CreateReport(anne, trip));
+  publish.set_name(trip_report.name());
+  COHORTE_RETURN_IF_ERROR(
+      services.reports->PublishReport(anne, publish).status());
+
+  // A past common day, with attendance and minutes.
+  v1::CreateSessionRequest day;
+  day.set_parent(kOccitanie);
+  day.set_session_id("journee-commune-1");
+  v1::Session* s = day.mutable_session();
+  s->set_kind(v1::Session::JOURNEE_COMMUNE);
+  s->set_title("Journée commune n°1 : partager les enjeux");
+  *s->mutable_start_time() = DaysFromNow(-60);
+  *s->mutable_end_time() = DaysFromNow(-59.7);
+  s->set_place("Toulouse, Hôtel de Région");
+  COHORTE_ASSIGN_OR_RETURN(v1::Session past,
+                           services.sessions->CreateSession(claire, day));
+  for (const char* id :
+       {"marie-dubois", "thomas-petit", "anne-roux", "karim-benali"}) {
+    v1::RegisterRequest reg;
+    reg.set_session(past.name());
+    reg.set_member(absl::StrCat("members/", id));
+    COHORTE_RETURN_IF_ERROR(services.sessions->Register(claire, reg).status());
+  }
+  for (const char* id : {"marie-dubois", "thomas-petit", "anne-roux"}) {
+    v1::RecordAttendanceRequest att;
+    att.set_session(past.name());
+    att.set_member(absl::StrCat("members/", id));
+    att.set_attended(true);
+    COHORTE_RETURN_IF_ERROR(
+        services.sessions->RecordAttendance(claire, att).status());
+  }
+  v1::UpdateSessionRequest minutes;
+  minutes.mutable_session()->set_name(past.name());
+  minutes.mutable_session()->set_minutes(
+      "Tour de table des trajectoires ; atelier « dissensus » sur le "
+      "diagnostic ; les délégations repartent avec une question à porter "
+      "chez elles.");
+  minutes.mutable_update_mask()->add_paths("minutes");
+  COHORTE_RETURN_IF_ERROR(
+      services.sessions->UpdateSession(claire, minutes).status());
+
+  // An upcoming study trip, with registrations.
+  v1::CreateSessionRequest voyage;
+  voyage.set_parent(kOccitanie);
+  voyage.set_session_id("voyage-etude-trieves");
+  s = voyage.mutable_session();
+  s->set_kind(v1::Session::VOYAGE_ETUDE);
+  s->set_title("Voyage d'étude dans le Trièves : l'engagement est un voyage");
+  *s->mutable_start_time() = DaysFromNow(21);
+  *s->mutable_end_time() = DaysFromNow(23);
+  s->set_place("Mens (Isère)");
+  s->set_capacity(12);
+  COHORTE_ASSIGN_OR_RETURN(v1::Session upcoming,
+                           services.sessions->CreateSession(claire, voyage));
+  for (const Principal* p : {&marie, &luc}) {
+    v1::RegisterRequest reg;
+    reg.set_session(upcoming.name());
+    COHORTE_RETURN_IF_ERROR(services.sessions->Register(*p, reg).status());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
@@ -255,8 +441,9 @@ absl::Status SeedDemo(const DemoServices& services, const Principal& admin,
   COHORTE_RETURN_IF_ERROR(AddMembers(*services.members, admin, data_dir));
   COHORTE_RETURN_IF_ERROR(AddGroups(*services.groups, admin));
   COHORTE_RETURN_IF_ERROR(AddChantiers(*services.territories, admin));
-  return AddTokenAndInvitation(*services.tokens, *services.invitations, admin,
-                               data_dir);
+  COHORTE_RETURN_IF_ERROR(AddTokenAndInvitation(
+      *services.tokens, *services.invitations, admin, data_dir));
+  return AddLife(services, admin);
 }
 
 }  // namespace cohorte::service

@@ -5,7 +5,10 @@
 // la Fabrique des transitions with AREC Occitanie) with its territories,
 // delegations of the four colleges, a coordinator and an ally, its college
 // groups, a thematic club and a delegation group, the PETR's chantiers, the
-// ally's read-only service token and a pending invitation; and the national
+// ally's read-only service token and a pending invitation; exchanges in the
+// élus and agents groups, two published experience reports (one telling
+// its failures), a past common day with attendance and minutes and an
+// upcoming study trip with registrations; and the national
 // "Territoires Pilotes" cohort. People and places are fictitious. It goes
 // through the services, so it obeys every rule a client's writes obey.
 #ifndef COHORTE_SERVER_SERVICE_DEMO_H_
@@ -15,9 +18,12 @@
 
 #include "absl/status/status.h"
 #include "server/service/cohort_service.h"
+#include "server/service/exchange_service.h"
 #include "server/service/group_service.h"
 #include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
+#include "server/service/report_service.h"
+#include "server/service/session_service.h"
 #include "server/service/principal.h"
 #include "server/service/territory_service.h"
 #include "server/service/token_service.h"
@@ -31,6 +37,9 @@ struct DemoServices {
   GroupService* groups;
   TokenService* tokens;
   InvitationService* invitations;
+  ExchangeService* exchanges;
+  ReportService* reports;
+  SessionService* sessions;
 };
 
 // Creates the demo content as `admin`, and writes personal tokens of a few

@@ -82,6 +82,7 @@ inline constexpr int kMaxSessionPlaceChars = 300;
 inline constexpr int kMaxSessionCapacity = 10000;
 inline constexpr int kMaxSessionDays = 31;
 inline constexpr int kMaxSessionLinks = 20;
+inline constexpr int kMaxSessionMinutesChars = 20000;
 
 // Moderation.
 inline constexpr int kMaxFlagNoteChars = 1000;

@@ -116,6 +116,11 @@ absl::Status CheckSessionFields(const Session& s,
         "session.capacity",
         absl::StrCat("must be 0 (no limit) to ", kMaxSessionCapacity));
   }
+  if (paths.count("minutes")) {
+    COHORTE_RETURN_IF_ERROR(CheckText("session.minutes", s.minutes(), 0,
+                                      kMaxSessionMinutesChars,
+                                      TextKind::kMultiLine));
+  }
   for (const auto& [path, list] :
        {std::pair<const char*,
                   const google::protobuf::RepeatedPtrField<std::string>*>{
@@ -275,7 +280,7 @@ absl::StatusOr<Session> SessionService::CreateSession(
       req.session(),
       {"kind", "title", "description", "start_time", "end_time", "time_zone",
        "place", "video_link", "audience_colleges", "audience_territories",
-       "capacity", "records", "reports"}));
+       "capacity", "records", "reports", "minutes"}));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   const std::string name = absl::StrCat(
       req.parent(), "/sessions/",
@@ -431,7 +436,8 @@ absl::StatusOr<Session> SessionService::UpdateSession(
                                 "audience_territories",
                                 "capacity",
                                 "records",
-                                "reports"};
+                                "reports",
+                                "minutes"};
   std::set<std::string> paths(req.update_mask().paths().begin(),
                               req.update_mask().paths().end());
   if (paths.empty()) return InvalidField("update_mask", "is required");
@@ -472,9 +478,16 @@ absl::StatusOr<Session> SessionService::UpdateSession(
 
 absl::StatusOr<Registration> SessionService::Register(
     const Principal& caller, const v1::RegisterRequest& req) {
-  COHORTE_RETURN_IF_ERROR(CohortOfSession("session", req.session()).status());
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           CohortOfSession("session", req.session()));
   COHORTE_RETURN_IF_ERROR(AuthorizeSessionRead(caller, req.session()));
-  if (caller.service) {
+  const bool on_behalf = !req.member().empty() && req.member() != caller.member;
+  if (on_behalf) {
+    COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kRegistrations,
+                                      Action::kUpdate, CohortScope(cohort)));
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName("member", req.member(), "members").status());
+  } else if (caller.service) {
     return ErrorWithReason(absl::StatusCode::kPermissionDenied,
                            kReasonPermissionDenied,
                            "a service token cannot register to a session");
@@ -485,28 +498,35 @@ absl::StatusOr<Registration> SessionService::Register(
         COHORTE_ASSIGN_OR_RETURN(
             Session s,
             LoadEntity<Session>(txn, EntityKind::kSession, req.session()));
-        if (Nanos(s.end_time()) <= absl::ToUnixNanos(txn.commit_time())) {
+        Principal attendee = caller;
+        if (on_behalf) {
+          absl::StatusOr<v1::Member> m =
+              LoadEntity<v1::Member>(txn, EntityKind::kMember, req.member());
+          if (!m.ok()) return InvalidField("member", "does not exist");
+          attendee = Principal::FromMember(*m, "");
+        } else if (Nanos(s.end_time()) <=
+                   absl::ToUnixNanos(txn.commit_time())) {
           return WrongState(absl::StrCat(s.name(), " has ended"));
         }
-        if (!InAudience(caller, s)) {
-          return WrongState(
-              absl::StrCat("the caller is not in the audience of ", s.name()));
+        if (!InAudience(attendee, s)) {
+          return WrongState(absl::StrCat(
+              attendee.member, " is not in the audience of ", s.name()));
         }
         Registration r;
-        const std::string name = RegistrationName(s.name(), caller.member);
+        const std::string name = RegistrationName(s.name(), attendee.member);
         absl::Status found = txn.GetProto(
             Table::kEntities,
             storage::EntityKey(EntityKind::kRegistration, name), &r);
         if (found.ok() && r.state() != Registration::CANCELLED) {
           return ErrorWithReason(
               absl::StatusCode::kAlreadyExists, kReasonAlreadyExists,
-              absl::StrCat("the caller is already ",
+              absl::StrCat(attendee.member, " is already ",
                            Registration::State_Name(r.state()), " for ",
                            s.name()));
         }
         if (!found.ok() && !absl::IsNotFound(found)) return found;
         r.set_name(name);
-        r.set_member(caller.member);
+        r.set_member(attendee.member);
         r.set_attended(false);
         *r.mutable_register_time() = ToTimestamp(txn.commit_time());
         r.set_sequence(txn.revision());

@@ -39,6 +39,9 @@ class SessionService {
   // gives seats to the waiting list.
   absl::StatusOr<v1::Session> UpdateSession(
       const Principal& caller, const v1::UpdateSessionRequest& req);
+  // With `member` set, a coordinator (or the administrator) registers
+  // someone else, even after the session; otherwise the caller registers
+  // before it ends.
   absl::StatusOr<v1::Registration> Register(const Principal& caller,
                                             const v1::RegisterRequest& req);
   // FAILED_PRECONDITION (WRONG_STATE) if the caller holds no seat or place
