@@ -58,6 +58,8 @@ TEST_F(DomainE2eTest, TheElusExchangeIsReadAndWrittenByElusOnly) {
   const std::string exchange =
       Find(r.out, "cohorts/occitanie/groups/elus/exchanges/e[0-9]+");
   ASSERT_FALSE(exchange.empty()) << r.out;
+  // The README walks through this very name: keep them in step.
+  EXPECT_EQ(exchange, "cohorts/occitanie/groups/elus/exchanges/e000000000031");
 
   r = As("marie-dubois", {"messages", "post", "--exchange", exchange, "--body",
                           "Merci Anne, racontons-nous cela en mai."});
