@@ -22,9 +22,9 @@
 #include "server/service/group_service.h"
 #include "server/service/invitation_service.h"
 #include "server/service/member_service.h"
+#include "server/service/principal.h"
 #include "server/service/report_service.h"
 #include "server/service/session_service.h"
-#include "server/service/principal.h"
 #include "server/service/territory_service.h"
 #include "server/service/token_service.h"
 

@@ -55,4 +55,15 @@ std::string ErrorField(const absl::Status& status) {
   return bad_request.field_violations(0).field();
 }
 
+absl::Status PermissionDenied(absl::string_view what) {
+  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                         kReasonPermissionDenied,
+                         absl::StrCat("the caller may not ", what));
+}
+
+absl::Status WrongState(absl::string_view message) {
+  return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                         kReasonWrongState, message);
+}
+
 }  // namespace cohorte::service

@@ -45,6 +45,12 @@ inline constexpr absl::string_view kReasonPermissionDenied =
 absl::Status InvalidField(absl::string_view field,
                           absl::string_view description);
 
+// PERMISSION_DENIED "the caller may not <what>", reason PERMISSION_DENIED.
+absl::Status PermissionDenied(absl::string_view what);
+
+// FAILED_PRECONDITION with `message`, reason WRONG_STATE.
+absl::Status WrongState(absl::string_view message);
+
 // `code` with `message` and an ErrorInfo carrying `reason`.
 absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
                              absl::string_view message);

@@ -155,12 +155,6 @@ bool MemberMayRead(const Txn& txn, absl::string_view name,
   return m.ok() && IsGroupMember(Principal::FromMember(*m, ""), group);
 }
 
-absl::Status Denied(absl::string_view what) {
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
-                         kReasonPermissionDenied,
-                         absl::StrCat("the caller may not ", what));
-}
-
 // Loads `name` (a message) inside a mutation for its author: NOT_FOUND,
 // PERMISSION_DENIED for someone else's message.
 absl::StatusOr<Message> LoadOwnMessage(const Txn& txn, const Principal& caller,
@@ -168,7 +162,8 @@ absl::StatusOr<Message> LoadOwnMessage(const Txn& txn, const Principal& caller,
   COHORTE_ASSIGN_OR_RETURN(
       Message m, LoadEntity<Message>(txn, EntityKind::kMessage, name));
   if (m.author() != caller.member) {
-    return Denied(absl::StrCat("change ", name, ": only its author may"));
+    return PermissionDenied(
+        absl::StrCat("change ", name, ": only its author may"));
   }
   return m;
 }
@@ -313,7 +308,7 @@ absl::StatusOr<Exchange> ExchangeService::UpdateExchange(
         COHORTE_ASSIGN_OR_RETURN(
             Exchange e, LoadEntity<Exchange>(txn, EntityKind::kExchange, name));
         if (e.author() != caller.member && !facilitator) {
-          return Denied(
+          return PermissionDenied(
               absl::StrCat("update ", name,
                            ": its author and the group's facilitators may"));
         }

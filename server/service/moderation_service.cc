@@ -30,12 +30,6 @@ using storage::Table;
 using storage::Txn;
 using v1::ContentFlag;
 
-absl::Status Denied(absl::string_view what) {
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
-                         kReasonPermissionDenied,
-                         absl::StrCat("the caller may not ", what));
-}
-
 bool IsMessage(absl::string_view target) {
   return ParseNestedName("target", target,
                          {"cohorts", "groups", "exchanges", "messages"})
@@ -48,7 +42,7 @@ absl::Status AuthorizeModeration(const storage::Store& store,
                                  const Principal& caller,
                                  absl::string_view target) {
   const absl::Status denied =
-      Denied(absl::StrCat("moderate ", target.substr(0, 200)));
+      PermissionDenied(absl::StrCat("moderate ", target.substr(0, 200)));
   if (!MayReadResource(store, caller, target).ok()) return denied;
   const std::string cohort(CohortOf(target));
   if (IsMessage(target)) {
@@ -182,9 +176,10 @@ absl::StatusOr<ContentFlag> ModerationService::FlagContent(
                         absl::StrCat("is not in ", req.parent()));
   }
   if (caller.service || !MayReadResource(store_, caller, in.target()).ok()) {
-    return Denied(absl::StrCat("flag ", in.target(),
-                               ": it does not exist or is not readable by "
-                               "the caller"));
+    return PermissionDenied(
+        absl::StrCat("flag ", in.target(),
+                     ": it does not exist or is not readable by "
+                     "the caller"));
   }
   if (in.reason() == ContentFlag::REASON_UNSPECIFIED ||
       !ContentFlag::Reason_IsValid(in.reason())) {
@@ -214,7 +209,8 @@ absl::StatusOr<v1::ListFlagsResponse> ModerationService::ListFlags(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   if (!caller.authenticated() || caller.service ||
       !ParticipatesIn(caller, req.parent())) {
-    return Denied(absl::StrCat("read the moderation queue of ", req.parent()));
+    return PermissionDenied(
+        absl::StrCat("read the moderation queue of ", req.parent()));
   }
   COHORTE_ASSIGN_OR_RETURN(PageStart page,
                            StartPage(req, req.page_size(), req.page_token()));
@@ -265,7 +261,7 @@ absl::StatusOr<ContentFlag> ModerationService::DismissFlag(
       ReadEntity<ContentFlag>(store_, EntityKind::kFlag, req.name());
   if (!current.ok() ||
       !AuthorizeModeration(store_, caller, current->target()).ok()) {
-    return Denied(absl::StrCat("dismiss ", req.name()));
+    return PermissionDenied(absl::StrCat("dismiss ", req.name()));
   }
   return CommitForResponse<ContentFlag>(
       store_, caller, "DismissFlag", req, /*request_id=*/"",

@@ -105,12 +105,6 @@ bool Allowed(const Principal& p, Resource resource, Action action,
   return false;
 }
 
-absl::Status Denied(absl::string_view what) {
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
-                         kReasonPermissionDenied,
-                         absl::StrCat("the caller may not ", what));
-}
-
 }  // namespace
 
 bool ParticipatesIn(const Principal& p, absl::string_view cohort) {
@@ -170,7 +164,7 @@ v1::Member RedactMember(const Principal& caller, v1::Member m) {
 absl::Status Authorize(const Principal& caller, Resource resource,
                        Action action, const Scope& scope) {
   if (Allowed(caller, resource, action, scope)) return absl::OkStatus();
-  return Denied(absl::StrCat(
+  return PermissionDenied(absl::StrCat(
       ActionName(action), " ", ResourceName(resource),
       scope.cohort.empty() ? "" : absl::StrCat(" in ", scope.cohort)));
 }
@@ -178,7 +172,7 @@ absl::Status Authorize(const Principal& caller, Resource resource,
 absl::Status AuthorizeGroupContent(const Principal& caller,
                                    const v1::PeerGroup& group) {
   if (IsGroupMember(caller, group)) return absl::OkStatus();
-  return Denied(
+  return PermissionDenied(
       absl::StrCat("read ", group.name(), ": it is closed to its members"));
 }
 

@@ -38,12 +38,6 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-absl::Status Denied(absl::string_view what) {
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
-                         kReasonPermissionDenied,
-                         absl::StrCat("the caller may not ", what));
-}
-
 // The narrative fields, each checked alike.
 constexpr const char* kNarrative[] = {"context",     "actions",     "results",
                                       "what_worked", "what_failed", "lessons"};
@@ -244,9 +238,10 @@ absl::StatusOr<ExperienceReport> LoadForAuthor(const Txn& txn,
     return r;
   }
   if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
-  return Denied(absl::StrCat("change ", name,
-                             ": it does not exist or the caller is not one of "
-                             "its authors"));
+  return PermissionDenied(
+      absl::StrCat("change ", name,
+                   ": it does not exist or the caller is not one of "
+                   "its authors"));
 }
 
 }  // namespace
@@ -266,7 +261,8 @@ ExperienceReport PresentReport(ExperienceReport r) {
 absl::Status AuthorizeReportRead(const storage::Store& store,
                                  const Principal& caller,
                                  const ExperienceReport& r) {
-  if (!caller.authenticated()) return Denied(absl::StrCat("read ", r.name()));
+  if (!caller.authenticated())
+    return PermissionDenied(absl::StrCat("read ", r.name()));
   bool ok = false;
   if (r.state() == ExperienceReport::DRAFT) {
     ok = IsAuthor(caller, r);
@@ -294,7 +290,7 @@ absl::Status AuthorizeReportRead(const storage::Store& store,
     }
   }
   if (ok) return absl::OkStatus();
-  return Denied(absl::StrCat("read ", r.name()));
+  return PermissionDenied(absl::StrCat("read ", r.name()));
 }
 
 absl::StatusOr<ExperienceReport> ReportService::CreateReport(
@@ -309,7 +305,7 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
       Authorize(caller, Resource::kChantier, Action::kCreate,
                 TerritoryScope(territory_cohort, r.territory())));
   if (caller.service) {
-    return Denied("write a report: its authors are members");
+    return PermissionDenied("write a report: its authors are members");
   }
   if (territory_cohort != req.parent()) {
     return InvalidField("report.territory",
@@ -354,9 +350,10 @@ absl::StatusOr<ExperienceReport> ReportService::GetReport(
       ReadEntity<ExperienceReport>(store_, EntityKind::kReport, req.name());
   if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
   if (!r.ok() || !AuthorizeReportRead(store_, caller, *r).ok()) {
-    return Denied(absl::StrCat("read ", req.name(),
-                               ": it does not exist or is not readable by the "
-                               "caller"));
+    return PermissionDenied(
+        absl::StrCat("read ", req.name(),
+                     ": it does not exist or is not readable by the "
+                     "caller"));
   }
   return PresentReport(*std::move(r));
 }
@@ -368,7 +365,7 @@ absl::StatusOr<v1::ListReportsResponse> ReportService::ListReports(
     COHORTE_RETURN_IF_ERROR(
         ParseTopLevelName("parent", req.parent(), "cohorts").status());
   }
-  if (!caller.authenticated()) return Denied("list reports");
+  if (!caller.authenticated()) return PermissionDenied("list reports");
   if (!req.fundamental().empty() &&
       !BuiltInReferentiel().IsFundamental(req.fundamental())) {
     return InvalidField("fundamental",

@@ -208,11 +208,6 @@ std::string RegistrationName(absl::string_view session,
                       member.substr(member.find('/') + 1));
 }
 
-absl::Status WrongState(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                         kReasonWrongState, message);
-}
-
 void SaveRegistration(Txn& txn, Registration& r) {
   *r.mutable_update_time() = ToTimestamp(txn.commit_time());
   r.set_etag(absl::StrCat(txn.revision()));

@@ -28,12 +28,6 @@ using storage::Table;
 using storage::Txn;
 using storage::v1::TokenRecord;
 
-absl::Status Denied(absl::string_view name) {
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied,
-                         kReasonPermissionDenied,
-                         absl::StrCat("the caller may not manage ", name));
-}
-
 bool Expired(const TokenRecord& t, absl::Time now) {
   return t.has_expire_time() && TimeUtil::TimestampToNanoseconds(
                                     t.expire_time()) <= absl::ToUnixNanos(now);
@@ -50,7 +44,7 @@ absl::StatusOr<TokenRecord> LoadManageable(const Txn& txn,
       Table::kEntities, storage::EntityKey(EntityKind::kToken, name), &record);
   if (absl::IsNotFound(s)) {
     if (caller.is_admin()) return NotFound(name);
-    return Denied(name);
+    return PermissionDenied(absl::StrCat("manage ", name));
   }
   COHORTE_RETURN_IF_ERROR(s);
   if (!Authorize(caller, Resource::kToken, Action::kUpdate,
@@ -58,7 +52,7 @@ absl::StatusOr<TokenRecord> LoadManageable(const Txn& txn,
                                  ? absl::string_view()
                                  : absl::string_view(record.member())))
            .ok()) {
-    return Denied(name);
+    return PermissionDenied(absl::StrCat("manage ", name));
   }
   return record;
 }
@@ -164,7 +158,8 @@ absl::StatusOr<v1::TokenSecret> TokenService::CreateServiceToken(
 
 absl::StatusOr<v1::Token> TokenService::GetToken(
     const Principal& caller, const v1::GetTokenRequest& req) {
-  if (!caller.authenticated() || caller.service) return Denied(req.name());
+  if (!caller.authenticated() || caller.service)
+    return PermissionDenied(absl::StrCat("manage ", req.name()));
   COHORTE_RETURN_IF_ERROR(CheckName(req.name()));
   TokenRecord record;
   absl::Status s = store_.GetProto(
@@ -172,7 +167,7 @@ absl::StatusOr<v1::Token> TokenService::GetToken(
       &record);
   if (absl::IsNotFound(s)) {
     if (caller.is_admin()) return NotFound(req.name());
-    return Denied(req.name());
+    return PermissionDenied(absl::StrCat("manage ", req.name()));
   }
   COHORTE_RETURN_IF_ERROR(s);
   const absl::string_view owner = record.kind() == v1::Token::SERVICE
@@ -180,7 +175,7 @@ absl::StatusOr<v1::Token> TokenService::GetToken(
                                       : absl::string_view(record.member());
   if (!Authorize(caller, Resource::kToken, Action::kRead, MemberScope(owner))
            .ok()) {
-    return Denied(req.name());
+    return PermissionDenied(absl::StrCat("manage ", req.name()));
   }
   return TokenToApi(record);
 }
@@ -196,7 +191,7 @@ absl::StatusOr<v1::ListTokensResponse> TokenService::ListTokens(
         ParseTopLevelName("member", req.member(), "members").status());
   }
   if (caller.service || (!caller.is_admin() && member.empty())) {
-    return Denied("tokens");
+    return PermissionDenied(absl::StrCat("manage ", "tokens"));
   }
   COHORTE_RETURN_IF_ERROR(
       Authorize(caller, Resource::kToken, Action::kRead, MemberScope(member)));
@@ -225,7 +220,8 @@ absl::StatusOr<v1::ListTokensResponse> TokenService::ListTokens(
 
 absl::StatusOr<v1::Token> TokenService::RevokeToken(
     const Principal& caller, const v1::RevokeTokenRequest& req) {
-  if (!caller.authenticated() || caller.service) return Denied(req.name());
+  if (!caller.authenticated() || caller.service)
+    return PermissionDenied(absl::StrCat("manage ", req.name()));
   COHORTE_RETURN_IF_ERROR(CheckName(req.name()));
   return CommitForResponse<v1::Token>(
       store_, caller, "RevokeToken", req, /*request_id=*/"",
@@ -254,7 +250,8 @@ absl::StatusOr<v1::Token> TokenService::RevokeToken(
 
 absl::StatusOr<v1::TokenSecret> TokenService::RotateToken(
     const Principal& caller, const v1::RotateTokenRequest& req) {
-  if (!caller.authenticated() || caller.service) return Denied(req.name());
+  if (!caller.authenticated() || caller.service)
+    return PermissionDenied(absl::StrCat("manage ", req.name()));
   COHORTE_RETURN_IF_ERROR(CheckName(req.name()));
   const std::string secret = NewTokenSecret();
   return CommitForResponse<v1::TokenSecret>(
