@@ -1,0 +1,115 @@
+// Limits of the domain not covered beside their feature: each at its bound
+// (accepted) and past it (refused, naming the field, writing nothing).
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/limits.h"
+#include "tests/service/access_fixture.h"
+
+namespace cohorte::service {
+namespace {
+
+using ::cohorte::testing::InvalidFieldIs;
+using ::cohorte::testing::IsOk;
+using google::protobuf::util::TimeUtil;
+
+class BoundsTest : public AccessFixture {};
+
+TEST_F(BoundsTest, SessionMinutesAtAndPastTheirBound) {
+  v1::CreateSessionRequest req;
+  req.set_parent(kOccitanie);
+  req.set_session_id("s");
+  v1::Session* s = req.mutable_session();
+  s->set_kind(v1::Session::WEBINAIRE);
+  s->set_title("Webinaire");
+  *s->mutable_start_time() = TimeUtil::SecondsToTimestamp(1900000000);
+  *s->mutable_end_time() = TimeUtil::SecondsToTimestamp(1900003600);
+  s->set_minutes(std::string(kMaxSessionMinutesChars + 1, 'x'));
+  const int64_t before = store_->revision();
+  EXPECT_THAT(services_.sessions->CreateSession(admin_, req),
+              InvalidFieldIs("session.minutes"));
+  EXPECT_EQ(store_->revision(), before);
+  s->set_minutes(std::string(kMaxSessionMinutesChars, 'x'));
+  EXPECT_THAT(services_.sessions->CreateSession(admin_, req), IsOk());
+}
+
+TEST_F(BoundsTest, FlagNotesAndHideReasonsAtAndPastTheirBounds) {
+  v1::CreateReportRequest report;
+  report.set_parent(kOccitanie);
+  report.set_report_id("r");
+  report.mutable_report()->set_title("REX");
+  report.mutable_report()->set_territory(kPetr);
+  report.mutable_report()->set_visibility(v1::COHORT);
+  ASSERT_THAT(services_.reports->CreateReport(who("elu-petr"), report), IsOk());
+  v1::PublishReportRequest publish;
+  publish.set_name(std::string(kOccitanie) + "/reports/r");
+  ASSERT_THAT(services_.reports->PublishReport(who("elu-petr"), publish),
+              IsOk());
+
+  const int64_t before = store_->revision();
+  v1::FlagContentRequest flag;
+  flag.set_parent(kOccitanie);
+  flag.mutable_flag()->set_target(publish.name());
+  flag.mutable_flag()->set_reason(v1::ContentFlag::OTHER);
+  flag.mutable_flag()->set_note(std::string(kMaxFlagNoteChars + 1, 'x'));
+  EXPECT_THAT(services_.moderation->FlagContent(who("agent-petr"), flag),
+              InvalidFieldIs("flag.note"));
+  v1::HideContentRequest hide;
+  hide.set_target(publish.name());
+  EXPECT_THAT(services_.moderation->HideContent(who("coordinator"), hide),
+              InvalidFieldIs("reason"));
+  hide.set_reason(std::string(kMaxHiddenReasonChars + 1, 'x'));
+  EXPECT_THAT(services_.moderation->HideContent(who("coordinator"), hide),
+              InvalidFieldIs("reason"));
+  EXPECT_EQ(store_->revision(), before);
+
+  flag.mutable_flag()->set_note(std::string(kMaxFlagNoteChars, 'x'));
+  EXPECT_THAT(services_.moderation->FlagContent(who("agent-petr"), flag),
+              IsOk());
+  hide.set_reason(std::string(kMaxHiddenReasonChars, 'x'));
+  EXPECT_THAT(services_.moderation->HideContent(who("coordinator"), hide),
+              IsOk());
+  // Hidden: no narrative for anyone, its authors included.
+  v1::GetReportRequest get;
+  get.set_name(publish.name());
+  absl::StatusOr<v1::ExperienceReport> r =
+      services_.reports->GetReport(who("ally"), get);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->hidden());
+}
+
+TEST_F(BoundsTest, InboxMarksAtMostAThousandAtOnce) {
+  v1::MarkInboxReadRequest req;
+  for (int i = 0; i <= 1000; ++i) {
+    req.add_items(absl::StrCat("members/elu-petr/inbox/i", i));
+  }
+  EXPECT_THAT(services_.inbox->MarkInboxRead(who("elu-petr"), req),
+              InvalidFieldIs("items"));
+  req.mutable_items()->RemoveLast();
+  absl::StatusOr<v1::MarkInboxReadResponse> marked =
+      services_.inbox->MarkInboxRead(who("elu-petr"), req);
+  ASSERT_THAT(marked, IsOk());
+  EXPECT_EQ(marked->marked(), 0);
+}
+
+TEST_F(BoundsTest, AServiceTokenReachesAtMostThirtyTwoCohorts) {
+  v1::CreateServiceTokenRequest req;
+  req.mutable_token()->set_display_name("outil");
+  req.mutable_token()->set_access(v1::Token::READ);
+  for (int i = 0; i < kMaxServiceTokenCohorts; ++i) {
+    v1::CreateCohortRequest cohort;
+    cohort.set_cohort_id(absl::StrCat("c", i));
+    cohort.mutable_cohort()->set_display_name("c");
+    ASSERT_THAT(services_.cohorts->CreateCohort(admin_, cohort), IsOk());
+    req.mutable_token()->add_cohorts(absl::StrCat("cohorts/c", i));
+  }
+  EXPECT_THAT(services_.tokens->CreateServiceToken(admin_, req), IsOk());
+  req.mutable_token()->add_cohorts(kOccitanie);
+  EXPECT_THAT(services_.tokens->CreateServiceToken(admin_, req),
+              InvalidFieldIs("token.cohorts"));
+}
+
+}  // namespace
+}  // namespace cohorte::service
