@@ -93,6 +93,16 @@ void CreateEntity(storage::Txn& txn, storage::EntityKind kind, T& entity) {
   SaveEntity(txn, kind, entity);
 }
 
+// Inside a mutation: every name of `names` is
+// `cohorts/{c}/<collection>/{id}` with `cohorts/{c}` = `cohort`, and, when
+// `must_exist`, an entity of `kind` that exists. INVALID_ARGUMENT naming
+// `field` ("X is not a <what> of <cohort>") otherwise.
+absl::Status CheckCohortLinks(
+    const storage::Txn& txn, absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    absl::string_view collection, absl::string_view what,
+    absl::string_view cohort, storage::EntityKind kind, bool must_exist);
+
 // A generated id: `prefix` + 10 random hex digits.
 std::string GenerateId(absl::string_view prefix);
 

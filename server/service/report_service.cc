@@ -183,24 +183,15 @@ absl::Status CheckReportReferences(const Txn& txn, const ExperienceReport& r,
                        r.territory()));
     }
   }
-  for (const std::string& s : r.sessions()) {
-    absl::StatusOr<std::string> c =
-        ParseCohortChildName("report.sessions", s, "sessions");
-    if (!c.ok() || *c != cohort ||
-        !LoadEntity<v1::Session>(txn, EntityKind::kSession, s).ok()) {
-      return InvalidField(
-          "report.sessions",
-          absl::StrCat(s.substr(0, 200), " is not a session of ", cohort));
-    }
-  }
-  for (const std::string& rec : r.records()) {
-    COHORTE_ASSIGN_OR_RETURN(
-        std::string c, ParseCohortChildName("report.records", rec, "records"));
-    if (c != cohort) {
-      return InvalidField("report.records",
-                          absl::StrCat(rec, " is not a record of ", cohort));
-    }
-  }
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "report.sessions", r.sessions(),
+                                           "sessions", "session", cohort,
+                                           EntityKind::kSession,
+                                           /*must_exist=*/true));
+  // Shared records are not stored yet: their form and cohort only.
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "report.records", r.records(),
+                                           "records", "record", cohort,
+                                           EntityKind::kCohort,
+                                           /*must_exist=*/false));
   return absl::OkStatus();
 }
 

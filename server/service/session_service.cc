@@ -147,35 +147,19 @@ absl::Status CheckSessionWhole(const Txn& txn, const Session& s,
                         absl::StrCat("is more than ", kMaxSessionDays,
                                      " days after start_time"));
   }
-  for (const std::string& t : s.audience_territories()) {
-    absl::StatusOr<std::string> c =
-        ParseCohortChildName("session.audience_territories", t, "territories");
-    if (!c.ok() || *c != cohort ||
-        !LoadEntity<v1::Territory>(txn, EntityKind::kTerritory, t).ok()) {
-      return InvalidField(
-          "session.audience_territories",
-          absl::StrCat(t.substr(0, 200), " is not a territory of ", cohort));
-    }
-  }
-  for (const std::string& r : s.records()) {
-    absl::StatusOr<std::string> c =
-        ParseCohortChildName("session.records", r, "records");
-    if (!c.ok() || *c != cohort) {
-      return InvalidField(
-          "session.records",
-          absl::StrCat(r.substr(0, 200), " is not a record of ", cohort));
-    }
-  }
-  for (const std::string& r : s.reports()) {
-    absl::StatusOr<std::string> c =
-        ParseCohortChildName("session.reports", r, "reports");
-    if (!c.ok() || *c != cohort ||
-        !LoadEntity<v1::ExperienceReport>(txn, EntityKind::kReport, r).ok()) {
-      return InvalidField(
-          "session.reports",
-          absl::StrCat(r.substr(0, 200), " is not a report of ", cohort));
-    }
-  }
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(
+      txn, "session.audience_territories", s.audience_territories(),
+      "territories", "territory", cohort, EntityKind::kTerritory,
+      /*must_exist=*/true));
+  // Shared records are not stored yet: their form and cohort only.
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "session.records", s.records(),
+                                           "records", "record", cohort,
+                                           EntityKind::kCohort,
+                                           /*must_exist=*/false));
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "session.reports", s.reports(),
+                                           "reports", "report", cohort,
+                                           EntityKind::kReport,
+                                           /*must_exist=*/true));
   return absl::OkStatus();
 }
 
