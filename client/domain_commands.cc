@@ -36,8 +36,11 @@ struct Flags {
   bool upcoming = false, all = false, attended = true, show_resolved = false;
 };
 
+// RFC 3339 to the second (UTC), or "" for an unset time.
 std::string Time(const google::protobuf::Timestamp& t) {
-  return t.seconds() == 0 && t.nanos() == 0 ? "" : TimeUtil::ToString(t);
+  return t.seconds() == 0 && t.nanos() == 0
+             ? ""
+             : TimeUtil::ToString(TimeUtil::SecondsToTimestamp(t.seconds()));
 }
 
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,

@@ -5,6 +5,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cohorte/v1/cohorts.pb.h"
 #include "cohorte/v1/territories.pb.h"
 #include "server/service/bootstrap.h"
@@ -247,8 +249,13 @@ absl::Status AddTokenAndInvitation(TokenService& tokens,
                           invited.secret() + "\n");
 }
 
-google::protobuf::Timestamp DaysFromNow(double days) {
-  return ToTimestamp(absl::Now() + absl::Hours(24 * days));
+// `hour`:00 in Paris, `days` days from today (negative: in the past).
+google::protobuf::Timestamp ParisDay(int days, int hour) {
+  absl::TimeZone paris = absl::UTCTimeZone();
+  absl::LoadTimeZone("Europe/Paris", &paris);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), paris);
+  const absl::CivilHour at(today + days);
+  return ToTimestamp(absl::FromCivil(at + hour, paris));
 }
 
 // What the cohort says and learns: exchanges, reports, sessions, each by
@@ -381,8 +388,8 @@ absl::Status AddLife(const DemoServices& services, const Principal& admin) {
   v1::Session* s = day.mutable_session();
   s->set_kind(v1::Session::JOURNEE_COMMUNE);
   s->set_title("Journée commune n°1 : partager les enjeux");
-  *s->mutable_start_time() = DaysFromNow(-60);
-  *s->mutable_end_time() = DaysFromNow(-59.7);
+  *s->mutable_start_time() = ParisDay(-60, 9);
+  *s->mutable_end_time() = ParisDay(-60, 17);
   s->set_place("Toulouse, Hôtel de Région");
   COHORTE_ASSIGN_OR_RETURN(v1::Session past,
                            services.sessions->CreateSession(claire, day));
@@ -418,8 +425,8 @@ absl::Status AddLife(const DemoServices& services, const Principal& admin) {
   s = voyage.mutable_session();
   s->set_kind(v1::Session::VOYAGE_ETUDE);
   s->set_title("Voyage d'étude dans le Trièves : l'engagement est un voyage");
-  *s->mutable_start_time() = DaysFromNow(21);
-  *s->mutable_end_time() = DaysFromNow(23);
+  *s->mutable_start_time() = ParisDay(21, 9);
+  *s->mutable_end_time() = ParisDay(23, 17);
   s->set_place("Mens (Isère)");
   s->set_capacity(12);
   COHORTE_ASSIGN_OR_RETURN(v1::Session upcoming,

@@ -61,8 +61,10 @@ TEST_F(DomainE2eTest, TheElusExchangeIsReadAndWrittenByElusOnly) {
   // The README walks through this very name: keep them in step.
   EXPECT_EQ(exchange, "cohorts/occitanie/groups/elus/exchanges/e000000000031");
 
+  // As the README does: a reply to the exchange's first message.
   r = As("marie-dubois", {"messages", "post", "--exchange", exchange, "--body",
-                          "Merci Anne, racontons-nous cela en mai."});
+                          "Merci Anne, racontons-nous cela en mai.",
+                          "--reply-to", exchange + "/messages/m000001"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string mine = exchange + "/messages/m000003";
   r = As("marie-dubois", {"messages", "edit", mine, "--body",
@@ -75,7 +77,8 @@ TEST_F(DomainE2eTest, TheElusExchangeIsReadAndWrittenByElusOnly) {
   EXPECT_THAT(r.out, HasSubstr("en juin"));
   EXPECT_THAT(r.out, HasSubstr("\"previous_body\": \"Merci Anne, "
                                "racontons-nous cela en mai.\""));
-  EXPECT_LT(r.out.find("m000003"), r.out.find("m000001"));
+  EXPECT_LT(r.out.find("\"name\": \"" + exchange + "/messages/m000003"),
+            r.out.find("\"name\": \"" + exchange + "/messages/m000001"));
   // Someone else's message cannot be edited.
   r = As("marie-dubois",
          {"messages", "edit", exchange + "/messages/m000002", "--body", "x"});
@@ -161,6 +164,10 @@ TEST_F(DomainE2eTest, TheLastSeatGoesToTheWaitingListThenToTheFirstInIt) {
                            "occitanie", "--member", "thomas-petit"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("attended: yes"));
+  // The demo's study trip starts at nine, Paris time.
+  r = As("thomas-petit",
+         {"sessions", "get", "voyage-etude-trieves", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("start: +[0-9-]+ 09:00 CES?T"));
   // The demo's past common day, its attendance and minutes.
   r = As("marie-dubois",
          {"sessions", "get", "journee-commune-1", "--cohort", "occitanie"});
