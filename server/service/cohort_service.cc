@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/audit.h"
 #include "server/service/entities.h"
 #include "server/service/errors.h"
 #include "server/service/group_service.h"
@@ -166,7 +167,11 @@ absl::StatusOr<Cohort> CohortService::CreateCohort(
         cohort.set_name(name);
         cohort.set_state(Cohort::ACTIVE);
         CreateEntity(txn, EntityKind::kCohort, cohort);
-        PutCollegeGroups(txn, name);
+        AuditLog audit(caller.actor(), "CreateCohort");
+        audit.Change(name, nullptr, &cohort);
+        PutCollegeGroups(txn, name, &audit);
+        audit.Touch(name);
+        audit.Write(txn);
         return cohort;
       });
 }

@@ -101,7 +101,7 @@ absl::StatusOr<PeerGroup> LoadGroupForContent(const storage::Store& store,
   return group;
 }
 
-void PutCollegeGroups(Txn& txn, absl::string_view cohort) {
+void PutCollegeGroups(Txn& txn, absl::string_view cohort, AuditLog* audit) {
   for (const CollegeGroup& c : kCollegeGroups) {
     PeerGroup group;
     group.set_name(absl::StrCat(cohort, "/groups/", c.id));
@@ -109,6 +109,7 @@ void PutCollegeGroups(Txn& txn, absl::string_view cohort) {
     group.set_kind(PeerGroup::COLLEGE);
     group.set_college(c.college);
     CreateEntity(txn, EntityKind::kGroup, group);
+    if (audit != nullptr) audit->Change(group.name(), nullptr, &group);
   }
 }
 
@@ -156,6 +157,31 @@ absl::StatusOr<PeerGroup> GroupService::CreateGroup(
                        storage::EntityKey(EntityKind::kGroup, name)));
         if (exists) return AlreadyExists(name);
         if (g.kind() == PeerGroup::DELEGATION) {
+          // One delegation group per territory.
+          std::string existing;
+          absl::Status decode_error;
+          COHORTE_RETURN_IF_ERROR(
+              txn.Scan(Table::kEntities,
+                       storage::CollectionPrefix(EntityKind::kGroup,
+                                                 req.parent(), "groups"),
+                       [&](absl::string_view, absl::string_view value) {
+                         PeerGroup other;
+                         decode_error = storage::DecodeValue(value, &other);
+                         if (!decode_error.ok()) return false;
+                         if (other.kind() == PeerGroup::DELEGATION &&
+                             other.territory() == g.territory()) {
+                           existing = other.name();
+                           return false;
+                         }
+                         return true;
+                       }));
+          COHORTE_RETURN_IF_ERROR(decode_error);
+          if (!existing.empty()) {
+            return ErrorWithReason(
+                absl::StatusCode::kAlreadyExists, kReasonAlreadyExists,
+                absl::StrCat("group.territory: ", existing,
+                             " is already its delegation group"));
+          }
           absl::Status t = LoadEntity<v1::Territory>(
                                txn, EntityKind::kTerritory, g.territory())
                                .status();

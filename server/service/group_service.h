@@ -11,14 +11,17 @@
 
 #include "absl/status/statusor.h"
 #include "cohorte/v1/groups.pb.h"
+#include "server/service/audit.h"
 #include "server/service/principal.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
 
 // Writes the four COLLEGE groups of `cohort` (`cohorts/{c}`) in `txn`:
-// groups `elus`, `agents`, `etat-territorial`, `acteurs-socio-economiques`.
-void PutCollegeGroups(storage::Txn& txn, absl::string_view cohort);
+// groups `elus`, `agents`, `etat-territorial`, `acteurs-socio-economiques`,
+// and records each in `audit` when it is not null.
+void PutCollegeGroups(storage::Txn& txn, absl::string_view cohort,
+                      AuditLog* audit);
 
 // The group `name` (`cohorts/{c}/groups/{g}`), for reading or writing its
 // content as `caller`: PERMISSION_DENIED unless the caller is a member of

@@ -111,5 +111,33 @@ TEST_F(BoundsTest, AServiceTokenReachesAtMostThirtyTwoCohorts) {
               InvalidFieldIs("token.cohorts"));
 }
 
+TEST_F(BoundsTest, ATerritoryHasOneDelegationGroup) {
+  v1::CreateGroupRequest req;
+  req.set_parent(kOccitanie);
+  req.set_group_id("delegation-petr");
+  req.mutable_group()->set_display_name("Délégation");
+  req.mutable_group()->set_kind(v1::PeerGroup::DELEGATION);
+  req.mutable_group()->set_territory(kPetr);
+  ASSERT_THAT(services_.groups->CreateGroup(admin_, req), IsOk());
+  req.set_group_id("delegation-petr-bis");
+  EXPECT_THAT(services_.groups->CreateGroup(admin_, req),
+              ::cohorte::testing::StatusIs(absl::StatusCode::kAlreadyExists));
+  req.mutable_group()->set_territory(kCoteaux);
+  EXPECT_THAT(services_.groups->CreateGroup(admin_, req), IsOk());
+}
+
+TEST_F(BoundsTest, ACohortsCreationIsAuditedWithItsCollegeGroups) {
+  v1::ListAuditEventsRequest req;
+  req.set_parent(kOccitanie);
+  absl::StatusOr<v1::ListAuditEventsResponse> events =
+      services_.audit->ListAuditEvents(admin_, req);
+  ASSERT_THAT(events, IsOk());
+  ASSERT_GT(events->events_size(), 0);
+  const v1::AuditEvent& first = events->events(0);
+  EXPECT_EQ(first.method(), "CreateCohort");
+  ASSERT_EQ(first.changes_size(), 5);
+  EXPECT_EQ(first.changes(1).resource(), "cohorts/occitanie/groups/elus");
+}
+
 }  // namespace
 }  // namespace cohorte::service

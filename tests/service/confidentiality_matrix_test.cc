@@ -569,8 +569,8 @@ void ConfidentialityMatrixTest::CheckAuditReads() {
                                            " group_members=", group_members);
                      });
                },
-               {kDenied, kDenied, kDenied, kDenied, "OK 11 group_members=0",
-                kDenied, kDenied, "OK 11 group_members=0", kDenied, kDenied});
+               {kDenied, kDenied, kDenied, kDenied, "OK 12 group_members=0",
+                kDenied, kDenied, "OK 12 group_members=0", kDenied, kDenied});
   ExpectMatrix("AuditService.ListAuditEvents (instance)",
                [&](const Principal& p) {
                  return Outcome<v1::ListAuditEventsResponse>(
@@ -580,7 +580,7 @@ void ConfidentialityMatrixTest::CheckAuditReads() {
                      });
                },
                {kDenied, kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
-                "OK 13", kDenied, kDenied});
+                "OK 15", kDenied, kDenied});
 }
 
 void ConfidentialityMatrixTest::CheckExchangeReads() {
