@@ -599,9 +599,6 @@ void ConfidentialityMatrixTest::CheckExchangeReads() {
   const std::vector<std::string> elus_only = {
       "OK",    kDenied, kDenied, kDenied, kDenied,
       kDenied, kDenied, kDenied, kDenied, kDenied};
-  auto ok_only = [](const std::string& what) {
-    return [what](const auto&) { return what; };
-  };
   ExpectMatrix(
       "ExchangeService.GetExchange",
       [&](const Principal& p) {
@@ -658,7 +655,6 @@ void ConfidentialityMatrixTest::CheckExchangeReads() {
                },
                {"OK 2", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
                 kDenied, kDenied, kDenied});
-  (void)ok_only;
 }
 
 void ConfidentialityMatrixTest::CheckReportReads() {
