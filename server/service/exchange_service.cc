@@ -168,6 +168,16 @@ absl::StatusOr<Message> LoadOwnMessage(const Txn& txn, const Principal& caller,
   return m;
 }
 
+// OK if `name` is a message's name and `caller` may read its group.
+absl::Status AuthorizeMessage(const storage::Store& store,
+                              const Principal& caller, absl::string_view name) {
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string exchange,
+      ParseNestedName("name", name,
+                      {"cohorts", "groups", "exchanges", "messages"}));
+  return LoadGroupForContent(store, caller, GroupOfExchange(exchange)).status();
+}
+
 }  // namespace
 
 Message PresentMessage(Message m) {
@@ -426,12 +436,7 @@ absl::StatusOr<Message> ExchangeService::PostMessage(
 
 absl::StatusOr<Message> ExchangeService::GetMessage(
     const Principal& caller, const v1::GetMessageRequest& req) {
-  COHORTE_ASSIGN_OR_RETURN(
-      std::string exchange,
-      ParseNestedName("name", req.name(),
-                      {"cohorts", "groups", "exchanges", "messages"}));
-  COHORTE_RETURN_IF_ERROR(
-      LoadGroupForContent(store_, caller, GroupOfExchange(exchange)).status());
+  COHORTE_RETURN_IF_ERROR(AuthorizeMessage(store_, caller, req.name()));
   COHORTE_ASSIGN_OR_RETURN(
       Message m, ReadEntity<Message>(store_, EntityKind::kMessage, req.name()));
   return PresentMessage(std::move(m));
@@ -481,12 +486,7 @@ absl::StatusOr<v1::ListMessagesResponse> ExchangeService::ListMessages(
 
 absl::StatusOr<Message> ExchangeService::EditMessage(
     const Principal& caller, const v1::EditMessageRequest& req) {
-  COHORTE_ASSIGN_OR_RETURN(
-      std::string exchange,
-      ParseNestedName("name", req.name(),
-                      {"cohorts", "groups", "exchanges", "messages"}));
-  COHORTE_RETURN_IF_ERROR(
-      LoadGroupForContent(store_, caller, GroupOfExchange(exchange)).status());
+  COHORTE_RETURN_IF_ERROR(AuthorizeMessage(store_, caller, req.name()));
   COHORTE_RETURN_IF_ERROR(CheckBody("body", req.body()));
   return CommitForResponse<Message>(
       store_, caller, "EditMessage", req, /*request_id=*/"",
@@ -512,12 +512,7 @@ absl::StatusOr<Message> ExchangeService::EditMessage(
 
 absl::StatusOr<Message> ExchangeService::DeleteMessage(
     const Principal& caller, const v1::DeleteMessageRequest& req) {
-  COHORTE_ASSIGN_OR_RETURN(
-      std::string exchange,
-      ParseNestedName("name", req.name(),
-                      {"cohorts", "groups", "exchanges", "messages"}));
-  COHORTE_RETURN_IF_ERROR(
-      LoadGroupForContent(store_, caller, GroupOfExchange(exchange)).status());
+  COHORTE_RETURN_IF_ERROR(AuthorizeMessage(store_, caller, req.name()));
   return CommitForResponse<Message>(
       store_, caller, "DeleteMessage", req, /*request_id=*/"",
       [&](Txn& txn) -> absl::StatusOr<Message> {
@@ -537,12 +532,7 @@ absl::StatusOr<Message> ExchangeService::DeleteMessage(
 
 absl::StatusOr<Message> ExchangeService::UndeleteMessage(
     const Principal& caller, const v1::UndeleteMessageRequest& req) {
-  COHORTE_ASSIGN_OR_RETURN(
-      std::string exchange,
-      ParseNestedName("name", req.name(),
-                      {"cohorts", "groups", "exchanges", "messages"}));
-  COHORTE_RETURN_IF_ERROR(
-      LoadGroupForContent(store_, caller, GroupOfExchange(exchange)).status());
+  COHORTE_RETURN_IF_ERROR(AuthorizeMessage(store_, caller, req.name()));
   return CommitForResponse<Message>(
       store_, caller, "UndeleteMessage", req, /*request_id=*/"",
       [&](Txn& txn) -> absl::StatusOr<Message> {

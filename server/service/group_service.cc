@@ -12,6 +12,7 @@
 #include "server/service/entities.h"
 #include "server/service/errors.h"
 #include "server/service/limits.h"
+#include "server/service/member_service.h"
 #include "server/service/mutations.h"
 #include "server/service/pagination.h"
 #include "server/service/policy.h"
@@ -320,20 +321,12 @@ absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
   std::set<std::string> members(group.members().begin(), group.members().end());
   members.insert(group.facilitators().begin(), group.facilitators().end());
   if (group.kind() == PeerGroup::COLLEGE) {
-    absl::Status decode_error;
-    COHORTE_RETURN_IF_ERROR(store_.Scan(
-        Table::kEntities,
-        storage::CollectionPrefix(EntityKind::kMember, "", "members"), "",
-        [&](absl::string_view, absl::string_view value) {
-          v1::Member m;
-          decode_error = storage::DecodeValue(value, &m);
-          if (!decode_error.ok()) return false;
-          if (IsGroupMember(Principal::FromMember(m, ""), group)) {
-            members.insert(m.name());
-          }
-          return true;
-        }));
-    COHORTE_RETURN_IF_ERROR(decode_error);
+    COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> college,
+                             ScanMembers(store_, [&](const v1::Member& m) {
+                               return IsGroupMember(
+                                   Principal::FromMember(m, ""), group);
+                             }));
+    for (const v1::Member& m : college) members.insert(m.name());
   }
   v1::ListGroupMembersResponse response;
   for (auto it = members.upper_bound(page.after); it != members.end(); ++it) {

@@ -153,6 +153,25 @@ absl::Status ClaimEmail(Txn& txn, absl::string_view email,
 
 }  // namespace
 
+absl::StatusOr<std::vector<v1::Member>> ScanMembers(
+    const storage::Store& store,
+    const std::function<bool(const v1::Member&)>& keep) {
+  std::vector<v1::Member> members;
+  absl::Status decode_error;
+  COHORTE_RETURN_IF_ERROR(
+      store.Scan(Table::kEntities,
+                 storage::CollectionPrefix(EntityKind::kMember, "", "members"),
+                 "", [&](absl::string_view, absl::string_view value) {
+                   v1::Member m;
+                   decode_error = storage::DecodeValue(value, &m);
+                   if (!decode_error.ok()) return false;
+                   if (keep(m)) members.push_back(std::move(m));
+                   return true;
+                 }));
+  COHORTE_RETURN_IF_ERROR(decode_error);
+  return members;
+}
+
 absl::Status CheckMemberFields(const v1::Member& member) {
   return CheckMember(member);
 }

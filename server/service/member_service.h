@@ -8,6 +8,9 @@
 #ifndef COHORTE_SERVER_SERVICE_MEMBER_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_MEMBER_SERVICE_H_
 
+#include <functional>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "cohorte/v1/members.pb.h"
 #include "server/service/principal.h"
@@ -32,6 +35,12 @@ absl::Status ClaimMemberEmail(storage::Txn& txn, absl::string_view email,
 // Inside a mutation: whether a member holds `email` (true on read errors,
 // so that callers refuse rather than duplicate).
 bool EmailTaken(const storage::Txn& txn, absl::string_view email);
+
+// Every member (committed state) for which `keep` returns true, in name
+// order. DATA_LOSS if a record does not decode.
+absl::StatusOr<std::vector<v1::Member>> ScanMembers(
+    const storage::Store& store,
+    const std::function<bool(const v1::Member&)>& keep);
 
 class MemberService {
  public:

@@ -17,6 +17,7 @@
 #include "server/service/errors.h"
 #include "server/service/inbox.h"
 #include "server/service/limits.h"
+#include "server/service/member_service.h"
 #include "server/service/mutations.h"
 #include "server/service/policy.h"
 #include "server/service/referentiel.h"
@@ -460,21 +461,11 @@ absl::StatusOr<ExperienceReport> ReportService::PublishReport(
                            ParseCohortChildName("name", req.name(), "reports"));
   // Who hears of it, from committed state: the territory's followers and
   // the cohort's participants, each only if they may read it.
-  std::vector<v1::Member> people;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(
-      store_.Scan(Table::kEntities,
-                  storage::CollectionPrefix(EntityKind::kMember, "", "members"),
-                  "", [&](absl::string_view, absl::string_view value) {
-                    v1::Member m;
-                    decode_error = storage::DecodeValue(value, &m);
-                    if (!decode_error.ok()) return false;
-                    if (ParticipatesIn(Principal::FromMember(m, ""), cohort)) {
-                      people.push_back(std::move(m));
-                    }
-                    return true;
-                  }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
+  COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> people,
+                           ScanMembers(store_, [&](const v1::Member& m) {
+                             return ParticipatesIn(Principal::FromMember(m, ""),
+                                                   cohort);
+                           }));
   absl::StatusOr<ExperienceReport> current =
       ReadEntity<ExperienceReport>(store_, EntityKind::kReport, req.name());
   std::vector<std::string> followers;

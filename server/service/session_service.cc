@@ -18,6 +18,7 @@
 #include "server/service/errors.h"
 #include "server/service/inbox.h"
 #include "server/service/limits.h"
+#include "server/service/member_service.h"
 #include "server/service/mutations.h"
 #include "server/service/policy.h"
 #include "server/service/validation.h"
@@ -264,19 +265,9 @@ absl::StatusOr<Session> SessionService::CreateSession(
   const std::string name = absl::StrCat(
       req.parent(), "/sessions/",
       req.session_id().empty() ? GenerateId("session-") : req.session_id());
-  std::vector<v1::Member> people;
-  absl::Status decode_error;
-  COHORTE_RETURN_IF_ERROR(
-      store_.Scan(Table::kEntities,
-                  storage::CollectionPrefix(EntityKind::kMember, "", "members"),
-                  "", [&](absl::string_view, absl::string_view value) {
-                    v1::Member m;
-                    decode_error = storage::DecodeValue(value, &m);
-                    if (!decode_error.ok()) return false;
-                    people.push_back(std::move(m));
-                    return true;
-                  }));
-  COHORTE_RETURN_IF_ERROR(decode_error);
+  COHORTE_ASSIGN_OR_RETURN(
+      std::vector<v1::Member> people,
+      ScanMembers(store_, [](const v1::Member&) { return true; }));
   return CommitForResponse<Session>(
       store_, caller, "CreateSession", req, req.request_id(),
       [&](Txn& txn) -> absl::StatusOr<Session> {
