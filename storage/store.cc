@@ -33,6 +33,21 @@ absl::string_view ToView(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
+// Visits the keys of `it` that start with `prefix`, from where `it` stands,
+// forward (or `backward`), until `visit` returns false; then `it`'s status.
+absl::Status VisitPrefix(
+    rocksdb::Iterator& it, absl::string_view prefix, bool backward,
+    const std::function<bool(absl::string_view key, absl::string_view value)>&
+        visit,
+    absl::string_view what) {
+  for (; it.Valid(); backward ? it.Prev() : it.Next()) {
+    absl::string_view key = ToView(it.key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it.value()))) break;
+  }
+  return FromRocksDb(it.status(), what);
+}
+
 }  // namespace
 
 // One caller waiting in Commit. Lives on the caller's stack.
@@ -72,12 +87,9 @@ absl::Status Txn::Scan(
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
       store_->handle(table),
       store_->db_->NewIterator(read_options, store_->handle(table))));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-    absl::string_view key = ToView(it->key());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, ToView(it->value()))) break;
-  }
-  return FromRocksDb(it->status(), "scan in mutation");
+  it->Seek(ToSlice(prefix));
+  return VisitPrefix(*it, prefix, /*backward=*/false, visit,
+                     "scan in mutation");
 }
 
 absl::StatusOr<bool> Txn::Exists(Table table, absl::string_view key) const {
@@ -363,35 +375,26 @@ absl::Status Store::Scan(
     it->Seek(ToSlice(start_after));
     if (it->Valid() && ToView(it->key()) == start_after) it->Next();
   }
-  for (; it->Valid(); it->Next()) {
-    absl::string_view key = ToView(it->key());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, ToView(it->value()))) break;
-  }
-  return FromRocksDb(it->status(), "scan");
+  return VisitPrefix(*it, prefix, /*backward=*/false, visit, "scan");
 }
 
 absl::Status Store::ScanReverse(
     Table table, absl::string_view prefix, absl::string_view start_before,
     const std::function<bool(absl::string_view key, absl::string_view value)>&
         visit) const {
-  const std::string upper = PrefixSuccessor(prefix);
+  // Start just before `start_before`, or before the first key past the
+  // prefix (the last key of all when the prefix has no successor).
+  const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
+                                                  : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handle(table)));
-  const std::string& from = start_before.empty() ? upper : std::string();
-  const absl::string_view target = start_before.empty() ? from : start_before;
   if (target.empty()) {
     it->SeekToLast();
   } else {
     it->SeekForPrev(ToSlice(target));
     if (it->Valid() && ToView(it->key()) == target) it->Prev();
   }
-  for (; it->Valid(); it->Prev()) {
-    absl::string_view key = ToView(it->key());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, ToView(it->value()))) break;
-  }
-  return FromRocksDb(it->status(), "reverse scan");
+  return VisitPrefix(*it, prefix, /*backward=*/true, visit, "reverse scan");
 }
 
 absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(

@@ -139,5 +139,56 @@ TEST_F(BoundsTest, ACohortsCreationIsAuditedWithItsCollegeGroups) {
   EXPECT_EQ(first.changes(1).resource(), "cohorts/occitanie/groups/elus");
 }
 
+// Counts at their bound are accepted (past it, each feature's test
+// refuses them).
+TEST_F(BoundsTest, CountsAtTheirBoundAreAccepted) {
+  for (int i = 0; i < kMaxChantierCarriers; ++i) {
+    AddMember(absl::StrCat("p", i), v1::Member::MEMBER, v1::AGENT, kPetr, "");
+  }
+  v1::CreateChantierRequest chantier;
+  chantier.set_parent(kPetr);
+  chantier.mutable_chantier()->set_display_name("Chantier");
+  for (int i = 0; i < kMaxChantierCarriers; ++i) {
+    chantier.mutable_chantier()->add_carriers(absl::StrCat("members/p", i));
+  }
+  EXPECT_THAT(services_.territories->CreateChantier(admin_, chantier), IsOk());
+
+  v1::CreateExchangeRequest x;
+  x.set_parent("cohorts/occitanie/groups/elus");
+  x.mutable_exchange()->set_title("Tags");
+  x.mutable_exchange()->set_kind(v1::Exchange::DEBATE);
+  for (int i = 1; i <= kMaxTagsPerItem; ++i) {
+    x.mutable_exchange()->add_tags(i <= 6
+                                       ? absl::StrCat("engagement-", i)
+                                       : absl::StrCat("cooperation-", i - 6));
+  }
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), x);
+  ASSERT_THAT(e, IsOk());
+  v1::PostMessageRequest post;
+  post.set_parent(e->name());
+  post.mutable_message()->set_body("dix pièces jointes");
+  for (int i = 0; i < kMaxAttachmentsPerMessage; ++i) {
+    post.mutable_message()->add_attachments(
+        absl::StrCat("cohorts/occitanie/records/r", i));
+  }
+  EXPECT_THAT(services_.exchanges->PostMessage(who("elu-petr"), post), IsOk());
+
+  v1::CreateReportRequest report;
+  report.set_parent(kOccitanie);
+  v1::ExperienceReport* r = report.mutable_report();
+  r->set_title("REX");
+  r->set_territory(kPetr);
+  r->set_visibility(v1::COHORT);
+  for (int i = 0; i < kMaxReportAuthors; ++i) {
+    r->add_authors(absl::StrCat("members/p", i));
+  }
+  for (int i = 0; i < kMaxReportThemes; ++i) {
+    r->add_themes(i == 0 ? std::string(kMaxThemeChars, 't')
+                         : absl::StrCat("thème ", i));
+  }
+  EXPECT_THAT(services_.reports->CreateReport(admin_, report), IsOk());
+}
+
 }  // namespace
 }  // namespace cohorte::service

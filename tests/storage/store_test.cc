@@ -102,6 +102,48 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
   EXPECT_EQ((*changes)[0].changes(0).resource_name(), "a");
 }
 
+// Scans stay inside their prefix both ways, and a mutation's scan sees
+// the group's own writes over the committed state.
+TEST_F(StoreTest, ScansStayInTheirPrefixForwardBackwardAndInAMutation) {
+  for (const char* key : {"a/1", "b/1", "b/2", "b/3", "c/1"}) {
+    ASSERT_THAT(store_->Commit(PutMutation(key, std::string("v") + key)),
+                IsOk());
+  }
+  auto keys = [&](bool reverse, const std::string& from) {
+    std::vector<std::string> out;
+    auto visit = [&](absl::string_view k, absl::string_view) {
+      out.emplace_back(k);
+      return true;
+    };
+    EXPECT_THAT(reverse
+                    ? store_->ScanReverse(Table::kEntities, "b/", from, visit)
+                    : store_->Scan(Table::kEntities, "b/", from, visit),
+                IsOk());
+    return out;
+  };
+  EXPECT_THAT(keys(false, ""), ::testing::ElementsAre("b/1", "b/2", "b/3"));
+  EXPECT_THAT(keys(false, "b/1"), ::testing::ElementsAre("b/2", "b/3"));
+  EXPECT_THAT(keys(true, ""), ::testing::ElementsAre("b/3", "b/2", "b/1"));
+  EXPECT_THAT(keys(true, "b/3"), ::testing::ElementsAre("b/2", "b/1"));
+
+  Mutation m;
+  m.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.Put(Table::kEntities, "b/0", "new");
+    txn.Delete(Table::kEntities, "b/2");
+    std::string seen;
+    absl::Status s = txn.Scan(Table::kEntities, "b/",
+                              [&](absl::string_view k, absl::string_view) {
+                                seen += std::string(k) + " ";
+                                return true;
+                              });
+    if (!s.ok()) return s;
+    return seen;
+  };
+  absl::StatusOr<CommitResult> r = store_->Commit(std::move(m));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->response, "b/0 b/1 b/3 ");
+}
+
 TEST_F(StoreTest, FailedMutationWritesNothingAndUsesNoRevision) {
   ASSERT_THAT(store_->Commit(PutMutation("a", "1")), IsOk());
   Mutation failing;
