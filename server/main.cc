@@ -27,22 +27,22 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "server/service/audit.h"
-#include "server/service/bootstrap.h"
-#include "server/service/cohort_service.h"
-#include "server/service/demo.h"
-#include "server/service/exchange_service.h"
-#include "server/service/group_service.h"
-#include "server/service/inbox.h"
-#include "server/service/invitation_service.h"
-#include "server/service/member_service.h"
-#include "server/service/moderation_service.h"
-#include "server/service/referentiel.h"
-#include "server/service/report_service.h"
-#include "server/service/session_service.h"
-#include "server/service/territory_service.h"
-#include "server/service/token_service.h"
-#include "server/service/tokens.h"
+#include "server/demo/demo.h"
+#include "server/service/access/tokens.h"
+#include "server/service/audit/audit.h"
+#include "server/service/content/exchange_service.h"
+#include "server/service/content/moderation_service.h"
+#include "server/service/content/referentiel.h"
+#include "server/service/content/report_service.h"
+#include "server/service/identity/bootstrap.h"
+#include "server/service/identity/invitation_service.h"
+#include "server/service/identity/token_service.h"
+#include "server/service/inbox/inbox.h"
+#include "server/service/services.h"
+#include "server/service/sessions/session_service.h"
+#include "server/service/structure/group_service.h"
+#include "server/service/structure/member_service.h"
+#include "server/service/structure/territory_service.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
@@ -155,25 +155,11 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     return Fail(kExitCantCreate, std::string(boot.status().message()));
   }
 
-  cohorte::service::CohortService cohorts(store.get());
-  cohorte::service::MemberService members(store.get());
-  cohorte::service::TerritoryService territories(store.get());
-  cohorte::service::GroupService groups(store.get());
-  cohorte::service::TokenService tokens(store.get());
-  cohorte::service::InvitationService invitations(store.get());
-  cohorte::service::AuditService audit(store.get());
   cohorte::service::BuiltInReferentiel();  // parsed now, not on a call
-  cohorte::service::ReferentielService referentiel;
-  cohorte::service::ExchangeService exchanges(store.get());
-  cohorte::service::InboxService inbox(store.get());
-  cohorte::service::ReportService reports(store.get());
-  cohorte::service::SessionService sessions(store.get());
-  cohorte::service::ModerationService moderation(store.get());
+  cohorte::service::Services services(store.get());
   if (boot->created && flags.seed_demo) {
-    absl::Status seeded = cohorte::service::SeedDemo(
-        {&cohorts, &members, &territories, &groups, &tokens, &invitations,
-         &exchanges, &reports, &sessions},
-        boot->admin, flags.data_dir);
+    absl::Status seeded =
+        cohorte::demo::SeedDemo(services, boot->admin, flags.data_dir);
     if (!seeded.ok()) {
       return Fail(kExitSoftware,
                   absl::StrCat("seeding the demo failed: ", seeded.ToString()));
@@ -183,23 +169,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::Authenticator authenticator(store.get());
   auto pool = std::make_unique<cohorte::transport::WorkerPool>(flags.workers);
   cohorte::transport::CallHandler calls(&authenticator, pool.get());
-  cohorte::transport::CohortGrpcService cohort_service(&calls, &cohorts);
-  cohorte::transport::MemberGrpcService member_service(&calls, &members);
-  cohorte::transport::TerritoryGrpcService territory_service(&calls,
-                                                             &territories);
-  cohorte::transport::GroupGrpcService group_service(&calls, &groups);
-  cohorte::transport::TokenGrpcService token_service(&calls, &tokens);
-  cohorte::transport::InvitationGrpcService invitation_service(&calls,
-                                                               &invitations);
-  cohorte::transport::AuditGrpcService audit_service(&calls, &audit);
-  cohorte::transport::ReferentielGrpcService referentiel_service(&calls,
-                                                                 &referentiel);
-  cohorte::transport::ExchangeGrpcService exchange_service(&calls, &exchanges);
-  cohorte::transport::InboxGrpcService inbox_service(&calls, &inbox);
-  cohorte::transport::ReportGrpcService report_service(&calls, &reports);
-  cohorte::transport::SessionGrpcService session_service(&calls, &sessions);
-  cohorte::transport::ModerationGrpcService moderation_service(&calls,
-                                                               &moderation);
+  cohorte::transport::GrpcServices grpc_services(&calls, &services);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -209,19 +179,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   // port already in use without error; refuse that instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(flags.listen, creds, &port);
-  builder.RegisterService(&cohort_service);
-  builder.RegisterService(&member_service);
-  builder.RegisterService(&territory_service);
-  builder.RegisterService(&group_service);
-  builder.RegisterService(&token_service);
-  builder.RegisterService(&invitation_service);
-  builder.RegisterService(&audit_service);
-  builder.RegisterService(&referentiel_service);
-  builder.RegisterService(&exchange_service);
-  builder.RegisterService(&inbox_service);
-  builder.RegisterService(&report_service);
-  builder.RegisterService(&session_service);
-  builder.RegisterService(&moderation_service);
+  grpc_services.Register(builder);
   builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
   builder.SetMaxSendMessageSize(flags.max_message_bytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -232,21 +190,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
-  health->SetServingStatus(cohorte::v1::CohortService::service_full_name(),
-                           true);
-  for (const char* service :
-       {cohorte::v1::MemberService::service_full_name(),
-        cohorte::v1::TerritoryService::service_full_name(),
-        cohorte::v1::GroupService::service_full_name(),
-        cohorte::v1::TokenService::service_full_name(),
-        cohorte::v1::InvitationService::service_full_name(),
-        cohorte::v1::AuditService::service_full_name(),
-        cohorte::v1::ReferentielService::service_full_name(),
-        cohorte::v1::ExchangeService::service_full_name(),
-        cohorte::v1::InboxService::service_full_name(),
-        cohorte::v1::ReportService::service_full_name(),
-        cohorte::v1::SessionService::service_full_name(),
-        cohorte::v1::ModerationService::service_full_name()}) {
+  for (const std::string& service : cohorte::transport::GrpcServices::Names()) {
     health->SetServingStatus(service, true);
   }
 

@@ -1,6 +1,9 @@
 #include "storage/keys.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "storage/codec.h"
 
 namespace cohorte::storage {
@@ -62,6 +65,31 @@ std::string RequestKey(absl::string_view actor, absl::string_view method,
   key.push_back('\0');
   key.append(request_id.data(), request_id.size());
   return key;
+}
+
+std::string SequenceId(absl::string_view prefix, int64_t n) {
+  if (n < 1000000) return absl::StrFormat("%s%06d", prefix, n);
+  if (n < 1000000000000) return absl::StrFormat("%sz%012d", prefix, n);
+  return absl::StrFormat("%szz%018d", prefix, n);
+}
+
+std::string WideSequenceId(absl::string_view prefix, int width, int64_t n) {
+  int64_t bound = 1;
+  for (int i = 0; i < width && bound < 1000000000000000000; ++i) bound *= 10;
+  if (n < bound) return absl::StrFormat("%s%0*d", prefix, width, n);
+  return absl::StrFormat("%sz%018d", prefix, n);
+}
+
+bool ParseSequenceId(absl::string_view prefix, absl::string_view id,
+                     int64_t* n) {
+  if (id.substr(0, prefix.size()) != prefix) return false;
+  absl::string_view digits = id.substr(prefix.size());
+  while (!digits.empty() && digits.front() == 'z') digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 20) return false;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return absl::SimpleAtoi(digits, n);
 }
 
 std::string PrefixSuccessor(absl::string_view prefix) {

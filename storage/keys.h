@@ -32,6 +32,8 @@ enum class EntityKind : uint8_t {
   kRegistration = 0x0F,
   kFlag = 0x10,
 };
+// The number of entity kinds (tags 0x01 to kEntityKindCount).
+inline constexpr int kEntityKindCount = 16;
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
 // renumber, never reuse a retired value.
@@ -48,6 +50,10 @@ enum class IndexKind : uint8_t {
 // Keys of the `meta` column family.
 inline constexpr absl::string_view kMetaInstanceKey = "instance";
 inline constexpr absl::string_view kMetaRevisionKey = "revision";
+// uint64-be: the schema version of the data (absent: 1). Store::Open
+// migrates older data and refuses newer.
+inline constexpr absl::string_view kMetaSchemaKey = "schema";
+inline constexpr uint64_t kSchemaVersion = 2;
 
 // entities: tag byte, then the resource name (`cohorts/occitanie`).
 std::string EntityKey(EntityKind kind, absl::string_view name);
@@ -77,6 +83,20 @@ bool ParseChangelogKey(absl::string_view key, int64_t* revision);
 // (names and methods are ASCII identifiers; request ids are validated).
 std::string RequestKey(absl::string_view actor, absl::string_view method,
                        absl::string_view request_id);
+
+// A sequence-numbered resource id that sorts by number at any count:
+// `prefix` then 6 digits below 10^6 ("m000042"), then "z" and 12 digits
+// below 10^12 ("mz000001000000"), then "zz" and 18 digits. Since 'z' sorts
+// after every digit, key order is numeric order across the widths, and ids
+// written before 10^6 keep their form. REQUIRES: n >= 0.
+std::string SequenceId(absl::string_view prefix, int64_t n);
+// The number of an id made by SequenceId with `prefix`; false if `id` is
+// not one.
+bool ParseSequenceId(absl::string_view prefix, absl::string_view id,
+                     int64_t* n);
+// Like SequenceId, for the older fixed-width forms that must keep sorting
+// with new ids: `width` digits below 10^width, then "z" and 18 digits.
+std::string WideSequenceId(absl::string_view prefix, int width, int64_t n);
 
 // The smallest string greater than every string starting with `prefix`, for
 // iterate_upper_bound; empty when there is none (all bytes 0xff).

@@ -68,17 +68,9 @@ absl::Status Txn::Get(Table table, absl::string_view key,
   return FromRocksDb(s, "read in mutation");
 }
 
-absl::Status Txn::GetProto(Table table, absl::string_view key,
-                           google::protobuf::MessageLite* message) const {
-  std::string value;
-  COHORTE_RETURN_IF_ERROR(Get(table, key, &value));
-  return DecodeValue(value, message);
-}
-
-absl::Status Txn::Scan(
-    Table table, absl::string_view prefix,
-    const std::function<bool(absl::string_view key, absl::string_view value)>&
-        visit) const {
+absl::Status Txn::Scan(Table table, absl::string_view prefix,
+                       absl::string_view start_after,
+                       const ScanVisitor& visit) const {
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options;
@@ -87,43 +79,55 @@ absl::Status Txn::Scan(
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
       store_->handle(table),
       store_->db_->NewIterator(read_options, store_->handle(table))));
-  it->Seek(ToSlice(prefix));
+  if (start_after.empty()) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(start_after));
+    if (it->Valid() && ToView(it->key()) == start_after) it->Next();
+  }
   return VisitPrefix(*it, prefix, /*backward=*/false, visit,
                      "scan in mutation");
 }
 
-absl::StatusOr<bool> Txn::Exists(Table table, absl::string_view key) const {
-  std::string value;
-  absl::Status s = Get(table, key, &value);
-  if (s.ok()) return true;
-  if (absl::IsNotFound(s)) return false;
-  return s;
+absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
+                              absl::string_view start_before,
+                              const ScanVisitor& visit) const {
+  const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
+                                                  : std::string(start_before);
+  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+      store_->handle(table),
+      store_->db_->NewIterator(rocksdb::ReadOptions(), store_->handle(table))));
+  if (target.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(ToSlice(target));
+    if (it->Valid() && ToView(it->key()) >= target) it->Prev();
+  }
+  return VisitPrefix(*it, prefix, /*backward=*/true, visit,
+                     "reverse scan in mutation");
 }
 
-void Txn::Put(Table table, absl::string_view key, absl::string_view value) {
+void Txn::PutRaw(Table table, absl::string_view key, absl::string_view value) {
   batch_->Put(store_->handle(table), ToSlice(key), ToSlice(value));
 }
 
-void Txn::PutProto(Table table, absl::string_view key,
-                   const google::protobuf::MessageLite& message) {
-  Put(table, key, EncodeValue(message));
-}
-
-void Txn::Delete(Table table, absl::string_view key) {
+void Txn::DeleteRaw(Table table, absl::string_view key) {
   batch_->Delete(store_->handle(table), ToSlice(key));
 }
 
-void Txn::RecordPut(absl::string_view resource_name,
+void Txn::RecordPut(EntityKind kind, absl::string_view resource_name,
                     const google::protobuf::Message& resource) {
   v1::Change& change = changes_.emplace_back();
   change.set_kind(v1::Change::PUT);
+  change.set_entity_kind(static_cast<uint32_t>(kind));
   change.set_resource_name(std::string(resource_name));
   change.mutable_resource()->PackFrom(resource);
 }
 
-void Txn::RecordDelete(absl::string_view resource_name) {
+void Txn::RecordDelete(EntityKind kind, absl::string_view resource_name) {
   v1::Change& change = changes_.emplace_back();
   change.set_kind(v1::Change::DELETE);
+  change.set_entity_kind(static_cast<uint32_t>(kind));
   change.set_resource_name(std::string(resource_name));
 }
 
@@ -165,8 +169,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   store->max_group_size_ =
       options.max_group_size > 0 ? options.max_group_size : 1;
   COHORTE_RETURN_IF_ERROR(store->LoadOrCreateInstance());
+  COHORTE_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
+
+Store::Store() : committed_(this) {}
 
 Store::~Store() {
   if (db_ == nullptr) return;
@@ -183,7 +190,8 @@ rocksdb::ColumnFamilyHandle* Store::handle(Table table) const {
 }
 
 absl::Status Store::LoadOrCreateInstance() {
-  absl::Status s = GetProto(Table::kMeta, kMetaInstanceKey, &instance_);
+  absl::Status s =
+      committed_.GetProto(Table::kMeta, kMetaInstanceKey, &instance_);
   if (absl::IsNotFound(s)) {
     instance_.set_instance_id(HexEncode(SecureRandomBytes(16)));
     instance_.set_epoch(1);
@@ -201,7 +209,7 @@ absl::Status Store::LoadOrCreateInstance() {
   // if they disagree, the store was tampered with or is corrupt.
   uint64_t revision = 0;
   std::string value;
-  s = Get(Table::kMeta, kMetaRevisionKey, &value);
+  s = committed_.Get(Table::kMeta, kMetaRevisionKey, &value);
   if (s.ok() && !DecodeUint64BigEndian(value, &revision)) {
     return absl::DataLossError("the revision counter is malformed");
   }
@@ -223,6 +231,61 @@ absl::Status Store::LoadOrCreateInstance() {
   last_revision_ = static_cast<int64_t>(revision);
   committed_revision_.store(last_revision_, std::memory_order_release);
   return absl::OkStatus();
+}
+
+absl::Status Store::Migrate() {
+  // Schema 2: change-log entries carry their entity kind. Older records get
+  // it from their resource's type (older versions logged no deletion).
+  std::string value;
+  uint64_t schema = 1;
+  absl::Status s = committed_.Get(Table::kMeta, kMetaSchemaKey, &value);
+  if (s.ok() && !DecodeUint64BigEndian(value, &schema)) {
+    return absl::DataLossError("the schema version is malformed");
+  }
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+  if (schema > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the store has schema ", schema, ", newer than this cohorted's (",
+        kSchemaVersion, "): run a newer cohorted"));
+  }
+  if (schema == kSchemaVersion) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  int migrated = 0;
+  absl::Status decode_error;
+  COHORTE_RETURN_IF_ERROR(committed_.Scan(
+      Table::kChangelog, "", "",
+      [&](absl::string_view key, absl::string_view raw) {
+        v1::ChangeRecord record;
+        decode_error = DecodeValue(raw, &record);
+        if (!decode_error.ok()) return false;
+        bool changed = false;
+        for (v1::Change& c : *record.mutable_changes()) {
+          if (c.entity_kind() != 0) continue;
+          std::string type = std::string(c.resource().type_url());
+          type = type.substr(type.rfind('/') + 1);
+          uint8_t kind = EntityKindOfTypeName(type);
+          if (type == "cohorte.v1.Token") {
+            kind = static_cast<uint8_t>(EntityKind::kToken);
+          }
+          c.set_entity_kind(kind);
+          changed = true;
+        }
+        if (changed) {
+          batch.Put(handle(Table::kChangelog), ToSlice(key),
+                    EncodeValue(record));
+          ++migrated;
+        }
+        return true;
+      }));
+  COHORTE_RETURN_IF_ERROR(decode_error);
+  batch.Put(handle(Table::kMeta), ToSlice(kMetaSchemaKey),
+            EncodeUint64BigEndian(kSchemaVersion));
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocksDb(
+      db_->Write(sync, &batch),
+      absl::StrCat("migrating ", migrated, " change-log records to schema ",
+                   kSchemaVersion));
 }
 
 absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
@@ -307,7 +370,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     change.set_actor(m.actor);
     change.set_method(m.method);
     for (v1::Change& c : txn.changes_) *change.add_changes() = std::move(c);
-    txn.PutProto(Table::kChangelog, ChangelogKey(revision), change);
+    txn.PutRaw(Table::kChangelog, ChangelogKey(revision), EncodeValue(change));
 
     if (!request_key.empty()) {
       v1::IdempotencyRecord record;
@@ -315,7 +378,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
       record.set_response(*response);
       record.set_revision(revision);
       *record.mutable_create_time() = ToProtoTime(commit_time);
-      txn.PutProto(Table::kRequests, request_key, record);
+      txn.PutRaw(Table::kRequests, request_key, EncodeValue(record));
     }
 
     CommitResult result;
@@ -344,31 +407,23 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   wal_syncs_.fetch_add(1, std::memory_order_relaxed);
 }
 
-absl::Status Store::Get(Table table, absl::string_view key,
-                        std::string* value) const {
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handle(table), ToSlice(key), value);
+absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
+                                       std::string* value) const {
+  rocksdb::Status s = store_.db_->Get(
+      rocksdb::ReadOptions(), store_.handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read");
 }
 
-absl::Status Store::GetProto(Table table, absl::string_view key,
-                             google::protobuf::MessageLite* message) const {
-  std::string value;
-  COHORTE_RETURN_IF_ERROR(Get(table, key, &value));
-  return DecodeValue(value, message);
-}
-
-absl::Status Store::Scan(
-    Table table, absl::string_view prefix, absl::string_view start_after,
-    const std::function<bool(absl::string_view key, absl::string_view value)>&
-        visit) const {
+absl::Status Store::CommittedView::Scan(Table table, absl::string_view prefix,
+                                        absl::string_view start_after,
+                                        const ScanVisitor& visit) const {
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options;
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(read_options, handle(table)));
+      store_.db_->NewIterator(read_options, store_.handle(table)));
   if (start_after.empty()) {
     it->Seek(ToSlice(prefix));
   } else {
@@ -378,16 +433,16 @@ absl::Status Store::Scan(
   return VisitPrefix(*it, prefix, /*backward=*/false, visit, "scan");
 }
 
-absl::Status Store::ScanReverse(
-    Table table, absl::string_view prefix, absl::string_view start_before,
-    const std::function<bool(absl::string_view key, absl::string_view value)>&
-        visit) const {
+absl::Status Store::CommittedView::ScanReverse(Table table,
+                                               absl::string_view prefix,
+                                               absl::string_view start_before,
+                                               const ScanVisitor& visit) const {
   // Start just before `start_before`, or before the first key past the
   // prefix (the last key of all when the prefix has no successor).
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), handle(table)));
+      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.handle(table)));
   if (target.empty()) {
     it->SeekToLast();
   } else {
@@ -398,7 +453,7 @@ absl::Status Store::ScanReverse(
 }
 
 absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(
-    int64_t from_revision, int limit) const {
+    const CommittedReadKey&, int64_t from_revision, int limit) const {
   std::vector<v1::ChangeRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handle(Table::kChangelog)));

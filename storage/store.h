@@ -41,6 +41,8 @@
 #include "absl/time/time.h"
 #include "cohorte/storage/v1/records.pb.h"
 #include "google/protobuf/message.h"
+#include "storage/entity_types.h"
+#include "storage/view.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -49,17 +51,6 @@ class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace cohorte::storage {
-
-// The column families. Their names (in store.cc) are persisted: never
-// rename or renumber one.
-enum class Table {
-  kMeta = 0,       // instance identity and revision counter
-  kEntities = 1,   // resources, keyed by kind tag + resource name
-  kIndexes = 2,    // secondary indexes and uniqueness claims
-  kChangelog = 3,  // one ChangeRecord per revision
-  kRequests = 4,   // idempotency records of request_ids
-};
-inline constexpr int kTableCount = 5;
 
 struct StoreOptions {
   // Directory of the database; created when missing.
@@ -77,38 +68,62 @@ class Store;
 // committed state plus the writes of earlier mutations of the same group and
 // of this one. Writes are buffered and become visible to others only when
 // the group commits. Not thread-safe; valid only during Mutation::apply.
-class Txn {
+//
+// Entities are written only through PutEntity/DeleteEntity, which also
+// record the change (with its entity kind) in the mutation's change-log
+// record, so that no entity write can be left out of the log. Index entries
+// are not resources and are not logged (FORMAT.md says which are local).
+class Txn final : public View {
  public:
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
 
-  // OK and `*value` set if `key` exists, NOT_FOUND if not.
   absl::Status Get(Table table, absl::string_view key,
-                   std::string* value) const;
-  // Get then DecodeValue. NOT_FOUND if absent, DATA_LOSS if undecodable.
-  absl::Status GetProto(Table table, absl::string_view key,
-                        google::protobuf::MessageLite* message) const;
-  // True if `key` exists; errors other than NOT_FOUND are returned.
-  absl::StatusOr<bool> Exists(Table table, absl::string_view key) const;
+                   std::string* value) const override;
+  absl::Status Scan(Table table, absl::string_view prefix,
+                    absl::string_view start_after,
+                    const ScanVisitor& visit) const override;
+  absl::Status ScanReverse(Table table, absl::string_view prefix,
+                           absl::string_view start_before,
+                           const ScanVisitor& visit) const override;
+  // Scan from the first key of `prefix`.
+  absl::Status Scan(Table table, absl::string_view prefix,
+                    const ScanVisitor& visit) const {
+    return Scan(table, prefix, "", visit);
+  }
 
-  // Calls `visit` for each key starting with `prefix`, in key order, as
-  // this view sees it (committed state plus the group's writes so far),
-  // until `visit` returns false.
-  absl::Status Scan(
-      Table table, absl::string_view prefix,
-      const std::function<bool(absl::string_view key, absl::string_view value)>&
-          visit) const;
+  // Writes `entity` under `name` and records it in the change log.
+  template <typename T>
+  void PutEntity(absl::string_view name, const T& entity) {
+    static_assert(EntityTraits<T>::kLogged,
+                  "this type's stored form may not be logged: use the "
+                  "overload that takes the form to log");
+    PutEntity(name, entity, entity);
+  }
+  template <typename T>
+  void PutEntity(const T& entity) {
+    PutEntity(entity.name(), entity);
+  }
+  // Writes `entity` under `name` and records `logged` (the form the change
+  // log may hold, e.g. a token without its hash) in the change log.
+  template <typename T>
+  void PutEntity(absl::string_view name, const T& entity,
+                 const google::protobuf::Message& logged) {
+    PutRaw(Table::kEntities, EntityKeyOf<T>(name), EncodeValue(entity));
+    RecordPut(EntityTraits<T>::kKind, name, logged);
+  }
+  // Deletes entity `name` of type T and records the deletion.
+  template <typename T>
+  void DeleteEntity(absl::string_view name) {
+    DeleteRaw(Table::kEntities, EntityKeyOf<T>(name));
+    RecordDelete(EntityTraits<T>::kKind, name);
+  }
 
-  void Put(Table table, absl::string_view key, absl::string_view value);
-  void PutProto(Table table, absl::string_view key,
-                const google::protobuf::MessageLite& message);
-  void Delete(Table table, absl::string_view key);
-
-  // Adds an entry to this mutation's change-log record: `resource` is the
-  // state after the change.
-  void RecordPut(absl::string_view resource_name,
-                 const google::protobuf::Message& resource);
-  void RecordDelete(absl::string_view resource_name);
+  // Index entries (Table::kIndexes): claims and secondary indexes.
+  void PutIndex(absl::string_view key, absl::string_view value) {
+    PutRaw(Table::kIndexes, key, value);
+  }
+  void DeleteIndex(absl::string_view key) { DeleteRaw(Table::kIndexes, key); }
 
   // The revision this mutation gets if it commits.
   int64_t revision() const { return revision_; }
@@ -123,6 +138,12 @@ class Txn {
         batch_(batch),
         revision_(revision),
         commit_time_(commit_time) {}
+
+  void PutRaw(Table table, absl::string_view key, absl::string_view value);
+  void DeleteRaw(Table table, absl::string_view key);
+  void RecordPut(EntityKind kind, absl::string_view resource_name,
+                 const google::protobuf::Message& resource);
+  void RecordDelete(EntityKind kind, absl::string_view resource_name);
 
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;
@@ -190,32 +211,15 @@ class Store {
   // itself failed (then nothing of the group is committed).
   absl::StatusOr<CommitResult> Commit(Mutation mutation);
 
-  // Reads of committed state. OK and `*value` set, or NOT_FOUND.
-  absl::Status Get(Table table, absl::string_view key,
-                   std::string* value) const;
-  absl::Status GetProto(Table table, absl::string_view key,
-                        google::protobuf::MessageLite* message) const;
-
-  // Calls `visit` for each key starting with `prefix` in key order, from
-  // just after `start_after` (or the first key if empty), until `visit`
-  // returns false. Reads one consistent snapshot.
-  absl::Status Scan(
-      Table table, absl::string_view prefix, absl::string_view start_after,
-      const std::function<bool(absl::string_view key, absl::string_view value)>&
-          visit) const;
-
-  // Like Scan, backwards: from just before `start_before` (or the last key
-  // starting with `prefix` if empty) down to the first, in reverse key
-  // order.
-  absl::Status ScanReverse(
-      Table table, absl::string_view prefix, absl::string_view start_before,
-      const std::function<bool(absl::string_view key, absl::string_view value)>&
-          visit) const;
+  // The committed state, for the read gate and authentication only (see
+  // storage/view.h): each read sees one consistent snapshot per call.
+  const View& committed(const CommittedReadKey&) const { return committed_; }
 
   // Change-log records with revision >= from_revision, at most `limit`, in
-  // revision order.
+  // revision order. The log is unredacted (closed-group content as is): it
+  // is read only through the gate, which applies each change's read rule.
   absl::StatusOr<std::vector<v1::ChangeRecord>> ReadChanges(
-      int64_t from_revision, int limit) const;
+      const CommittedReadKey&, int64_t from_revision, int limit) const;
 
   // Counters since Open, for benchmarks and logs.
   struct Stats {
@@ -228,12 +232,32 @@ class Store {
   friend class Txn;
   struct Writer;
 
-  Store() = default;
+  // The committed state as a View.
+  class CommittedView final : public View {
+   public:
+    explicit CommittedView(const Store* store) : store_(*store) {}
+    absl::Status Get(Table table, absl::string_view key,
+                     std::string* value) const override;
+    absl::Status Scan(Table table, absl::string_view prefix,
+                      absl::string_view start_after,
+                      const ScanVisitor& visit) const override;
+    absl::Status ScanReverse(Table table, absl::string_view prefix,
+                             absl::string_view start_before,
+                             const ScanVisitor& visit) const override;
+
+   private:
+    const Store& store_;
+  };
+
+  Store();
+  // Migrates what older versions wrote (FORMAT.md, "Evolving it").
+  absl::Status Migrate();
   rocksdb::ColumnFamilyHandle* handle(Table table) const;
   absl::Status LoadOrCreateInstance();
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
 
+  CommittedView committed_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // owned; kTableCount
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned

@@ -20,8 +20,8 @@
 #include "absl/time/clock.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
-#include "server/service/principal.h"
-#include "server/service/tokens.h"
+#include "server/service/access/principal.h"
+#include "server/service/access/tokens.h"
 #include "server/transport/grpc_status.h"
 #include "server/transport/worker_pool.h"
 

@@ -2,7 +2,7 @@
 //
 // The one place where absl::Status becomes grpc::Status: same code and
 // message; the ErrorInfo and BadRequest payloads attached by
-// server/service/errors.h travel as a google.rpc.Status in the
+// server/service/core/errors.h travel as a google.rpc.Status in the
 // `grpc-status-details-bin` trailer.
 #ifndef COHORTE_SERVER_TRANSPORT_GRPC_STATUS_H_
 #define COHORTE_SERVER_TRANSPORT_GRPC_STATUS_H_

@@ -202,4 +202,29 @@ grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
 #undef SessionGrpcService_kName
 #undef ModerationGrpcService_kName
 
+void GrpcServices::Register(grpc::ServerBuilder& builder) {
+  for (grpc::Service* service : std::initializer_list<grpc::Service*>{
+           &cohorts_, &members_, &territories_, &groups_, &tokens_,
+           &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
+           &reports_, &sessions_, &moderation_}) {
+    builder.RegisterService(service);
+  }
+}
+
+std::vector<std::string> GrpcServices::Names() {
+  return {v1::CohortService::service_full_name(),
+          v1::MemberService::service_full_name(),
+          v1::TerritoryService::service_full_name(),
+          v1::GroupService::service_full_name(),
+          v1::TokenService::service_full_name(),
+          v1::InvitationService::service_full_name(),
+          v1::AuditService::service_full_name(),
+          v1::ReferentielService::service_full_name(),
+          v1::ExchangeService::service_full_name(),
+          v1::InboxService::service_full_name(),
+          v1::ReportService::service_full_name(),
+          v1::SessionService::service_full_name(),
+          v1::ModerationService::service_full_name()};
+}
+
 }  // namespace cohorte::transport

@@ -6,6 +6,9 @@
 #ifndef COHORTE_SERVER_TRANSPORT_SERVICES_H_
 #define COHORTE_SERVER_TRANSPORT_SERVICES_H_
 
+#include <string>
+#include <vector>
+
 #include "cohorte/v1/audit.grpc.pb.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
 #include "cohorte/v1/exchanges.grpc.pb.h"
@@ -19,19 +22,21 @@
 #include "cohorte/v1/sessions.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
-#include "server/service/audit.h"
-#include "server/service/cohort_service.h"
-#include "server/service/exchange_service.h"
-#include "server/service/group_service.h"
-#include "server/service/inbox.h"
-#include "server/service/invitation_service.h"
-#include "server/service/member_service.h"
-#include "server/service/moderation_service.h"
-#include "server/service/referentiel.h"
-#include "server/service/report_service.h"
-#include "server/service/session_service.h"
-#include "server/service/territory_service.h"
-#include "server/service/token_service.h"
+#include "grpcpp/server_builder.h"
+#include "server/service/audit/audit.h"
+#include "server/service/content/exchange_service.h"
+#include "server/service/content/moderation_service.h"
+#include "server/service/content/referentiel.h"
+#include "server/service/content/report_service.h"
+#include "server/service/identity/invitation_service.h"
+#include "server/service/identity/token_service.h"
+#include "server/service/inbox/inbox.h"
+#include "server/service/services.h"
+#include "server/service/sessions/session_service.h"
+#include "server/service/structure/cohort_service.h"
+#include "server/service/structure/group_service.h"
+#include "server/service/structure/member_service.h"
+#include "server/service/structure/territory_service.h"
 #include "server/transport/call_handler.h"
 
 namespace cohorte::transport {
@@ -305,6 +310,50 @@ class ModerationGrpcService final
 };
 
 #undef COHORTE_DECLARE_UNARY
+
+// Every gRPC service cohorted serves, over one service::Services: the one
+// place that wires services -> gRPC adapters. Thread-safe once built; what
+// it points to must outlive it.
+class GrpcServices {
+ public:
+  GrpcServices(CallHandler* calls, service::Services* s)
+      : cohorts_(calls, &s->cohorts),
+        members_(calls, &s->members),
+        territories_(calls, &s->territories),
+        groups_(calls, &s->groups),
+        tokens_(calls, &s->tokens),
+        invitations_(calls, &s->invitations),
+        audit_(calls, &s->audit),
+        referentiel_(calls, &s->referentiel),
+        exchanges_(calls, &s->exchanges),
+        inbox_(calls, &s->inbox),
+        reports_(calls, &s->reports),
+        sessions_(calls, &s->sessions),
+        moderation_(calls, &s->moderation) {}
+  GrpcServices(const GrpcServices&) = delete;
+  GrpcServices& operator=(const GrpcServices&) = delete;
+
+  // Registers every service with `builder`.
+  void Register(grpc::ServerBuilder& builder);
+  // The full names of the services Register registers, in its order (the
+  // confidentiality matrix takes its RPCs from their descriptors).
+  static std::vector<std::string> Names();
+
+ private:
+  CohortGrpcService cohorts_;
+  MemberGrpcService members_;
+  TerritoryGrpcService territories_;
+  GroupGrpcService groups_;
+  TokenGrpcService tokens_;
+  InvitationGrpcService invitations_;
+  AuditGrpcService audit_;
+  ReferentielGrpcService referentiel_;
+  ExchangeGrpcService exchanges_;
+  InboxGrpcService inbox_;
+  ReportGrpcService reports_;
+  SessionGrpcService sessions_;
+  ModerationGrpcService moderation_;
+};
 
 }  // namespace cohorte::transport
 

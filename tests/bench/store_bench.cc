@@ -45,7 +45,7 @@ Result Run(int writers, double seconds) {
         const std::string key = absl::StrCat("bench/", w, "/", i);
         m.apply =
             [&](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
-          txn.Put(cohorte::storage::Table::kEntities, key, value);
+          txn.PutIndex(key, value);
           return std::string();
         };
         const auto t0 = std::chrono::steady_clock::now();

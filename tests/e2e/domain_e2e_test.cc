@@ -59,7 +59,7 @@ TEST_F(DomainE2eTest, TheElusExchangeIsReadAndWrittenByElusOnly) {
       Find(r.out, "cohorts/occitanie/groups/elus/exchanges/e[0-9]+");
   ASSERT_FALSE(exchange.empty()) << r.out;
   // The README walks through this very name: keep them in step.
-  EXPECT_EQ(exchange, "cohorts/occitanie/groups/elus/exchanges/e000000000031");
+  EXPECT_EQ(exchange, "cohorts/occitanie/groups/elus/exchanges/e000000000001");
 
   // As the README does: a reply to the exchange's first message.
   r = As("marie-dubois", {"messages", "post", "--exchange", exchange, "--body",

@@ -16,7 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/service/tokens.h"
+#include "server/service/access/tokens.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/services.h"
@@ -64,6 +64,14 @@ class AccessFixture : public ::testing::Test {
               v1::COLLEGE_UNSPECIFIED, "", kAutre);
     AddMember("ally", v1::Member::ALLY, v1::COLLEGE_UNSPECIFIED, "",
               kOccitanie);
+    // Each arrival in a college group was announced to its members; the
+    // fixture's people start with those read.
+    for (const auto& [id, p] : who_) {
+      v1::MarkInboxReadRequest read;
+      read.set_all(true);
+      ASSERT_THAT(services_.inbox->MarkInboxRead(p, read),
+                  ::cohorte::testing::IsOk());
+    }
   }
 
   void AddMember(const std::string& id, v1::Member::Role role,

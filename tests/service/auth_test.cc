@@ -10,13 +10,14 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "server/service/bootstrap.h"
-#include "server/service/errors.h"
-#include "server/service/member_service.h"
-#include "server/service/tokens.h"
+#include "server/service/access/tokens.h"
+#include "server/service/core/errors.h"
+#include "server/service/identity/bootstrap.h"
+#include "server/service/structure/member_service.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/raw_access.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -80,14 +81,15 @@ TEST_F(AuthTest, TheSecretIsStoredOnlyAsAHash) {
   for (storage::Table table :
        {storage::Table::kEntities, storage::Table::kIndexes,
         storage::Table::kChangelog, storage::Table::kMeta}) {
-    ASSERT_THAT(store_->Scan(table, "", "",
-                             [&](absl::string_view k, absl::string_view v) {
-                               if (k.find(admin_secret_) != k.npos ||
-                                   v.find(admin_secret_) != v.npos) {
-                                 found_plain = true;
-                               }
-                               return true;
-                             }),
+    ASSERT_THAT(storage::testing::RawAccess::Committed(*store_).Scan(
+                    table, "", "",
+                    [&](absl::string_view k, absl::string_view v) {
+                      if (k.find(admin_secret_) != k.npos ||
+                          v.find(admin_secret_) != v.npos) {
+                        found_plain = true;
+                      }
+                      return true;
+                    }),
                 IsOk());
   }
   EXPECT_FALSE(found_plain);

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "tests/service/access_fixture.h"
 
 namespace cohorte::service {

@@ -2,7 +2,7 @@
 // limits at and past their bounds, pagination, masks, etags, soft delete,
 // idempotent replay. No gRPC.
 
-#include "server/service/cohort_service.h"
+#include "server/service/structure/cohort_service.h"
 
 #include <memory>
 #include <set>
@@ -13,10 +13,11 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/raw_access.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -106,7 +107,7 @@ TEST_F(CohortServiceTest, AdminCreatesCohortThatEveryoneCanRead) {
 
 TEST_F(CohortServiceTest, CreateWritesCohortAndCollegeGroupsInOneRevision) {
   ASSERT_THAT(Create("occitanie"), IsOk());
-  auto changes = store_->ReadChanges(1, 10);
+  auto changes = storage::testing::RawAccess::ReadChanges(*store_, 1, 10);
   ASSERT_THAT(changes, IsOk());
   ASSERT_THAT(*changes, SizeIs(1));
   const storage::v1::ChangeRecord& record = (*changes)[0];
@@ -120,7 +121,15 @@ TEST_F(CohortServiceTest, CreateWritesCohortAndCollegeGroupsInOneRevision) {
                          "cohorts/occitanie", "cohorts/occitanie/groups/elus",
                          "cohorts/occitanie/groups/agents",
                          "cohorts/occitanie/groups/etat-territorial",
-                         "cohorts/occitanie/groups/acteurs-socio-economiques"));
+                         "cohorts/occitanie/groups/acteurs-socio-economiques",
+                         "auditEvents/00000000000000000001"));
+  // Each change says which kind of entity it touches.
+  EXPECT_EQ(record.changes(0).entity_kind(),
+            static_cast<uint32_t>(storage::EntityKind::kCohort));
+  EXPECT_EQ(record.changes(1).entity_kind(),
+            static_cast<uint32_t>(storage::EntityKind::kGroup));
+  EXPECT_EQ(record.changes(5).entity_kind(),
+            static_cast<uint32_t>(storage::EntityKind::kAuditEvent));
   Cohort logged;
   ASSERT_TRUE(record.changes(0).resource().UnpackTo(&logged));
   EXPECT_EQ(logged.name(), "cohorts/occitanie");

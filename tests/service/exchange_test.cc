@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "tests/service/access_fixture.h"
 
 namespace cohorte::service {
@@ -186,7 +186,7 @@ TEST_F(ExchangeTest, ThreadsAreOneLevelWithinOneExchange) {
   EXPECT_THAT(Post("elu-petr", "réponse à la réponse", reply->name()),
               InvalidFieldIs("message.reply_to"));
   EXPECT_THAT(Post("elu-petr", "ailleurs",
-                   "cohorts/occitanie/groups/elus/exchanges/e000000000001/"
+                   "cohorts/occitanie/groups/elus/exchanges/e000000000999/"
                    "messages/m000001"),
               InvalidFieldIs("message.reply_to"));
   EXPECT_THAT(Post("elu-petr", "absent", exchange_ + "/messages/m000099"),

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
 #include "tests/service/access_fixture.h"
@@ -46,13 +46,11 @@ class InvitationServiceTest : public AccessFixture {
     storage::Mutation m;
     m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
       v1::Invitation inv;
-      const std::string key =
-          storage::EntityKey(storage::EntityKind::kInvitation, name);
-      absl::Status s = txn.GetProto(storage::Table::kEntities, key, &inv);
+      absl::Status s = txn.GetEntity<v1::Invitation>(name, &inv);
       if (!s.ok()) return s;
       *inv.mutable_expire_time() = TimeUtil::NanosecondsToTimestamp(
           absl::ToUnixNanos(absl::Now() - absl::Seconds(1)));
-      txn.PutProto(storage::Table::kEntities, key, inv);
+      txn.PutEntity(inv);
       return std::string();
     };
     ASSERT_THAT(store_->Commit(std::move(m)), IsOk());

@@ -12,9 +12,9 @@
 #include "cohorte/internal/v1/referentiel_file.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
-#include "server/service/referentiel.h"
+#include "server/service/content/referentiel.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "tests/service/access_fixture.h"
 
 namespace cohorte::service {
@@ -32,7 +32,7 @@ google::protobuf::Timestamp InHours(double hours) {
 
 TEST(ReferentielTest, TheServedReferentielIsTheProjectsFile) {
   std::ifstream in(std::string(COHORTE_SOURCE_DIR) +
-                   "/server/service/data/referentiel.json");
+                   "/server/service/content/data/referentiel.json");
   ASSERT_TRUE(in.good());
   std::stringstream text;
   text << in.rdbuf();

@@ -11,12 +11,12 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "server/service/cohort_service.h"
-#include "server/service/errors.h"
-#include "server/service/group_service.h"
-#include "server/service/limits.h"
-#include "server/service/member_service.h"
-#include "server/service/territory_service.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
+#include "server/service/structure/cohort_service.h"
+#include "server/service/structure/group_service.h"
+#include "server/service/structure/member_service.h"
+#include "server/service/structure/territory_service.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/services.h"
@@ -79,10 +79,10 @@ class StructureServiceTest : public ::testing::Test {
   ::cohorte::testing::TempDir dir_;
   ::cohorte::testing::Services services_{dir_.path()};
   std::unique_ptr<storage::Store>& store_ = services_.store;
-  std::unique_ptr<CohortService>& cohorts_ = services_.cohorts;
-  std::unique_ptr<MemberService>& members_ = services_.members;
-  std::unique_ptr<TerritoryService>& territories_ = services_.territories;
-  std::unique_ptr<GroupService>& groups_ = services_.groups;
+  CohortService* cohorts_ = services_.cohorts;
+  MemberService* members_ = services_.members;
+  TerritoryService* territories_ = services_.territories;
+  GroupService* groups_ = services_.groups;
 };
 
 TEST_F(StructureServiceTest, OfficialCodeIsInseeOrLuhnValidSiren) {
@@ -328,15 +328,20 @@ TEST_F(StructureServiceTest, CollegeGroupMembersCannotBeSetByHand) {
   req.add_add_members("members/marie");
   EXPECT_THAT(groups_->SetGroupMembers(admin_, req),
               InvalidFieldIs("add_members"));
-  // A facilitator can be named, and is then a member.
+  // A college group's facilitators belong to that college: an élue cannot
+  // facilitate (and so read) the agents' group.
   req.clear_add_members();
   req.add_add_facilitators("members/marie");
+  EXPECT_THAT(groups_->SetGroupMembers(admin_, req),
+              InvalidFieldIs("add_facilitators"));
+  // She can facilitate her own college's group, and is listed once.
+  req.set_name("cohorts/occitanie/groups/elus");
   absl::StatusOr<v1::PeerGroup> group = groups_->SetGroupMembers(admin_, req);
   ASSERT_THAT(group, IsOk());
   Principal marie =
       MakePrincipal("members/marie", v1::Member::MEMBER, v1::ELU, {kPetr});
   v1::ListGroupMembersRequest list;
-  list.set_name("cohorts/occitanie/groups/agents");
+  list.set_name("cohorts/occitanie/groups/elus");
   absl::StatusOr<v1::ListGroupMembersResponse> members =
       groups_->ListGroupMembers(marie, list);
   ASSERT_THAT(members, IsOk());

@@ -6,9 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/service/errors.h"
-#include "server/service/limits.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
 #include "tests/service/access_fixture.h"
+#include "tests/testing/raw_access.h"
 
 namespace cohorte::service {
 namespace {
@@ -301,15 +302,16 @@ TEST_F(TokenServiceTest, ServiceSecretsAreNeverStored) {
   for (storage::Table table :
        {storage::Table::kEntities, storage::Table::kIndexes,
         storage::Table::kChangelog, storage::Table::kMeta}) {
-    ASSERT_THAT(store_->Scan(table, "", "",
-                             [&](absl::string_view k, absl::string_view v) {
-                               for (const std::string& secret :
-                                    {created->secret(), rotated->secret()}) {
-                                 EXPECT_EQ(k.find(secret), k.npos);
-                                 EXPECT_EQ(v.find(secret), v.npos);
-                               }
-                               return true;
-                             }),
+    ASSERT_THAT(storage::testing::RawAccess::Committed(*store_).Scan(
+                    table, "", "",
+                    [&](absl::string_view k, absl::string_view v) {
+                      for (const std::string& secret :
+                           {created->secret(), rotated->secret()}) {
+                        EXPECT_EQ(k.find(secret), k.npos);
+                        EXPECT_EQ(v.find(secret), v.npos);
+                      }
+                      return true;
+                    }),
                 IsOk());
   }
 }

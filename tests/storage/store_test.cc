@@ -17,6 +17,7 @@
 #include "storage/codec.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
+#include "tests/testing/raw_access.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -42,8 +43,9 @@ class StoreTest : public ::testing::Test {
     store_ = *std::move(store);
   }
 
-  // A mutation that writes `key` = `value` in the entities table and an
-  // index entry pointing back at it, and records the change.
+  // A mutation that writes `key` = `value` and an entry pointing back at it
+  // in the indexes table, and a cohort named `key` (so its change is
+  // logged with its entity kind).
   static Mutation PutMutation(const std::string& key, const std::string& value,
                               const std::string& request_id = "") {
     Mutation m;
@@ -51,11 +53,11 @@ class StoreTest : public ::testing::Test {
     m.method = "Put";
     m.request_id = request_id;
     m.apply = [key, value](Txn& txn) -> absl::StatusOr<std::string> {
-      txn.Put(Table::kEntities, key, value);
-      txn.Put(Table::kIndexes, "by-value/" + value, key);
-      v1::Change unused;
-      unused.set_resource_name(key);
-      txn.RecordPut(key, unused);
+      txn.PutIndex(key, value);
+      txn.PutIndex("by-value/" + value, key);
+      ::cohorte::v1::Cohort logged;  // an entity, so the change is logged
+      logged.set_name(key);
+      txn.PutEntity(logged);
       return absl::StrCat("wrote ", key, " at ", txn.revision());
     };
     return m;
@@ -63,7 +65,11 @@ class StoreTest : public ::testing::Test {
 
   std::string GetOrEmpty(Table table, const std::string& key) {
     std::string value;
-    return store_->Get(table, key, &value).ok() ? value : "";
+    return storage::testing::RawAccess::Committed(*store_)
+                   .Get(table, key, &value)
+                   .ok()
+               ? value
+               : "";
   }
 
   ::cohorte::testing::TempDir dir_;
@@ -84,7 +90,7 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
   EXPECT_FALSE(result->replayed);
   EXPECT_EQ(result->response, "wrote a at 1");
 
-  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "a"), "1");
   EXPECT_EQ(GetOrEmpty(Table::kIndexes, "by-value/1"), "a");
   EXPECT_EQ(GetOrEmpty(Table::kMeta, std::string(kMetaRevisionKey)),
             EncodeUint64BigEndian(1));
@@ -92,7 +98,7 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
       GetOrEmpty(Table::kRequests, RequestKey("members/test", "Put", "req-1")),
       "");
   absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
-      store_->ReadChanges(1, 10);
+      storage::testing::RawAccess::ReadChanges(*store_, 1, 10);
   ASSERT_THAT(changes, IsOk());
   ASSERT_THAT(*changes, SizeIs(1));
   EXPECT_EQ((*changes)[0].revision(), 1);
@@ -115,10 +121,12 @@ TEST_F(StoreTest, ScansStayInTheirPrefixForwardBackwardAndInAMutation) {
       out.emplace_back(k);
       return true;
     };
-    EXPECT_THAT(reverse
-                    ? store_->ScanReverse(Table::kEntities, "b/", from, visit)
-                    : store_->Scan(Table::kEntities, "b/", from, visit),
-                IsOk());
+    EXPECT_THAT(
+        reverse ? storage::testing::RawAccess::Committed(*store_).ScanReverse(
+                      Table::kIndexes, "b/", from, visit)
+                : storage::testing::RawAccess::Committed(*store_).Scan(
+                      Table::kIndexes, "b/", from, visit),
+        IsOk());
     return out;
   };
   EXPECT_THAT(keys(false, ""), ::testing::ElementsAre("b/1", "b/2", "b/3"));
@@ -128,10 +136,10 @@ TEST_F(StoreTest, ScansStayInTheirPrefixForwardBackwardAndInAMutation) {
 
   Mutation m;
   m.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
-    txn.Put(Table::kEntities, "b/0", "new");
-    txn.Delete(Table::kEntities, "b/2");
+    txn.PutIndex("b/0", "new");
+    txn.DeleteIndex("b/2");
     std::string seen;
-    absl::Status s = txn.Scan(Table::kEntities, "b/",
+    absl::Status s = txn.Scan(Table::kIndexes, "b/",
                               [&](absl::string_view k, absl::string_view) {
                                 seen += std::string(k) + " ";
                                 return true;
@@ -151,22 +159,23 @@ TEST_F(StoreTest, FailedMutationWritesNothingAndUsesNoRevision) {
   failing.method = "Fail";
   failing.request_id = "req-fail";
   failing.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
-    txn.Put(Table::kEntities, "b", "2");
-    txn.Put(Table::kIndexes, "by-value/2", "b");
-    txn.Delete(Table::kEntities, "a");
+    txn.PutIndex("b", "2");
+    txn.PutIndex("by-value/2", "b");
+    txn.DeleteIndex("a");
     return absl::FailedPreconditionError("refused after writing");
   };
   EXPECT_THAT(store_->Commit(std::move(failing)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 
   EXPECT_EQ(store_->revision(), 1);
-  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
-  EXPECT_EQ(GetOrEmpty(Table::kEntities, "b"), "");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "a"), "1");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "b"), "");
   EXPECT_EQ(GetOrEmpty(Table::kIndexes, "by-value/2"), "");
   EXPECT_EQ(GetOrEmpty(Table::kRequests,
                        RequestKey("members/test", "Fail", "req-fail")),
             "");
-  EXPECT_THAT(*store_->ReadChanges(0, 10), SizeIs(1));
+  EXPECT_THAT(*storage::testing::RawAccess::ReadChanges(*store_, 0, 10),
+              SizeIs(1));
   // The next successful mutation takes the very next revision: no gap.
   EXPECT_EQ(store_->Commit(PutMutation("c", "3"))->revision, 2);
 }
@@ -174,9 +183,9 @@ TEST_F(StoreTest, FailedMutationWritesNothingAndUsesNoRevision) {
 TEST_F(StoreTest, MutationSeesItsOwnWritesBeforeCommit) {
   Mutation m;
   m.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
-    txn.Put(Table::kEntities, "x", "first");
+    txn.PutIndex("x", "first");
     std::string value;
-    COHORTE_RETURN_IF_ERROR(txn.Get(Table::kEntities, "x", &value));
+    COHORTE_RETURN_IF_ERROR(txn.Get(Table::kIndexes, "x", &value));
     return value;
   };
   EXPECT_EQ(store_->Commit(std::move(m))->response, "first");
@@ -193,7 +202,7 @@ TEST_F(StoreTest, ReopenKeepsRevisionInstanceIdAndData) {
   EXPECT_EQ(store_->instance_id(), instance);
   EXPECT_EQ(store_->epoch(), 1);
   EXPECT_EQ(store_->revision(), 200);
-  EXPECT_EQ(GetOrEmpty(Table::kEntities, "k199"), std::string(500, 'v'));
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "k199"), std::string(500, 'v'));
   // Revisions go on from where they were.
   EXPECT_EQ(store_->Commit(PutMutation("next", "v"))->revision, 201);
 }
@@ -230,7 +239,7 @@ TEST_F(StoreTest, RevisionsAreGapFreeAndInCommitOrderUnderConcurrentWriters) {
   // The change log holds exactly one record per revision, in order, and
   // each names the key its mutation wrote.
   absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
-      store_->ReadChanges(1, kTotal + 10);
+      storage::testing::RawAccess::ReadChanges(*store_, 1, kTotal + 10);
   ASSERT_THAT(changes, IsOk());
   ASSERT_THAT(*changes, SizeIs(kTotal));
   for (int i = 0; i < kTotal; ++i) {
@@ -249,7 +258,7 @@ TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {
   // one may succeed, even when all of them land in the same group.
   Mutation init;
   init.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
-    txn.Put(Table::kEntities, "etag", "v0");
+    txn.PutIndex("etag", "v0");
     return std::string();
   };
   ASSERT_THAT(store_->Commit(std::move(init)), IsOk());
@@ -263,9 +272,9 @@ TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {
       Mutation m;
       m.apply = [t](Txn& txn) -> absl::StatusOr<std::string> {
         std::string current;
-        COHORTE_RETURN_IF_ERROR(txn.Get(Table::kEntities, "etag", &current));
+        COHORTE_RETURN_IF_ERROR(txn.Get(Table::kIndexes, "etag", &current));
         if (current != "v0") return absl::AbortedError("etag mismatch");
-        txn.Put(Table::kEntities, "etag", absl::StrCat("v-", t));
+        txn.PutIndex("etag", absl::StrCat("v-", t));
         return std::string();
       };
       absl::StatusOr<CommitResult> r = store_->Commit(std::move(m));
@@ -297,7 +306,7 @@ TEST_F(StoreTest, RequestIdReplayReturnsFirstResponseAndWritesNothing) {
   EXPECT_EQ(second->revision, first->revision);
   EXPECT_EQ(applied, 0);
   EXPECT_EQ(store_->revision(), 1);
-  EXPECT_EQ(GetOrEmpty(Table::kEntities, "a"), "1");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "a"), "1");
 
   // Another actor's request id is another key.
   Mutation other = PutMutation("b", "2", /*request_id=*/"same");
@@ -332,10 +341,14 @@ TEST_F(StoreTest, ScanVisitsPrefixInOrderAfterStartKey) {
     seen.emplace_back(key);
     return true;
   };
-  ASSERT_THAT(store_->Scan(Table::kEntities, "p/", "", collect), IsOk());
+  ASSERT_THAT(storage::testing::RawAccess::Committed(*store_).Scan(
+                  Table::kIndexes, "p/", "", collect),
+              IsOk());
   EXPECT_THAT(seen, ElementsAre("p/a", "p/b", "p/c"));
   seen.clear();
-  ASSERT_THAT(store_->Scan(Table::kEntities, "p/", "p/a", collect), IsOk());
+  ASSERT_THAT(storage::testing::RawAccess::Committed(*store_).Scan(
+                  Table::kIndexes, "p/", "p/a", collect),
+              IsOk());
   EXPECT_THAT(seen, ElementsAre("p/b", "p/c"));
 }
 
@@ -344,7 +357,8 @@ TEST_F(StoreTest, ReadChangesStartsAtTheGivenRevisionAndHonoursLimit) {
     ASSERT_THAT(store_->Commit(PutMutation(absl::StrCat("k", i), "v")), IsOk());
   }
   absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
-      store_->ReadChanges(/*from_revision=*/4, /*limit=*/3);
+      storage::testing::RawAccess::ReadChanges(*store_, /*from_revision=*/4,
+                                               /*limit=*/3);
   ASSERT_THAT(changes, IsOk());
   ASSERT_THAT(*changes, SizeIs(3));
   EXPECT_EQ((*changes)[0].revision(), 4);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "server/service/principal.h"
+#include "server/service/access/principal.h"
 
 namespace cohorte::testing {
 

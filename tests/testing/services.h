@@ -1,26 +1,16 @@
 // File: tests/testing/services.h
 //
-// Services: a real store in a directory and every service over it, for
-// service-layer tests. Not thread-safe to construct; the services are.
+// TestServices: a real store in a directory and every service over it (the
+// same wiring as cohorted, service::Services), for service-layer tests.
+// Not thread-safe to construct; the services are.
 #ifndef COHORTE_TESTS_TESTING_SERVICES_H_
 #define COHORTE_TESTS_TESTING_SERVICES_H_
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "server/service/audit.h"
-#include "server/service/cohort_service.h"
-#include "server/service/exchange_service.h"
-#include "server/service/group_service.h"
-#include "server/service/inbox.h"
-#include "server/service/invitation_service.h"
-#include "server/service/member_service.h"
-#include "server/service/moderation_service.h"
-#include "server/service/referentiel.h"
-#include "server/service/report_service.h"
-#include "server/service/session_service.h"
-#include "server/service/territory_service.h"
-#include "server/service/token_service.h"
+#include "server/service/services.h"
 #include "storage/store.h"
 
 namespace cohorte::testing {
@@ -30,33 +20,36 @@ struct Services {
   // it cannot, since nothing else could run.
   explicit Services(const std::string& dir)
       : store(Open(dir)),
-        cohorts(std::make_unique<service::CohortService>(store.get())),
-        members(std::make_unique<service::MemberService>(store.get())),
-        territories(std::make_unique<service::TerritoryService>(store.get())),
-        groups(std::make_unique<service::GroupService>(store.get())),
-        tokens(std::make_unique<service::TokenService>(store.get())),
-        invitations(std::make_unique<service::InvitationService>(store.get())),
-        audit(std::make_unique<service::AuditService>(store.get())),
-        exchanges(std::make_unique<service::ExchangeService>(store.get())),
-        inbox(std::make_unique<service::InboxService>(store.get())),
-        reports(std::make_unique<service::ReportService>(store.get())),
-        sessions(std::make_unique<service::SessionService>(store.get())),
-        moderation(std::make_unique<service::ModerationService>(store.get())) {}
+        all(std::make_unique<service::Services>(store.get())),
+        cohorts(&all->cohorts),
+        members(&all->members),
+        territories(&all->territories),
+        groups(&all->groups),
+        tokens(&all->tokens),
+        invitations(&all->invitations),
+        audit(&all->audit),
+        exchanges(&all->exchanges),
+        inbox(&all->inbox),
+        reports(&all->reports),
+        sessions(&all->sessions),
+        moderation(&all->moderation),
+        referentiel(all->referentiel) {}
 
   std::unique_ptr<storage::Store> store;
-  std::unique_ptr<service::CohortService> cohorts;
-  std::unique_ptr<service::MemberService> members;
-  std::unique_ptr<service::TerritoryService> territories;
-  std::unique_ptr<service::GroupService> groups;
-  std::unique_ptr<service::TokenService> tokens;
-  std::unique_ptr<service::InvitationService> invitations;
-  std::unique_ptr<service::AuditService> audit;
-  std::unique_ptr<service::ExchangeService> exchanges;
-  std::unique_ptr<service::InboxService> inbox;
-  std::unique_ptr<service::ReportService> reports;
-  std::unique_ptr<service::SessionService> sessions;
-  std::unique_ptr<service::ModerationService> moderation;
-  service::ReferentielService referentiel;
+  std::unique_ptr<service::Services> all;
+  service::CohortService* cohorts;
+  service::MemberService* members;
+  service::TerritoryService* territories;
+  service::GroupService* groups;
+  service::TokenService* tokens;
+  service::InvitationService* invitations;
+  service::AuditService* audit;
+  service::ExchangeService* exchanges;
+  service::InboxService* inbox;
+  service::ReportService* reports;
+  service::SessionService* sessions;
+  service::ModerationService* moderation;
+  service::ReferentielService& referentiel;
 
  private:
   static std::unique_ptr<storage::Store> Open(const std::string& dir) {

@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
-#include "server/service/errors.h"
+#include "server/service/core/errors.h"
 
 namespace cohorte::testing {
 

@@ -1,0 +1,97 @@
+// File: server/service/access/commit.h
+//
+// CommitForResponse runs one API mutation through Store::Commit with two
+// rules applied in one place:
+//
+// - What a write returns is a read. After `apply` succeeds, its response is
+//   presented through the read gate, inside the same transaction, as the
+//   caller may see it after the write (Presenter<Response>). A write whose
+//   result the caller may not see is refused (PERMISSION_DENIED) and rolls
+//   back. Presenter is defined for every stored type (its read rule) and
+//   must be specialized for any other response type, next to the service
+//   that returns it; a response type without one does not compile.
+// - AIP-155: the request is fingerprinted without its request_id; a retry
+//   with the same request_id returns the first response and writes nothing;
+//   the same request_id with another request is INVALID_ARGUMENT (reason
+//   REQUEST_ID_REUSED).
+//
+// `apply` gets the transaction and a Reader over it for the caller (with
+// the caller's member record as the transaction sees it), so that its
+// authorization and state checks are atomic with its writes.
+#ifndef COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_
+#define COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_
+
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "server/service/access/principal.h"
+#include "server/service/access/reader.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/pagination.h"
+#include "storage/entity_types.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+
+namespace cohorte::service {
+
+// Presents a write's response through the gate. Defined below for stored
+// types; specialize it for other responses:
+//   template <> struct Presenter<v1::FooResponse> {
+//     static absl::StatusOr<v1::FooResponse> Present(const Reader&,
+//                                                    v1::FooResponse);
+//   };
+template <typename Response, typename = void>
+struct Presenter;
+
+template <typename T>
+struct Presenter<T, std::void_t<decltype(storage::EntityTraits<T>::kKind)>> {
+  static absl::StatusOr<T> Present(const Reader& reader, T entity) {
+    return reader.Present(std::move(entity));
+  }
+};
+
+template <typename Response>
+absl::StatusOr<Response> CommitForResponse(
+    storage::Store& store, const Principal& principal, absl::string_view method,
+    const google::protobuf::Message& request, absl::string_view request_id,
+    std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)>
+        apply) {
+  storage::Mutation mutation;
+  mutation.actor = principal.actor();
+  mutation.method = std::string(method);
+  mutation.request_id = std::string(request_id);
+  if (!request_id.empty()) {
+    mutation.request_fingerprint = RequestFingerprint(request, {"request_id"});
+  }
+  mutation.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    COHORTE_ASSIGN_OR_RETURN(Reader reader, Reader::InTxn(txn, principal));
+    COHORTE_ASSIGN_OR_RETURN(Response response, apply(txn, reader));
+    // Presented as the caller may see it after the write.
+    COHORTE_ASSIGN_OR_RETURN(Reader after, Reader::InTxn(txn, principal));
+    COHORTE_ASSIGN_OR_RETURN(Response shown, Presenter<Response>::Present(
+                                                 after, std::move(response)));
+    return shown.SerializeAsString();
+  };
+  COHORTE_ASSIGN_OR_RETURN(storage::CommitResult result,
+                           store.Commit(std::move(mutation)));
+  if (result.replayed && result.recorded_fingerprint !=
+                             RequestFingerprint(request, {"request_id"})) {
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                           kReasonRequestIdReused,
+                           "request_id: already used for a different request");
+  }
+  Response response;
+  if (!response.ParseFromString(result.response)) {
+    return absl::DataLossError("a recorded response does not parse");
+  }
+  return response;
+}
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_

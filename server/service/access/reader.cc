@@ -1,0 +1,88 @@
+#include "server/service/access/reader.h"
+
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "server/service/access/policy.h"
+
+namespace cohorte::service {
+
+Reader::Reader(const storage::Store& store, Principal caller)
+    : Reader(store.committed(storage::CommittedReadKey()), std::move(caller)) {}
+
+absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
+                                     const Principal& caller) {
+  if (caller.service || caller.member.empty()) return Reader(txn, caller);
+  v1::Member member;
+  absl::Status s = txn.GetEntity<v1::Member>(caller.member, &member);
+  // Not (yet) a member: one being created by this very mutation (an
+  // invitation's acceptance). Members are never deleted.
+  if (absl::IsNotFound(s)) return Reader(txn, caller);
+  COHORTE_RETURN_IF_ERROR(s);
+  return Reader(txn, Principal::FromMember(member, caller.token));
+}
+
+const v1::PeerGroup* Reader::Group(absl::string_view name) const {
+  auto it = groups_.find(std::string(name));
+  if (it != groups_.end()) return it->second.get();
+  auto group = std::make_unique<v1::PeerGroup>();
+  if (!view_.GetEntity<v1::PeerGroup>(name, group.get()).ok()) group.reset();
+  return groups_.emplace(std::string(name), std::move(group))
+      .first->second.get();
+}
+
+bool Reader::InGroup(absl::string_view name) const {
+  const v1::PeerGroup* group = Group(name);
+  return group != nullptr && IsGroupMember(caller_, *group);
+}
+
+absl::StatusOr<v1::PeerGroup> Reader::GroupForContent(
+    absl::string_view name) const {
+  const v1::PeerGroup* group = Group(name);
+  if (group == nullptr || !IsGroupMember(caller_, *group)) {
+    return PermissionDenied(
+        absl::StrCat("read ", name.substr(0, 300),
+                     ": it does not exist or is closed to its members"));
+  }
+  return *group;
+}
+
+absl::Status Reader::MayRead(absl::string_view name) const {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() < 2 || parts.size() % 2 != 0) return Denied(name);
+  const absl::string_view collection = parts[parts.size() - 2];
+  auto ok = [](const auto& s) { return s.status(); };
+  if (collection == "cohorts") return ok(Load<v1::Cohort>(name));
+  if (collection == "members") return ok(Load<v1::Member>(name));
+  if (collection == "tokens") return ok(Load<storage::v1::TokenRecord>(name));
+  if (collection == "territories") return ok(Load<v1::Territory>(name));
+  if (collection == "groups") return ok(Load<v1::PeerGroup>(name));
+  if (collection == "chantiers") return ok(Load<v1::Chantier>(name));
+  if (collection == "invitations") return ok(Load<v1::Invitation>(name));
+  if (collection == "auditEvents") return ok(Load<v1::AuditEvent>(name));
+  if (collection == "exchanges") return ok(Load<v1::Exchange>(name));
+  if (collection == "messages") return ok(Load<v1::Message>(name));
+  if (collection == "inbox") return ok(Load<v1::InboxItem>(name));
+  if (collection == "reports") return ok(Load<v1::ExperienceReport>(name));
+  if (collection == "sessions") return ok(Load<v1::Session>(name));
+  if (collection == "registrations") return ok(Load<v1::Registration>(name));
+  if (collection == "flags") return ok(Load<v1::ContentFlag>(name));
+  return Denied(name);
+}
+
+absl::StatusOr<std::vector<std::string>> Reader::OwnFollows() const {
+  std::vector<std::string> targets;
+  if (caller_.service || caller_.member.empty()) return targets;
+  std::string prefix =
+      storage::IndexKey(storage::IndexKind::kFollowByMember, caller_.member);
+  prefix.push_back('\0');
+  COHORTE_RETURN_IF_ERROR(
+      view_.Scan(storage::Table::kIndexes, prefix, "",
+                 [&](absl::string_view key, absl::string_view) {
+                   targets.emplace_back(key.substr(prefix.size()));
+                   return true;
+                 }));
+  return targets;
+}
+
+}  // namespace cohorte::service

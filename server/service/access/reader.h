@@ -1,0 +1,272 @@
+// File: server/service/access/reader.h
+//
+// Reader: the read gate. Every read of stored data on a caller's behalf goes
+// through one Reader, made from a View (the committed state, or a
+// mutation's Txn) and the caller's Principal. Each stored type has its read
+// rule declared once, as a specialization of ReadRule<T> (rules.h): whether
+// this caller may see an entity, and how it is presented to them (e-mails,
+// hidden bodies, group member lists, token hashes). A type without a rule
+// cannot be read through the gate: ReadRule<T> is incomplete and Get<T>
+// does not compile; rules.cc checks at compile time that every type of
+// storage::AllEntityTypes has one.
+//
+// One answer for "absent" and "not yours" (AIP-211): Get answers
+// PERMISSION_DENIED with the same message whether the entity does not exist
+// or the caller may not see it. Lists apply the rule before the caller's
+// filter, and what the rule refuses is neither returned nor counted.
+//
+// Only Reader (and the Authenticator) hold the key to the store's committed
+// state (storage/view.h), so a service cannot read it for a caller any
+// other way. Inside a mutation, Reader::InTxn re-reads the caller's member
+// record from the transaction, so a check made through it is atomic with
+// the mutation's writes (a member removed from a group in the same commit
+// group cannot post).
+//
+// Thread-compatible: one Reader per call; it caches groups it has loaded.
+#ifndef COHORTE_SERVER_SERVICE_ACCESS_READER_H_
+#define COHORTE_SERVER_SERVICE_ACCESS_READER_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "server/service/access/principal.h"
+#include "server/service/access/rules.h"
+#include "server/service/core/entities.h"
+#include "server/service/core/errors.h"
+#include "storage/codec.h"
+#include "storage/entity_types.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+#include "storage/view.h"
+
+namespace cohorte::service {
+
+class Reader {
+ public:
+  // Reads the committed state as `caller`.
+  Reader(const storage::Store& store, Principal caller);
+  // Reads `txn`'s view as `caller`, whose member record (college,
+  // delegations, role) is re-read from `txn` (as given if the mutation is
+  // creating it).
+  static absl::StatusOr<Reader> InTxn(const storage::Txn& txn,
+                                      const Principal& caller);
+
+  // Reads `txn`'s view as `member` would: for a write choosing whom to
+  // notify (an inbox item goes only to who may read what it announces).
+  static Reader AsMember(const storage::Txn& txn, const v1::Member& member) {
+    return Reader(txn, Principal::FromMember(member, ""));
+  }
+
+  const Principal& caller() const { return caller_; }
+
+  // The entity `name` of type T as the caller may see it. PERMISSION_DENIED
+  // unless its rule lets the caller see it; the same for an absent entity,
+  // unless the caller could see any entity of that name (then NOT_FOUND).
+  template <typename T>
+  absl::StatusOr<T> Get(absl::string_view name) const {
+    COHORTE_ASSIGN_OR_RETURN(T entity, Load<T>(name));
+    return ReadRule<T>::Present(*this, std::move(entity));
+  }
+
+  // Like Get, without the presentation: the stored form, for a write that
+  // changes it. What a write returns is presented through Present (see
+  // core/commit.h), never this.
+  template <typename T>
+  absl::StatusOr<T> Load(absl::string_view name) const {
+    T entity;
+    absl::Status s = view_.GetEntity<T>(name, &entity);
+    if (absl::IsNotFound(s)) {
+      if (ReadRule<T>::MayKnowAbsent(*this, name)) return NotFound(name);
+      return Denied(name);
+    }
+    COHORTE_RETURN_IF_ERROR(s);
+    if (!ReadRule<T>::MaySee(*this, name, entity)) return Denied(name);
+    return entity;
+  }
+
+  // Whether the caller may see `entity`, stored as `name`.
+  template <typename T>
+  bool MaySee(absl::string_view name, const T& entity) const {
+    return ReadRule<T>::MaySee(*this, name, entity);
+  }
+  // `entity` as the caller may see it, or PERMISSION_DENIED.
+  template <typename T>
+  absl::StatusOr<T> Present(absl::string_view name, T entity) const {
+    if (!ReadRule<T>::MaySee(*this, name, entity)) return Denied(name);
+    return ReadRule<T>::Present(*this, std::move(entity));
+  }
+  template <typename T>
+  absl::StatusOr<T> Present(T entity) const {
+    const std::string name = entity.name();
+    return Present(name, std::move(entity));
+  }
+
+  // The next page of the collection under `prefix` (CollectionPrefixOf<T>),
+  // in key order or reverse key order: each entity the rule lets through is
+  // presented, then passed to `keep` (the caller's filter), which returns
+  // whether to return it. Returns the next page token, empty at the end.
+  template <typename T>
+  absl::StatusOr<std::string> List(absl::string_view prefix,
+                                   const PageStart& page,
+                                   const std::function<bool(T&)>& keep,
+                                   google::protobuf::RepeatedPtrField<T>* out,
+                                   bool reverse = false) const {
+    std::string last_key;
+    bool more = false;
+    absl::Status error;
+    auto visit = [&](absl::string_view key, absl::string_view value) {
+      T entity;
+      error = storage::DecodeValue(value, &entity);
+      if (!error.ok()) return false;
+      if (!ReadRule<T>::MaySee(*this, storage::EntityNameFromKey(key),
+                               entity)) {
+        return true;
+      }
+      entity = ReadRule<T>::Present(*this, std::move(entity));
+      if (!keep(entity)) return true;
+      if (out->size() == page.size) {
+        more = true;
+        return false;
+      }
+      *out->Add() = std::move(entity);
+      last_key = std::string(key);
+      return true;
+    };
+    COHORTE_RETURN_IF_ERROR(
+        reverse
+            ? view_.ScanReverse(storage::Table::kEntities, prefix, page.after,
+                                visit)
+            : view_.Scan(storage::Table::kEntities, prefix, page.after, visit));
+    COHORTE_RETURN_IF_ERROR(error);
+    return more ? EncodePageToken(page.query, last_key) : std::string();
+  }
+
+  // Counts the entities under `prefix` that the rule lets through and
+  // `keep` keeps, up to `limit`.
+  template <typename T>
+  absl::StatusOr<int> Count(absl::string_view prefix,
+                            const std::function<bool(const T&)>& keep,
+                            int limit, bool reverse = false) const {
+    int count = 0;
+    absl::Status error;
+    auto visit = [&](absl::string_view key, absl::string_view value) {
+      T entity;
+      error = storage::DecodeValue(value, &entity);
+      if (!error.ok()) return false;
+      if (ReadRule<T>::MaySee(*this, storage::EntityNameFromKey(key), entity) &&
+          keep(entity)) {
+        ++count;
+      }
+      return count < limit;
+    };
+    COHORTE_RETURN_IF_ERROR(
+        reverse
+            ? view_.ScanReverse(storage::Table::kEntities, prefix, "", visit)
+            : view_.Scan(storage::Table::kEntities, prefix, "", visit));
+    COHORTE_RETURN_IF_ERROR(error);
+    return count;
+  }
+
+  // Calls `visit` with each entity under `prefix` that the rule lets
+  // through, presented, until it returns false.
+  template <typename T>
+  absl::Status ForEach(absl::string_view prefix,
+                       const std::function<bool(const T&)>& visit) const {
+    absl::Status error;
+    COHORTE_RETURN_IF_ERROR(view_.Scan(
+        storage::Table::kEntities, prefix, "",
+        [&](absl::string_view key, absl::string_view value) {
+          T entity;
+          error = storage::DecodeValue(value, &entity);
+          if (!error.ok()) return false;
+          if (!ReadRule<T>::MaySee(*this, storage::EntityNameFromKey(key),
+                                   entity)) {
+            return true;
+          }
+          return visit(ReadRule<T>::Present(*this, std::move(entity)));
+        }));
+    return error;
+  }
+
+  // A page of the entities of type T named by the values of the index
+  // entries under `index_prefix` (e.g. a cohort's audit events), each
+  // through T's rule. The page token carries the index key.
+  template <typename T>
+  absl::StatusOr<std::string> ListIndexed(
+      absl::string_view index_prefix, const PageStart& page,
+      google::protobuf::RepeatedPtrField<T>* out) const {
+    std::string last_key;
+    bool more = false;
+    absl::Status error;
+    COHORTE_RETURN_IF_ERROR(
+        view_.Scan(storage::Table::kIndexes, index_prefix, page.after,
+                   [&](absl::string_view key, absl::string_view name) {
+                     absl::StatusOr<T> entity = Get<T>(name);
+                     if (!entity.ok()) {
+                       if (!absl::IsPermissionDenied(entity.status())) {
+                         error = entity.status();
+                         return false;
+                       }
+                       return true;
+                     }
+                     if (out->size() == page.size) {
+                       more = true;
+                       return false;
+                     }
+                     *out->Add() = *std::move(entity);
+                     last_key = std::string(key);
+                     return true;
+                   }));
+    COHORTE_RETURN_IF_ERROR(error);
+    return more ? EncodePageToken(page.query, last_key) : std::string();
+  }
+
+  // OK if the caller may read the resource named `name`, whatever its type
+  // (found from the name's pattern); PERMISSION_DENIED otherwise, whether or
+  // not it exists.
+  absl::Status MayRead(absl::string_view name) const;
+
+  // The group `name` for reading or writing its content (exchanges,
+  // messages): PERMISSION_DENIED unless the caller is one of its members,
+  // whether or not it exists.
+  absl::StatusOr<v1::PeerGroup> GroupForContent(absl::string_view name) const;
+
+  // The targets the caller follows (their own follows only).
+  absl::StatusOr<std::vector<std::string>> OwnFollows() const;
+
+  // The one denial of the gate.
+  static absl::Status Denied(absl::string_view name) {
+    return PermissionDenied(
+        absl::StrCat("read ", name.substr(0, 300),
+                     ": it does not exist or the caller may not read it"));
+  }
+
+ private:
+  template <typename T>
+  friend struct ReadRule;
+
+  Reader(const storage::View& view, Principal caller)
+      : view_(view), caller_(std::move(caller)) {}
+
+  // For the rules: the stored group `name`, or nullptr if absent. Cached.
+  const v1::PeerGroup* Group(absl::string_view name) const;
+  // For the rules: whether the caller is a member of group `name`.
+  bool InGroup(absl::string_view name) const;
+
+  const storage::View& view_;
+  Principal caller_;
+  mutable std::map<std::string, std::unique_ptr<v1::PeerGroup>> groups_;
+};
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_ACCESS_READER_H_

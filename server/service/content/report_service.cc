@@ -1,0 +1,474 @@
+#include "server/service/content/report_service.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cohorte/v1/groups.pb.h"
+#include "cohorte/v1/members.pb.h"
+#include "cohorte/v1/sessions.pb.h"
+#include "cohorte/v1/territories.pb.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "server/service/access/commit.h"
+#include "server/service/access/policy.h"
+#include "server/service/content/referentiel.h"
+#include "server/service/core/entities.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
+#include "server/service/core/validation.h"
+#include "server/service/inbox/inbox.h"
+#include "server/service/structure/member_service.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::service {
+namespace {
+
+using storage::EntityKind;
+using storage::Table;
+using storage::Txn;
+using v1::ExperienceReport;
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
+              absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// The narrative fields, each checked alike.
+constexpr const char* kNarrative[] = {"context",     "actions",     "results",
+                                      "what_worked", "what_failed", "lessons"};
+
+const std::string& NarrativeField(const ExperienceReport& r,
+                                  absl::string_view field) {
+  if (field == "context") return r.context();
+  if (field == "actions") return r.actions();
+  if (field == "results") return r.results();
+  if (field == "what_worked") return r.what_worked();
+  if (field == "what_failed") return r.what_failed();
+  return r.lessons();
+}
+
+// Field checks that need no store, on a whole report.
+absl::Status CheckReportFields(const ExperienceReport& r) {
+  COHORTE_RETURN_IF_ERROR(CheckText("report.title", r.title(), 1,
+                                    kMaxReportTitleChars,
+                                    TextKind::kSingleLine));
+  for (const char* field : kNarrative) {
+    COHORTE_RETURN_IF_ERROR(
+        CheckText(absl::StrCat("report.", field), NarrativeField(r, field), 0,
+                  kMaxReportNarrativeChars, TextKind::kMultiLine));
+  }
+  if (r.authors_size() > kMaxReportAuthors) {
+    return InvalidField("report.authors",
+                        absl::StrCat("has more than ", kMaxReportAuthors));
+  }
+  std::set<std::string> seen;
+  for (const std::string& a : r.authors()) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName("report.authors", a, "members").status());
+    if (!seen.insert(a).second) {
+      return InvalidField("report.authors", absl::StrCat(a, " twice"));
+    }
+  }
+  const Referentiel& ref = BuiltInReferentiel();
+  if (r.fundamentals_size() > kMaxTagsPerItem) {
+    return InvalidField("report.fundamentals",
+                        absl::StrCat("has more than ", kMaxTagsPerItem));
+  }
+  for (const std::string& f : r.fundamentals()) {
+    if (!ref.IsFundamental(f)) {
+      return InvalidField("report.fundamentals",
+                          absl::StrCat("'", f.substr(0, 64),
+                                       "' is not a fundamental of the "
+                                       "référentiel"));
+    }
+  }
+  if (r.balises_size() > kMaxTagsPerItem) {
+    return InvalidField("report.balises",
+                        absl::StrCat("has more than ", kMaxTagsPerItem));
+  }
+  for (const std::string& b : r.balises()) {
+    if (ref.FundamentalOfBalise(b).empty()) {
+      return InvalidField("report.balises",
+                          absl::StrCat("'", b.substr(0, 64),
+                                       "' is not a balise of the référentiel"));
+    }
+  }
+  if (r.themes_size() > kMaxReportThemes) {
+    return InvalidField("report.themes",
+                        absl::StrCat("has more than ", kMaxReportThemes));
+  }
+  for (const std::string& t : r.themes()) {
+    COHORTE_RETURN_IF_ERROR(CheckText("report.themes", t, 1, kMaxThemeChars,
+                                      TextKind::kSingleLine));
+  }
+  for (const auto* links : {&r.chantiers(), &r.sessions(), &r.records()}) {
+    if (links->size() > kMaxReportLinks) {
+      const char* field = links == &r.chantiers()  ? "report.chantiers"
+                          : links == &r.sessions() ? "report.sessions"
+                                                   : "report.records";
+      return InvalidField(field,
+                          absl::StrCat("has more than ", kMaxReportLinks));
+    }
+  }
+  if (r.visibility() == v1::VISIBILITY_UNSPECIFIED ||
+      !v1::Visibility_IsValid(r.visibility())) {
+    return InvalidField("report.visibility", "is required");
+  }
+  if (r.visibility() == v1::GROUP) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseCohortChildName("report.group", r.group(), "groups").status());
+  } else if (!r.group().empty()) {
+    return InvalidField("report.group", "is only for GROUP visibility");
+  }
+  return absl::OkStatus();
+}
+
+// Inside a mutation: references exist and belong where they must.
+absl::Status CheckReportReferences(const Txn& txn, const ExperienceReport& r,
+                                   absl::string_view cohort) {
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string territory_cohort,
+      ParseCohortChildName("report.territory", r.territory(), "territories"));
+  if (territory_cohort != cohort) {
+    return InvalidField("report.territory",
+                        absl::StrCat("is not a territory of ", cohort));
+  }
+  if (absl::IsNotFound(
+          LoadEntity<v1::Territory>(txn, r.territory()).status())) {
+    return InvalidField("report.territory", "does not exist");
+  }
+  if (r.authors().empty()) {
+    return InvalidField("report.authors", "needs at least one author");
+  }
+  v1::PeerGroup group;
+  if (r.visibility() == v1::GROUP) {
+    if (CohortOf(r.group()) != cohort) {
+      return InvalidField("report.group", "is not a group of the cohort");
+    }
+    absl::StatusOr<v1::PeerGroup> g = LoadEntity<v1::PeerGroup>(txn, r.group());
+    if (!g.ok()) return InvalidField("report.group", "does not exist");
+    group = *g;
+  }
+  for (const std::string& a : r.authors()) {
+    absl::StatusOr<v1::Member> m = LoadEntity<v1::Member>(txn, a);
+    if (!m.ok()) {
+      return InvalidField("report.authors", absl::StrCat(a, " does not exist"));
+    }
+    const Principal p = Principal::FromMember(*m, "");
+    if (!ParticipatesIn(p, cohort)) {
+      return InvalidField("report.authors",
+                          absl::StrCat(a, " does not take part in ", cohort));
+    }
+    if (r.visibility() == v1::GROUP && !IsGroupMember(p, group)) {
+      return InvalidField("report.group",
+                          absl::StrCat("author ", a, " is not a member of it"));
+    }
+  }
+  for (const std::string& c : r.chantiers()) {
+    absl::StatusOr<std::string> territory =
+        ParseTerritoryChildName("report.chantiers", c, "chantiers");
+    if (!territory.ok() || *territory != r.territory() ||
+        !LoadEntity<v1::Chantier>(txn, c).ok()) {
+      return InvalidField(
+          "report.chantiers",
+          absl::StrCat(c.substr(0, 200), " is not a chantier of ",
+                       r.territory()));
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinksExist<v1::Session>(
+      txn, "report.sessions", r.sessions(), "sessions", "session", cohort));
+  // Shared records are not stored yet: their form and cohort only.
+  COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "report.records", r.records(),
+                                           "records", "record", cohort,
+                                           nullptr));
+  return absl::OkStatus();
+}
+
+// Adds the fundamentals of the balises, keeping order.
+void CompleteFundamentals(ExperienceReport& r) {
+  for (const std::string& b : r.balises()) {
+    const std::string f = BuiltInReferentiel().FundamentalOfBalise(b);
+    if (!Contains(r.fundamentals(), f)) r.add_fundamentals(f);
+  }
+}
+
+bool IsAuthor(const Principal& caller, const ExperienceReport& r) {
+  return !caller.service && !caller.member.empty() &&
+         Contains(r.authors(), caller.member);
+}
+
+absl::Status WrongState(const ExperienceReport& r, absl::string_view want) {
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+      absl::StrCat(r.name(), " is ", ExperienceReport::State_Name(r.state()),
+                   ", not ", want));
+}
+
+// Inside a mutation: loads `name` through the gate for an author (or, if
+// `coordinators`, also for the cohort's coordinators who may read it).
+// PERMISSION_DENIED, saying the same, for a report the caller may not read
+// (a draft of others, a closed group's) and for a missing one; state checks
+// come only after this.
+absl::StatusOr<ExperienceReport> LoadForAuthor(const Reader& reader,
+                                               absl::string_view name,
+                                               bool coordinators) {
+  absl::StatusOr<ExperienceReport> r = reader.Load<ExperienceReport>(name);
+  if (!r.ok()) return r.status();
+  if (IsAuthor(reader.caller(), *r) ||
+      (coordinators && Coordinates(reader.caller(), CohortOf(name)))) {
+    return r;
+  }
+  return PermissionDenied(
+      absl::StrCat("change ", name, ": only its authors may"));
+}
+
+}  // namespace
+
+ExperienceReport PresentReport(ExperienceReport r) {
+  if (r.hidden()) {
+    r.clear_context();
+    r.clear_actions();
+    r.clear_results();
+    r.clear_what_worked();
+    r.clear_what_failed();
+    r.clear_lessons();
+  }
+  return r;
+}
+
+absl::StatusOr<ExperienceReport> ReportService::CreateReport(
+    const Principal& caller, const v1::CreateReportRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseTopLevelName("parent", req.parent(), "cohorts").status());
+  ExperienceReport r = req.report();
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string territory_cohort,
+      ParseCohortChildName("report.territory", r.territory(), "territories"));
+  COHORTE_RETURN_IF_ERROR(
+      Authorize(caller, Resource::kChantier, Action::kCreate,
+                TerritoryScope(territory_cohort, r.territory())));
+  if (caller.service) {
+    return PermissionDenied("write a report: its authors are members");
+  }
+  if (territory_cohort != req.parent()) {
+    return InvalidField("report.territory",
+                        absl::StrCat("is not a territory of ", req.parent()));
+  }
+  if (!req.report_id().empty()) {
+    COHORTE_RETURN_IF_ERROR(CheckResourceId("report_id", req.report_id()));
+  }
+  if (caller.role == v1::Member::MEMBER &&
+      !Contains(r.authors(), caller.member)) {
+    r.add_authors(caller.member);
+  }
+  COHORTE_RETURN_IF_ERROR(CheckReportFields(r));
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  const std::string name = absl::StrCat(
+      req.parent(), "/reports/",
+      req.report_id().empty() ? GenerateId("report-") : req.report_id());
+  return CommitForResponse<ExperienceReport>(
+      store_, caller, "CreateReport", req, req.request_id(),
+      [&](Txn& txn, [[maybe_unused]] const Reader& reader)
+          -> absl::StatusOr<ExperienceReport> {
+        COHORTE_ASSIGN_OR_RETURN(
+            bool exists, txn.EntityExists<v1::ExperienceReport>((name)));
+        if (exists) return AlreadyExists(name);
+        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, req.parent()));
+        ExperienceReport created = r;
+        created.set_name(name);
+        created.set_state(ExperienceReport::DRAFT);
+        created.clear_publish_time();
+        CompleteFundamentals(created);
+        CreateEntity(txn, created);
+        return created;
+      });
+}
+
+absl::StatusOr<ExperienceReport> ReportService::GetReport(
+    const Principal& caller, const v1::GetReportRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseCohortChildName("name", req.name(), "reports").status());
+  return Reader(store_, caller).Get<ExperienceReport>(req.name());
+}
+
+absl::StatusOr<v1::ListReportsResponse> ReportService::ListReports(
+    const Principal& caller, const v1::ListReportsRequest& req) {
+  const bool all_cohorts = req.parent() == "cohorts/-";
+  if (!all_cohorts) {
+    COHORTE_RETURN_IF_ERROR(
+        ParseTopLevelName("parent", req.parent(), "cohorts").status());
+  }
+  if (!caller.authenticated()) return PermissionDenied("list reports");
+  if (!req.fundamental().empty() &&
+      !BuiltInReferentiel().IsFundamental(req.fundamental())) {
+    return InvalidField("fundamental",
+                        "is not a fundamental of the référentiel");
+  }
+  if (!req.balise().empty() &&
+      BuiltInReferentiel().FundamentalOfBalise(req.balise()).empty()) {
+    return InvalidField("balise", "is not a balise of the référentiel");
+  }
+  if (!ExperienceReport::State_IsValid(req.state())) {
+    return InvalidField("state", "is not a state");
+  }
+  COHORTE_ASSIGN_OR_RETURN(PageStart page,
+                           StartPage(req, req.page_size(), req.page_token()));
+  const std::string theme = absl::AsciiStrToLower(req.theme());
+  const std::string prefix =
+      all_cohorts ? storage::EntityKeyOf<v1::ExperienceReport>("cohorts/")
+                  : storage::CollectionPrefixOf<v1::ExperienceReport>(
+                        req.parent(), "reports");
+  v1::ListReportsResponse response;
+  COHORTE_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      Reader(store_, caller)
+          .List<ExperienceReport>(
+              prefix, page,
+              [&](ExperienceReport& r) {
+                if (req.state() != ExperienceReport::STATE_UNSPECIFIED) {
+                  if (r.state() != req.state()) return false;
+                } else if (r.state() == ExperienceReport::ARCHIVED) {
+                  return false;
+                }
+                if (!req.territory().empty() &&
+                    r.territory() != req.territory()) {
+                  return false;
+                }
+                if (!req.fundamental().empty() &&
+                    !Contains(r.fundamentals(), req.fundamental())) {
+                  return false;
+                }
+                if (!req.balise().empty() &&
+                    !Contains(r.balises(), req.balise())) {
+                  return false;
+                }
+                if (!theme.empty() &&
+                    std::none_of(r.themes().begin(), r.themes().end(),
+                                 [&](const std::string& t) {
+                                   return absl::AsciiStrToLower(t) == theme;
+                                 })) {
+                  return false;
+                }
+                return true;
+              },
+              response.mutable_reports()));
+  return response;
+}
+
+absl::StatusOr<ExperienceReport> ReportService::UpdateReport(
+    const Principal& caller, const v1::UpdateReportRequest& req) {
+  const std::string& name = req.report().name();
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string cohort, ParseCohortChildName("report.name", name, "reports"));
+  static const std::set<std::string>* const kAllowed =
+      new std::set<std::string>{
+          "title",        "context",     "actions",    "results",
+          "what_worked",  "what_failed", "lessons",    "authors",
+          "fundamentals", "balises",     "themes",     "chantiers",
+          "sessions",     "records",     "visibility", "group"};
+  if (req.update_mask().paths().empty()) {
+    return InvalidField("update_mask", "is required");
+  }
+  for (const std::string& p : req.update_mask().paths()) {
+    if (!kAllowed->count(p)) {
+      return InvalidField("update_mask",
+                          absl::StrCat("'", p.substr(0, 64),
+                                       "' is not a field of ExperienceReport "
+                                       "that can be updated"));
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_repeated_fields(true);
+  return CommitForResponse<ExperienceReport>(
+      store_, caller, "UpdateReport", req, req.request_id(),
+      [&](Txn& txn, [[maybe_unused]] const Reader& reader)
+          -> absl::StatusOr<ExperienceReport> {
+        COHORTE_ASSIGN_OR_RETURN(
+            ExperienceReport r,
+            LoadForAuthor(reader, name, /*coordinators=*/false));
+        COHORTE_RETURN_IF_ERROR(CheckEtag(name, r.etag(), req.report().etag()));
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+            req.report(), req.update_mask(), merge, &r);
+        COHORTE_RETURN_IF_ERROR(CheckReportFields(r));
+        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, cohort));
+        CompleteFundamentals(r);
+        SaveEntity(txn, r);
+        return r;
+      });
+}
+
+absl::StatusOr<ExperienceReport> ReportService::PublishReport(
+    const Principal& caller, const v1::PublishReportRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", req.name(), "reports"));
+  return CommitForResponse<ExperienceReport>(
+      store_, caller, "PublishReport", req, /*request_id=*/"",
+      [&](Txn& txn, [[maybe_unused]] const Reader& reader)
+          -> absl::StatusOr<ExperienceReport> {
+        COHORTE_ASSIGN_OR_RETURN(
+            ExperienceReport r,
+            LoadForAuthor(reader, req.name(), /*coordinators=*/false));
+        COHORTE_RETURN_IF_ERROR(CheckEtag(r.name(), r.etag(), req.etag()));
+        if (r.state() != ExperienceReport::DRAFT) return WrongState(r, "DRAFT");
+        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, cohort));
+        r.set_state(ExperienceReport::PUBLISHED);
+        *r.mutable_publish_time() = ToTimestamp(txn.commit_time());
+        SaveEntity(txn, r);
+        // Who hears of it: the cohort's participants and the territory's
+        // followers, each only if they may read it.
+        COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> people,
+                                 ScanMembers(txn, [&](const v1::Member& m) {
+                                   return ParticipatesIn(
+                                       Principal::FromMember(m, ""), cohort);
+                                 }));
+        COHORTE_ASSIGN_OR_RETURN(std::vector<std::string> followers,
+                                 FollowersOf(txn, r.territory()));
+        for (const std::string& f : followers) {
+          absl::StatusOr<v1::Member> m = LoadEntity<v1::Member>(txn, f);
+          if (m.ok()) people.push_back(*std::move(m));
+        }
+        std::map<std::string, v1::InboxItem::Kind> recipients;
+        for (const v1::Member& m : people) {
+          if (Reader::AsMember(txn, m).MaySee(r.name(), r)) {
+            recipients[m.name()] = v1::InboxItem::REPORT_PUBLISHED;
+          }
+        }
+        v1::InboxItem item;
+        item.set_resource(r.name());
+        item.set_context(r.territory());
+        item.set_title(r.title());
+        item.set_actor(caller.member);
+        COHORTE_RETURN_IF_ERROR(NotifyMembers(txn, recipients, item));
+        return r;
+      });
+}
+
+absl::StatusOr<ExperienceReport> ReportService::ArchiveReport(
+    const Principal& caller, const v1::ArchiveReportRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseCohortChildName("name", req.name(), "reports").status());
+  return CommitForResponse<ExperienceReport>(
+      store_, caller, "ArchiveReport", req, /*request_id=*/"",
+      [&](Txn& txn, [[maybe_unused]] const Reader& reader)
+          -> absl::StatusOr<ExperienceReport> {
+        COHORTE_ASSIGN_OR_RETURN(
+            ExperienceReport r,
+            LoadForAuthor(reader, req.name(), /*coordinators=*/true));
+        COHORTE_RETURN_IF_ERROR(CheckEtag(r.name(), r.etag(), req.etag()));
+        if (r.state() != ExperienceReport::PUBLISHED) {
+          return WrongState(r, "PUBLISHED");
+        }
+        r.set_state(ExperienceReport::ARCHIVED);
+        SaveEntity(txn, r);
+        return r;
+      });
+}
+
+}  // namespace cohorte::service

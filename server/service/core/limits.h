@@ -1,0 +1,93 @@
+// File: server/service/core/limits.h
+//
+// Every size and count limit of the API, in one place. The protos' comments
+// and the README quote these numbers; tests check each at and past its
+// bound. Lengths of text are in Unicode code points.
+#ifndef COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
+#define COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
+
+namespace cohorte::service {
+
+// Resource ids (RFC-1034 labels, AIP-122).
+inline constexpr int kMaxResourceIdLength = 63;
+// AIP-155 request ids: printable ASCII.
+inline constexpr int kMaxRequestIdLength = 64;
+// List pagination (AIP-158).
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+// Page tokens are opaque strings of bounded size.
+inline constexpr int kMaxPageTokenLength = 1024;
+// The `authorization` metadata value.
+inline constexpr int kMaxAuthorizationLength = 512;
+
+// Cohort fields.
+inline constexpr int kMaxCohortDisplayNameChars = 200;
+inline constexpr int kMaxCohortRegionChars = 100;
+inline constexpr int kMaxCohortProgrammeChars = 200;
+inline constexpr int kMaxCohortDescriptionChars = 4000;
+inline constexpr int kMinYear = 1900;
+inline constexpr int kMaxYear = 9999;
+
+// Member fields.
+inline constexpr int kMaxPersonNameChars = 100;
+inline constexpr int kMaxEmailLength = 254;
+inline constexpr int kMaxOrganisationChars = 200;
+inline constexpr int kMaxDelegationsPerMember = 8;
+inline constexpr int kMaxCohortsPerMember = 32;
+inline constexpr int kMaxTokenDisplayNameChars = 100;
+// A personal token lives at most this long when it has an expiry.
+inline constexpr int kMaxTokenLifetimeDays = 366;
+
+// Service tokens: the cohorts one may reach.
+inline constexpr int kMaxServiceTokenCohorts = 32;
+
+// Invitations: lifetime, by default and at most.
+inline constexpr int kDefaultInvitationLifetimeDays = 14;
+inline constexpr int kMaxInvitationLifetimeDays = 30;
+
+// Territory fields.
+inline constexpr int kMaxTerritoryDisplayNameChars = 200;
+inline constexpr int kMaxPhaseNoteChars = 2000;
+
+// Chantier fields.
+inline constexpr int kMaxChantierDisplayNameChars = 200;
+inline constexpr int kMaxChantierDescriptionChars = 4000;
+inline constexpr int kMaxChantierCarriers = 20;
+
+// Peer group fields.
+inline constexpr int kMaxGroupDisplayNameChars = 200;
+inline constexpr int kMaxGroupDescriptionChars = 2000;
+inline constexpr int kMaxGroupMembers = 500;
+inline constexpr int kMaxGroupFacilitators = 10;
+
+// Exchanges and messages.
+inline constexpr int kMaxExchangeTitleChars = 200;
+inline constexpr int kMaxMessageBodyChars = 20000;
+inline constexpr int kMaxAttachmentsPerMessage = 10;
+// Référentiel tags on an exchange or a report.
+inline constexpr int kMaxTagsPerItem = 10;
+
+// Experience reports.
+inline constexpr int kMaxReportTitleChars = 200;
+inline constexpr int kMaxReportNarrativeChars = 10000;
+inline constexpr int kMaxReportAuthors = 10;
+inline constexpr int kMaxReportThemes = 10;
+inline constexpr int kMaxThemeChars = 50;
+inline constexpr int kMaxReportLinks = 20;
+
+// Sessions.
+inline constexpr int kMaxSessionTitleChars = 200;
+inline constexpr int kMaxSessionDescriptionChars = 4000;
+inline constexpr int kMaxSessionPlaceChars = 300;
+inline constexpr int kMaxSessionCapacity = 10000;
+inline constexpr int kMaxSessionDays = 31;
+inline constexpr int kMaxSessionLinks = 20;
+inline constexpr int kMaxSessionMinutesChars = 20000;
+
+// Moderation.
+inline constexpr int kMaxFlagNoteChars = 1000;
+inline constexpr int kMaxHiddenReasonChars = 1000;
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
