@@ -1,0 +1,407 @@
+// The read gate and the rules of issue 8, each as a test that failed before:
+// a write's response is a read (a coordinator outside a closed group cannot
+// archive, nor see, its report), a draft's existence does not leak, a
+// closed group's moderation shows nothing in the audit log, whoever starts
+// reading a closed group is announced to it, write checks are atomic with
+// the write (a member removed in the same commit window cannot post), and
+// ids and etags reveal nothing about other resources.
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/core/errors.h"
+#include "storage/entity_types.h"
+#include "tests/service/access_fixture.h"
+#include "tests/testing/raw_access.h"
+
+namespace cohorte::service {
+namespace {
+
+using ::cohorte::testing::InvalidFieldIs;
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::StatusIs;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kElus[] = "cohorts/occitanie/groups/elus";
+constexpr char kMarker[] = "MARQUEUR-ELUS-7f3a";
+
+class GateTest : public AccessFixture {
+ protected:
+  // A published report of the élus group, every text field marked.
+  std::string PublishElusReport(const std::string& id, bool publish = true) {
+    v1::CreateReportRequest req;
+    req.set_parent(kOccitanie);
+    req.set_report_id(id);
+    v1::ExperienceReport* r = req.mutable_report();
+    r->set_title(absl::StrCat("Titre ", kMarker));
+    r->set_context(absl::StrCat("Contexte ", kMarker));
+    r->set_what_failed(absl::StrCat("Échec ", kMarker));
+    r->set_lessons(absl::StrCat("Leçons ", kMarker));
+    r->add_themes(absl::StrCat("thème ", kMarker).substr(0, 40));
+    r->set_territory(kPetr);
+    r->set_visibility(v1::GROUP);
+    r->set_group(kElus);
+    absl::StatusOr<v1::ExperienceReport> created =
+        services_.reports->CreateReport(who("elu-petr"), req);
+    EXPECT_THAT(created, IsOk());
+    if (!created.ok()) return "";
+    if (publish) {
+      v1::PublishReportRequest p;
+      p.set_name(created->name());
+      EXPECT_THAT(services_.reports->PublishReport(who("elu-petr"), p), IsOk());
+    }
+    return created->name();
+  }
+
+  std::string CreateClub(const std::vector<std::string>& members) {
+    v1::CreateGroupRequest req;
+    req.set_parent(kOccitanie);
+    req.set_group_id("club");
+    req.mutable_group()->set_display_name("Club sobriété");
+    req.mutable_group()->set_kind(v1::PeerGroup::THEMATIC);
+    for (const std::string& m : members) req.mutable_group()->add_members(m);
+    absl::StatusOr<v1::PeerGroup> g =
+        services_.groups->CreateGroup(who("coordinator"), req);
+    EXPECT_THAT(g, IsOk());
+    return g.ok() ? g->name() : "";
+  }
+
+  std::vector<v1::InboxItem> Announcements(const std::string& id) {
+    std::vector<v1::InboxItem> out;
+    absl::StatusOr<v1::ListInboxResponse> r =
+        services_.inbox->ListInbox(who(id), {});
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok()) return out;
+    for (const v1::InboxItem& item : r->items()) {
+      if (item.kind() == v1::InboxItem::GROUP_READER_ADDED) {
+        out.push_back(item);
+      }
+    }
+    return out;
+  }
+};
+
+// Leak 1: ArchiveReport by the cohort's coordinator, who is not in the
+// élus group, on its published GROUP report.
+TEST_F(GateTest, ACoordinatorOutsideTheGroupCannotArchiveNorSeeItsReport) {
+  const std::string name = PublishElusReport("rex-elus");
+  v1::ArchiveReportRequest archive;
+  archive.set_name(name);
+  absl::StatusOr<v1::ExperienceReport> archived =
+      services_.reports->ArchiveReport(who("coordinator"), archive);
+  EXPECT_THAT(archived, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_FALSE(absl::StrContains(archived.status().ToString(), kMarker));
+  // Nothing changed: the élus still read it published.
+  v1::GetReportRequest get;
+  get.set_name(name);
+  absl::StatusOr<v1::ExperienceReport> seen =
+      services_.reports->GetReport(who("elu-petr"), get);
+  ASSERT_THAT(seen, IsOk());
+  EXPECT_EQ(seen->state(), v1::ExperienceReport::PUBLISHED);
+  // The author may archive it.
+  EXPECT_THAT(services_.reports->ArchiveReport(who("elu-petr"), archive),
+              IsOk());
+}
+
+// Leak 3: on someone's draft the answer is the one for an unknown name.
+TEST_F(GateTest, ADraftAndAnUnknownNameGetTheSameAnswer) {
+  const std::string draft = PublishElusReport("brouillon", /*publish=*/false);
+  const std::string unknown = "cohorts/occitanie/reports/inconnu";
+  for (const char* id : {"coordinator", "elu-coteaux", "agent-petr"}) {
+    v1::ArchiveReportRequest a;
+    a.set_name(draft);
+    absl::Status on_draft =
+        services_.reports->ArchiveReport(who(id), a).status();
+    a.set_name(unknown);
+    absl::Status on_unknown =
+        services_.reports->ArchiveReport(who(id), a).status();
+    EXPECT_EQ(on_draft.code(), absl::StatusCode::kPermissionDenied) << id;
+    EXPECT_EQ(on_unknown.code(), on_draft.code()) << id;
+    EXPECT_EQ(absl::StrReplaceAll(on_draft.message(), {{draft, "X"}}),
+              absl::StrReplaceAll(on_unknown.message(), {{unknown, "X"}}))
+        << id;
+    EXPECT_FALSE(absl::StrContains(on_draft.message(), "DRAFT")) << id;
+    v1::PublishReportRequest p;
+    p.set_name(draft);
+    EXPECT_THAT(services_.reports->PublishReport(who(id), p),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << id;
+  }
+}
+
+// Leak 2: the hiding of an élus message, with its reason, reaches no audit
+// reader outside the group.
+TEST_F(GateTest, HidingAnElusMessageShowsNothingInTheAuditLog) {
+  v1::SetGroupMembersRequest facilitate;
+  facilitate.set_name(kElus);
+  facilitate.add_add_facilitators("members/elu-coteaux");
+  ASSERT_THAT(services_.groups->SetGroupMembers(admin_, facilitate), IsOk());
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(kElus);
+  ex.mutable_exchange()->set_title("Entre nous");
+  ex.mutable_exchange()->set_kind(v1::Exchange::DEBATE);
+  ex.set_first_message(absl::StrCat("Message ", kMarker));
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  const std::string message = e->name() + "/messages/m000001";
+  v1::HideContentRequest hide;
+  hide.set_target(message);
+  hide.set_reason(absl::StrCat("Raison ", kMarker));
+  ASSERT_THAT(services_.moderation->HideContent(who("elu-coteaux"), hide),
+              IsOk());
+  for (const Principal* reader : {&admin_, &who("coordinator")}) {
+    for (const std::string& parent : {std::string(), std::string(kOccitanie)}) {
+      if (reader != &admin_ && parent.empty()) continue;
+      v1::ListAuditEventsRequest req;
+      req.set_parent(parent);
+      req.set_page_size(1000);
+      absl::StatusOr<v1::ListAuditEventsResponse> events =
+          services_.audit->ListAuditEvents(*reader, req);
+      ASSERT_THAT(events, IsOk());
+      const std::string text = events->DebugString();
+      EXPECT_FALSE(absl::StrContains(text, kMarker)) << reader->member;
+      EXPECT_FALSE(absl::StrContains(text, message)) << reader->member;
+      EXPECT_FALSE(absl::StrContains(text, "HideContent")) << reader->member;
+    }
+  }
+}
+
+// Leak 4: a coordinator cannot make herself (or an agent) read the élus
+// college group, and whoever starts reading a club is announced to it.
+TEST_F(GateTest, NobodyReadsAClosedGroupWithoutTheGroupSeeingIt) {
+  for (const char* outsider : {"members/coordinator", "members/agent-petr"}) {
+    v1::SetGroupMembersRequest req;
+    req.set_name(kElus);
+    req.add_add_facilitators(outsider);
+    EXPECT_THAT(services_.groups->SetGroupMembers(who("coordinator"), req),
+                InvalidFieldIs("add_facilitators"))
+        << outsider;
+  }
+  const std::string club = CreateClub({"members/agent-petr"});
+  EXPECT_TRUE(Announcements("agent-petr").empty());  // a group's founders
+  v1::SetGroupMembersRequest join;
+  join.set_name(club);
+  join.add_add_members("members/coordinator");
+  ASSERT_THAT(services_.groups->SetGroupMembers(who("coordinator"), join),
+              IsOk());
+  std::vector<v1::InboxItem> told = Announcements("agent-petr");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].resource(), club);
+  EXPECT_EQ(told[0].subject(), "members/coordinator");
+  EXPECT_EQ(told[0].actor(), "members/coordinator");
+  // And the group's member list, which its members read, shows her.
+  v1::ListGroupMembersRequest list;
+  list.set_name(club);
+  absl::StatusOr<v1::ListGroupMembersResponse> members =
+      services_.groups->ListGroupMembers(who("agent-petr"), list);
+  ASSERT_THAT(members, IsOk());
+  EXPECT_THAT(members->members(), ::testing::Contains("members/coordinator"));
+
+  // A member whose delegation brings them into the élus college group is
+  // announced to the élus.
+  v1::UpdateMemberRequest update;
+  update.mutable_member()->set_name("members/elu-ailleurs");
+  update.mutable_member()->add_delegations(kCoteaux);
+  update.mutable_update_mask()->add_paths("delegations");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, update), IsOk());
+  bool announced = false;
+  for (const v1::InboxItem& item : Announcements("elu-petr")) {
+    announced |=
+        item.resource() == kElus && item.subject() == "members/elu-ailleurs";
+  }
+  EXPECT_TRUE(announced);
+}
+
+// The check-then-act race: posts by a member racing their removal from the
+// group. No post of theirs commits after the revision that removed them.
+TEST_F(GateTest, AMemberRemovedInTheSameCommitWindowCannotPost) {
+  const std::string club =
+      CreateClub({"members/agent-petr", "members/elu-petr"});
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(club);
+  ex.mutable_exchange()->set_title("Course");
+  ex.mutable_exchange()->set_kind(v1::Exchange::SHARING);
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  const Principal agent = who("agent-petr");
+  constexpr int kRounds = 20;
+  constexpr int kPosters = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    if (round > 0) {
+      v1::SetGroupMembersRequest back;
+      back.set_name(club);
+      back.add_add_members("members/agent-petr");
+      ASSERT_THAT(services_.groups->SetGroupMembers(admin_, back), IsOk());
+    }
+    std::atomic<bool> removed{false};
+    absl::Mutex mu;
+    int accepted = 0;  // guarded by mu
+    std::vector<std::thread> posters;
+    for (int t = 0; t < kPosters; ++t) {
+      posters.emplace_back([&] {
+        v1::PostMessageRequest post;
+        post.set_parent(e->name());
+        post.mutable_message()->set_body("encore un");
+        // Post until the removal is acknowledged and one more refusal.
+        for (int i = 0; i < 10000; ++i) {
+          const bool after = removed.load();
+          absl::Status s =
+              services_.exchanges->PostMessage(agent, post).status();
+          if (s.ok()) {
+            absl::MutexLock lock(&mu);
+            ++accepted;
+          } else {
+            EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+            if (after) return;
+          }
+        }
+      });
+    }
+    // The removal lands in the middle of a steady stream of posts.
+    {
+      absl::MutexLock lock(&mu);
+      ASSERT_TRUE(mu.AwaitWithTimeout(
+          absl::Condition(
+              +[](int* n) { return *n >= 4 * kPosters; }, &accepted),
+          absl::Seconds(60)));
+    }
+    v1::SetGroupMembersRequest remove;
+    remove.set_name(club);
+    remove.add_remove_members("members/agent-petr");
+    ASSERT_THAT(services_.groups->SetGroupMembers(admin_, remove), IsOk());
+    removed.store(true);
+    for (std::thread& t : posters) t.join();
+  }
+  // In the change log: every SetGroupMembers that removed the agent, and no
+  // PostMessage of theirs after one but before the next re-adding.
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> log =
+      storage::testing::RawAccess::ReadChanges(*store_, 1, 1 << 20);
+  ASSERT_THAT(log, IsOk());
+  bool member = true;
+  int removals = 0, posts = 0;
+  for (const storage::v1::ChangeRecord& r : *log) {
+    if (r.method() == "SetGroupMembers") {
+      for (const storage::v1::Change& c : r.changes()) {
+        v1::PeerGroup g;
+        if (c.resource_name() == club && c.resource().UnpackTo(&g)) {
+          member = std::find(g.members().begin(), g.members().end(),
+                             "members/agent-petr") != g.members().end();
+          removals += !member;
+        }
+      }
+    }
+    if (r.method() == "PostMessage" && r.actor() == "members/agent-petr") {
+      ++posts;
+      EXPECT_TRUE(member) << "a post committed at revision " << r.revision()
+                          << " after the agent left the club";
+    }
+  }
+  EXPECT_EQ(removals, kRounds);
+  EXPECT_GT(posts, 0);
+}
+
+// Etags are versions of their own resource and ids number their own
+// collection: an outsider counts nothing of the élus' writes through them.
+TEST_F(GateTest, EtagsAndIdsRevealNothingOfOtherWrites) {
+  v1::CreateSessionRequest s;
+  s.set_parent(kOccitanie);
+  s.set_session_id("atelier");
+  s.mutable_session()->set_kind(v1::Session::ATELIER);
+  s.mutable_session()->set_title("Atelier");
+  *s.mutable_session()->mutable_start_time() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(absl::Now() + absl::Hours(48)));
+  *s.mutable_session()->mutable_end_time() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(absl::Now() + absl::Hours(50)));
+  ASSERT_THAT(services_.sessions->CreateSession(who("coordinator"), s), IsOk());
+  v1::RegisterRequest reg;
+  reg.set_session("cohorts/occitanie/sessions/atelier");
+  absl::StatusOr<v1::Registration> first =
+      services_.sessions->Register(who("agent-petr"), reg);
+  ASSERT_THAT(first, IsOk());
+
+  // Meanwhile the élus write a lot.
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(kElus);
+  ex.mutable_exchange()->set_title("Bavard");
+  ex.mutable_exchange()->set_kind(v1::Exchange::SHARING);
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  for (int i = 0; i < 7; ++i) {
+    v1::PostMessageRequest post;
+    post.set_parent(e->name());
+    post.mutable_message()->set_body("bla");
+    ASSERT_THAT(services_.exchanges->PostMessage(who("elu-petr"), post),
+                IsOk());
+  }
+
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_session(reg.session());
+  absl::StatusOr<v1::Registration> second =
+      services_.sessions->CancelRegistration(who("agent-petr"), cancel);
+  ASSERT_THAT(second, IsOk());
+  int64_t before = 0, after = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(first->etag(), &before));
+  ASSERT_TRUE(absl::SimpleAtoi(second->etag(), &after));
+  EXPECT_EQ(after, before + 1);
+
+  // The agents' first exchange is their group's first, whatever the élus
+  // did.
+  ex.set_parent("cohorts/occitanie/groups/agents");
+  absl::StatusOr<v1::Exchange> agents =
+      services_.exchanges->CreateExchange(who("agent-petr"), ex);
+  ASSERT_THAT(agents, IsOk());
+  EXPECT_EQ(agents->name(),
+            "cohorts/occitanie/groups/agents/exchanges/e000000000001");
+  EXPECT_EQ(agents->etag(), "1");
+}
+
+// Every state change is in the change log with the kind of entity it
+// touches: inbox items and read markers included.
+TEST_F(GateTest, TheChangeLogHoldsEveryEntityWriteWithItsKind) {
+  v1::FollowRequest follow;
+  follow.set_target(kElus);
+  ASSERT_THAT(services_.inbox->Follow(who("elu-coteaux"), follow), IsOk());
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(kElus);
+  ex.mutable_exchange()->set_title("Suivi");
+  ex.mutable_exchange()->set_kind(v1::Exchange::SHARING);
+  ex.set_first_message("premier");
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  v1::MarkExchangeReadRequest read;
+  read.set_name(e->name());
+  ASSERT_THAT(services_.exchanges->MarkExchangeRead(who("elu-coteaux"), read),
+              IsOk());
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> log =
+      storage::testing::RawAccess::ReadChanges(*store_, 1, 1 << 20);
+  ASSERT_THAT(log, IsOk());
+  std::set<uint32_t> kinds;
+  for (const auto& r : *log) {
+    for (const auto& c : r.changes()) {
+      EXPECT_NE(c.entity_kind(), 0u) << c.resource_name();
+      kinds.insert(c.entity_kind());
+    }
+  }
+  for (storage::EntityKind k :
+       {storage::EntityKind::kInboxItem, storage::EntityKind::kReadMarker,
+        storage::EntityKind::kExchange, storage::EntityKind::kMessage,
+        storage::EntityKind::kAuditEvent}) {
+    EXPECT_TRUE(kinds.count(static_cast<uint32_t>(k))) << static_cast<int>(k);
+  }
+}
+
+}  // namespace
+}  // namespace cohorte::service
