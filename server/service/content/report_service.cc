@@ -276,6 +276,10 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
       store_, caller, "CreateReport", req, req.request_id(),
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<ExperienceReport> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kChantier, Action::kCreate,
+                      TerritoryScope(territory_cohort, r.territory())));
         COHORTE_ASSIGN_OR_RETURN(
             bool exists, txn.EntityExists<v1::ExperienceReport>((name)));
         if (exists) return AlreadyExists(name);

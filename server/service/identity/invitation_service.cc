@@ -297,6 +297,10 @@ absl::StatusOr<Invitation> InvitationService::RevokeInvitation(
       store_, caller, "RevokeInvitation", req, /*request_id=*/"",
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Invitation> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kInvitation, Action::kDelete,
+                      CohortScope(cohort)));
         COHORTE_ASSIGN_OR_RETURN(Invitation inv,
                                  LoadEntity<Invitation>(txn, req.name()));
         COHORTE_RETURN_IF_ERROR(CheckEtag(inv.name(), inv.etag(), req.etag()));

@@ -131,6 +131,9 @@ absl::StatusOr<v1::TokenSecret> TokenService::CreateServiceToken(
       store_, caller, "CreateServiceToken", req, /*request_id=*/"",
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<v1::TokenSecret> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kToken, Action::kCreate));
         for (const std::string& c : t.cohorts()) {
           absl::Status s = LoadEntity<v1::Cohort>(txn, c).status();
           if (absl::IsNotFound(s)) {

@@ -262,6 +262,10 @@ absl::StatusOr<Session> SessionService::CreateSession(
       store_, caller, "CreateSession", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Session> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kSession,
+                                          Action::kCreate,
+                                          CohortScope(req.parent())));
         COHORTE_RETURN_IF_ERROR(
             LoadEntity<v1::Cohort>(txn, req.parent()).status());
         COHORTE_ASSIGN_OR_RETURN(bool exists,
@@ -408,6 +412,10 @@ absl::StatusOr<Session> SessionService::UpdateSession(
       store_, caller, "UpdateSession", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Session> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kSession,
+                                          Action::kUpdate,
+                                          CohortScope(cohort)));
         COHORTE_ASSIGN_OR_RETURN(Session s, reader.Load<Session>(name));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(name, s.etag(), req.session().etag()));
@@ -447,9 +455,15 @@ absl::StatusOr<Registration> SessionService::Register(
       store_, caller, "Register", req, /*request_id=*/"",
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<Registration> {
+        // Checked again against the caller as this mutation sees them.
+        if (on_behalf) {
+          COHORTE_RETURN_IF_ERROR(
+              Authorize(reader.caller(), Resource::kRegistrations,
+                        Action::kUpdate, CohortScope(cohort)));
+        }
         COHORTE_ASSIGN_OR_RETURN(Session s,
                                  reader.Load<Session>(req.session()));
-        Principal attendee = caller;
+        Principal attendee = reader.caller();
         if (on_behalf) {
           absl::StatusOr<v1::Member> m =
               LoadEntity<v1::Member>(txn, req.member());
@@ -561,6 +575,10 @@ absl::StatusOr<Registration> SessionService::RecordAttendance(
       store_, caller, "RecordAttendance", req, /*request_id=*/"",
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<Registration> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kRegistrations,
+                      Action::kUpdate, CohortScope(cohort)));
         COHORTE_RETURN_IF_ERROR(reader.Load<Session>(req.session()).status());
         Registration r;
         absl::Status found =

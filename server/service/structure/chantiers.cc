@@ -99,6 +99,10 @@ absl::StatusOr<Chantier> TerritoryService::CreateChantier(
       store_, caller, "CreateChantier", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Chantier> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kChantier, Action::kCreate,
+                      TerritoryScope(cohort, req.parent())));
         COHORTE_RETURN_IF_ERROR(
             LoadEntity<v1::Territory>(txn, req.parent()).status());
         COHORTE_ASSIGN_OR_RETURN(bool exists,
@@ -188,6 +192,10 @@ absl::StatusOr<Chantier> TerritoryService::UpdateChantier(
       store_, caller, "UpdateChantier", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Chantier> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kChantier,
+                                          Action::kUpdate,
+                                          TerritoryScope(cohort, territory)));
         COHORTE_ASSIGN_OR_RETURN(Chantier c, LoadEntity<Chantier>(txn, name));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(name, c.etag(), req.chantier().etag()));

@@ -155,6 +155,9 @@ absl::StatusOr<Cohort> CohortService::CreateCohort(
       store_, caller, "CreateCohort", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Cohort> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kCohort, Action::kCreate));
         COHORTE_ASSIGN_OR_RETURN(bool exists,
                                  txn.Exists(Table::kEntities, CohortKey(name)));
         if (exists) return AlreadyExists(name);
@@ -252,6 +255,9 @@ absl::StatusOr<Cohort> CohortService::UpdateCohort(
       store_, caller, "UpdateCohort", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Cohort> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kCohort, Action::kUpdate));
         COHORTE_ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(txn, name));
         COHORTE_RETURN_IF_ERROR(RefuseIfDeleted(cohort));
         COHORTE_RETURN_IF_ERROR(

@@ -194,6 +194,10 @@ absl::StatusOr<PeerGroup> GroupService::CreateGroup(
       store_, caller, "CreateGroup", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<PeerGroup> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kGroup,
+                                          Action::kCreate,
+                                          CohortScope(req.parent())));
         COHORTE_RETURN_IF_ERROR(
             LoadEntity<v1::Cohort>(txn, req.parent()).status());
         COHORTE_ASSIGN_OR_RETURN(bool exists,
@@ -299,6 +303,10 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
       store_, caller, "SetGroupMembers", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<PeerGroup> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kGroup,
+                                          Action::kUpdate,
+                                          CohortScope(cohort)));
         COHORTE_ASSIGN_OR_RETURN(PeerGroup group,
                                  LoadEntity<PeerGroup>(txn, req.name()));
         COHORTE_RETURN_IF_ERROR(
@@ -310,9 +318,6 @@ absl::StatusOr<PeerGroup> GroupService::SetGroupMembers(
                               "a college group's members follow the members' "
                               "college and delegations");
         }
-        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kGroup,
-                                          Action::kUpdate,
-                                          CohortScope(cohort)));
         COHORTE_RETURN_IF_ERROR(
             CheckJoinable(txn, "add_members", req.add_members(), cohort));
         COHORTE_RETURN_IF_ERROR(CheckJoinable(txn, "add_facilitators",

@@ -198,6 +198,9 @@ absl::StatusOr<Member> MemberService::CreateMember(
       store_, caller, "CreateMember", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Member> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kMember, Action::kCreate));
         COHORTE_ASSIGN_OR_RETURN(bool exists,
                                  txn.EntityExists<v1::Member>((name)));
         if (exists) return AlreadyExists(name);
@@ -294,6 +297,9 @@ absl::StatusOr<Member> MemberService::UpdateMember(
       store_, caller, "UpdateMember", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Member> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kMember, Action::kUpdate));
         COHORTE_ASSIGN_OR_RETURN(Member m, LoadEntity<Member>(txn, name));
         COHORTE_RETURN_IF_ERROR(CheckEtag(name, m.etag(), req.member().etag()));
         const Member before = m;
@@ -342,6 +348,9 @@ absl::StatusOr<v1::CreateTokenResponse> MemberService::CreateToken(
       store_, caller, "CreateToken", req, /*request_id=*/"",
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<v1::CreateTokenResponse> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kToken, Action::kCreate));
         COHORTE_ASSIGN_OR_RETURN(Member owner,
                                  LoadEntity<Member>(txn, req.parent()));
         storage::v1::TokenRecord record;

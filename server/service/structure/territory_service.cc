@@ -101,6 +101,10 @@ absl::StatusOr<Territory> TerritoryService::CreateTerritory(
       store_, caller, "CreateTerritory", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Territory> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kTerritory,
+                                          Action::kCreate,
+                                          CohortScope(req.parent())));
         COHORTE_ASSIGN_OR_RETURN(v1::Cohort cohort,
                                  LoadEntity<v1::Cohort>(txn, req.parent()));
         if (cohort.has_delete_time()) return NotFound(req.parent());
@@ -179,6 +183,10 @@ absl::StatusOr<Territory> TerritoryService::UpdateTerritory(
       store_, caller, "UpdateTerritory", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Territory> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(Authorize(reader.caller(), Resource::kTerritory,
+                                          Action::kUpdate,
+                                          CohortScope(cohort)));
         COHORTE_ASSIGN_OR_RETURN(Territory t, LoadEntity<Territory>(txn, name));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(name, t.etag(), req.territory().etag()));
@@ -208,6 +216,10 @@ absl::StatusOr<Territory> TerritoryService::ChangeTerritoryPhase(
       store_, caller, "ChangeTerritoryPhase", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Territory> {
+        // Checked again against the caller as this mutation sees them.
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kTerritoryPhase,
+                      Action::kUpdate, TerritoryScope(cohort, req.name())));
         COHORTE_ASSIGN_OR_RETURN(Territory t,
                                  LoadEntity<Territory>(txn, req.name()));
         COHORTE_RETURN_IF_ERROR(CheckEtag(t.name(), t.etag(), req.etag()));
