@@ -15,6 +15,12 @@
 // (etags, uniqueness) are atomic with its write, and 64 concurrent writers
 // share fsyncs instead of queueing one fsync each.
 //
+// The change log is unredacted: it holds every entity write as it is,
+// closed-group content included. Its only reader on a caller's behalf is the
+// read gate (server/service/access/reader.h), which holds the key to the
+// committed state (storage/view.h) and applies each change's read rule by
+// its entity kind.
+//
 // Thread-safety: every method is safe to call from many threads.
 //
 //   COHORTE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,

@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/access/reader.h"
 #include "server/service/core/errors.h"
 #include "storage/entity_types.h"
 #include "tests/service/access_fixture.h"
@@ -401,6 +402,49 @@ TEST_F(GateTest, TheChangeLogHoldsEveryEntityWriteWithItsKind) {
         storage::EntityKind::kAuditEvent}) {
     EXPECT_TRUE(kinds.count(static_cast<uint32_t>(k))) << static_cast<int>(k);
   }
+}
+
+// The change log read through the gate: what the change feed, search and
+// sync will read. Outsiders get nothing of the élus' exchanges; the élus
+// get them, presented (a hidden message without its text).
+TEST_F(GateTest, TheChangeLogThroughTheGateShowsEachReaderWhatTheyMayRead) {
+  const std::string report = PublishElusReport("rex-feed");
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(kElus);
+  ex.mutable_exchange()->set_title(absl::StrCat("Titre ", kMarker));
+  ex.mutable_exchange()->set_kind(v1::Exchange::DEBATE);
+  ex.set_first_message(absl::StrCat("Corps ", kMarker));
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  auto feed = [&](const Principal& p) {
+    absl::StatusOr<std::vector<storage::v1::ChangeRecord>> changes =
+        Reader(*store_, p).VisibleChanges(1, 1 << 20);
+    EXPECT_THAT(changes, IsOk());
+    std::string text;
+    int records = 0;
+    if (changes.ok()) {
+      for (const auto& r : *changes) {
+        text += r.DebugString();
+        ++records;
+      }
+    }
+    return std::make_pair(records, text);
+  };
+  for (const char* outsider :
+       {"agent-petr", "coordinator", "ally", "elu-ailleurs"}) {
+    auto [records, text] = feed(who(outsider));
+    EXPECT_GT(records, 0) << outsider;  // they see the cohort's structure
+    EXPECT_FALSE(absl::StrContains(text, kMarker)) << outsider;
+    EXPECT_FALSE(absl::StrContains(text, e->name())) << outsider;
+    EXPECT_FALSE(absl::StrContains(text, report)) << outsider;
+  }
+  for (const Principal* p : {&admin_, &who("elu-coteaux")}) {
+    auto [records, text] = feed(*p);
+    EXPECT_EQ(absl::StrContains(text, e->name()), p != &admin_);
+    EXPECT_EQ(absl::StrContains(text, kMarker), p != &admin_);
+  }
+  EXPECT_THAT(feed(Principal()).first, 0);
 }
 
 }  // namespace

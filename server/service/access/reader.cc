@@ -1,5 +1,6 @@
 #include "server/service/access/reader.h"
 
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -8,7 +9,72 @@
 namespace cohorte::service {
 
 Reader::Reader(const storage::Store& store, Principal caller)
-    : Reader(store.committed(storage::CommittedReadKey()), std::move(caller)) {}
+    : Reader(&store, store.committed(storage::CommittedReadKey()),
+             std::move(caller)) {}
+
+namespace {
+
+// Presents `change`'s resource through the rule of T if its kind is T's;
+// sets `*matched`, and returns whether the reader may see it.
+template <typename T>
+bool PresentChangeAs(const Reader& reader, storage::v1::Change& change,
+                     bool* matched) {
+  if (*matched || change.entity_kind() !=
+                      static_cast<uint32_t>(storage::EntityTraits<T>::kKind)) {
+    return true;
+  }
+  *matched = true;
+  if (change.kind() == storage::v1::Change::DELETE) {
+    return reader.MayRead(change.resource_name()).ok();
+  }
+  T entity;
+  if (!change.resource().UnpackTo(&entity)) {
+    // A token is logged in its API form, without its hash.
+    v1::Token token;
+    if (!change.resource().UnpackTo(&token)) return false;
+    storage::v1::TokenRecord record;
+    record.set_member(token.member());
+    record.set_kind(token.kind());
+    return reader.MaySee(change.resource_name(), record);
+  }
+  absl::StatusOr<T> shown = reader.Present(change.resource_name(), entity);
+  if (!shown.ok()) return false;
+  change.mutable_resource()->PackFrom(*shown);
+  return true;
+}
+
+template <typename... T>
+bool PresentChange(const Reader& reader, storage::v1::Change& change,
+                   std::tuple<T...>*) {
+  bool matched = false;
+  const bool ok = (PresentChangeAs<T>(reader, change, &matched) && ...);
+  return matched && ok;  // a kind without a type is never shown
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<storage::v1::ChangeRecord>> Reader::VisibleChanges(
+    int64_t from_revision, int limit) const {
+  if (store_ == nullptr) {
+    return absl::InternalError("VisibleChanges needs the committed state");
+  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::vector<storage::v1::ChangeRecord> records,
+      store_->ReadChanges(storage::CommittedReadKey(), from_revision, limit));
+  std::vector<storage::v1::ChangeRecord> out;
+  for (storage::v1::ChangeRecord& record : records) {
+    storage::v1::ChangeRecord shown = record;
+    shown.clear_changes();
+    for (storage::v1::Change& change : *record.mutable_changes()) {
+      if (PresentChange(*this, change,
+                        static_cast<storage::AllEntityTypes*>(nullptr))) {
+        *shown.add_changes() = std::move(change);
+      }
+    }
+    if (shown.changes_size() > 0) out.push_back(std::move(shown));
+  }
+  return out;
+}
 
 absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
                                      const Principal& caller) {

@@ -240,6 +240,16 @@ class Reader {
   // whether or not it exists.
   absl::StatusOr<v1::PeerGroup> GroupForContent(absl::string_view name) const;
 
+  // The committed changes from `from_revision` on (at most `limit` records
+  // read), as the caller may see them: each change goes through the read
+  // rule of its entity kind, applied to the logged resource and presented;
+  // a change the caller may not see is left out, and a record left empty is
+  // left out. The one way to read the change log on a caller's behalf:
+  // the change feed, search indexing and sync are built on it.
+  // REQUIRES: a Reader over the committed state.
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> VisibleChanges(
+      int64_t from_revision, int limit) const;
+
   // The targets the caller follows (their own follows only).
   absl::StatusOr<std::vector<std::string>> OwnFollows() const;
 
@@ -256,12 +266,16 @@ class Reader {
 
   Reader(const storage::View& view, Principal caller)
       : view_(view), caller_(std::move(caller)) {}
+  Reader(const storage::Store* store, const storage::View& view,
+         Principal caller)
+      : store_(store), view_(view), caller_(std::move(caller)) {}
 
   // For the rules: the stored group `name`, or nullptr if absent. Cached.
   const v1::PeerGroup* Group(absl::string_view name) const;
   // For the rules: whether the caller is a member of group `name`.
   bool InGroup(absl::string_view name) const;
 
+  const storage::Store* store_ = nullptr;  // set over committed state
   const storage::View& view_;
   Principal caller_;
   mutable std::map<std::string, std::unique_ptr<v1::PeerGroup>> groups_;
