@@ -404,6 +404,50 @@ TEST_F(GateTest, TheChangeLogHoldsEveryEntityWriteWithItsKind) {
   }
 }
 
+// An edit replaces the text: members read the new text and that it was
+// edited; the previous text only its author and the group's facilitators.
+TEST_F(GateTest, AnEditedOutTextIsReadOnlyByItsAuthorAndTheFacilitators) {
+  v1::SetGroupMembersRequest facilitate;
+  facilitate.set_name(kElus);
+  facilitate.add_add_facilitators("members/elu-coteaux");
+  ASSERT_THAT(services_.groups->SetGroupMembers(admin_, facilitate), IsOk());
+  AddMember("elu-petr-2", v1::Member::MEMBER, v1::ELU, kPetr, "");
+  v1::CreateExchangeRequest ex;
+  ex.set_parent(kElus);
+  ex.mutable_exchange()->set_title("Contacts");
+  ex.mutable_exchange()->set_kind(v1::Exchange::SHARING);
+  ex.set_first_message("Appelez-moi au 06 12 34 56 78");
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), ex);
+  ASSERT_THAT(e, IsOk());
+  v1::EditMessageRequest edit;
+  edit.set_name(e->name() + "/messages/m000001");
+  edit.set_body("Écrivez-moi plutôt");
+  absl::StatusOr<v1::Message> edited =
+      services_.exchanges->EditMessage(who("elu-petr"), edit);
+  ASSERT_THAT(edited, IsOk());
+  ASSERT_EQ(edited->edits_size(), 1);
+  EXPECT_EQ(edited->edits(0).previous_body(), "Appelez-moi au 06 12 34 56 78");
+  v1::GetMessageRequest get;
+  get.set_name(edit.name());
+  for (const char* id : {"elu-petr", "elu-coteaux", "elu-petr-2"}) {
+    absl::StatusOr<v1::Message> m =
+        services_.exchanges->GetMessage(who(id), get);
+    ASSERT_THAT(m, IsOk());
+    EXPECT_EQ(m->body(), "Écrivez-moi plutôt");
+    ASSERT_EQ(m->edits_size(), 1) << id;
+    EXPECT_EQ(m->edits(0).editor(), "members/elu-petr");
+    const bool may = std::string(id) != "elu-petr-2";
+    EXPECT_EQ(absl::StrContains(m->DebugString(), "06 12 34"), may) << id;
+  }
+  v1::ListMessagesRequest list;
+  list.set_parent(e->name());
+  absl::StatusOr<v1::ListMessagesResponse> listed =
+      services_.exchanges->ListMessages(who("elu-petr-2"), list);
+  ASSERT_THAT(listed, IsOk());
+  EXPECT_FALSE(absl::StrContains(listed->DebugString(), "06 12 34"));
+}
+
 // The change log read through the gate: what the change feed, search and
 // sync will read. Outsiders get nothing of the élus' exchanges; the élus
 // get them, presented (a hidden message without its text).

@@ -215,13 +215,23 @@ bool ReadRule<v1::Message>::MaySee(const Reader& r, absl::string_view name,
   return r.InGroup(GroupOf(name));
 }
 // A deleted or hidden message keeps its place in the thread, without its
-// text.
-v1::Message ReadRule<v1::Message>::Present(const Reader&, v1::Message m) {
+// text. An edit replaces the text: the previous bodies are shown only to
+// the message's author and the group's facilitators (who moderate it);
+// other members see that it was edited, by whom and when.
+v1::Message ReadRule<v1::Message>::Present(const Reader& r, v1::Message m) {
   if (m.has_delete_time() || m.hidden()) {
     m.clear_body();
     m.clear_edits();
     m.clear_attachments();
+    return m;
   }
+  const std::string& me = r.caller().member;
+  if (m.edits().empty() || (!me.empty() && m.author() == me)) return m;
+  const v1::PeerGroup* group = r.Group(GroupOf(m.name()));
+  if (group != nullptr && !me.empty() && Contains(group->facilitators(), me)) {
+    return m;
+  }
+  for (v1::Message::Edit& edit : *m.mutable_edits()) edit.clear_previous_body();
   return m;
 }
 
