@@ -207,6 +207,14 @@ TEST_F(GateTest, NobodyReadsAClosedGroupWithoutTheGroupSeeingIt) {
       services_.groups->ListGroupMembers(who("agent-petr"), list);
   ASSERT_THAT(members, IsOk());
   EXPECT_THAT(members->members(), ::testing::Contains("members/coordinator"));
+  // Who reads the club is for its members: the agent, once out of it, no
+  // longer sees the announcement.
+  v1::SetGroupMembersRequest leave;
+  leave.set_name(club);
+  leave.add_remove_members("members/agent-petr");
+  ASSERT_THAT(services_.groups->SetGroupMembers(who("coordinator"), leave),
+              IsOk());
+  EXPECT_TRUE(Announcements("agent-petr").empty());
 
   // A member whose delegation brings them into the élus college group is
   // announced to the élus.

@@ -340,6 +340,11 @@ bool ReadRule<v1::InboxItem>::MaySee(const Reader& r, absl::string_view name,
       !absl::StartsWith(name, absl::StrCat(p.member, "/inbox/"))) {
     return false;
   }
+  // Who reads a group is for its members: the announcement of an arrival
+  // shows only while its owner is one.
+  if (item.kind() == v1::InboxItem::GROUP_READER_ADDED) {
+    return r.InGroup(item.resource());
+  }
   return item.resource().empty() || r.MayRead(item.resource()).ok();
 }
 v1::InboxItem ReadRule<v1::InboxItem>::Present(const Reader&,
