@@ -146,7 +146,11 @@ std::set<std::string> CohortsOfMember(const v1::Member& m) {
 }
 
 v1::PeerGroup RedactGroup(const Principal& caller, v1::PeerGroup group) {
-  if (!IsGroupMember(caller, group)) group.clear_members();
+  // Facilitators read the group: who they are is the members' to know.
+  if (!IsGroupMember(caller, group)) {
+    group.clear_members();
+    group.clear_facilitators();
+  }
   return group;
 }
 

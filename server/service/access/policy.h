@@ -135,8 +135,8 @@ bool IsGroupMember(const Principal& caller, const v1::PeerGroup& group);
 // serves.
 std::set<std::string> CohortsOfMember(const v1::Member& member);
 
-// What `caller` may see of `group`: without its member list unless the
-// caller is a member of it.
+// What `caller` may see of `group`: without its members and facilitators
+// unless the caller is a member of it.
 v1::PeerGroup RedactGroup(const Principal& caller, v1::PeerGroup group);
 
 // What `caller` may see of `member` (REQUIRES: the caller may see the
