@@ -70,14 +70,14 @@ std::string RequestKey(absl::string_view actor, absl::string_view method,
 std::string SequenceId(absl::string_view prefix, int64_t n) {
   if (n < 1000000) return absl::StrFormat("%s%06d", prefix, n);
   if (n < 1000000000000) return absl::StrFormat("%sz%012d", prefix, n);
-  return absl::StrFormat("%szz%018d", prefix, n);
+  return absl::StrFormat("%szz%019d", prefix, n);
 }
 
 std::string WideSequenceId(absl::string_view prefix, int width, int64_t n) {
   int64_t bound = 1;
   for (int i = 0; i < width && bound < 1000000000000000000; ++i) bound *= 10;
   if (n < bound) return absl::StrFormat("%s%0*d", prefix, width, n);
-  return absl::StrFormat("%sz%018d", prefix, n);
+  return absl::StrFormat("%sz%019d", prefix, n);
 }
 
 bool ParseSequenceId(absl::string_view prefix, absl::string_view id,

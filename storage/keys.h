@@ -45,6 +45,7 @@ enum class IndexKind : uint8_t {
   kPendingInvitationByEmail = 0x85,  // value: invitation resource name
   kFollowerByTarget = 0x86,          // target NUL member; value: empty
   kFollowByMember = 0x87,            // member NUL target; value: empty
+  kCounter = 0x88,                   // a named counter; value: uint64-be
 };
 
 // Keys of the `meta` column family.

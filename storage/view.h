@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -106,12 +107,22 @@ class View {
 // comment).
 class CommittedReadKey {
  private:
-  CommittedReadKey() = default;
+  // User-provided, not `= default`: a class whose only constructor is
+  // defaulted is an aggregate in C++17, and `{}` would make a key anywhere.
+  CommittedReadKey() {}
   friend class ::cohorte::service::Reader;
   friend class ::cohorte::service::Authenticator;
   friend class ::cohorte::storage::Store;
+#ifdef COHORTE_TESTING
+  // Tests check what was written underneath the gate; only test targets
+  // define COHORTE_TESTING.
   friend class ::cohorte::storage::testing::RawAccess;
+#endif
 };
+static_assert(!std::is_aggregate_v<CommittedReadKey>,
+              "a CommittedReadKey must not be made by aggregate init");
+static_assert(!std::is_default_constructible_v<CommittedReadKey>,
+              "only the classes CommittedReadKey befriends make one");
 
 }  // namespace cohorte::storage
 

@@ -360,6 +360,9 @@ TEST_F(GateTest, EtagsAndIdsRevealNothingOfOtherWrites) {
   absl::StatusOr<v1::Registration> second =
       services_.sessions->CancelRegistration(who("agent-petr"), cancel);
   ASSERT_THAT(second, IsOk());
+  // The waiting-list order is the session's own: 1 for its first
+  // registration, whatever was written elsewhere.
+  EXPECT_EQ(first->sequence(), 1);
   int64_t before = 0, after = 0;
   ASSERT_TRUE(absl::SimpleAtoi(first->etag(), &before));
   ASSERT_TRUE(absl::SimpleAtoi(second->etag(), &after));
@@ -410,6 +413,67 @@ TEST_F(GateTest, TheChangeLogHoldsEveryEntityWriteWithItsKind) {
         storage::EntityKind::kAuditEvent}) {
     EXPECT_TRUE(kinds.count(static_cast<uint32_t>(k))) << static_cast<int>(k);
   }
+}
+
+// Found in review: writes that told the caller about a closed group's
+// members, and writes refused for want of an author.
+TEST_F(GateTest, AReportForAGroupNeedsAWriterWhoReadsIt) {
+  // An agent naming the élus group and an élu as author learns nothing
+  // about who is in it: the group is not theirs to read.
+  v1::CreateReportRequest req;
+  req.set_parent(kOccitanie);
+  v1::ExperienceReport* r = req.mutable_report();
+  r->set_title("Sonde");
+  r->set_territory(kPetr);
+  r->set_visibility(v1::GROUP);
+  r->set_group(kElus);
+  r->add_authors("members/elu-petr");
+  absl::Status probe =
+      services_.reports->CreateReport(who("agent-petr"), req).status();
+  EXPECT_EQ(probe.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(absl::StrContains(probe.message(), "elu-petr"));
+  r->clear_authors();
+  r->add_authors("members/elu-ailleurs");
+  EXPECT_EQ(services_.reports->CreateReport(who("agent-petr"), req)
+                .status()
+                .message(),
+            probe.message());
+  // A coordinator's draft is hers (she is made an author); the
+  // administrator writes none.
+  r->set_visibility(v1::COHORT);
+  r->clear_group();
+  r->clear_authors();
+  absl::StatusOr<v1::ExperienceReport> mine =
+      services_.reports->CreateReport(who("coordinator"), req);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_THAT(mine->authors(), ::testing::Contains("members/coordinator"));
+  EXPECT_THAT(services_.reports->CreateReport(admin_, req),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // An existing report's id answers as an unknown one to who may not see
+  // it.
+  req.set_report_id("rex-elus");
+  ASSERT_FALSE(PublishElusReport("rex-elus", /*publish=*/false).empty());
+  EXPECT_THAT(services_.reports->CreateReport(who("agent-petr"), req),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(GateTest, AFacilitatorWhoLeavesTheCollegeStopsReadingItsGroup) {
+  v1::SetGroupMembersRequest facilitate;
+  facilitate.set_name(kElus);
+  facilitate.add_add_facilitators("members/elu-coteaux");
+  ASSERT_THAT(services_.groups->SetGroupMembers(admin_, facilitate), IsOk());
+  v1::UpdateMemberRequest update;
+  update.mutable_member()->set_name("members/elu-coteaux");
+  update.mutable_member()->set_college(v1::AGENT);
+  update.mutable_update_mask()->add_paths("college");
+  absl::StatusOr<v1::Member> agent =
+      services_.members->UpdateMember(admin_, update);
+  ASSERT_THAT(agent, IsOk());
+  v1::ListExchangesRequest list;
+  list.set_parent(kElus);
+  EXPECT_THAT(services_.exchanges->ListExchanges(
+                  Principal::FromMember(*agent, "tokens/test"), list),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 // An edit replaces the text: members read the new text and that it was

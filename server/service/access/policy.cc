@@ -123,15 +123,17 @@ bool Coordinates(const Principal& p, absl::string_view cohort) {
 
 bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
   if (p.member.empty() || p.service) return false;
+  if (group.kind() == v1::PeerGroup::COLLEGE) {
+    // Facilitators included: a college group is read by that college only,
+    // so one who leaves the college stops reading it.
+    return p.college != v1::COLLEGE_UNSPECIFIED &&
+           p.college == group.college() &&
+           HasDelegationIn(p, CohortOf(group.name()));
+  }
   if (Contains(std::vector<std::string>(group.facilitators().begin(),
                                         group.facilitators().end()),
                p.member)) {
     return true;
-  }
-  if (group.kind() == v1::PeerGroup::COLLEGE) {
-    return p.college != v1::COLLEGE_UNSPECIFIED &&
-           p.college == group.college() &&
-           HasDelegationIn(p, CohortOf(group.name()));
   }
   return std::find(group.members().begin(), group.members().end(), p.member) !=
          group.members().end();

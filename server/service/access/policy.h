@@ -44,7 +44,10 @@
 //   session          register       participants of the cohort (delegation
 //                                   members: if in its audience)
 //   registrations    read/attendance admin; coordinators of the cohort
-//   report           create         as chantier (not service tokens)
+//   report           create         coordinators of the cohort; delegation
+//                                   members of the territory (the writer is
+//                                   made an author; not the admin, not
+//                                   service tokens)
 //   report           read           draft: its authors only; published:
 //                                   by visibility (GROUP: the group's
 //                                   members; COHORT: admin, participants;

@@ -3,7 +3,9 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
 #include "server/service/access/policy.h"
 
 namespace cohorte::service {
@@ -78,6 +80,23 @@ absl::StatusOr<std::vector<storage::v1::ChangeRecord>> Reader::VisibleChanges(
 
 absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
                                      const Principal& caller) {
+  // The credential, as the transaction sees it: a token revoked or expired
+  // since the call was authenticated writes nothing.
+  if (!caller.token.empty() && absl::StartsWith(caller.token, "tokens/")) {
+    storage::v1::TokenRecord token;
+    absl::Status ts =
+        txn.GetEntity<storage::v1::TokenRecord>(caller.token, &token);
+    if (ts.ok() &&
+        (token.has_revoke_time() ||
+         (token.has_expire_time() &&
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+              token.expire_time()) <= absl::ToUnixNanos(txn.commit_time())))) {
+      return ErrorWithReason(absl::StatusCode::kUnauthenticated,
+                             kReasonTokenInvalid,
+                             "the token was revoked or has expired");
+    }
+    if (!ts.ok() && !absl::IsNotFound(ts)) return ts;
+  }
   if (caller.service || caller.member.empty()) return Reader(txn, caller);
   v1::Member member;
   absl::Status s = txn.GetEntity<v1::Member>(caller.member, &member);

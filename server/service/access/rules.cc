@@ -287,8 +287,8 @@ bool ReadRule<v1::ContentFlag>::MaySee(const Reader& r, absl::string_view,
                                        const v1::ContentFlag& f) {
   const Principal& p = r.caller();
   if (p.service || p.member.empty()) return false;
-  if (f.reporter() == p.member) return true;
   if (!r.MayRead(f.target()).ok()) return false;
+  if (f.reporter() == p.member) return true;
   if (Coordinates(p, CohortOf(f.target()))) return true;
   absl::string_view group;
   if (absl::StrContains(f.target(), "/exchanges/")) {

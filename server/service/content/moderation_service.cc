@@ -132,17 +132,22 @@ absl::StatusOr<v1::HideContentResponse> SetHidden(Txn& txn,
     COHORTE_ASSIGN_OR_RETURN(v1::ExperienceReport r,
                              reader.Load<v1::ExperienceReport>(target));
     if (r.hidden() == hidden) return wrong_state();
-    // The audit log's readers need not be the report's: no content in it.
-    v1::ExperienceReport before_view, after_view;
-    before_view.set_name(r.name());
-    before_view.set_hidden(r.hidden());
-    before_view.set_hidden_reason(r.hidden_reason());
+    // The audit log holds the report without its narrative, and shows it
+    // to whom the report's rule lets read it (its state, visibility and
+    // group are kept for that).
+    auto view = [](v1::ExperienceReport v) {
+      for (std::string* text : {v.mutable_context(), v.mutable_actions(),
+                                v.mutable_results(), v.mutable_what_worked(),
+                                v.mutable_what_failed(), v.mutable_lessons()}) {
+        text->clear();
+      }
+      return v;
+    };
+    const v1::ExperienceReport before_view = view(r);
     r.set_hidden(hidden);
     r.set_hidden_reason(hidden ? std::string(reason) : "");
     SaveEntity(txn, r);
-    after_view.set_name(r.name());
-    after_view.set_hidden(r.hidden());
-    after_view.set_hidden_reason(r.hidden_reason());
+    const v1::ExperienceReport after_view = view(r);
     audit.Change(target, &before_view, &after_view);
   }
   audit.Touch(CohortOf(target));

@@ -130,7 +130,8 @@ absl::Status CheckReportFields(const ExperienceReport& r) {
 }
 
 // Inside a mutation: references exist and belong where they must.
-absl::Status CheckReportReferences(const Txn& txn, const ExperienceReport& r,
+absl::Status CheckReportReferences(const Txn& txn, const Reader& reader,
+                                   const ExperienceReport& r,
                                    absl::string_view cohort) {
   COHORTE_ASSIGN_OR_RETURN(
       std::string territory_cohort,
@@ -151,17 +152,16 @@ absl::Status CheckReportReferences(const Txn& txn, const ExperienceReport& r,
     if (CohortOf(r.group()) != cohort) {
       return InvalidField("report.group", "is not a group of the cohort");
     }
-    absl::StatusOr<v1::PeerGroup> g = LoadEntity<v1::PeerGroup>(txn, r.group());
-    if (!g.ok()) return InvalidField("report.group", "does not exist");
-    group = *g;
+    // Who is in a closed group is its members' to know: the caller reads
+    // the group before anything about its members is checked.
+    COHORTE_ASSIGN_OR_RETURN(group, reader.GroupForContent(r.group()));
   }
   for (const std::string& a : r.authors()) {
     absl::StatusOr<v1::Member> m = LoadEntity<v1::Member>(txn, a);
-    if (!m.ok()) {
-      return InvalidField("report.authors", absl::StrCat(a, " does not exist"));
-    }
-    const Principal p = Principal::FromMember(*m, "");
-    if (!ParticipatesIn(p, cohort)) {
+    if (!m.ok() && !absl::IsNotFound(m.status())) return m.status();
+    // Absent or elsewhere: one answer.
+    const Principal p = m.ok() ? Principal::FromMember(*m, "") : Principal();
+    if (!m.ok() || !ParticipatesIn(p, cohort)) {
       return InvalidField("report.authors",
                           absl::StrCat(a, " does not take part in ", cohort));
     }
@@ -263,10 +263,13 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
   if (!req.report_id().empty()) {
     COHORTE_RETURN_IF_ERROR(CheckResourceId("report_id", req.report_id()));
   }
-  if (caller.role == v1::Member::MEMBER &&
-      !Contains(r.authors(), caller.member)) {
-    r.add_authors(caller.member);
+  if (caller.is_admin()) {
+    return PermissionDenied(
+        "write a report: its authors take part in the cohort, and the "
+        "administrator takes part in none");
   }
+  // A draft is read by its authors only: whoever writes it is one.
+  if (!Contains(r.authors(), caller.member)) r.add_authors(caller.member);
   COHORTE_RETURN_IF_ERROR(CheckReportFields(r));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   const std::string name = absl::StrCat(
@@ -282,8 +285,14 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
                       TerritoryScope(territory_cohort, r.territory())));
         COHORTE_ASSIGN_OR_RETURN(
             bool exists, txn.EntityExists<v1::ExperienceReport>((name)));
-        if (exists) return AlreadyExists(name);
-        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, req.parent()));
+        if (exists) {
+          // Someone else's draft or a closed group's report: the answer
+          // for a name the caller may not see.
+          COHORTE_RETURN_IF_ERROR(reader.Load<ExperienceReport>(name).status());
+          return AlreadyExists(name);
+        }
+        COHORTE_RETURN_IF_ERROR(
+            CheckReportReferences(txn, reader, r, req.parent()));
         ExperienceReport created = r;
         created.set_name(name);
         created.set_state(ExperienceReport::DRAFT);
@@ -401,7 +410,7 @@ absl::StatusOr<ExperienceReport> ReportService::UpdateReport(
         google::protobuf::util::FieldMaskUtil::MergeMessageTo(
             req.report(), req.update_mask(), merge, &r);
         COHORTE_RETURN_IF_ERROR(CheckReportFields(r));
-        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, cohort));
+        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, reader, r, cohort));
         CompleteFundamentals(r);
         SaveEntity(txn, r);
         return r;
@@ -421,7 +430,7 @@ absl::StatusOr<ExperienceReport> ReportService::PublishReport(
             LoadForAuthor(reader, req.name(), /*coordinators=*/false));
         COHORTE_RETURN_IF_ERROR(CheckEtag(r.name(), r.etag(), req.etag()));
         if (r.state() != ExperienceReport::DRAFT) return WrongState(r, "DRAFT");
-        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, r, cohort));
+        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, reader, r, cohort));
         r.set_state(ExperienceReport::PUBLISHED);
         *r.mutable_publish_time() = ToTimestamp(txn.commit_time());
         SaveEntity(txn, r);

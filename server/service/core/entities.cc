@@ -50,6 +50,28 @@ absl::StatusOr<int64_t> NextSequence(const storage::Txn& txn,
   return last + 1;
 }
 
+absl::StatusOr<int64_t> NextCounter(
+    storage::Txn& txn, absl::string_view name,
+    const std::function<absl::StatusOr<int64_t>()>& initial) {
+  const std::string key = storage::IndexKey(storage::IndexKind::kCounter, name);
+  std::string value;
+  uint64_t last = 0;
+  absl::Status s = txn.Get(storage::Table::kIndexes, key, &value);
+  if (s.ok()) {
+    if (!storage::DecodeUint64BigEndian(value, &last)) {
+      return absl::DataLossError(
+          absl::StrCat("counter ", name, " is malformed"));
+    }
+  } else if (absl::IsNotFound(s)) {
+    COHORTE_ASSIGN_OR_RETURN(int64_t first, initial());
+    last = first > 0 ? static_cast<uint64_t>(first) : 0;
+  } else {
+    return s;
+  }
+  txn.PutIndex(key, storage::EncodeUint64BigEndian(last + 1));
+  return static_cast<int64_t>(last + 1);
+}
+
 absl::StatusOr<std::vector<v1::Member>> ScanMembers(
     const storage::Txn& txn,
     const std::function<bool(const v1::Member&)>& keep) {

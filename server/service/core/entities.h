@@ -96,6 +96,13 @@ absl::StatusOr<int64_t> NextSequence(const storage::Txn& txn,
                                      absl::string_view prefix,
                                      absl::string_view id_prefix);
 
+// Inside a mutation: the next value of the counter `name` (an index entry,
+// never shown to a caller), which it stores. A counter not yet stored
+// starts after `initial()` (what older data already used).
+absl::StatusOr<int64_t> NextCounter(
+    storage::Txn& txn, absl::string_view name,
+    const std::function<absl::StatusOr<int64_t>()>& initial);
+
 // Inside a mutation: the members `keep` keeps (fan-out and college
 // membership; not a caller-facing read).
 absl::StatusOr<std::vector<v1::Member>> ScanMembers(

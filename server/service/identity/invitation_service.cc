@@ -217,8 +217,12 @@ InvitationService::CreateInvitation(const Principal& caller,
               !Expired(*other, txn.commit_time())) {
             return ErrorWithReason(
                 absl::StatusCode::kAlreadyExists, kReasonAlreadyExists,
-                absl::StrCat("invitation.email: ", pending,
-                             " is pending for this e-mail; revoke it first"));
+                reader.Load<Invitation>(pending).ok()
+                    ? absl::StrCat("invitation.email: ", pending,
+                                   " is pending for this e-mail; revoke it "
+                                   "first")
+                    : std::string("invitation.email: an invitation is "
+                                  "pending for this e-mail"));
           }
         } else if (!absl::IsNotFound(s)) {
           return s;
@@ -302,7 +306,7 @@ absl::StatusOr<Invitation> InvitationService::RevokeInvitation(
             Authorize(reader.caller(), Resource::kInvitation, Action::kDelete,
                       CohortScope(cohort)));
         COHORTE_ASSIGN_OR_RETURN(Invitation inv,
-                                 LoadEntity<Invitation>(txn, req.name()));
+                                 reader.Load<Invitation>(req.name()));
         COHORTE_RETURN_IF_ERROR(CheckEtag(inv.name(), inv.etag(), req.etag()));
         if (inv.state() != Invitation::PENDING) {
           return ErrorWithReason(absl::StatusCode::kFailedPrecondition,

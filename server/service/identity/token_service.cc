@@ -220,8 +220,9 @@ absl::StatusOr<v1::Token> TokenService::RevokeToken(
       store_, caller, "RevokeToken", req, /*request_id=*/"",
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<v1::Token> {
-        COHORTE_ASSIGN_OR_RETURN(TokenRecord record,
-                                 LoadManageable(txn, caller, req.name()));
+        COHORTE_ASSIGN_OR_RETURN(
+            TokenRecord record,
+            LoadManageable(txn, reader.caller(), req.name()));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(record.name(), record.etag(), req.etag()));
         if (record.has_revoke_time()) {
@@ -252,8 +253,9 @@ absl::StatusOr<v1::TokenSecret> TokenService::RotateToken(
       store_, caller, "RotateToken", req, /*request_id=*/"",
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<v1::TokenSecret> {
-        COHORTE_ASSIGN_OR_RETURN(TokenRecord record,
-                                 LoadManageable(txn, caller, req.name()));
+        COHORTE_ASSIGN_OR_RETURN(
+            TokenRecord record,
+            LoadManageable(txn, reader.caller(), req.name()));
         COHORTE_RETURN_IF_ERROR(
             CheckEtag(record.name(), record.etag(), req.etag()));
         if (record.has_revoke_time() || Expired(record, txn.commit_time())) {

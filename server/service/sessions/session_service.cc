@@ -467,8 +467,11 @@ absl::StatusOr<Registration> SessionService::Register(
         if (on_behalf) {
           absl::StatusOr<v1::Member> m =
               LoadEntity<v1::Member>(txn, req.member());
-          if (!m.ok()) return InvalidField("member", "does not exist");
-          attendee = Principal::FromMember(*m, "");
+          if (!m.ok() && !absl::IsNotFound(m.status())) return m.status();
+          // Absent: answered as one outside the audience (who is a member
+          // elsewhere is not the caller's to learn).
+          attendee = m.ok() ? Principal::FromMember(*m, "") : Principal();
+          attendee.member = req.member();
         } else if (Nanos(s.end_time()) <=
                    absl::ToUnixNanos(txn.commit_time())) {
           return WrongState(absl::StrCat(s.name(), " has ended"));
@@ -493,7 +496,30 @@ absl::StatusOr<Registration> SessionService::Register(
         r.set_member(attendee.member);
         r.set_attended(false);
         *r.mutable_register_time() = ToTimestamp(txn.commit_time());
-        r.set_sequence(txn.revision());
+        // The session's own order of registration (older data numbered it
+        // by the revision, which counted every write of the instance).
+        COHORTE_ASSIGN_OR_RETURN(
+            int64_t seq,
+            NextCounter(txn, absl::StrCat(s.name(), "/registrations"),
+                        [&]() -> absl::StatusOr<int64_t> {
+                          int64_t max = 0;
+                          absl::Status error;
+                          COHORTE_RETURN_IF_ERROR(txn.Scan(
+                              Table::kEntities,
+                              storage::CollectionPrefixOf<Registration>(
+                                  s.name(), "registrations"),
+                              [&](absl::string_view, absl::string_view v) {
+                                Registration o;
+                                error = storage::DecodeValue(v, &o);
+                                if (error.ok()) {
+                                  max = std::max(max, o.sequence());
+                                }
+                                return error.ok();
+                              }));
+                          COHORTE_RETURN_IF_ERROR(error);
+                          return max;
+                        }));
+        r.set_sequence(seq);
         if (s.capacity() == 0 || s.registered_count() < s.capacity()) {
           r.set_state(Registration::REGISTERED);
           s.set_registered_count(s.registered_count() + 1);

@@ -62,12 +62,10 @@ absl::Status CheckCarriers(const Txn& txn, const Chantier& c,
                            absl::string_view cohort) {
   for (const std::string& name : c.carriers()) {
     absl::StatusOr<v1::Member> m = LoadEntity<v1::Member>(txn, name);
-    if (absl::IsNotFound(m.status())) {
-      return InvalidField("chantier.carriers",
-                          absl::StrCat(name, " does not exist"));
-    }
-    COHORTE_RETURN_IF_ERROR(m.status());
-    if (!CohortsOfMember(*m).count(std::string(cohort))) {
+    if (!m.ok() && !absl::IsNotFound(m.status())) return m.status();
+    // Absent or elsewhere: one answer (members of other cohorts are not the
+    // caller's to learn of).
+    if (!m.ok() || !CohortsOfMember(*m).count(std::string(cohort))) {
       return InvalidField(
           "chantier.carriers",
           absl::StrCat(name, " does not take part in ", cohort));

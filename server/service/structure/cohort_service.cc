@@ -116,6 +116,8 @@ absl::StatusOr<Cohort> Transition(
       store, caller, method, request, request_id,
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Cohort> {
+        COHORTE_RETURN_IF_ERROR(
+            Authorize(reader.caller(), Resource::kCohort, Action::kDelete));
         COHORTE_ASSIGN_OR_RETURN(Cohort cohort, LoadCohort(txn, name));
         COHORTE_RETURN_IF_ERROR(CheckEtag(cohort.name(), cohort.etag(), etag));
         COHORTE_RETURN_IF_ERROR(change(txn, cohort));

@@ -58,12 +58,14 @@ absl::Status CheckJoinable(
     }
     COHORTE_RETURN_IF_ERROR(ParseTopLevelName(field, name, "members").status());
     absl::StatusOr<v1::Member> member = LoadEntity<v1::Member>(txn, name);
-    if (absl::IsNotFound(member.status())) {
-      return InvalidField(field, absl::StrCat(name, " does not exist"));
+    // An absent member and one of another cohort get the same answer: who
+    // is a member elsewhere is not the caller's to learn.
+    if (!member.ok() && !absl::IsNotFound(member.status())) {
+      return member.status();
     }
-    COHORTE_RETURN_IF_ERROR(member.status());
-    const Principal p = Principal::FromMember(*member, "");
-    if (p.is_admin() || !ParticipatesIn(p, cohort)) {
+    const Principal p =
+        member.ok() ? Principal::FromMember(*member, "") : Principal();
+    if (!member.ok() || p.is_admin() || !ParticipatesIn(p, cohort)) {
       return InvalidField(
           field, absl::StrCat(name, " does not take part in ", cohort));
     }
