@@ -15,6 +15,7 @@
 #include "client/call.h"
 #include "client/csv.h"
 #include "client/output.h"
+#include "client/times.h"
 #include "cohorte/v1/audit.grpc.pb.h"
 #include "cohorte/v1/groups.pb.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
@@ -35,17 +36,11 @@ struct Flags {
   std::string given, family, organisation, secret_file;
   std::vector<std::string> cohorts, carriers;
   int expire_days = 0;
-  int page_size = 0;
-  bool all = false;
+  PageFlags page;
   bool show_inactive = false;
 };
 
-// RFC 3339 to the second (UTC), or "" for an unset time.
-std::string Time(const google::protobuf::Timestamp& t) {
-  return t.seconds() == 0 && t.nanos() == 0
-             ? ""
-             : TimeUtil::ToString(TimeUtil::SecondsToTimestamp(t.seconds()));
-}
+std::string Time(const google::protobuf::Timestamp& t) { return ShowTime(t); }
 
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
   std::string out;
@@ -66,7 +61,7 @@ bool ReadSecret(const std::string& path, const char* env_name,
   if (!path.empty()) {
     std::ifstream in(path);
     if (!in) {
-      std::cerr << "Error: cannot read " << path << "\n";
+      UsageError("--secret-file", "cannot read " + path);
       return false;
     }
     std::ostringstream content;
@@ -80,8 +75,8 @@ bool ReadSecret(const std::string& path, const char* env_name,
   *secret =
       begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
   if (secret->empty()) {
-    std::cerr << "Error: no secret: give --secret-file or set " << env_name
-              << "\n";
+    UsageError("--secret-file", std::string("no secret: give --secret-file or set ") +
+                                    env_name);
     return false;
   }
   return true;
@@ -143,8 +138,10 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* create = root->add_subcommand(
       "create", "Make a personal token (admin); its secret is printed once");
-  create->add_option("--member", f->member)->required();
-  create->add_option("--display-name", f->display_name);
+  create->add_option("--member", f->member, "member id: whom it acts for")
+      ->required();
+  create->add_option("--display-name", f->display_name,
+                     "what it is for, 0..100 characters");
   create->add_option("--expire-days", f->expire_days,
                      "expire after this many days (at most 366)");
   registry.Register(create, [=, &env] {
@@ -170,7 +167,9 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* service = root->add_subcommand(
       "create-service",
       "Make a service token for an integration (admin); secret printed once");
-  service->add_option("--display-name", f->display_name)->required();
+  service->add_option("--display-name", f->display_name,
+                      "what it is for, 1..100 characters")
+      ->required();
   service->add_option("--cohort", f->cohorts, "cohort it reaches (repeatable)")
       ->required();
   service->add_option("--access", f->access, "read or read-write")->required();
@@ -182,9 +181,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
     t->set_display_name(f->display_name);
     for (const std::string& c : f->cohorts) t->add_cohorts(CohortName(c));
     v1::Token::Access access;
-    if (!ParseEnum(f->access, &v1::Token::Access_Parse, &access)) {
-      return BadEnum("--access", f->access);
-    }
+    if (!ParseEnumFlag("--access", f->access, &access)) return kExitUsage;
     t->set_access(access);
     if (f->expire_days > 0)
       *t->mutable_expire_time() = DaysFromNow(f->expire_days);
@@ -201,16 +198,15 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   list->add_option("--member", f->member, "only this member's tokens");
   list->add_flag("--show-inactive", f->show_inactive,
                  "also revoked and expired tokens");
-  list->add_option("--page-size", f->page_size);
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListTokensRequest req;
     if (!f->member.empty()) req.set_member(MemberName(f->member));
     req.set_show_inactive(f->show_inactive);
-    req.set_page_size(f->page_size);
-    return Call<v1::ListTokensResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListTokens(ctx, req, resp);
+    return CallList<v1::ListTokensRequest, v1::ListTokensResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListTokens(ctx, r, resp);
         },
         [](const v1::ListTokensResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -229,10 +225,12 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* get =
       root->add_subcommand("get", "Show a token (never its secret)");
-  get->add_option("name", f->name, "tokens/{token}")->required();
+  get->add_option("name", f->name, "token id or tokens/{token}")->required();
   registry.Register(get, [=, &env] {
     v1::GetTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Token>(
         env,
         [&](auto* ctx, auto* resp) { return stub()->GetToken(ctx, req, resp); },
@@ -240,11 +238,15 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Stop a token at once");
-  revoke->add_option("name", f->name)->required();
-  revoke->add_option("--etag", f->etag);
+  revoke->add_option("name", f->name, "token id or tokens/{token}")
+      ->required();
+  revoke->add_option("--etag", f->etag,
+                     "fail with a conflict if the token changed since");
   registry.Register(revoke, [=, &env] {
     v1::RevokeTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::Token>(
         env,
@@ -256,11 +258,15 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* rotate = root->add_subcommand(
       "rotate", "A new secret for a token; the old one stops at once");
-  rotate->add_option("name", f->name)->required();
-  rotate->add_option("--etag", f->etag);
+  rotate->add_option("name", f->name, "token id or tokens/{token}")
+      ->required();
+  rotate->add_option("--etag", f->etag,
+                     "fail with a conflict if the token changed since");
   registry.Register(rotate, [=, &env] {
     v1::RotateTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::TokenSecret>(
         env,
@@ -276,17 +282,11 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 bool FillInvitation(const Flags& f, v1::Invitation* inv) {
   inv->set_email(f.email);
   v1::Member::Role role = v1::Member::MEMBER;
-  if (!f.role.empty() && !ParseEnum(f.role, &v1::Member::Role_Parse, &role)) {
-    BadEnum("--role", f.role);
-    return false;
-  }
+  if (!f.role.empty() && !ParseEnumFlag("--role", f.role, &role)) return false;
   inv->set_role(role);
   if (!f.college.empty()) {
     v1::College college;
-    if (!ParseEnum(f.college, &v1::College_Parse, &college)) {
-      BadEnum("--college", f.college);
-      return false;
-    }
+    if (!ParseEnumFlag("--college", f.college, &college)) return false;
     inv->set_college(college);
   }
   if (!f.territory.empty()) inv->set_territory(f.territory);
@@ -324,19 +324,17 @@ std::string HeaderKey(const std::string& cell) {
 int ImportInvitations(const CommandEnv& env, const Flags& f) {
   std::ifstream in(f.file, std::ios::binary);
   if (!in) {
-    std::cerr << "Error: cannot read " << f.file << "\n";
-    return kExitUsage;
+    return UsageError("<file>", "cannot read " + f.file);
   }
   std::ostringstream content;
   content << in.rdbuf();
   CsvParse csv = ParseCsv(content.str());
   if (!csv.error.empty()) {
-    std::cerr << "Error: INVALID_ARGUMENT: " << f.file << ": " << csv.error
-              << "\n";
+    PrintError({"INVALID_ARGUMENT", f.file + ": " + csv.error, "", ""});
     return kExitInvalid;
   }
   if (csv.rows.empty()) {
-    std::cerr << "Error: INVALID_ARGUMENT: " << f.file << " is empty\n";
+    PrintError({"INVALID_ARGUMENT", f.file + " is empty", "", ""});
     return kExitInvalid;
   }
   std::map<std::string, size_t> columns;
@@ -391,9 +389,14 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
     }
     v1::Member::Role role = v1::Member::MEMBER;
     const std::string role_text = cell("role");
-    if (!role_text.empty() &&
-        !ParseEnum(role_text, &v1::Member::Role_Parse, &role)) {
-      problems.push_back(where + "role '" + role_text + "' is unknown");
+    if (!role_text.empty()) {
+      const int value =
+          EnumValueOf(v1::Member::Role_descriptor(), role_text);
+      if (value < 0) {
+        problems.push_back(where + "role '" + role_text + "' is unknown");
+      } else {
+        role = static_cast<v1::Member::Role>(value);
+      }
     }
     inv.set_role(role);
     if (role == v1::Member::MEMBER) {
@@ -428,7 +431,7 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
   }
   if (!problems.empty()) {
     for (const std::string& p : problems) {
-      std::cerr << "Error: INVALID_ARGUMENT: " << f.file << ": " << p << "\n";
+      PrintError({"INVALID_ARGUMENT", f.file + ": " + p, "", ""});
     }
     std::cerr << "nothing was sent\n";
     return kExitInvalid;
@@ -474,8 +477,8 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* create = root->add_subcommand(
       "create", "Invite one person; the one-time secret is printed once");
-  create->add_option("--cohort", f->cohort)->required();
-  create->add_option("--email", f->email)->required();
+  create->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  create->add_option("--email", f->email, "whom to invite")->required();
   create->add_option("--role", f->role, "member (default), ally, coordinator");
   create->add_option("--college", f->college,
                      "elu, agent, etat-territorial, acteur-socio-economique");
@@ -507,23 +510,22 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
       "territory, role); prints email,invitation,secret as CSV");
   import->add_option("file", f->file, "CSV, comma or semicolon separated")
       ->required();
-  import->add_option("--cohort", f->cohort)->required();
+  import->add_option("--cohort", f->cohort, "cohort id or name")->required();
   import->add_option("--territory", f->territory,
                      "the territory of rows without one");
   import->add_option("--expire-days", f->expire_days, "default 14, at most 30");
   registry.Register(import, [=, &env] { return ImportInvitations(env, *f); });
 
   CLI::App* list = root->add_subcommand("list", "A cohort's invitations");
-  list->add_option("--cohort", f->cohort)->required();
-  list->add_option("--page-size", f->page_size);
+  list->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListInvitationsRequest req;
     req.set_parent(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    return Call<v1::ListInvitationsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListInvitations(ctx, req, resp);
+    return CallList<v1::ListInvitationsRequest, v1::ListInvitationsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListInvitations(ctx, r, resp);
         },
         [](const v1::ListInvitationsResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -539,10 +541,16 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show an invitation");
-  get->add_option("name", f->name)->required();
+  get->add_option("name", f->name,
+                  "invitation id (with --cohort) or full name")
+      ->required();
+  get->add_option("--cohort", f->cohort, "the cohort of an invitation id");
   registry.Register(get, [=, &env] {
     v1::GetInvitationRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kInvitation, f->name, "<name>",
+                 {f->cohort, "", "", ""}, req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Invitation>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -552,11 +560,18 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Revoke a pending one");
-  revoke->add_option("name", f->name)->required();
-  revoke->add_option("--etag", f->etag);
+  revoke->add_option("name", f->name,
+                     "invitation id (with --cohort) or full name")
+      ->required();
+  revoke->add_option("--cohort", f->cohort, "the cohort of an invitation id");
+  revoke->add_option("--etag", f->etag,
+                     "fail with a conflict if the invitation changed since");
   registry.Register(revoke, [=, &env] {
     v1::RevokeInvitationRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kInvitation, f->name, "<name>",
+                 {f->cohort, "", "", ""}, req.mutable_name())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::Invitation>(
         env,
@@ -570,11 +585,17 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
       "accept",
       "Accept an invitation (no token needed): the secret comes from "
       "--secret-file or COHORTE_INVITATION; prints your new token once");
-  accept->add_option("--secret-file", f->secret_file);
-  accept->add_option("--given-name", f->given)->required();
-  accept->add_option("--family-name", f->family)->required();
-  accept->add_option("--organisation", f->organisation);
-  accept->add_option("--token-display-name", f->display_name);
+  accept->add_option("--secret-file", f->secret_file,
+                     "file holding the invitation secret (else "
+                     "COHORTE_INVITATION)");
+  accept->add_option("--given-name", f->given, "your given name")
+      ->required();
+  accept->add_option("--family-name", f->family, "your family name")
+      ->required();
+  accept->add_option("--organisation", f->organisation,
+                     "your organisation, 0..200 characters");
+  accept->add_option("--token-display-name", f->display_name,
+                     "a name for your first token");
   registry.Register(accept, [=, &env] {
     v1::AcceptInvitationRequest req;
     std::string secret;
@@ -609,17 +630,21 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
   };
 
   CLI::App* list = root->add_subcommand("list", "A territory's chantiers");
-  list->add_option("--territory", f->territory, "cohorts/{c}/territories/{t}")
+  list->add_option("--territory", f->territory,
+                   "territory id (with --cohort) or full name")
       ->required();
-  list->add_option("--page-size", f->page_size);
+  list->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListChantiersRequest req;
-    req.set_parent(f->territory);
-    req.set_page_size(f->page_size);
-    return Call<v1::ListChantiersResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListChantiers(ctx, req, resp);
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 {f->cohort, "", "", ""}, req.mutable_parent())) {
+      return kExitUsage;
+    }
+    return CallList<v1::ListChantiersRequest, v1::ListChantiersResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListChantiers(ctx, r, resp);
         },
         [](const v1::ListChantiersResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -633,10 +658,19 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a chantier");
-  get->add_option("name", f->name)->required();
+  get->add_option("name", f->name,
+                  "chantier id (with --territory) or full name")
+      ->required();
+  get->add_option("--territory", f->territory,
+                  "the territory of a chantier id (id with --cohort, or "
+                  "full name)");
+  get->add_option("--cohort", f->cohort, "the cohort of a territory id");
   registry.Register(get, [=, &env] {
     v1::GetChantierRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kChantier, f->name, "<name>",
+                 {f->cohort, "", f->territory, ""}, req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Chantier>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -645,27 +679,33 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         ShowChantier);
   });
 
-  auto status_of = [](const std::string& text, v1::Chantier::Status* s) {
-    return ParseEnum(text, &v1::Chantier::Status_Parse, s);
-  };
   CLI::App* create = root->add_subcommand("create", "Add a chantier");
-  create->add_option("--territory", f->territory)->required();
-  create->add_option("--id", f->id);
-  create->add_option("--display-name", f->display_name)->required();
-  create->add_option("--description", f->description);
+  create->add_option("--territory", f->territory,
+                     "territory id (with --cohort) or full name")
+      ->required();
+  create->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  create->add_option("--id", f->id,
+                     "chantier id (lowercase, digits, '-'); generated if "
+                     "absent");
+  create->add_option("--display-name", f->display_name, "1..200 characters")
+      ->required();
+  create->add_option("--description", f->description, "0..4000 characters");
   create->add_option("--status", f->status,
                      "identifie (default), en-action, en-pause, termine");
   create->add_option("--carrier", f->carriers, "member (repeatable)");
   registry.Register(create, [=, &env] {
     v1::CreateChantierRequest req;
-    req.set_parent(f->territory);
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 {f->cohort, "", "", ""}, req.mutable_parent())) {
+      return kExitUsage;
+    }
     req.set_chantier_id(f->id);
     v1::Chantier* c = req.mutable_chantier();
     c->set_display_name(f->display_name);
     c->set_description(f->description);
     if (!f->status.empty()) {
       v1::Chantier::Status s;
-      if (!status_of(f->status, &s)) return BadEnum("--status", f->status);
+      if (!ParseEnumFlag("--status", f->status, &s)) return kExitUsage;
       c->set_status(s);
     }
     for (const auto& m : f->carriers) c->add_carriers(MemberName(m));
@@ -679,17 +719,27 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* update = root->add_subcommand(
       "update", "Change a chantier: only the flags given are changed");
-  update->add_option("name", f->name)->required();
-  update->add_option("--display-name", f->display_name);
-  update->add_option("--description", f->description);
-  update->add_option("--status", f->status);
+  update->add_option("name", f->name,
+                     "chantier id (with --territory) or full name")
+      ->required();
+  update->add_option("--territory", f->territory,
+                     "the territory of a chantier id");
+  update->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  update->add_option("--display-name", f->display_name, "1..200 characters");
+  update->add_option("--description", f->description, "0..4000 characters");
+  update->add_option("--status", f->status,
+                     "identifie, en-action, en-pause, termine");
   update->add_option("--carrier", f->carriers,
                      "the carriers (repeatable; replaces the list)");
-  update->add_option("--etag", f->etag);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the chantier changed since");
   registry.Register(update, [=, &env] {
     v1::UpdateChantierRequest req;
     v1::Chantier* c = req.mutable_chantier();
-    c->set_name(f->name);
+    if (!Resolve(NameKind::kChantier, f->name, "<name>",
+                 {f->cohort, "", f->territory, ""}, c->mutable_name())) {
+      return kExitUsage;
+    }
     c->set_etag(f->etag);
     auto* mask = req.mutable_update_mask();
     if (update->count("--display-name")) {
@@ -702,7 +752,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
     }
     if (update->count("--status")) {
       v1::Chantier::Status s;
-      if (!status_of(f->status, &s)) return BadEnum("--status", f->status);
+      if (!ParseEnumFlag("--status", f->status, &s)) return kExitUsage;
       c->set_status(s);
       mask->add_paths("status");
     }
@@ -728,44 +778,33 @@ void AddAuditCommands(CLI::App& app, const CommandEnv& env,
       "Changes to members, roles, groups, tokens and invitations, oldest "
       "first (admin; a coordinator with --cohort)");
   list->add_option("--cohort", f->cohort, "only what touches this cohort");
-  list->add_option("--page-size", f->page_size);
-  list->add_flag("--all", f->all, "follow next_page_token to the end");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     auto stub = v1::AuditService::NewStub(env.connection()->channel());
     v1::ListAuditEventsRequest req;
     if (!f->cohort.empty()) req.set_parent(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    std::vector<std::vector<std::string>> rows;
-    v1::ListAuditEventsResponse all;
-    do {
-      v1::ListAuditEventsResponse page;
-      grpc::ClientContext ctx;
-      env.connection()->Prepare(&ctx);
-      grpc::Status s = stub->ListAuditEvents(&ctx, req, &page);
-      if (!s.ok()) return ReportError(s);
-      for (const auto& e : page.events()) {
-        *all.add_events() = e;
-        std::string what;
-        for (const auto& c : e.changes()) {
-          what += (what.empty() ? "" : "; ") + c.resource();
-          if (!c.has_before()) {
-            what += " (created)";
-          } else if (!c.changed_fields().empty()) {
-            what += " (" + Join(c.changed_fields()) + ")";
+    return CallList<v1::ListAuditEventsRequest, v1::ListAuditEventsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub->ListAuditEvents(ctx, r, resp);
+        },
+        [](const v1::ListAuditEventsResponse& all) {
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& e : all.events()) {
+            std::string what;
+            for (const auto& c : e.changes()) {
+              what += (what.empty() ? "" : "; ") + c.resource();
+              if (!c.has_before()) {
+                what += " (created)";
+              } else if (!c.changed_fields().empty()) {
+                what += " (" + Join(c.changed_fields()) + ")";
+              }
+            }
+            rows.push_back({std::to_string(e.revision()), Time(e.time()),
+                            e.actor(), e.method(), what});
           }
-        }
-        rows.push_back({std::to_string(e.revision()), Time(e.time()), e.actor(),
-                        e.method(), what});
-      }
-      all.set_next_page_token(page.next_page_token());
-      req.set_page_token(page.next_page_token());
-    } while (f->all && !req.page_token().empty());
-    if (env.format == OutputFormat::kJson) {
-      PrintJson(all);
-    } else {
-      PrintTable({"REVISION", "TIME", "ACTOR", "METHOD", "WHAT"}, rows);
-    }
-    return kExitOk;
+          PrintTable({"REVISION", "TIME", "ACTOR", "METHOD", "WHAT"}, rows);
+        });
   });
 }
 

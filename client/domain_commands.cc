@@ -7,40 +7,91 @@
 
 #include "absl/time/time.h"
 #include "client/call.h"
+#include "client/fields.h"
 #include "client/output.h"
+#include "client/times.h"
 #include "cohorte/v1/exchanges.grpc.pb.h"
 #include "cohorte/v1/inbox.grpc.pb.h"
 #include "cohorte/v1/moderation.grpc.pb.h"
 #include "cohorte/v1/referentiel.grpc.pb.h"
 #include "cohorte/v1/reports.grpc.pb.h"
 #include "cohorte/v1/sessions.grpc.pb.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace cohorte::client {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // Every flag of these commands; one instance per process.
 struct Flags {
   std::string name, parent, cohort, group, territory, title, kind, state;
-  std::string body, reply_to, etag, since, visibility, fundamental, balise;
-  std::string theme, start, end, time_zone, place, video_link, description;
-  std::string member, reason, note, target, minutes;
-  std::string context, actions, results, what_worked, what_failed, lessons;
-  std::vector<std::string> tags, attachments, authors, balises, fundamentals;
-  std::vector<std::string> themes, chantiers, colleges, territories, items;
-  int page_size = 0;
-  int capacity = 0;
+  std::string reply_to, etag, since, visibility, fundamental, balise;
+  std::string theme, time_zone, exchange;
+  std::string member, reason, note, target;
+  LongText body;
+  std::vector<std::string> tags, attachments, items;
+  PageFlags page;
+  FieldValues fields;
   bool newest_first = false, unread_only = false, show_deleted = false;
   bool upcoming = false, all = false, attended = true, show_resolved = false;
+
+  NameContext Names() const { return {cohort, group, territory, exchange}; }
 };
 
-// RFC 3339 to the second (UTC), or "" for an unset time.
-std::string Time(const google::protobuf::Timestamp& t) {
-  return t.seconds() == 0 && t.nanos() == 0
-             ? ""
-             : TimeUtil::ToString(TimeUtil::SecondsToTimestamp(t.seconds()));
+std::string Time(const google::protobuf::Timestamp& t) { return ShowTime(t); }
+
+// `reports create` and `reports update`: the fields of a report.
+const std::vector<FieldFlag>& ReportFields() {
+  static const auto* fields = new std::vector<FieldFlag>{
+      {"title", "title", FieldType::kString, "1..200 characters"},
+      {"visibility", "visibility", FieldType::kEnum,
+       "group, cohort, network, public"},
+      {"group", "group", FieldType::kName,
+       "for group visibility: group id or full name", NameKind::kGroup},
+      {"author", "authors", FieldType::kNames, "co-author, a member id"},
+      {"context", "context", FieldType::kLongText, "Markdown, ≤ 10000"},
+      {"actions", "actions", FieldType::kLongText, "what was done"},
+      {"results", "results", FieldType::kLongText, "Markdown, ≤ 10000"},
+      {"what-worked", "what_worked", FieldType::kLongText,
+       "Markdown, ≤ 10000"},
+      {"what-failed", "what_failed", FieldType::kLongText, "and why"},
+      {"lessons", "lessons", FieldType::kLongText, "Markdown, ≤ 10000"},
+      {"fundamental", "fundamentals", FieldType::kStrings,
+       "référentiel fundamental id"},
+      {"balise", "balises", FieldType::kStrings, "référentiel balise id"},
+      {"theme", "themes", FieldType::kStrings, "a free theme, 1..50"},
+      {"chantier", "chantiers", FieldType::kNames,
+       "chantier id of the report's territory, or full name",
+       NameKind::kChantier},
+      {"session", "sessions", FieldType::kNames, "session id or full name",
+       NameKind::kSession},
+  };
+  return *fields;
+}
+
+// `sessions create` and `sessions update`: the fields of a session.
+const std::vector<FieldFlag>& SessionFields() {
+  static const auto* fields = new std::vector<FieldFlag>{
+      {"kind", "kind", FieldType::kEnum,
+       "journee-commune, webinaire, atelier, voyage-etude, intersession"},
+      {"title", "title", FieldType::kString, "1..200 characters"},
+      {"start", "start_time", FieldType::kTime,
+       "2027-01-15 09:30 (in the session's time zone), 15/01/2027 09:30 or "
+       "RFC 3339"},
+      {"end", "end_time", FieldType::kTime, "as --start"},
+      {"time-zone", "time_zone", FieldType::kString,
+       "IANA zone, default Europe/Paris"},
+      {"place", "place", FieldType::kString, "0..300 characters"},
+      {"video-link", "video_link", FieldType::kString, "https://…"},
+      {"description", "description", FieldType::kLongText,
+       "Markdown, ≤ 4000"},
+      {"college", "audience_colleges", FieldType::kEnums,
+       "audience college"},
+      {"territory", "audience_territories", FieldType::kNames,
+       "audience territory id or full name", NameKind::kTerritory},
+      {"capacity", "capacity", FieldType::kInt, "0: no limit"},
+      {"report", "reports", FieldType::kNames, "follow-up report id",
+       NameKind::kReport},
+  };
+  return *fields;
 }
 
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,
@@ -53,25 +104,20 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,
 // `t` in the session's time zone, e.g. "2026-12-13 09:30 CET".
 std::string LocalTime(const google::protobuf::Timestamp& t,
                       const std::string& zone) {
-  absl::TimeZone tz = absl::UTCTimeZone();
-  absl::LoadTimeZone(zone.empty() ? "Europe/Paris" : zone, &tz);
-  return absl::FormatTime("%Y-%m-%d %H:%M %Z",
-                          absl::FromUnixSeconds(t.seconds()), tz);
+  absl::TimeZone tz;
+  if (!LoadZone(zone, &tz)) tz = absl::UTCTimeZone();
+  return FormatUserTime(t, tz);
 }
 
-// RFC 3339 (`2026-12-03T09:30:00+01:00`); false after a usage message.
-bool ParseTime(const char* flag, const std::string& text,
-               google::protobuf::Timestamp* out) {
-  if (TimeUtil::FromString(text, out)) return true;
-  std::cerr << "Error: " << flag << ": '" << text
-            << "' is not an RFC 3339 time such as 2026-12-03T09:30:00+01:00\n";
-  return false;
-}
-
-// `--group elus --cohort occitanie` or a full group name.
-std::string GroupName(const Flags& f) {
-  if (f.group.rfind("cohorts/", 0) == 0) return f.group;
-  return CohortName(f.cohort) + "/groups/" + f.group;
+// Sets the bodies of `--body`/`--body-file`; false after a usage message
+// (also when neither is given and `required`).
+bool Body(const CLI::App& cmd, const Flags& f, bool required,
+          std::string* out) {
+  if (required && !LongTextGiven(cmd, "body")) {
+    UsageError("--body", "give --body TEXT, --body - (stdin) or --body-file");
+    return false;
+  }
+  return ReadLongText(cmd, "body", f.body, out);
 }
 
 void ShowExchange(const v1::Exchange& e) {
@@ -169,13 +215,6 @@ void ShowRegistration(const v1::Registration& r) {
                {"attended", r.attended() ? "yes" : "no"}});
 }
 
-template <typename Enum>
-bool EnumFlag(const char* flag, const std::string& text,
-              bool (*parse)(const std::string&, Enum*), Enum* out) {
-  if (ParseEnum(text, parse, out)) return true;
-  BadEnum(flag, text);
-  return false;
-}
 
 void AddReferentielCommands(CLI::App& app, const CommandEnv& env,
                             CommandRegistry& registry) {
@@ -211,16 +250,18 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* list = root->add_subcommand("list", "A group's exchanges");
   list->add_option("--group", f->group, "group id (with --cohort) or name")
       ->required();
-  list->add_option("--cohort", f->cohort);
-  list->add_option("--page-size", f->page_size);
+  list->add_option("--cohort", f->cohort, "the cohort of a group id");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListExchangesRequest req;
-    req.set_parent(GroupName(*f));
-    req.set_page_size(f->page_size);
-    return Call<v1::ListExchangesResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListExchanges(ctx, req, resp);
+    if (!Resolve(NameKind::kGroup, f->group, "--group", f->Names(),
+                 req.mutable_parent())) {
+      return kExitUsage;
+    }
+    return CallList<v1::ListExchangesRequest, v1::ListExchangesResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListExchanges(ctx, r, resp);
         },
         [](const v1::ListExchangesResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -234,11 +275,23 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
         });
   });
 
+  auto exchange_flags = [f](CLI::App* cmd, const char* what) {
+    cmd->add_option("name", f->name,
+                    std::string(what) +
+                        ": exchange id (with --group and --cohort) or full "
+                        "name")
+        ->required();
+    cmd->add_option("--group", f->group, "the group of an exchange id");
+    cmd->add_option("--cohort", f->cohort, "the cohort of a group id");
+  };
   CLI::App* get = root->add_subcommand("get", "Show an exchange");
-  get->add_option("name", f->name)->required();
+  exchange_flags(get, "the exchange");
   registry.Register(get, [=, &env] {
     v1::GetExchangeRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kExchange, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Exchange>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -248,26 +301,30 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Open an exchange");
-  create->add_option("--group", f->group)->required();
-  create->add_option("--cohort", f->cohort);
-  create->add_option("--title", f->title)->required();
+  create->add_option("--group", f->group, "group id (with --cohort) or name")
+      ->required();
+  create->add_option("--cohort", f->cohort, "the cohort of a group id");
+  create->add_option("--title", f->title, "1..200 characters")->required();
   create
       ->add_option("--kind", f->kind,
                    "question, sharing, call-for-help, debate")
       ->required();
   create->add_option("--tag", f->tags, "référentiel id (repeatable)");
-  create->add_option("--body", f->body, "the first message, Markdown");
+  AddLongText(create, "body", &f->body, "the first message, Markdown");
   registry.Register(create, [=, &env] {
     v1::CreateExchangeRequest req;
-    req.set_parent(GroupName(*f));
-    req.mutable_exchange()->set_title(f->title);
-    v1::Exchange::Kind kind;
-    if (!EnumFlag("--kind", f->kind, &v1::Exchange::Kind_Parse, &kind)) {
+    if (!Resolve(NameKind::kGroup, f->group, "--group", f->Names(),
+                 req.mutable_parent())) {
       return kExitUsage;
     }
+    req.mutable_exchange()->set_title(f->title);
+    v1::Exchange::Kind kind;
+    if (!ParseEnumFlag("--kind", f->kind, &kind)) return kExitUsage;
     req.mutable_exchange()->set_kind(kind);
     for (const auto& t : f->tags) req.mutable_exchange()->add_tags(t);
-    req.set_first_message(f->body);
+    if (!Body(*create, *f, false, req.mutable_first_message())) {
+      return kExitUsage;
+    }
     return Call<v1::Exchange>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -278,15 +335,16 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* state = root->add_subcommand(
       "set-state", "Mark an exchange open, resolved or closed");
-  state->add_option("name", f->name)->required();
+  exchange_flags(state, "the exchange");
   state->add_option("--state", f->state, "open, resolved, closed")->required();
   registry.Register(state, [=, &env] {
     v1::UpdateExchangeRequest req;
-    req.mutable_exchange()->set_name(f->name);
-    v1::Exchange::State s;
-    if (!EnumFlag("--state", f->state, &v1::Exchange::State_Parse, &s)) {
+    if (!Resolve(NameKind::kExchange, f->name, "<name>", f->Names(),
+                 req.mutable_exchange()->mutable_name())) {
       return kExitUsage;
     }
+    v1::Exchange::State s;
+    if (!ParseEnumFlag("--state", f->state, &s)) return kExitUsage;
     req.mutable_exchange()->set_state(s);
     req.mutable_update_mask()->add_paths("state");
     return Call<v1::Exchange>(
@@ -299,12 +357,22 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* read = root->add_subcommand(
       "mark-read", "Mark an exchange read (up to a message, or all)");
-  read->add_option("name", f->name)->required();
-  read->add_option("--up-to", f->target, "the last message read");
+  exchange_flags(read, "the exchange");
+  read->add_option("--up-to", f->target,
+                   "the last message read: its id or full name");
   registry.Register(read, [=, &env] {
     v1::MarkExchangeReadRequest req;
-    req.set_name(f->name);
-    req.set_message(f->target);
+    if (!Resolve(NameKind::kExchange, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
+    NameContext in_exchange = f->Names();
+    in_exchange.exchange = req.name();
+    if (!f->target.empty() &&
+        !Resolve(NameKind::kMessage, f->target, "--up-to", in_exchange,
+                 req.mutable_message())) {
+      return kExitUsage;
+    }
     return Call<v1::MarkExchangeReadResponse>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -318,47 +386,83 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* messages =
       app.add_subcommand("messages", "Messages of an exchange");
   messages->require_subcommand(1);
+  // --exchange (an id with --group and --cohort, or a full name), and the
+  // message names relative to it.
+  auto in_exchange = [f](CLI::App* cmd) {
+    cmd->add_option("--exchange", f->exchange,
+                    "exchange id (with --group and --cohort) or full name");
+    cmd->add_option("--group", f->group, "the group of an exchange id");
+    cmd->add_option("--cohort", f->cohort, "the cohort of a group id");
+  };
+  auto exchange_of = [f](std::string* out) {
+    if (f->exchange.empty()) {
+      UsageError("--exchange", "give --exchange");
+      return false;
+    }
+    return Resolve(NameKind::kExchange, f->exchange, "--exchange", f->Names(),
+                   out);
+  };
+  auto message_of = [f](const std::string& value, const std::string& flag,
+                        std::string* out) {
+    NameContext names = f->Names();
+    if (!names.exchange.empty()) {
+      absl::StatusOr<std::string> exchange = ResolveName(
+          NameKind::kExchange, f->exchange, "--exchange", f->Names());
+      if (exchange.ok()) names.exchange = *exchange;
+    }
+    return Resolve(NameKind::kMessage, value, flag, names, out);
+  };
+
   CLI::App* mlist = messages->add_subcommand("list", "Read an exchange");
-  mlist->add_option("--exchange", f->parent)->required();
-  mlist->add_flag("--newest-first", f->newest_first);
+  in_exchange(mlist);
+  mlist->add_flag("--newest-first", f->newest_first, "newest message first");
   mlist->add_flag("--unread", f->unread_only, "only what is new for me");
-  mlist->add_flag("--show-deleted", f->show_deleted);
-  mlist->add_option("--since", f->since, "RFC 3339 time");
-  mlist->add_option("--page-size", f->page_size);
+  mlist->add_flag("--show-deleted", f->show_deleted,
+                  "also withdrawn messages (marked as such)");
+  mlist->add_option("--since", f->since,
+                    "only messages since: 30d, 12h, 2027-01-15 09:30, "
+                    "15/01/2027, RFC 3339");
+  AddPageFlags(mlist, &f->page);
   registry.Register(mlist, [=, &env] {
     v1::ListMessagesRequest req;
-    req.set_parent(f->parent);
+    if (!exchange_of(req.mutable_parent())) return kExitUsage;
     req.set_newest_first(f->newest_first);
     req.set_unread_only(f->unread_only);
     req.set_show_deleted(f->show_deleted);
-    req.set_page_size(f->page_size);
+    std::string error;
     if (!f->since.empty() &&
-        !ParseTime("--since", f->since, req.mutable_since())) {
-      return kExitUsage;
+        !ParseUserTime(f->since, TimeInput{env.zone, absl::Now(), true},
+                       req.mutable_since(), &error)) {
+      return UsageError("--since", error);
     }
-    return Call<v1::ListMessagesResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListMessages(ctx, req, resp);
+    return CallList<v1::ListMessagesRequest, v1::ListMessagesResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListMessages(ctx, r, resp);
         },
         [](const v1::ListMessagesResponse& r) {
           for (const auto& m : r.messages()) PrintMessage(m);
-          if (!r.next_page_token().empty()) {
-            std::cerr << "(more: --page-size larger)\n";
-          }
         });
   });
 
   CLI::App* post = messages->add_subcommand("post", "Write in an exchange");
-  post->add_option("--exchange", f->parent)->required();
-  post->add_option("--body", f->body, "Markdown")->required();
-  post->add_option("--reply-to", f->reply_to, "a message of the exchange");
-  post->add_option("--attach", f->attachments, "a shared record (repeatable)");
+  in_exchange(post);
+  AddLongText(post, "body", &f->body, "the message, Markdown");
+  post->add_option("--reply-to", f->reply_to,
+                   "a message of the exchange: its id (m000001) or full name");
+  post->add_option("--attach", f->attachments,
+                   "a shared record's name (repeatable)");
   registry.Register(post, [=, &env] {
     v1::PostMessageRequest req;
-    req.set_parent(f->parent);
-    req.mutable_message()->set_body(f->body);
-    req.mutable_message()->set_reply_to(f->reply_to);
+    if (!exchange_of(req.mutable_parent()) ||
+        !Body(*post, *f, true, req.mutable_message()->mutable_body())) {
+      return kExitUsage;
+    }
+    if (!f->reply_to.empty() &&
+        !message_of(f->reply_to, "--reply-to",
+                    req.mutable_message()->mutable_reply_to())) {
+      return kExitUsage;
+    }
     for (const auto& a : f->attachments) {
       req.mutable_message()->add_attachments(a);
     }
@@ -370,14 +474,23 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
         PrintMessage);
   });
 
+  auto message_arg = [f, in_exchange](CLI::App* cmd) {
+    cmd->add_option("name", f->name,
+                    "message id (with --exchange) or full name")
+        ->required();
+    in_exchange(cmd);
+  };
   CLI::App* edit = messages->add_subcommand("edit", "Change your message");
-  edit->add_option("name", f->name)->required();
-  edit->add_option("--body", f->body)->required();
-  edit->add_option("--etag", f->etag);
+  message_arg(edit);
+  AddLongText(edit, "body", &f->body, "the new text, Markdown");
+  edit->add_option("--etag", f->etag,
+                   "fail with a conflict if the message changed since");
   registry.Register(edit, [=, &env] {
     v1::EditMessageRequest req;
-    req.set_name(f->name);
-    req.set_body(f->body);
+    if (!message_of(f->name, "<name>", req.mutable_name()) ||
+        !Body(*edit, *f, true, req.mutable_body())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::Message>(
         env,
@@ -388,10 +501,10 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* del = messages->add_subcommand("delete", "Withdraw your message");
-  del->add_option("name", f->name)->required();
+  message_arg(del);
   registry.Register(del, [=, &env] {
     v1::DeleteMessageRequest req;
-    req.set_name(f->name);
+    if (!message_of(f->name, "<name>", req.mutable_name())) return kExitUsage;
     return Call<v1::Message>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -402,10 +515,10 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* undel =
       messages->add_subcommand("undelete", "Restore your withdrawn message");
-  undel->add_option("name", f->name)->required();
+  message_arg(undel);
   registry.Register(undel, [=, &env] {
     v1::UndeleteMessageRequest req;
-    req.set_name(f->name);
+    if (!message_of(f->name, "<name>", req.mutable_name())) return kExitUsage;
     return Call<v1::Message>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -426,32 +539,36 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* list = root->add_subcommand("list", "Reports the caller may read");
   list->add_option("--cohort", f->cohort, "a cohort, or - for all")->required();
-  list->add_option("--territory", f->territory);
-  list->add_option("--fundamental", f->fundamental);
-  list->add_option("--balise", f->balise);
-  list->add_option("--theme", f->theme);
+  list->add_option("--territory", f->territory,
+                   "only this territory's: id (with --cohort) or full name");
+  list->add_option("--fundamental", f->fundamental,
+                   "only those tagged with this référentiel fundamental");
+  list->add_option("--balise", f->balise,
+                   "only those tagged with this référentiel balise");
+  list->add_option("--theme", f->theme, "only those of this theme");
   list->add_option("--state", f->state, "draft, published, archived");
-  list->add_option("--page-size", f->page_size);
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListReportsRequest req;
     req.set_parent(f->cohort == "-" ? "cohorts/-" : CohortName(f->cohort));
-    req.set_territory(f->territory);
+    if (!f->territory.empty() &&
+        !Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 f->cohort == "-" ? NameContext{} : f->Names(),
+                 req.mutable_territory())) {
+      return kExitUsage;
+    }
     req.set_fundamental(f->fundamental);
     req.set_balise(f->balise);
     req.set_theme(f->theme);
-    req.set_page_size(f->page_size);
     if (!f->state.empty()) {
       v1::ExperienceReport::State s;
-      if (!EnumFlag("--state", f->state, &v1::ExperienceReport::State_Parse,
-                    &s)) {
-        return kExitUsage;
-      }
+      if (!ParseEnumFlag("--state", f->state, &s)) return kExitUsage;
       req.set_state(s);
     }
-    return Call<v1::ListReportsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListReports(ctx, req, resp);
+    return CallList<v1::ListReportsRequest, v1::ListReportsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListReports(ctx, r, resp);
         },
         [](const v1::ListReportsResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -465,11 +582,19 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
         });
   });
 
+  auto report_arg = [f](CLI::App* cmd) {
+    cmd->add_option("name", f->name, "report id (with --cohort) or full name")
+        ->required();
+    cmd->add_option("--cohort", f->cohort, "the cohort of a report id");
+  };
   CLI::App* get = root->add_subcommand("get", "Read a report");
-  get->add_option("name", f->name)->required();
+  report_arg(get);
   registry.Register(get, [=, &env] {
     v1::GetReportRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::ExperienceReport>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -479,53 +604,28 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Write a draft report");
-  create->add_option("--territory", f->territory, "cohorts/{c}/territories/{t}")
-      ->required();
-  create->add_option("--title", f->title)->required();
   create
-      ->add_option("--visibility", f->visibility,
-                   "group, cohort, network, public")
+      ->add_option("--territory", f->territory,
+                   "territory id (with --cohort) or full name")
       ->required();
-  create->add_option("--group", f->group, "for group visibility");
-  create->add_option("--author", f->authors, "co-author (repeatable)");
-  create->add_option("--context", f->context);
-  create->add_option("--actions", f->actions, "what was done");
-  create->add_option("--results", f->results);
-  create->add_option("--what-worked", f->what_worked);
-  create->add_option("--what-failed", f->what_failed, "and why");
-  create->add_option("--lessons", f->lessons);
-  create->add_option("--fundamental", f->fundamentals, "repeatable");
-  create->add_option("--balise", f->balises, "repeatable");
-  create->add_option("--theme", f->themes, "repeatable");
-  create->add_option("--chantier", f->chantiers, "repeatable");
+  create->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  AddFieldFlags(create, ReportFields(), &f->fields);
   registry.Register(create, [=, &env] {
     v1::CreateReportRequest req;
-    const std::string territory = f->territory;
-    req.set_parent(territory.substr(0, territory.find("/territories/")));
     v1::ExperienceReport* r = req.mutable_report();
-    r->set_territory(territory);
-    r->set_title(f->title);
-    v1::Visibility v;
-    if (!EnumFlag("--visibility", f->visibility, &v1::Visibility_Parse, &v)) {
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 f->Names(), r->mutable_territory())) {
       return kExitUsage;
     }
-    r->set_visibility(v);
-    if (!f->group.empty()) {
-      r->set_group(f->group.rfind("cohorts/", 0) == 0
-                       ? f->group
-                       : req.parent() + "/groups/" + f->group);
+    req.set_parent(r->territory().substr(0, r->territory().find("/territories/")));
+    NameContext names = f->Names();
+    names.cohort = req.parent();
+    names.territory = r->territory();
+    google::protobuf::FieldMask given;
+    if (!FillFields(*create, ReportFields(), f->fields, names,
+                    TimeInput{env.zone, absl::Now()}, r, &given)) {
+      return kExitUsage;
     }
-    for (const auto& a : f->authors) r->add_authors(MemberName(a));
-    r->set_context(f->context);
-    r->set_actions(f->actions);
-    r->set_results(f->results);
-    r->set_what_worked(f->what_worked);
-    r->set_what_failed(f->what_failed);
-    r->set_lessons(f->lessons);
-    for (const auto& x : f->fundamentals) r->add_fundamentals(x);
-    for (const auto& x : f->balises) r->add_balises(x);
-    for (const auto& x : f->themes) r->add_themes(x);
-    for (const auto& x : f->chantiers) r->add_chantiers(x);
     return Call<v1::ExperienceReport>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -534,11 +634,48 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
         ShowReport);
   });
 
+  CLI::App* update = root->add_subcommand(
+      "update", "Change a report (its authors): only the flags given");
+  report_arg(update);
+  update->add_option("--territory", f->territory,
+                     "the territory of --chantier ids");
+  AddFieldFlags(update, ReportFields(), &f->fields);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the report changed since");
+  registry.Register(update, [=, &env] {
+    v1::UpdateReportRequest req;
+    v1::ExperienceReport* r = req.mutable_report();
+    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
+                 r->mutable_name())) {
+      return kExitUsage;
+    }
+    NameContext names = f->Names();
+    names.cohort = r->name().substr(0, r->name().find("/reports/"));
+    if (!FillFields(*update, ReportFields(), f->fields, names,
+                    TimeInput{env.zone, absl::Now()}, r,
+                    req.mutable_update_mask())) {
+      return kExitUsage;
+    }
+    if (req.update_mask().paths().empty()) {
+      return UsageError("", "give at least one field to change (see --help)");
+    }
+    r->set_etag(f->etag);
+    return Call<v1::ExperienceReport>(
+        env,
+        [&](auto* ctx, auto* resp) {
+          return stub()->UpdateReport(ctx, req, resp);
+        },
+        ShowReport);
+  });
+
   CLI::App* publish = root->add_subcommand("publish", "Publish a draft");
-  publish->add_option("name", f->name)->required();
+  report_arg(publish);
   registry.Register(publish, [=, &env] {
     v1::PublishReportRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::ExperienceReport>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -548,10 +685,13 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* archive = root->add_subcommand("archive", "Archive a report");
-  archive->add_option("name", f->name)->required();
+  report_arg(archive);
   registry.Register(archive, [=, &env] {
     v1::ArchiveReportRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::ExperienceReport>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -568,23 +708,27 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
   };
   CLI::App* root = app.add_subcommand("sessions", "Temps collectifs");
   root->require_subcommand(1);
-  auto session_name = [f](const std::string& s) {
-    return s.rfind("cohorts/", 0) == 0
-               ? s
-               : CohortName(f->cohort) + "/sessions/" + s;
+  auto session_arg = [f](CLI::App* cmd) {
+    cmd->add_option("name", f->name, "session id (with --cohort) or full name")
+        ->required();
+    cmd->add_option("--cohort", f->cohort, "the cohort of a session id");
+  };
+  auto session_name = [f](std::string* out) {
+    return Resolve(NameKind::kSession, f->name, "<name>", f->Names(), out);
   };
 
   CLI::App* list = root->add_subcommand("list", "A cohort's sessions");
-  list->add_option("--cohort", f->cohort)->required();
+  list->add_option("--cohort", f->cohort, "cohort id or name")->required();
   list->add_flag("--upcoming", f->upcoming, "only those not ended");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListSessionsRequest req;
     req.set_parent(CohortName(f->cohort));
     req.set_upcoming_only(f->upcoming);
-    return Call<v1::ListSessionsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListSessions(ctx, req, resp);
+    return CallList<v1::ListSessionsRequest, v1::ListSessionsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListSessions(ctx, r, resp);
         },
         [](const v1::ListSessionsResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -625,11 +769,10 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a session");
-  get->add_option("name", f->name)->required();
-  get->add_option("--cohort", f->cohort);
+  session_arg(get);
   registry.Register(get, [=, &env] {
     v1::GetSessionRequest req;
-    req.set_name(session_name(f->name));
+    if (!session_name(req.mutable_name())) return kExitUsage;
     return Call<v1::Session>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -639,51 +782,25 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Plan a session");
-  create->add_option("--cohort", f->cohort)->required();
-  create->add_option("--id", f->name);
-  create
-      ->add_option("--kind", f->kind,
-                   "journee-commune, webinaire, atelier, voyage-etude, "
-                   "intersession")
-      ->required();
-  create->add_option("--title", f->title)->required();
-  create->add_option("--start", f->start, "RFC 3339")->required();
-  create->add_option("--end", f->end, "RFC 3339")->required();
-  create->add_option("--time-zone", f->time_zone, "default Europe/Paris");
-  create->add_option("--place", f->place);
-  create->add_option("--video-link", f->video_link, "https://…");
-  create->add_option("--description", f->description);
-  create->add_option("--college", f->colleges, "audience (repeatable)");
-  create->add_option("--territory", f->territories, "audience (repeatable)");
-  create->add_option("--capacity", f->capacity, "0: no limit");
+  create->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  create->add_option("--id", f->name,
+                     "session id (lowercase, digits, '-'); generated if "
+                     "absent");
+  AddFieldFlags(create, SessionFields(), &f->fields);
   registry.Register(create, [=, &env] {
     v1::CreateSessionRequest req;
     req.set_parent(CohortName(f->cohort));
     req.set_session_id(f->name);
-    v1::Session* s = req.mutable_session();
-    v1::Session::Kind kind;
-    if (!EnumFlag("--kind", f->kind, &v1::Session::Kind_Parse, &kind) ||
-        !ParseTime("--start", f->start, s->mutable_start_time()) ||
-        !ParseTime("--end", f->end, s->mutable_end_time())) {
+    // Times without an offset are in the session's zone.
+    TimeInput times{absl::TimeZone(), absl::Now()};
+    const std::string zone = f->fields.one.at("time-zone");
+    if (!LoadZone(zone, &times.zone)) {
+      return UsageError("--time-zone", "unknown time zone '" + zone + "'");
+    }
+    google::protobuf::FieldMask given;
+    if (!FillFields(*create, SessionFields(), f->fields, f->Names(), times,
+                    req.mutable_session(), &given)) {
       return kExitUsage;
-    }
-    s->set_kind(kind);
-    s->set_title(f->title);
-    s->set_time_zone(f->time_zone);
-    s->set_place(f->place);
-    s->set_video_link(f->video_link);
-    s->set_description(f->description);
-    s->set_capacity(f->capacity);
-    for (const auto& c : f->colleges) {
-      v1::College college;
-      if (!EnumFlag("--college", c, &v1::College_Parse, &college)) {
-        return kExitUsage;
-      }
-      s->add_audience_colleges(college);
-    }
-    for (const auto& t : f->territories) {
-      s->add_audience_territories(
-          t.rfind("cohorts/", 0) == 0 ? t : req.parent() + "/territories/" + t);
     }
     return Call<v1::Session>(
         env,
@@ -693,15 +810,67 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
         ShowSession);
   });
 
+  CLI::App* update = root->add_subcommand(
+      "update",
+      "Change a session (reschedule, move…): only the flags given are "
+      "changed");
+  session_arg(update);
+  AddFieldFlags(update, SessionFields(), &f->fields);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the session changed since");
+  registry.Register(update, [=, &env] {
+    v1::UpdateSessionRequest req;
+    v1::Session* s = req.mutable_session();
+    if (!session_name(s->mutable_name())) return kExitUsage;
+    TimeInput times{absl::TimeZone(), absl::Now()};
+    std::string zone = f->fields.one.at("time-zone");
+    if (update->count("--time-zone") == 0 &&
+        (update->count("--start") > 0 || update->count("--end") > 0)) {
+      // A new time without an offset is in the session's own zone.
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      v1::GetSessionRequest get;
+      get.set_name(s->name());
+      v1::Session current;
+      grpc::Status status = stub()->GetSession(&ctx, get, &current);
+      if (!status.ok()) return ReportError(status);
+      zone = current.time_zone();
+    }
+    if (!LoadZone(zone, &times.zone)) {
+      return UsageError("--time-zone", "unknown time zone '" + zone + "'");
+    }
+    if (!FillFields(*update, SessionFields(), f->fields, f->Names(), times, s,
+                    req.mutable_update_mask())) {
+      return kExitUsage;
+    }
+    if (req.update_mask().paths().empty()) {
+      return UsageError("", "give at least one field to change (see --help)");
+    }
+    s->set_etag(f->etag);
+    return Call<v1::Session>(
+        env,
+        [&](auto* ctx, auto* resp) {
+          return stub()->UpdateSession(ctx, req, resp);
+        },
+        ShowSession);
+  });
+
   CLI::App* minutes =
       root->add_subcommand("minutes", "Write a session's minutes");
-  minutes->add_option("name", f->name)->required();
-  minutes->add_option("--cohort", f->cohort);
-  minutes->add_option("--text", f->minutes, "Markdown")->required();
+  session_arg(minutes);
+  AddLongText(minutes, "text", &f->body, "the minutes, Markdown");
   registry.Register(minutes, [=, &env] {
     v1::UpdateSessionRequest req;
-    req.mutable_session()->set_name(session_name(f->name));
-    req.mutable_session()->set_minutes(f->minutes);
+    if (!session_name(req.mutable_session()->mutable_name())) {
+      return kExitUsage;
+    }
+    if (!LongTextGiven(*minutes, "text")) {
+      return UsageError("--text", "give --text TEXT, --text - or --text-file");
+    }
+    if (!ReadLongText(*minutes, "text", f->body,
+                      req.mutable_session()->mutable_minutes())) {
+      return kExitUsage;
+    }
     req.mutable_update_mask()->add_paths("minutes");
     return Call<v1::Session>(
         env,
@@ -713,12 +882,12 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* reg = root->add_subcommand(
       "register", "Register (or, as a coordinator, register --member)");
-  reg->add_option("name", f->name)->required();
-  reg->add_option("--cohort", f->cohort);
-  reg->add_option("--member", f->member);
+  session_arg(reg);
+  reg->add_option("--member", f->member,
+                  "register this member (coordinators); default: me");
   registry.Register(reg, [=, &env] {
     v1::RegisterRequest req;
-    req.set_session(session_name(f->name));
+    if (!session_name(req.mutable_session())) return kExitUsage;
     if (!f->member.empty()) req.set_member(MemberName(f->member));
     return Call<v1::Registration>(
         env,
@@ -727,11 +896,10 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* cancel = root->add_subcommand("cancel", "Cancel my registration");
-  cancel->add_option("name", f->name)->required();
-  cancel->add_option("--cohort", f->cohort);
+  session_arg(cancel);
   registry.Register(cancel, [=, &env] {
     v1::CancelRegistrationRequest req;
-    req.set_session(session_name(f->name));
+    if (!session_name(req.mutable_session())) return kExitUsage;
     return Call<v1::Registration>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -742,16 +910,16 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* regs =
       root->add_subcommand("registrations", "Who registered (coordinators)");
-  regs->add_option("name", f->name)->required();
-  regs->add_option("--cohort", f->cohort);
+  session_arg(regs);
+  AddPageFlags(regs, &f->page);
   registry.Register(regs, [=, &env] {
     v1::ListRegistrationsRequest req;
-    req.set_session(session_name(f->name));
-    req.set_page_size(1000);
-    return Call<v1::ListRegistrationsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListRegistrations(ctx, req, resp);
+    if (!session_name(req.mutable_session())) return kExitUsage;
+    return CallList<v1::ListRegistrationsRequest,
+                    v1::ListRegistrationsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListRegistrations(ctx, r, resp);
         },
         [](const v1::ListRegistrationsResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -765,13 +933,12 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* attendance =
       root->add_subcommand("attendance", "Record who came (coordinators)");
-  attendance->add_option("name", f->name)->required();
-  attendance->add_option("--cohort", f->cohort);
-  attendance->add_option("--member", f->member)->required();
-  attendance->add_option("--attended", f->attended, "true or false");
+  session_arg(attendance);
+  attendance->add_option("--member", f->member, "member id")->required();
+  attendance->add_option("--attended", f->attended, "true (default) or false");
   registry.Register(attendance, [=, &env] {
     v1::RecordAttendanceRequest req;
-    req.set_session(session_name(f->name));
+    if (!session_name(req.mutable_session())) return kExitUsage;
     req.set_member(MemberName(f->member));
     req.set_attended(f->attended);
     return Call<v1::Registration>(
@@ -790,10 +957,10 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
   };
   CLI::App* inbox = app.add_subcommand("inbox", "What is new for me");
   inbox->add_flag("--unread", f->unread_only, "only unread items");
-  inbox->add_option("--page-size", f->page_size);
+  AddPageFlags(inbox, &f->page);
   CLI::App* read = inbox->add_subcommand("read", "Mark items read");
   read->add_option("item", f->items, "members/{me}/inbox/{i} (repeatable)");
-  read->add_flag("--all", f->all);
+  read->add_flag("--all", f->all, "mark every item read");
   registry.Register(read, [=, &env] {
     v1::MarkInboxReadRequest req;
     for (const auto& i : f->items) req.add_items(i);
@@ -812,11 +979,10 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
     if (read->parsed()) return kExitOk;
     v1::ListInboxRequest req;
     req.set_unread_only(f->unread_only);
-    req.set_page_size(f->page_size);
-    return Call<v1::ListInboxResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListInbox(ctx, req, resp);
+    return CallList<v1::ListInboxRequest, v1::ListInboxResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListInbox(ctx, r, resp);
         },
         [](const v1::ListInboxResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -874,19 +1040,18 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* root = app.add_subcommand("moderation", "Flags and hiding");
   root->require_subcommand(1);
   CLI::App* flag = root->add_subcommand("flag", "Report a message or report");
-  flag->add_option("target", f->target)->required();
+  flag->add_option("target", f->target,
+                   "the message or report: its full name")
+      ->required();
   flag->add_option("--reason", f->reason, "spam, abuse, confidentiality, other")
       ->required();
-  flag->add_option("--note", f->note);
+  flag->add_option("--note", f->note, "what is wrong, ≤ 1000 characters");
   registry.Register(flag, [=, &env] {
     v1::FlagContentRequest req;
     req.set_parent(f->target.substr(0, f->target.find('/', 8)));
     req.mutable_flag()->set_target(f->target);
     v1::ContentFlag::Reason reason;
-    if (!EnumFlag("--reason", f->reason, &v1::ContentFlag::Reason_Parse,
-                  &reason)) {
-      return kExitUsage;
-    }
+    if (!ParseEnumFlag("--reason", f->reason, &reason)) return kExitUsage;
     req.mutable_flag()->set_reason(reason);
     req.mutable_flag()->set_note(f->note);
     return Call<v1::ContentFlag>(
@@ -897,16 +1062,18 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ContentFlag& c) { std::cout << c.name() << "\n"; });
   });
   CLI::App* queue = root->add_subcommand("queue", "Flags I moderate");
-  queue->add_option("--cohort", f->cohort)->required();
-  queue->add_flag("--show-resolved", f->show_resolved);
+  queue->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  queue->add_flag("--show-resolved", f->show_resolved,
+                  "also flags already handled");
+  AddPageFlags(queue, &f->page);
   registry.Register(queue, [=, &env] {
     v1::ListFlagsRequest req;
     req.set_parent(CohortName(f->cohort));
     req.set_show_resolved(f->show_resolved);
-    return Call<v1::ListFlagsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListFlags(ctx, req, resp);
+    return CallList<v1::ListFlagsRequest, v1::ListFlagsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListFlags(ctx, r, resp);
         },
         [](const v1::ListFlagsResponse& r) {
           std::vector<std::vector<std::string>> rows;
@@ -922,8 +1089,14 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
     CLI::App* cmd = root->add_subcommand(
         hide ? "hide" : "unhide",
         hide ? "Hide content (kept)" : "Show hidden content again");
-    cmd->add_option("target", f->target)->required();
-    if (hide) cmd->add_option("--reason", f->reason)->required();
+    cmd->add_option("target", f->target,
+                    "the message or report: its full name")
+        ->required();
+    if (hide) {
+      cmd->add_option("--reason", f->reason,
+                      "why, 1..1000 characters (shown in its place)")
+          ->required();
+    }
     registry.Register(cmd, [=, &env] {
       return Call<v1::HideContentResponse>(
           env,
@@ -944,10 +1117,15 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
     });
   }
   CLI::App* dismiss = root->add_subcommand("dismiss", "Dismiss a flag");
-  dismiss->add_option("name", f->name)->required();
+  dismiss->add_option("name", f->name, "flag id (with --cohort) or full name")
+      ->required();
+  dismiss->add_option("--cohort", f->cohort, "the cohort of a flag id");
   registry.Register(dismiss, [=, &env] {
     v1::DismissFlagRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kFlag, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::ContentFlag>(
         env,
         [&](auto* ctx, auto* resp) {
