@@ -2,6 +2,7 @@
 // (`cohorted` seeded with the demo): secrets never printed, lists never
 // silently cut, JSON for scripts, short ids, dates as people type them.
 
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -38,10 +39,17 @@ class CliE2eTest : public ::testing::Test {
     return token;
   }
 
+  // The CLI under test: COHORTE_CLI_UNDER_TEST (to show that a test fails
+  // on an older build) or the one built with the tests.
+  static std::string CliPath() {
+    const char* path = std::getenv("COHORTE_CLI_UNDER_TEST");
+    return path != nullptr && *path != '\0' ? path : COHORTE_CLI_PATH;
+  }
+
   // Runs the CLI as `who` ("" for no token) with `extra_env` added.
   ProcessResult As(const std::string& who, std::vector<std::string> args,
                    std::vector<std::string> extra_env = {}) {
-    args.insert(args.begin(), COHORTE_CLI_PATH);
+    args.insert(args.begin(), CliPath());
     extra_env.push_back("COHORTE_SERVER=" + server_->address());
     extra_env.push_back("TZ=Europe/Paris");
     if (!who.empty()) extra_env.push_back("COHORTE_TOKEN=" + Token(who));
@@ -94,6 +102,232 @@ TEST_F(CliE2eTest, ATokenFileWithALineBreakInsideIsRefusedWithoutPrintingIt) {
   const std::string good = WriteFile("good.token", secret + "\n");
   r = As("", {"--token-file", good, "whoami"}, {"COHORTE_TOKEN="});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CliE2eTest, EveryListSaysWhenItWasCutAndAllFetchesTheRest) {
+  struct List {
+    std::string who;
+    std::vector<std::string> args;
+  };
+  const std::vector<List> lists = {
+      {"admin", {"cohorts", "list"}},
+      {"admin", {"members", "list"}},
+      {"admin", {"tokens", "list"}},
+      {"admin", {"audit", "list"}},
+      {"claire-martin", {"territories", "list", "--cohort", "occitanie"}},
+      {"claire-martin", {"groups", "list", "--cohort", "occitanie"}},
+      {"claire-martin", {"sessions", "list", "--cohort", "occitanie"}},
+      {"claire-martin", {"reports", "list", "--cohort", "occitanie"}},
+      {"claire-martin",
+       {"chantiers", "list", "--territory", "petr-vallees", "--cohort",
+        "occitanie"}},
+      {"marie-dubois",
+       {"groups", "members", "elus", "--cohort", "occitanie"}},
+      {"marie-dubois",
+       {"messages", "list", "--exchange", "e000000000031", "--group", "elus",
+        "--cohort", "occitanie"}},
+      {"marie-dubois", {"inbox"}},
+      {"claire-martin",
+       {"sessions", "registrations", "journee-commune-1", "--cohort",
+        "occitanie"}},
+  };
+  for (const List& list : lists) {
+    std::vector<std::string> one = list.args;
+    one.insert(one.end(), {"--page-size", "1"});
+    ProcessResult r = As(list.who, one);
+    const std::string what = list.who + " " + one[0] + " " + one[1];
+    ASSERT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("more results: rerun with --all or "
+                                 "--page-token "))
+        << what;
+    const std::string token =
+        Find(r.err, "--page-token [A-Za-z0-9_=-]+").substr(13);
+    one.insert(one.end(), {"--page-token", token});
+    ProcessResult next = As(list.who, one);
+    EXPECT_EQ(next.exit_code, 0) << what << ": " << next.err;
+    EXPECT_NE(next.out, r.out) << what;
+
+    std::vector<std::string> all = list.args;
+    all.insert(all.end(), {"--page-size", "1", "--all", "-o", "json"});
+    r = As(list.who, all);
+    EXPECT_EQ(r.exit_code, 0) << what << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("\"nextPageToken\": \"\"")) << what;
+    EXPECT_EQ(r.err, "") << what;
+  }
+}
+
+TEST_F(CliE2eTest, JsonIsCanonicalAndErrorsAreJsonToo) {
+  // Global flags anywhere, lowerCamelCase, empty lists present.
+  ProcessResult r = As("thomas-petit", {"follows", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"targets\": []"));
+  r = As("claire-martin",
+         {"territories", "get", "petr-vallees", "--cohort", "occitanie"},
+         {"COHORTE_OUTPUT=json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"displayName\": \"PETR des Vallées"));
+  EXPECT_THAT(r.out, HasSubstr("\"phaseHistory\": ["));
+
+  r = As("admin", {"cohorts", "get", "absent", "--output", "json"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("{\"code\":\"NOT_FOUND\",\"message\":"));
+  r = As("claire-martin", {"-o", "json", "territories", "create", "--cohort",
+                           "occitanie", "--display-name", "", "--kind",
+                           "commune"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_THAT(r.err, HasSubstr("\"reason\":\"FIELD_INVALID\","
+                               "\"field\":\"--display-name\"}"));
+  r = As("admin", {"-o", "json", "cohorts", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("{\"code\":\"USAGE\""));
+
+  // -o name: one resource name a line.
+  r = As("claire-martin",
+         {"-o", "name", "territories", "list", "--cohort", "occitanie"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "cohorts/occitanie/territories/cc-coteaux\n"
+            "cohorts/occitanie/territories/petr-vallees\n"
+            "cohorts/occitanie/territories/saint-exemple\n");
+
+  // COHORTE_TIMEOUT is read (and checked) like --timeout.
+  r = As("admin", {"whoami"}, {"COHORTE_TIMEOUT=-3"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--timeout"));
+}
+
+TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
+  ProcessResult r = As("claire-martin", {"territories", "get", "petr-vallees",
+                                         "--cohort", "occitanie"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/territories/petr-vallees"));
+
+  const std::string body = WriteFile("reply.md", "Merci Anne !\n");
+  r = As("marie-dubois",
+         {"messages", "post", "--exchange", "e000000000031", "--group", "elus",
+          "--cohort", "occitanie", "--body-file", body, "--reply-to",
+          "m000001"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("↳ m000001"));
+  EXPECT_THAT(r.out, HasSubstr("Merci Anne !\n"));
+
+  // A short id without its parent: the flag to add is named.
+  r = As("claire-martin", {"territories", "get", "petr-vallees"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("give --cohort too"));
+  r = As("marie-dubois",
+         {"messages", "post", "--exchange",
+          "cohorts/occitanie/groups/elus/exchanges/e000000000031", "--body",
+          "x", "--reply-to", "cohorts/occitanie/groups/elus"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("--reply-to: 'cohorts/occitanie/groups/elus' "
+                               "is not a name"));
+  // The server's field is shown as the flag that set it.
+  r = As("claire-martin", {"sessions", "create", "--cohort", "occitanie",
+                           "--kind", "atelier", "--title", "",
+                           "--start", "2027-01-15 09:30", "--end",
+                           "2027-01-15 12:00"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("field: --title"));
+  // A misspelt word gets a suggestion.
+  r = As("claire-martin", {"territories", "phase", "petr-vallees", "--cohort",
+                           "occitanie", "--to", "strategy"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("did you mean strategie?"));
+}
+
+TEST_F(CliE2eTest, DatesAsPeopleTypeThemAndTimesInParis) {
+  ProcessResult r = As(
+      "claire-martin",
+      {"sessions", "create", "--cohort", "occitanie", "--id", "atelier-1",
+       "--kind", "atelier", "--title", "Atelier mobilités", "--start",
+       "2027-01-15 09:30", "--end", "15/01/2027 17:00", "--college", "élus"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("start:      2027-01-15 09:30 CET"));
+  EXPECT_THAT(r.out, HasSubstr("end:        2027-01-15 17:00 CET"));
+  // Rescheduled in summer: the session's zone gives the offset (CEST).
+  r = As("claire-martin", {"sessions", "update", "atelier-1", "--cohort",
+                           "occitanie", "--start", "2027-07-01 09:30",
+                           "--end", "2027-07-01 12:00", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"startTime\": \"2027-07-01T07:30:00Z\""));
+  r = As("claire-martin",
+         {"sessions", "update", "atelier-1", "--cohort", "occitanie",
+          "--start", "demain"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("--start: 'demain' is not a time"));
+
+  r = As("marie-dubois",
+         {"messages", "list", "--exchange", "e000000000031", "--group", "elus",
+          "--cohort", "occitanie", "--since", "30d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("m000001"));
+  // Times are printed in Paris, to the minute, never with nanoseconds.
+  EXPECT_THAT(r.out, HasSubstr(" CET"));
+  EXPECT_EQ(Find(r.out, "T[0-9:]+\\.[0-9]+Z"), "");
+}
+
+TEST_F(CliE2eTest, LongTextComesFromAFileOrStdin) {
+  const std::string context = WriteFile("context.md", "# Contexte\n\nLong.\n");
+  ProcessResult r = As(
+      "thomas-petit",
+      {"reports", "create", "--territory", "petr-vallees", "--cohort",
+       "occitanie", "--title", "Brouillon", "--visibility", "cohort",
+       "--context-file", context});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string report =
+      Find(r.out, "cohorts/occitanie/reports/report-[0-9a-f]+");
+  ASSERT_FALSE(report.empty()) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("# Contexte\n\nLong.\n"));
+
+  // Piped in: `--lessons -`.
+  ProcessResult piped = RunProcess(
+      {"/bin/sh", "-c",
+       "printf 'Tout faire à quatre voix.\n' | \"$0\" reports update \"$1\" "
+       "--lessons - --title 'Brouillon relu'",
+       CliPath(), report},
+      {"COHORTE_SERVER=" + server_->address(),
+       "COHORTE_TOKEN=" + Token("thomas-petit")});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_THAT(piped.out, HasSubstr("title:        Brouillon relu"));
+  EXPECT_THAT(piped.out, HasSubstr("## Enseignements\nTout faire à quatre voix.\n"));
+  EXPECT_THAT(piped.out, HasSubstr("# Contexte"));
+}
+
+TEST_F(CliE2eTest, UpdateCommandsChangeOnlyWhatIsGiven) {
+  ProcessResult r = As("claire-martin",
+                       {"territories", "update", "petr-vallees", "--cohort",
+                        "occitanie", "--display-name", "PETR des Vallées"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("display_name:  PETR des Vallées\n"));
+  EXPECT_THAT(r.out, HasSubstr("kind:          PETR"));
+
+  r = As("admin", {"members", "update", "luc-moreau", "--organisation",
+                   "Vallées en transition"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("organisation: Vallées en transition"));
+  EXPECT_THAT(r.out, HasSubstr("given_name:   Luc"));
+
+  r = As("claire-martin", {"sessions", "update", "voyage-etude-trieves",
+                           "--cohort", "occitanie", "--place", "Mens (38)"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("place:      Mens (38)"));
+
+  r = As("claire-martin", {"sessions", "update", "voyage-etude-trieves",
+                           "--cohort", "occitanie"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("give at least one field to change"));
+}
+
+TEST_F(CliE2eTest, VersionAndHelp) {
+  ProcessResult r = As("", {"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("cohorte "));
+  r = As("", {"sessions", "update", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--start"));
+  EXPECT_THAT(r.out, HasSubstr("--description-file"));
 }
 
 }  // namespace
