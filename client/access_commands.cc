@@ -161,7 +161,8 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
           std::cerr << "token " << r.name()
                     << " (the secret below is shown once):\n";
           std::cout << r.secret() << "\n";
-        });
+        },
+        /*secret=*/true);
   });
 
   CLI::App* service = root->add_subcommand(
@@ -190,7 +191,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->CreateServiceToken(ctx, req, resp);
         },
-        ShowSecret);
+        ShowSecret, /*secret=*/true);
   });
 
   CLI::App* list = root->add_subcommand(
@@ -273,7 +274,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->RotateToken(ctx, req, resp);
         },
-        ShowSecret);
+        ShowSecret, /*secret=*/true);
   });
 }
 
@@ -501,7 +502,8 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
                     << r.invitation().email()
                     << " (send them the secret below; it is shown once):\n";
           std::cout << r.secret() << "\n";
-        });
+        },
+        /*secret=*/true);
   });
 
   CLI::App* import = root->add_subcommand(
@@ -616,7 +618,8 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
           std::cerr << "welcome, " << r.member().name()
                     << "; your token (shown once, keep it safe):\n";
           std::cout << r.token().secret() << "\n";
-        });
+        },
+        /*secret=*/true);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "client/access_commands.h"
 #include "client/call.h"
 #include "client/cohort_commands.h"
+#include "client/completion.h"
 #include "client/domain_commands.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
@@ -172,6 +173,16 @@ std::unique_ptr<Cli> BuildCli() {
   AddStructureCommands(app, cli->env, cli->registry);
   AddAccessCommands(app, cli->env, cli->registry);
   AddDomainCommands(app, cli->env, cli->registry);
+
+  CLI::App* completion = app.add_subcommand(
+      "completion", "Print shell completion: source <(cohorte completion bash)");
+  completion->add_option("shell", cli->shell, "bash")
+      ->check(CLI::IsMember({"bash"}))
+      ->required();
+  cli->registry.Register(completion, [&app] {
+    std::cout << BashCompletion(app);
+    return kExitOk;
+  });
   return cli;
 }
 

@@ -28,6 +28,7 @@ struct Cli {
   ConnectionOptions options;
   std::string token_file;
   std::string output = "table";
+  std::string shell;  // `completion <shell>`
 };
 
 // The version `cohorte --version` prints.

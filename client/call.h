@@ -93,18 +93,23 @@ struct PageFlags {
 };
 void AddPageFlags(CLI::App* cmd, PageFlags* flags);
 
-// Runs one unary call and prints its result (table: `show`).
+// Runs one unary call and prints its result (table: `show`). A response
+// that holds a secret shown once is never reduced to its name: under
+// `-o name` it is shown as a table (the secret alone on stdout).
 template <typename Response>
 int Call(
     const CommandEnv& env,
     const std::function<grpc::Status(grpc::ClientContext*, Response*)>& rpc,
-    const std::function<void(const Response&)>& show) {
+    const std::function<void(const Response&)>& show, bool secret = false) {
   grpc::ClientContext ctx;
   env.connection()->Prepare(&ctx);
   Response response;
   grpc::Status s = rpc(&ctx, &response);
   if (!s.ok()) return ReportError(s);
-  PrintMessage(response, env.format, [&] { show(response); });
+  const OutputFormat format = secret && env.format == OutputFormat::kName
+                                  ? OutputFormat::kTable
+                                  : env.format;
+  PrintMessage(response, format, [&] { show(response); });
   return kExitOk;
 }
 

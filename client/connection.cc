@@ -80,13 +80,16 @@ std::unique_ptr<Connection> Connection::Create(
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca.empty() &&
         !ReadFile(options.tls_ca, &ssl.pem_root_certs)) {
-      std::cerr << "Error: cannot read --tls-ca " << options.tls_ca << "\n";
+      PrintError({"USAGE", "--tls-ca: cannot read " + options.tls_ca, "",
+                  "--tls-ca"});
       return nullptr;
     }
     if (!options.tls_cert.empty() &&
         (!ReadFile(options.tls_cert, &ssl.pem_cert_chain) ||
          !ReadFile(options.tls_key, &ssl.pem_private_key))) {
-      std::cerr << "Error: cannot read --tls-cert/--tls-key\n";
+      PrintError({"USAGE", "--tls-cert, --tls-key: cannot read " +
+                               options.tls_cert + " or " + options.tls_key,
+                  "", "--tls-cert"});
       return nullptr;
     }
     creds = grpc::SslCredentials(ssl);

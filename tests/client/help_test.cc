@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "client/app.h"
+#include "client/completion.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -44,6 +45,17 @@ TEST(HelpTest, UpdateCommandsExistWhereTheRpcDoes) {
     EXPECT_NO_THROW(cli->app.get_subcommand(resource)->get_subcommand("update"))
         << resource;
   }
+}
+
+TEST(HelpTest, BashCompletionKnowsEveryCommandAndItsOptions) {
+  std::unique_ptr<Cli> cli = BuildCli();
+  const std::string script = BashCompletion(cli->app);
+  EXPECT_THAT(script, ::testing::HasSubstr(
+                          "[\"messages post\"]=\"--help -h --exchange --group "
+                          "--cohort --body --body-file --reply-to --attach\""));
+  EXPECT_THAT(script, ::testing::HasSubstr("[\"inbox read\"]="));
+  EXPECT_THAT(script, ::testing::HasSubstr("_cohorte_global=\"--version --help -h "
+                                           "--server --token-file --output -o"));
 }
 
 }  // namespace

@@ -330,5 +330,39 @@ TEST_F(CliE2eTest, VersionAndHelp) {
   EXPECT_THAT(r.out, HasSubstr("--description-file"));
 }
 
+TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
+  auto complete = [&](const std::string& words, int cword) {
+    return RunProcess(
+        {"/bin/bash", "-c",
+         "source <(\"$0\" completion bash) && COMP_WORDS=(" + words +
+             ") && COMP_CWORD=" + std::to_string(cword) +
+             " && _cohorte && echo \"${COMPREPLY[*]}\"",
+         CliPath()});
+  };
+  ProcessResult r = complete("cohorte cohorts li", 2);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "list\n");
+  r = complete("cohorte -o json sessions update x --st", 6);
+  EXPECT_EQ(r.out, "--start\n");
+  r = complete("cohorte inbox read --a", 3);
+  EXPECT_EQ(r.out, "--all\n");
+}
+
+TEST_F(CliE2eTest, AServerThatCannotBeReachedIsNamed) {
+  ProcessResult r =
+      RunProcess({CliPath(), "--server", "127.0.0.1:1", "--timeout", "2",
+                  "cohorts", "list"},
+                 {"COHORTE_TOKEN=" + Token("admin")});
+  EXPECT_EQ(r.exit_code, 69);
+  EXPECT_THAT(r.err, HasSubstr("server 127.0.0.1:1: is cohorted running"));
+}
+
+TEST_F(CliE2eTest, ASecretIsNeverReducedToANameUnderOutputName) {
+  ProcessResult r = As("admin", {"-o", "name", "tokens", "create", "--member",
+                                 "luc-moreau"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("coh_[0-9a-f]{64}\n"));
+}
+
 }  // namespace
 }  // namespace cohorte
