@@ -76,20 +76,19 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
 // Whether the command line or COHORTE_OUTPUT asks for JSON: errors of the
 // parse itself are then JSON too.
 bool WantsJson(int argc, char** argv) {
-  bool json = false;
-  if (const char* env = std::getenv("COHORTE_OUTPUT")) {
-    json = std::strcmp(env, "json") == 0;
-  }
+  std::string format;
+  if (const char* env = std::getenv("COHORTE_OUTPUT")) format = env;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if ((a == "-o" || a == "--output") && i + 1 < argc) {
-      json = std::strcmp(argv[i + 1], "json") == 0;
-    } else if (a.rfind("--output=", 0) == 0 || a.rfind("-o", 0) == 0) {
-      json = a.substr(a.find_first_of("=o") + 1) == "json" ||
-             a == "--output=json";
+      format = argv[i + 1];
+    } else if (a.rfind("--output=", 0) == 0) {
+      format = a.substr(9);
+    } else if (a.size() > 2 && a.rfind("-o", 0) == 0) {
+      format = a.substr(2);
     }
   }
-  return json;
+  return format == "json";
 }
 
 // Reads the token (COHORTE_TOKEN wins over --token-file) and checks its
@@ -214,7 +213,31 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return cli->app.exit(e);
   } catch (const CLI::ParseError& e) {
-    PrintError({"USAGE", e.what(), "", ""});
+    // "A subcommand is required": say which, under the deepest command
+    // given.
+    CLI::App* deepest = &cli->app;
+    for (bool found = true; found;) {
+      found = false;
+      for (CLI::App* sub : deepest->get_subcommands()) {
+        deepest = sub;
+        found = true;
+        break;
+      }
+    }
+    std::string message = e.what();
+    if (!deepest->get_subcommands({}).empty() &&
+        message.find("subcommand") != std::string::npos) {
+      std::string path, words;
+      for (const CLI::App* a = deepest; a->get_parent() != nullptr;
+           a = a->get_parent()) {
+        path = a->get_name() + " " + path;
+      }
+      for (const CLI::App* sub : deepest->get_subcommands({})) {
+        words += (words.empty() ? "" : ", ") + sub->get_name();
+      }
+      message = "cohorte " + path + "needs a command: one of " + words;
+    }
+    PrintError({"USAGE", message, "", ""});
     std::cerr << (WantsJson(argc, argv) ? "" : "Run with --help for more.\n");
     return kExitUsage;
   }
