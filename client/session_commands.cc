@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/time/clock.h"
 #include "client/call.h"
 #include "client/fields.h"
 #include "client/output.h"

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "client/call.h"
 #include "client/fields.h"
 #include "client/output.h"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 
 namespace cohorte::client {
 namespace {
@@ -135,6 +136,12 @@ std::string FormatUserTime(const google::protobuf::Timestamp& t,
 
 std::string ShowTime(const google::protobuf::Timestamp& t) {
   return FormatUserTime(t, UserTimeZone());
+}
+
+google::protobuf::Timestamp DaysFromNow(int days) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(absl::ToUnixSeconds(absl::Now()) + int64_t{days} * 86400);
+  return t;
 }
 
 std::string FormatDate(const v1::Date& d) {

@@ -52,6 +52,9 @@ std::string FormatUserTime(const google::protobuf::Timestamp& t,
 // FormatUserTime in UserTimeZone().
 std::string ShowTime(const google::protobuf::Timestamp& t);
 
+// Now plus `days` days, to the second.
+google::protobuf::Timestamp DaysFromNow(int days);
+
 // `d` as YYYY-MM-DD.
 std::string FormatDate(const v1::Date& d);
 
