@@ -8,6 +8,7 @@
 #include "client/call.h"
 #include "client/output.h"
 #include "cohorte/v1/inbox.grpc.pb.h"
+#include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/moderation.grpc.pb.h"
 #include "cohorte/v1/referentiel.grpc.pb.h"
 
@@ -44,11 +45,26 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
   inbox->add_flag("--unread", f->unread_only, "only unread items");
   AddPageFlags(inbox, &f->page);
   CLI::App* read = inbox->add_subcommand("read", "Mark items read");
-  read->add_option("item", f->items, "members/{me}/inbox/{i} (repeatable)");
+  read->add_option("item", f->items,
+                   "an item: its id or members/{me}/inbox/{i} (repeatable)");
   read->add_flag("--all", f->all, "mark every item read");
   registry.Register(read, [=, &env] {
     v1::MarkInboxReadRequest req;
-    for (const auto& i : f->items) req.add_items(i);
+    std::string me;  // the caller's name, for item ids
+    for (const auto& i : f->items) {
+      if (i.find('/') == std::string::npos && me.empty()) {
+        auto members = v1::MemberService::NewStub(env.connection()->channel());
+        v1::GetMemberRequest get;
+        get.set_name("members/me");
+        v1::Member member;
+        grpc::ClientContext ctx;
+        env.connection()->Prepare(&ctx);
+        grpc::Status status = members->GetMember(&ctx, get, &member);
+        if (!status.ok()) return ReportError(status);
+        me = member.name();
+      }
+      req.add_items(i.find('/') == std::string::npos ? me + "/inbox/" + i : i);
+    }
     req.set_all(f->all);
     return Call<v1::MarkInboxReadResponse>(
         env,
@@ -117,6 +133,38 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
 }
 
 
+// The content a moderation command is about: a message (its id with
+// --exchange…) or a report (its id with --cohort), or a full name.
+void AddContentFlags(CLI::App* cmd, DomainFlags* f) {
+  cmd->add_option("target", f->target,
+                  "the message (id with --exchange) or report (id with "
+                  "--cohort), or its full name")
+      ->required();
+  cmd->add_option("--exchange", f->exchange,
+                  "the exchange of a message id (id with --group and "
+                  "--cohort, or full name)");
+  cmd->add_option("--group", f->group, "the group of an exchange id");
+  cmd->add_option("--cohort", f->cohort,
+                  "the cohort of a report or group id");
+}
+
+bool ContentName(const DomainFlags& f, std::string* out) {
+  if (f.target.find('/') != std::string::npos) {
+    *out = f.target;  // a full name: the server checks its kind
+    return true;
+  }
+  if (!f.exchange.empty()) {
+    return Resolve(NameKind::kMessage, f.target, "<target>", f.Names(), out);
+  }
+  if (!f.cohort.empty()) {
+    return Resolve(NameKind::kReport, f.target, "<target>", f.Names(), out);
+  }
+  UsageError("<target>", "'" + f.target +
+                             "' is a short id: give --exchange (a message) "
+                             "or --cohort (a report) too, or the full name");
+  return false;
+}
+
 void AddModerationCommands(CLI::App& app, const CommandEnv& env,
                            CommandRegistry& registry,
                            std::shared_ptr<DomainFlags> f) {
@@ -126,16 +174,17 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* root = app.add_subcommand("moderation", "Flags and hiding");
   root->require_subcommand(1);
   CLI::App* flag = root->add_subcommand("flag", "Report a message or report");
-  flag->add_option("target", f->target,
-                   "the message or report: its full name")
-      ->required();
+  AddContentFlags(flag, f.get());
   flag->add_option("--reason", f->reason, "spam, abuse, confidentiality, other")
       ->required();
   flag->add_option("--note", f->note, "what is wrong, ≤ 1000 characters");
   registry.Register(flag, [=, &env] {
     v1::FlagContentRequest req;
-    req.set_parent(f->target.substr(0, f->target.find('/', 8)));
-    req.mutable_flag()->set_target(f->target);
+    if (!ContentName(*f, req.mutable_flag()->mutable_target())) {
+      return kExitUsage;
+    }
+    const std::string& target = req.flag().target();
+    req.set_parent(target.substr(0, target.find('/', 8)));
     v1::ContentFlag::Reason reason;
     if (!ParseEnumFlag("--reason", f->reason, &reason)) return kExitUsage;
     req.mutable_flag()->set_reason(reason);
@@ -175,26 +224,26 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
     CLI::App* cmd = root->add_subcommand(
         hide ? "hide" : "unhide",
         hide ? "Hide content (kept)" : "Show hidden content again");
-    cmd->add_option("target", f->target,
-                    "the message or report: its full name")
-        ->required();
+    AddContentFlags(cmd, f.get());
     if (hide) {
       cmd->add_option("--reason", f->reason,
                       "why, 1..1000 characters (shown in its place)")
           ->required();
     }
     registry.Register(cmd, [=, &env] {
+      std::string target;
+      if (!ContentName(*f, &target)) return kExitUsage;
       return Call<v1::HideContentResponse>(
           env,
           [&](auto* ctx, auto* resp) {
             if (hide) {
               v1::HideContentRequest req;
-              req.set_target(f->target);
+              req.set_target(target);
               req.set_reason(f->reason);
               return stub()->HideContent(ctx, req, resp);
             }
             v1::UnhideContentRequest req;
-            req.set_target(f->target);
+            req.set_target(target);
             return stub()->UnhideContent(ctx, req, resp);
           },
           [hide](const v1::HideContentResponse& r) {

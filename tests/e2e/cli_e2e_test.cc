@@ -330,6 +330,25 @@ TEST_F(CliE2eTest, VersionAndHelp) {
   EXPECT_THAT(r.out, HasSubstr("--description-file"));
 }
 
+TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
+  ProcessResult r = As("marie-dubois", {"-o", "name", "inbox", "--unread"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string item = Find(r.out, "/inbox/[a-z0-9]+").substr(7);
+  ASSERT_FALSE(item.empty()) << r.out;
+  r = As("marie-dubois", {"inbox", "read", item});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 marked read\n");
+
+  r = As("marie-dubois", {"moderation", "flag", "m000002", "--exchange",
+                          "e000000000031", "--group", "elus", "--cohort",
+                          "occitanie", "--reason", "other"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/flags/"));
+  r = As("marie-dubois", {"moderation", "flag", "m000002", "--reason", "spam"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("give --exchange (a message) or --cohort"));
+}
+
 TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
   auto complete = [&](const std::string& words, int cword) {
     return RunProcess(
