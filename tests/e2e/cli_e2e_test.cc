@@ -124,7 +124,7 @@ TEST_F(CliE2eTest, EveryListSaysWhenItWasCutAndAllFetchesTheRest) {
       {"marie-dubois",
        {"groups", "members", "elus", "--cohort", "occitanie"}},
       {"marie-dubois",
-       {"messages", "list", "--exchange", "e000000000031", "--group", "elus",
+       {"messages", "list", "--exchange", "e000000000001", "--group", "elus",
         "--cohort", "occitanie"}},
       {"marie-dubois", {"inbox"}},
       {"claire-martin",
@@ -205,7 +205,7 @@ TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
 
   const std::string body = WriteFile("reply.md", "Merci Anne !\n");
   r = As("marie-dubois",
-         {"messages", "post", "--exchange", "e000000000031", "--group", "elus",
+         {"messages", "post", "--exchange", "e000000000001", "--group", "elus",
           "--cohort", "occitanie", "--body-file", body, "--reply-to",
           "m000001"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -218,7 +218,7 @@ TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
   EXPECT_THAT(r.err, HasSubstr("give --cohort too"));
   r = As("marie-dubois",
          {"messages", "post", "--exchange",
-          "cohorts/occitanie/groups/elus/exchanges/e000000000031", "--body",
+          "cohorts/occitanie/groups/elus/exchanges/e000000000001", "--body",
           "x", "--reply-to", "cohorts/occitanie/groups/elus"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_THAT(r.err, HasSubstr("--reply-to: 'cohorts/occitanie/groups/elus' "
@@ -259,7 +259,7 @@ TEST_F(CliE2eTest, DatesAsPeopleTypeThemAndTimesInParis) {
   EXPECT_THAT(r.err, HasSubstr("--start: 'demain' is not a time"));
 
   r = As("marie-dubois",
-         {"messages", "list", "--exchange", "e000000000031", "--group", "elus",
+         {"messages", "list", "--exchange", "e000000000001", "--group", "elus",
           "--cohort", "occitanie", "--since", "30d"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("m000001"));
@@ -340,7 +340,7 @@ TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
   EXPECT_EQ(r.out, "1 marked read\n");
 
   r = As("marie-dubois", {"moderation", "flag", "m000002", "--exchange",
-                          "e000000000031", "--group", "elus", "--cohort",
+                          "e000000000001", "--group", "elus", "--cohort",
                           "occitanie", "--reason", "other"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/flags/"));
