@@ -258,6 +258,8 @@ int RunCli(int argc, char** argv) {
                      return FlagForField(*command, field);
                    }});
 
+  // Completion needs neither a server nor a token.
+  if (command->get_name() == "completion") return (*action)();
   int exit = kExitOk;
   if (!ReadToken(cli->token_file, &cli->options.token, &exit)) return exit;
   cli->env.conn = Connection::Create(cli->options);
