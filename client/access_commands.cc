@@ -59,15 +59,6 @@ void ShowSecret(const v1::TokenSecret& s) {
   std::cout << s.secret() << "\n";
 }
 
-void ShowChantier(const v1::Chantier& c) {
-  PrintFields({{"name", c.name()},
-               {"display_name", c.display_name()},
-               {"status", v1::Chantier::Status_Name(c.status())},
-               {"carriers", Join(c.carriers())},
-               {"description", c.description()},
-               {"etag", c.etag()}});
-}
-
 void AddTokenCommands(CLI::App& app, const CommandEnv& env,
                       CommandRegistry& registry, std::shared_ptr<Flags> f) {
   CLI::App* root = app.add_subcommand(
@@ -275,7 +266,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->GetChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 
   CLI::App* create = root->add_subcommand("create", "Add a chantier");
@@ -313,7 +304,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->CreateChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 
   CLI::App* update = root->add_subcommand(
@@ -364,7 +355,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->UpdateChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 }
 

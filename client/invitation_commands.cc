@@ -63,19 +63,6 @@ bool ReadSecret(const std::string& path, const char* env_name,
 }
 
 
-void ShowInvitation(const v1::Invitation& i) {
-  PrintFields({{"name", i.name()},
-               {"email", i.email()},
-               {"role", v1::Member::Role_Name(i.role())},
-               {"college", v1::College_Name(i.college())},
-               {"territory", i.territory()},
-               {"state", v1::Invitation::State_Name(i.state())},
-               {"inviter", i.inviter()},
-               {"expire_time", Time(i.expire_time())},
-               {"member", i.member()},
-               {"etag", i.etag()}});
-}
-
 // Builds the invitation of the flags; false (after a message) on a bad
 // enum value.
 bool FillInvitation(const Flags& f, v1::Invitation* inv) {
@@ -356,7 +343,7 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->GetInvitation(ctx, req, resp);
         },
-        ShowInvitation);
+        PrintResource);
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Revoke a pending one");
@@ -378,7 +365,7 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->RevokeInvitation(ctx, req, resp);
         },
-        ShowInvitation);
+        PrintResource);
   });
 
   CLI::App* accept = root->add_subcommand(

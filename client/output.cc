@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "client/times.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cohorte::client {
@@ -122,6 +127,72 @@ std::string ToNames(const Message& message) {
   std::string out;
   AppendNames(message, &out);
   return out;
+}
+
+std::string FormatResource(const Message& resource,
+                           const absl::TimeZone& zone) {
+  const auto* d = resource.GetDescriptor();
+  const Reflection* r = resource.GetReflection();
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    std::string value;
+    if (f->is_repeated()) {
+      const int n = r->FieldSize(resource, f);
+      for (int j = 0; j < n; ++j) {
+        const std::string sep = j == 0 ? "" : " ";
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+          value += sep + r->GetRepeatedString(resource, f, j);
+        } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+          value += sep + r->GetRepeatedEnum(resource, f, j)->name();
+        }
+      }
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && n > 0) {
+        value = "(" + std::to_string(n) + ")";
+      }
+    } else {
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          value = r->GetString(resource, f);
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          value = r->GetEnum(resource, f)->name();
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          value = r->GetBool(resource, f) ? "yes" : "no";
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          value = std::to_string(r->GetInt32(resource, f));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          value = std::to_string(r->GetInt64(resource, f));
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          if (r->HasField(resource, f) &&
+              f->message_type() ==
+                  google::protobuf::Timestamp::descriptor()) {
+            google::protobuf::Timestamp t;
+            t.CopyFrom(r->GetMessage(resource, f));
+            value = FormatUserTime(t, zone);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (!value.empty()) lines.emplace_back(f->name(), value);
+  }
+  size_t width = 0;
+  for (const auto& [k, v] : lines) width = std::max(width, Width(k));
+  std::string out;
+  for (const auto& [k, v] : lines) {
+    out += k + ":" + std::string(width - Width(k) + 1, ' ') + v + "\n";
+  }
+  return out;
+}
+
+void PrintResource(const Message& resource) {
+  std::cout << FormatResource(resource, UserTimeZone());
 }
 
 void PrintTable(const std::vector<std::string>& header,

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 
 namespace cohorte::client {
@@ -47,6 +48,14 @@ void PrintMessage(const google::protobuf::Message& message, OutputFormat format,
 // Rows under a header, columns padded to their widest cell.
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows);
+
+// Every field of `resource` that holds something, as "field: value" lines
+// in declaration order, found by reflection: enums by name, times in
+// `zone` (times.h), repeated strings and enums joined by spaces, a nested
+// list by its count. A new resource needs no printer of its own.
+std::string FormatResource(const google::protobuf::Message& resource,
+                           const absl::TimeZone& zone);
+void PrintResource(const google::protobuf::Message& resource);
 
 // "field: value" lines for one resource, in `fields` order.
 void PrintFields(

@@ -74,13 +74,6 @@ void ShowSession(const v1::Session& s) {
   }
 }
 
-void ShowRegistration(const v1::Registration& r) {
-  PrintFields({{"name", r.name()},
-               {"member", r.member()},
-               {"state", v1::Registration::State_Name(r.state())},
-               {"attended", r.attended() ? "yes" : "no"}});
-}
-
 
 }  // namespace
 
@@ -275,7 +268,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
     return Call<v1::Registration>(
         env,
         [&](auto* ctx, auto* resp) { return stub()->Register(ctx, req, resp); },
-        ShowRegistration);
+        PrintResource);
   });
 
   CLI::App* cancel = root->add_subcommand("cancel", "Cancel my registration");
@@ -288,7 +281,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->CancelRegistration(ctx, req, resp);
         },
-        ShowRegistration);
+        PrintResource);
   });
 
   CLI::App* regs =
@@ -329,7 +322,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->RecordAttendance(ctx, req, resp);
         },
-        ShowRegistration);
+        PrintResource);
   });
 }
 

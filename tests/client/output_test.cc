@@ -56,6 +56,26 @@ TEST(OutputTest, NamesComeFromTheResourceOrEachListElement) {
             "tokens/t\n");
 }
 
+TEST(OutputTest, AnyResourcePrintsByReflection) {
+  absl::TimeZone paris;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Paris", &paris));
+  const auto c = Parse<v1::Chantier>(R"pb(
+    name: "cohorts/o/territories/t/chantiers/mobilites"
+    display_name: "Mobilités du quotidien"
+    status: EN_ACTION
+    carriers: "members/a"
+    carriers: "members/b"
+    create_time { seconds: 1800001800 nanos: 5 }
+    etag: "7")pb");
+  EXPECT_EQ(FormatResource(c, paris),
+            "name:         cohorts/o/territories/t/chantiers/mobilites\n"
+            "display_name: Mobilités du quotidien\n"
+            "status:       EN_ACTION\n"
+            "carriers:     members/a members/b\n"
+            "create_time:  2027-01-15 09:30 CET\n"
+            "etag:         7\n");
+}
+
 TEST(OutputTest, ErrorsAreOneJsonObjectUnderJson) {
   const CliError e{"INVALID_ARGUMENT", "--title: \"x\" is\nbad", "FIELD_INVALID",
                    "--title"};
