@@ -62,12 +62,16 @@ std::string JsonString(const std::string& s) {
 void AppendNames(const Message& message, std::string* out) {
   const auto* descriptor = message.GetDescriptor();
   const Reflection* reflection = message.GetReflection();
-  if (const FieldDescriptor* name = descriptor->FindFieldByName("name");
-      name != nullptr && !name->is_repeated() &&
-      name->type() == FieldDescriptor::TYPE_STRING) {
-    const std::string value = reflection->GetString(message, name);
-    if (!value.empty()) *out += value + "\n";
-    return;
+  // A resource's name, or the id of what has no name (the référentiel's
+  // fundamentals and balises).
+  for (const char* key : {"name", "id"}) {
+    const FieldDescriptor* name = descriptor->FindFieldByName(key);
+    if (name != nullptr && !name->is_repeated() &&
+        name->type() == FieldDescriptor::TYPE_STRING) {
+      const std::string value = reflection->GetString(message, name);
+      if (!value.empty()) *out += value + "\n";
+      return;
+    }
   }
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);

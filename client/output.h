@@ -31,9 +31,10 @@ bool ParseOutputFormat(const std::string& text, OutputFormat* out);
 std::string ToJson(const google::protobuf::Message& message);
 void PrintJson(const google::protobuf::Message& message);
 
-// The resource names in `message`, one per line: its `name` field; else
-// each element of its repeated string field or the `name` of each element
-// of its repeated message field; else those of its one message field.
+// The resource names in `message`, one per line: its `name` (or `id`)
+// field; else each element of its repeated string field or the name of
+// each element of its repeated message field; else those of its one
+// message field.
 std::string ToNames(const google::protobuf::Message& message);
 
 // Prints `message` in `format` (`show` draws the table).
