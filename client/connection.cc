@@ -107,7 +107,7 @@ void Connection::Prepare(grpc::ClientContext* context) const {
   }
 }
 
-int ReportError(const grpc::Status& status) {
+int ReportError(const grpc::Status& status, const std::string& context) {
   CliError error{CodeName(status.error_code()), status.error_message(), "",
                  ""};
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
@@ -140,6 +140,7 @@ int ReportError(const grpc::Status& status) {
       }
     }
   }
+  error.message = context + error.message;
   PrintError(error);
   return ExitCodeFor(status.error_code());
 }

@@ -66,7 +66,8 @@ void SetErrorContext(ErrorContext context);
 // Prints the error of `status` to stderr (output.h: "Error: <CODE>:
 // <message>" and the reason and field when the server sent them, or JSON)
 // and returns the exit code for `status`.
-int ReportError(const grpc::Status& status);
+// `context`, when given, starts the message ("delegation.csv: line 3: ").
+int ReportError(const grpc::Status& status, const std::string& context = "");
 
 // The exit code for a gRPC status code.
 int ExitCodeFor(grpc::StatusCode code);

@@ -18,6 +18,7 @@
 #include "client/times.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.pb.h"
+#include "cohorte/v1/territories.grpc.pb.h"
 
 namespace cohorte::client {
 namespace {
@@ -29,6 +30,8 @@ struct Flags {
   std::string given, family, organisation, secret_file;
   int expire_days = 0;
   PageFlags page;
+  bool dry_run = false;
+  bool skip_existing = false;
 };
 
 std::string Time(const google::protobuf::Timestamp& t) { return ShowTime(t); }
@@ -166,7 +169,10 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
     inv.set_email(cell("email"));
     std::string lower = inv.email();
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (inv.email().find('@') == std::string::npos) {
+    const size_t at = inv.email().find('@');
+    if (at == std::string::npos || at == 0 ||
+        inv.email().find('.', at) == std::string::npos ||
+        inv.email().back() == '.') {
       problems.push_back(where + "email '" + inv.email() +
                          "' is not an e-mail address");
     } else if (!emails.insert(lower).second) {
@@ -223,8 +229,49 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
     return kExitInvalid;
   }
 
+  // Every territory named must exist before any row is sent.
+  std::set<std::string> territories;
+  for (const Row& row : rows) {
+    if (!row.invitation.territory().empty()) {
+      territories.insert(row.invitation.territory());
+    }
+  }
+  auto territory_stub =
+      v1::TerritoryService::NewStub(env.connection()->channel());
+  for (const std::string& name : territories) {
+    v1::GetTerritoryRequest get;
+    get.set_name(name);
+    v1::Territory territory;
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    grpc::Status s = territory_stub->GetTerritory(&ctx, get, &territory);
+    if (!s.ok()) {
+      std::string lines;
+      for (const Row& row : rows) {
+        if (row.invitation.territory() == name) {
+          lines += (lines.empty() ? "" : ", ") + std::to_string(row.line);
+        }
+      }
+      const int exit = ReportError(s, f.file + ": line " + lines + ": " +
+                                           name + ": ");
+      std::cerr << "nothing was sent\n";
+      return exit;
+    }
+  }
+  if (f.dry_run) {
+    std::cout << "email,college,territory\n";
+    for (const Row& row : rows) {
+      std::cout << row.invitation.email() << ","
+                << v1::College_Name(row.invitation.college()) << ","
+                << row.invitation.territory() << "\n";
+    }
+    std::cerr << rows.size()
+              << " rows checked; nothing was sent (--dry-run)\n";
+    return kExitOk;
+  }
+
   auto stub = v1::InvitationService::NewStub(env.connection()->channel());
-  int sent = 0, failed = 0, exit_code = kExitOk;
+  int sent = 0, failed = 0, skipped = 0, exit_code = kExitOk;
   std::cout << "email,invitation,secret\n";
   for (const Row& row : rows) {
     v1::CreateInvitationRequest req;
@@ -240,14 +287,23 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
                 << "," << resp.secret() << "\n";
       continue;
     }
+    if (f.skip_existing &&
+        s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      ++skipped;
+      std::cerr << f.file << ": line " << row.line << ": "
+                << row.invitation.email()
+                << ": skipped (already invited or a member)\n";
+      continue;
+    }
     ++failed;
-    std::cerr << f.file << ": line " << row.line << ": "
-              << row.invitation.email() << ": ";
-    exit_code = ReportError(s);
+    exit_code = ReportError(s, f.file + ": line " + std::to_string(row.line) +
+                                   ": " + row.invitation.email() + ": ");
     // Authentication and permission fail every row alike: stop there.
     if (exit_code == kExitAuth || exit_code == kExitUnavailable) break;
   }
-  std::cerr << sent << " invited, " << failed << " failed\n";
+  std::cerr << sent << " invited, "
+            << (f.skip_existing ? std::to_string(skipped) + " skipped, " : "")
+            << failed << " failed\n";
   return failed == 0 ? kExitOk : exit_code;
 }
 
@@ -301,6 +357,12 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   import->add_option("--territory", f->territory,
                      "the territory of rows without one");
   import->add_option("--expire-days", f->expire_days, "default 14, at most 30");
+  import->add_flag("--dry-run", f->dry_run,
+                   "check every row (and that its territory exists), print "
+                   "what would be sent, send nothing");
+  import->add_flag("--skip-existing", f->skip_existing,
+                   "a row whose e-mail is already invited or a member is "
+                   "skipped, not failed (to re-run an import)");
   registry.Register(import, [=, &env] { return ImportInvitations(env, *f); });
 
   CLI::App* list = root->add_subcommand("list", "A cohort's invitations");

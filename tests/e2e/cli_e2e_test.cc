@@ -349,6 +349,65 @@ TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
   EXPECT_THAT(r.err, HasSubstr("give --exchange (a message) or --cohort"));
 }
 
+TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
+  // A territory that does not exist, on the last line: nothing is sent.
+  const std::string unknown = WriteFile(
+      "unknown.csv",
+      "email;college;territory\n"
+      "ines.garcia@example.org;elu;cc-coteaux\n"
+      "paul.henry@example.org;agent;nulle-part\n");
+  ProcessResult r = As("claire-martin", {"invitations", "import", unknown,
+                                         "--cohort", "occitanie"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("unknown.csv: line 3: "
+                               "cohorts/occitanie/territories/nulle-part: "));
+  EXPECT_THAT(r.err, HasSubstr("nothing was sent"));
+  r = As("claire-martin", {"invitations", "list", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, Not(HasSubstr("ines.garcia")));
+
+  // An e-mail without a domain is caught before anything is sent.
+  const std::string nodomain = WriteFile(
+      "nodomain.csv", "email;college\npaul@localhost;agent\n");
+  r = As("claire-martin", {"invitations", "import", nodomain, "--cohort",
+                           "occitanie", "--territory", "cc-coteaux"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("'paul@localhost' is not an e-mail address"));
+
+  const std::string good = WriteFile(
+      "good.csv",
+      "email;college\nines.garcia@example.org;élus\n"
+      "paul.henry@example.org;agents\n");
+  r = As("claire-martin", {"invitations", "import", good, "--cohort",
+                           "occitanie", "--territory", "cc-coteaux",
+                           "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "email,college,territory\n"
+            "ines.garcia@example.org,ELU,cohorts/occitanie/territories/"
+            "cc-coteaux\n"
+            "paul.henry@example.org,AGENT,cohorts/occitanie/territories/"
+            "cc-coteaux\n");
+  EXPECT_THAT(r.err, HasSubstr("nothing was sent (--dry-run)"));
+  r = As("claire-martin", {"invitations", "list", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, Not(HasSubstr("ines.garcia")));
+
+  r = As("claire-martin", {"invitations", "import", good, "--cohort",
+                           "occitanie", "--territory", "cc-coteaux"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2 invited, 0 failed"));
+  // A re-run after a partial import: what was sent is skipped.
+  const std::string more = WriteFile(
+      "more.csv",
+      "email;college\nines.garcia@example.org;élus\n"
+      "lina.petit@example.org;agents\n");
+  r = As("claire-martin", {"invitations", "import", more, "--cohort",
+                           "occitanie", "--territory", "cc-coteaux",
+                           "--skip-existing", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("1 invited, 1 skipped, 0 failed"));
+  EXPECT_THAT(r.out, HasSubstr("lina.petit@example.org,"));
+}
+
 TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
   auto complete = [&](const std::string& words, int cword) {
     return RunProcess(
