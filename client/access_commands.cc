@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/invitation_commands.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -38,12 +39,12 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
 
 void ShowToken(const v1::Token& t) {
   PrintFields({{"name", t.name()},
-               {"kind", v1::Token::Kind_Name(t.kind())},
+               {"kind", Label(t.kind())},
                {"member", t.member()},
                {"display_name", t.display_name()},
                {"cohorts", Join(t.cohorts())},
                {"access", t.kind() == v1::Token::SERVICE
-                              ? v1::Token::Access_Name(t.access())
+                              ? Label(t.access())
                               : ""},
                {"create_time", Time(t.create_time())},
                {"expire_time", Time(t.expire_time())},
@@ -145,7 +146,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& t : r.tokens()) {
             const std::string state = t.has_revoke_time() ? "revoked" : "";
-            rows.push_back({t.name(), v1::Token::Kind_Name(t.kind()),
+            rows.push_back({t.name(), Label(t.kind()),
                             t.kind() == v1::Token::SERVICE ? Join(t.cohorts())
                                                            : t.member(),
                             t.display_name(), Time(t.expire_time()), state});
@@ -240,7 +241,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& c : r.chantiers()) {
             rows.push_back({c.name(), c.display_name(),
-                            v1::Chantier::Status_Name(c.status()),
+                            Label(c.status()),
                             Join(c.carriers())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "STATUS", "CARRIERS"}, rows);

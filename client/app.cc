@@ -9,6 +9,7 @@
 
 #include "client/access_commands.h"
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
 #include "client/domain_commands.h"
@@ -68,7 +69,7 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
           PrintFields({{"name", m.name()},
                        {"given_name", m.given_name()},
                        {"family_name", m.family_name()},
-                       {"role", v1::Member::Role_Name(m.role())}});
+                       {"role", Label(m.role())}});
         });
   });
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
@@ -14,7 +15,7 @@ namespace cohorte::client {
 namespace {
 
 std::string StateName(v1::Cohort::State state) {
-  return v1::Cohort::State_Name(state);
+  return Label(state);
 }
 
 void ShowCohort(const v1::Cohort& c, const absl::TimeZone& zone) {

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/exchanges.grpc.pb.h"
@@ -18,8 +19,8 @@ namespace {
 void ShowExchange(const v1::Exchange& e) {
   PrintFields({{"name", e.name()},
                {"title", e.title()},
-               {"kind", v1::Exchange::Kind_Name(e.kind())},
-               {"state", v1::Exchange::State_Name(e.state())},
+               {"kind", Label(e.kind())},
+               {"state", Label(e.state())},
                {"tags", Join(e.tags())},
                {"author", e.author()},
                {"messages", std::to_string(e.message_count())},
@@ -75,7 +76,7 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& e : r.exchanges()) {
             rows.push_back({e.name(), e.title(),
-                            v1::Exchange::State_Name(e.state()),
+                            Label(e.state()),
                             std::to_string(e.message_count()),
                             std::to_string(e.unread_count())});
           }

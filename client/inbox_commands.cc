@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "cohorte/v1/inbox.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
@@ -89,7 +90,7 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& i : r.items()) {
             rows.push_back({i.read() ? " " : "•",
-                            v1::InboxItem::Kind_Name(i.kind()), i.title(),
+                            Label(i.kind()), i.title(),
                             i.actor(), i.resource()});
           }
           PrintTable({"", "WHAT", "TITLE", "BY", "RESOURCE"}, rows);
@@ -214,8 +215,8 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.flags()) {
             rows.push_back({x.name(), x.target(),
-                            v1::ContentFlag::Reason_Name(x.reason()),
-                            v1::ContentFlag::State_Name(x.state()), x.note()});
+                            Label(x.reason()),
+                            Label(x.state()), x.note()});
           }
           PrintTable({"NAME", "TARGET", "REASON", "STATE", "NOTE"}, rows);
         });

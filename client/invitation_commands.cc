@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/csv.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -380,9 +381,9 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& i : r.invitations()) {
             rows.push_back(
-                {i.name(), i.email(), v1::Member::Role_Name(i.role()),
-                 v1::College_Name(i.college()),
-                 v1::Invitation::State_Name(i.state()), Time(i.expire_time())});
+                {i.name(), i.email(), Label(i.role()),
+                 Label(i.college()),
+                 Label(i.state()), Time(i.expire_time())});
           }
           PrintTable({"NAME", "EMAIL", "ROLE", "COLLEGE", "STATE", "EXPIRES"},
                      rows);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/labels.h"
 #include "client/times.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -148,7 +149,8 @@ std::string FormatResource(const Message& resource,
         if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
           value += sep + r->GetRepeatedString(resource, f, j);
         } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-          value += sep + r->GetRepeatedEnum(resource, f, j)->name();
+          value += sep + LabelOf(r->GetRepeatedEnum(resource, f, j),
+                                 LocaleLanguage());
         }
       }
       if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && n > 0) {
@@ -160,7 +162,9 @@ std::string FormatResource(const Message& resource,
           value = r->GetString(resource, f);
           break;
         case FieldDescriptor::CPPTYPE_ENUM:
-          value = r->GetEnum(resource, f)->name();
+          if (r->GetEnum(resource, f)->number() != 0) {
+            value = LabelOf(r->GetEnum(resource, f), LocaleLanguage());
+          }
           break;
         case FieldDescriptor::CPPTYPE_BOOL:
           value = r->GetBool(resource, f) ? "yes" : "no";

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/fields.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -51,8 +52,8 @@ void ShowReport(const v1::ExperienceReport& r) {
                {"title", r.title()},
                {"territory", r.territory()},
                {"authors", Join(r.authors())},
-               {"state", v1::ExperienceReport::State_Name(r.state())},
-               {"visibility", v1::Visibility_Name(r.visibility())},
+               {"state", Label(r.state())},
+               {"visibility", Label(r.visibility())},
                {"fundamentals", Join(r.fundamentals())},
                {"balises", Join(r.balises())},
                {"themes", Join(r.themes(), ", ")},
@@ -123,8 +124,8 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.reports()) {
             rows.push_back({x.name(), x.title(),
-                            v1::ExperienceReport::State_Name(x.state()),
-                            v1::Visibility_Name(x.visibility()),
+                            Label(x.state()),
+                            Label(x.visibility()),
                             Join(x.balises())});
           }
           PrintTable({"NAME", "TITLE", "STATE", "VISIBILITY", "BALISES"}, rows);

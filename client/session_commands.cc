@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/fields.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -47,12 +48,12 @@ void ShowSession(const v1::Session& s) {
   std::string colleges;
   for (int c : s.audience_colleges()) {
     colleges += (colleges.empty() ? "" : " ") +
-                v1::College_Name(static_cast<v1::College>(c));
+                Label(static_cast<v1::College>(c));
   }
   PrintFields(
       {{"name", s.name()},
        {"title", s.title()},
-       {"kind", v1::Session::Kind_Name(s.kind())},
+       {"kind", Label(s.kind())},
        {"start", SessionTime(s.start_time(), s.time_zone())},
        {"end", SessionTime(s.end_time(), s.time_zone())},
        {"time_zone", s.time_zone()},
@@ -110,7 +111,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& s : r.sessions()) {
             rows.push_back(
-                {s.name(), s.title(), v1::Session::Kind_Name(s.kind()),
+                {s.name(), s.title(), Label(s.kind()),
                  SessionTime(s.start_time(), s.time_zone()),
                  std::to_string(s.registered_count()) +
                      (s.capacity() ? "/" + std::to_string(s.capacity()) : "")});
@@ -134,7 +135,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
             std::string mine = "-";
             for (const auto& reg : r.registrations()) {
               if (reg.name().rfind(s.name() + "/", 0) == 0) {
-                mine = v1::Registration::State_Name(reg.state());
+                mine = Label(reg.state());
               }
             }
             rows.push_back({s.name(), s.title(),
@@ -300,7 +301,7 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListRegistrationsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.registrations()) {
-            rows.push_back({x.member(), v1::Registration::State_Name(x.state()),
+            rows.push_back({x.member(), Label(x.state()),
                             x.attended() ? "yes" : "no"});
           }
           PrintTable({"MEMBER", "STATE", "ATTENDED"}, rows);

@@ -9,6 +9,7 @@
 
 #include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/labels.h"
 #include "client/fields.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -67,14 +68,14 @@ const std::vector<FieldFlag>& MemberFields() {
 void ShowTerritory(const v1::Territory& t) {
   PrintFields({{"name", t.name()},
                {"display_name", t.display_name()},
-               {"kind", v1::Territory::Kind_Name(t.kind())},
+               {"kind", Label(t.kind())},
                {"official_code", t.official_code()},
-               {"phase", v1::Territory::Phase_Name(t.phase())},
+               {"phase", Label(t.phase())},
                {"etag", t.etag()}});
   for (const auto& c : t.phase_history()) {
     std::cout << "  " << ShowTime(c.change_time()) << "  "
-              << v1::Territory::Phase_Name(c.from_phase()) << " → "
-              << v1::Territory::Phase_Name(c.to_phase()) << "  by " << c.actor()
+              << Label(c.from_phase()) << " → "
+              << Label(c.to_phase()) << "  by " << c.actor()
               << (c.note().empty() ? "" : "\n    " + c.note()) << "\n";
   }
 }
@@ -88,8 +89,8 @@ void ShowMember(const v1::Member& m) {
                {"family_name", m.family_name()},
                {"email", m.email().empty() ? "(hidden)" : m.email()},
                {"organisation", m.organisation()},
-               {"role", v1::Member::Role_Name(m.role())},
-               {"college", v1::College_Name(m.college())},
+               {"role", Label(m.role())},
+               {"college", Label(m.college())},
                {"delegations", delegations},
                {"cohorts", cohorts},
                {"etag", m.etag()}});
@@ -101,8 +102,8 @@ void ShowGroup(const v1::PeerGroup& g) {
   for (const auto& f : g.facilitators()) facilitators += f + " ";
   PrintFields({{"name", g.name()},
                {"display_name", g.display_name()},
-               {"kind", v1::PeerGroup::Kind_Name(g.kind())},
-               {"college", v1::College_Name(g.college())},
+               {"kind", Label(g.kind())},
+               {"college", Label(g.college())},
                {"territory", g.territory()},
                {"members", members},
                {"facilitators", facilitators},
@@ -132,8 +133,8 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& t : r.territories()) {
             rows.push_back({t.name(), t.display_name(),
-                            v1::Territory::Kind_Name(t.kind()),
-                            v1::Territory::Phase_Name(t.phase())});
+                            Label(t.kind()),
+                            Label(t.phase())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND", "PHASE"}, rows);
         });
@@ -276,8 +277,8 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& m : r.members()) {
             rows.push_back({m.name(), m.given_name() + " " + m.family_name(),
-                            v1::Member::Role_Name(m.role()),
-                            v1::College_Name(m.college()), m.organisation()});
+                            Label(m.role()),
+                            Label(m.college()), m.organisation()});
           }
           PrintTable({"NAME", "PERSON", "ROLE", "COLLEGE", "ORGANISATION"},
                      rows);
@@ -404,7 +405,7 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& g : r.groups()) {
             rows.push_back({g.name(), g.display_name(),
-                            v1::PeerGroup::Kind_Name(g.kind())});
+                            Label(g.kind())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND"}, rows);
         });

@@ -408,6 +408,27 @@ TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
   EXPECT_THAT(r.out, HasSubstr("lina.petit@example.org,"));
 }
 
+TEST_F(CliE2eTest, TablesSpeakFrenchWhereTheLocaleIsFrenchAndJsonNever) {
+  ProcessResult r = As("claire-martin", {"members", "get", "marie-dubois"},
+                       {"LC_ALL=fr_FR.UTF-8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("college:      Élus\n"));
+  EXPECT_THAT(r.out, HasSubstr("role:         Membre de délégation\n"));
+  r = As("claire-martin",
+         {"territories", "phase", "petr-vallees", "--cohort", "occitanie",
+          "--to", "Suivi"},
+         {"LC_ALL=fr_FR.UTF-8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("phase:         Suivi\n"));
+  EXPECT_THAT(r.out, HasSubstr("Gouvernance et mise en œuvre → Suivi"));
+  r = As("claire-martin", {"-o", "json", "members", "get", "marie-dubois"},
+         {"LC_ALL=fr_FR.UTF-8"});
+  EXPECT_THAT(r.out, HasSubstr("\"college\": \"ELU\""));
+  r = As("claire-martin", {"members", "get", "marie-dubois"},
+         {"LC_ALL=en_GB.UTF-8"});
+  EXPECT_THAT(r.out, HasSubstr("college:      Elected officials\n"));
+}
+
 TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
   auto complete = [&](const std::string& words, int cword) {
     return RunProcess(
