@@ -1,51 +1,34 @@
 #include "client/access_commands.h"
 
-#include <algorithm>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "client/call.h"
-#include "client/csv.h"
+#include "client/labels.h"
+#include "client/invitation_commands.h"
 #include "client/output.h"
+#include "client/times.h"
 #include "cohorte/v1/audit.grpc.pb.h"
-#include "cohorte/v1/groups.pb.h"
-#include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace cohorte::client {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // Every flag of these commands; one instance per process.
 struct Flags {
   std::string name, member, cohort, territory, id, display_name, description;
-  std::string access, email, role, college, status, etag, file;
-  std::string given, family, organisation, secret_file;
+  std::string access, status, etag;
   std::vector<std::string> cohorts, carriers;
   int expire_days = 0;
-  int page_size = 0;
-  bool all = false;
+  PageFlags page;
   bool show_inactive = false;
 };
 
-// RFC 3339 to the second (UTC), or "" for an unset time.
-std::string Time(const google::protobuf::Timestamp& t) {
-  return t.seconds() == 0 && t.nanos() == 0
-             ? ""
-             : TimeUtil::ToString(TimeUtil::SecondsToTimestamp(t.seconds()));
-}
+std::string Time(const google::protobuf::Timestamp& t) { return ShowTime(t); }
 
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
   std::string out;
@@ -53,48 +36,15 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
   return out;
 }
 
-google::protobuf::Timestamp DaysFromNow(int days) {
-  return TimeUtil::SecondsToTimestamp(std::time(nullptr) +
-                                      int64_t{days} * 86400);
-}
-
-// Reads a secret from `path`, or from the environment variable `env_name`
-// when `path` is empty: never from argv, which `ps` shows.
-bool ReadSecret(const std::string& path, const char* env_name,
-                std::string* secret) {
-  std::string text;
-  if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) {
-      std::cerr << "Error: cannot read " << path << "\n";
-      return false;
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    text = content.str();
-  } else if (const char* value = std::getenv(env_name); value != nullptr) {
-    text = value;
-  }
-  const size_t begin = text.find_first_not_of(" \t\r\n");
-  const size_t end = text.find_last_not_of(" \t\r\n");
-  *secret =
-      begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
-  if (secret->empty()) {
-    std::cerr << "Error: no secret: give --secret-file or set " << env_name
-              << "\n";
-    return false;
-  }
-  return true;
-}
 
 void ShowToken(const v1::Token& t) {
   PrintFields({{"name", t.name()},
-               {"kind", v1::Token::Kind_Name(t.kind())},
+               {"kind", Label(t.kind())},
                {"member", t.member()},
                {"display_name", t.display_name()},
                {"cohorts", Join(t.cohorts())},
                {"access", t.kind() == v1::Token::SERVICE
-                              ? v1::Token::Access_Name(t.access())
+                              ? Label(t.access())
                               : ""},
                {"create_time", Time(t.create_time())},
                {"expire_time", Time(t.expire_time())},
@@ -110,28 +60,6 @@ void ShowSecret(const v1::TokenSecret& s) {
   std::cout << s.secret() << "\n";
 }
 
-void ShowInvitation(const v1::Invitation& i) {
-  PrintFields({{"name", i.name()},
-               {"email", i.email()},
-               {"role", v1::Member::Role_Name(i.role())},
-               {"college", v1::College_Name(i.college())},
-               {"territory", i.territory()},
-               {"state", v1::Invitation::State_Name(i.state())},
-               {"inviter", i.inviter()},
-               {"expire_time", Time(i.expire_time())},
-               {"member", i.member()},
-               {"etag", i.etag()}});
-}
-
-void ShowChantier(const v1::Chantier& c) {
-  PrintFields({{"name", c.name()},
-               {"display_name", c.display_name()},
-               {"status", v1::Chantier::Status_Name(c.status())},
-               {"carriers", Join(c.carriers())},
-               {"description", c.description()},
-               {"etag", c.etag()}});
-}
-
 void AddTokenCommands(CLI::App& app, const CommandEnv& env,
                       CommandRegistry& registry, std::shared_ptr<Flags> f) {
   CLI::App* root = app.add_subcommand(
@@ -143,8 +71,10 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* create = root->add_subcommand(
       "create", "Make a personal token (admin); its secret is printed once");
-  create->add_option("--member", f->member)->required();
-  create->add_option("--display-name", f->display_name);
+  create->add_option("--member", f->member, "member id: whom it acts for")
+      ->required();
+  create->add_option("--display-name", f->display_name,
+                     "what it is for, 0..100 characters");
   create->add_option("--expire-days", f->expire_days,
                      "expire after this many days (at most 366)");
   registry.Register(create, [=, &env] {
@@ -164,13 +94,16 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
           std::cerr << "token " << r.name()
                     << " (the secret below is shown once):\n";
           std::cout << r.secret() << "\n";
-        });
+        },
+        /*secret=*/true);
   });
 
   CLI::App* service = root->add_subcommand(
       "create-service",
       "Make a service token for an integration (admin); secret printed once");
-  service->add_option("--display-name", f->display_name)->required();
+  service->add_option("--display-name", f->display_name,
+                      "what it is for, 1..100 characters")
+      ->required();
   service->add_option("--cohort", f->cohorts, "cohort it reaches (repeatable)")
       ->required();
   service->add_option("--access", f->access, "read or read-write")->required();
@@ -182,9 +115,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
     t->set_display_name(f->display_name);
     for (const std::string& c : f->cohorts) t->add_cohorts(CohortName(c));
     v1::Token::Access access;
-    if (!ParseEnum(f->access, &v1::Token::Access_Parse, &access)) {
-      return BadEnum("--access", f->access);
-    }
+    if (!ParseEnumFlag("--access", f->access, &access)) return kExitUsage;
     t->set_access(access);
     if (f->expire_days > 0)
       *t->mutable_expire_time() = DaysFromNow(f->expire_days);
@@ -193,7 +124,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->CreateServiceToken(ctx, req, resp);
         },
-        ShowSecret);
+        ShowSecret, /*secret=*/true);
   });
 
   CLI::App* list = root->add_subcommand(
@@ -201,22 +132,21 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   list->add_option("--member", f->member, "only this member's tokens");
   list->add_flag("--show-inactive", f->show_inactive,
                  "also revoked and expired tokens");
-  list->add_option("--page-size", f->page_size);
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListTokensRequest req;
     if (!f->member.empty()) req.set_member(MemberName(f->member));
     req.set_show_inactive(f->show_inactive);
-    req.set_page_size(f->page_size);
-    return Call<v1::ListTokensResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListTokens(ctx, req, resp);
+    return CallList<v1::ListTokensRequest, v1::ListTokensResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListTokens(ctx, r, resp);
         },
         [](const v1::ListTokensResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& t : r.tokens()) {
             const std::string state = t.has_revoke_time() ? "revoked" : "";
-            rows.push_back({t.name(), v1::Token::Kind_Name(t.kind()),
+            rows.push_back({t.name(), Label(t.kind()),
                             t.kind() == v1::Token::SERVICE ? Join(t.cohorts())
                                                            : t.member(),
                             t.display_name(), Time(t.expire_time()), state});
@@ -229,10 +159,12 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* get =
       root->add_subcommand("get", "Show a token (never its secret)");
-  get->add_option("name", f->name, "tokens/{token}")->required();
+  get->add_option("name", f->name, "token id or tokens/{token}")->required();
   registry.Register(get, [=, &env] {
     v1::GetTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Token>(
         env,
         [&](auto* ctx, auto* resp) { return stub()->GetToken(ctx, req, resp); },
@@ -240,11 +172,15 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Stop a token at once");
-  revoke->add_option("name", f->name)->required();
-  revoke->add_option("--etag", f->etag);
+  revoke->add_option("name", f->name, "token id or tokens/{token}")
+      ->required();
+  revoke->add_option("--etag", f->etag,
+                     "fail with a conflict if the token changed since");
   registry.Register(revoke, [=, &env] {
     v1::RevokeTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::Token>(
         env,
@@ -256,346 +192,22 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* rotate = root->add_subcommand(
       "rotate", "A new secret for a token; the old one stops at once");
-  rotate->add_option("name", f->name)->required();
-  rotate->add_option("--etag", f->etag);
+  rotate->add_option("name", f->name, "token id or tokens/{token}")
+      ->required();
+  rotate->add_option("--etag", f->etag,
+                     "fail with a conflict if the token changed since");
   registry.Register(rotate, [=, &env] {
     v1::RotateTokenRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kToken, f->name, "<name>", {}, req.mutable_name())) {
+      return kExitUsage;
+    }
     req.set_etag(f->etag);
     return Call<v1::TokenSecret>(
         env,
         [&](auto* ctx, auto* resp) {
           return stub()->RotateToken(ctx, req, resp);
         },
-        ShowSecret);
-  });
-}
-
-// Builds the invitation of the flags; false (after a message) on a bad
-// enum value.
-bool FillInvitation(const Flags& f, v1::Invitation* inv) {
-  inv->set_email(f.email);
-  v1::Member::Role role = v1::Member::MEMBER;
-  if (!f.role.empty() && !ParseEnum(f.role, &v1::Member::Role_Parse, &role)) {
-    BadEnum("--role", f.role);
-    return false;
-  }
-  inv->set_role(role);
-  if (!f.college.empty()) {
-    v1::College college;
-    if (!ParseEnum(f.college, &v1::College_Parse, &college)) {
-      BadEnum("--college", f.college);
-      return false;
-    }
-    inv->set_college(college);
-  }
-  if (!f.territory.empty()) inv->set_territory(f.territory);
-  if (f.expire_days > 0)
-    *inv->mutable_expire_time() = DaysFromNow(f.expire_days);
-  return true;
-}
-
-// `territory` as a full name: `petr` within `cohort` → its resource name.
-std::string TerritoryName(const std::string& cohort, const std::string& t) {
-  if (t.empty() || t.rfind("cohorts/", 0) == 0) return t;
-  return CohortName(cohort) + "/territories/" + t;
-}
-
-// The lowercase, accent-free form of a CSV header cell, for matching
-// "E-mail", "Collège", "Territoire"…
-std::string HeaderKey(const std::string& cell) {
-  std::string key;
-  for (size_t i = 0; i < cell.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(cell[i]);
-    if (c == 0xC3 && i + 1 < cell.size()) {  // é è ê → e, etc.
-      const unsigned char d = static_cast<unsigned char>(cell[++i]);
-      if (d >= 0xA8 && d <= 0xAB) key += 'e';
-      if (d >= 0x88 && d <= 0x8B) key += 'e';
-      continue;
-    }
-    if (std::isalnum(c)) key += static_cast<char>(std::tolower(c));
-  }
-  return key;
-}
-
-// `cohorte invitations import`: validates every row first and sends
-// nothing if one is bad; then one invitation per row, printing
-// `email,invitation,secret` CSV on stdout for a mail merge.
-int ImportInvitations(const CommandEnv& env, const Flags& f) {
-  std::ifstream in(f.file, std::ios::binary);
-  if (!in) {
-    std::cerr << "Error: cannot read " << f.file << "\n";
-    return kExitUsage;
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  CsvParse csv = ParseCsv(content.str());
-  if (!csv.error.empty()) {
-    std::cerr << "Error: INVALID_ARGUMENT: " << f.file << ": " << csv.error
-              << "\n";
-    return kExitInvalid;
-  }
-  if (csv.rows.empty()) {
-    std::cerr << "Error: INVALID_ARGUMENT: " << f.file << " is empty\n";
-    return kExitInvalid;
-  }
-  std::map<std::string, size_t> columns;
-  for (size_t i = 0; i < csv.rows[0].fields.size(); ++i) {
-    const std::string key = HeaderKey(csv.rows[0].fields[i]);
-    if (key == "email" || key == "mail" || key == "courriel") {
-      columns["email"] = i;
-    } else if (key == "college") {
-      columns["college"] = i;
-    } else if (key == "territory" || key == "territoire") {
-      columns["territory"] = i;
-    } else if (key == "role") {
-      columns["role"] = i;
-    }
-  }
-  std::vector<std::string> problems;
-  if (!columns.count("email")) {
-    problems.push_back("line 1: no 'email' column in the header");
-  }
-  if (!columns.count("territory") && f.territory.empty()) {
-    problems.push_back(
-        "line 1: no 'territory' column and no --territory for the file");
-  }
-  struct Row {
-    int line;
-    v1::Invitation invitation;
-  };
-  std::vector<Row> rows;
-  std::set<std::string> emails;
-  for (size_t r = 1; r < csv.rows.size() && problems.size() < 50; ++r) {
-    const CsvRow& row = csv.rows[r];
-    auto cell = [&](const char* column) -> std::string {
-      auto it = columns.find(column);
-      if (it == columns.end() || it->second >= row.fields.size()) return "";
-      const std::string& v = row.fields[it->second];
-      const size_t b = v.find_first_not_of(" \t");
-      const size_t e = v.find_last_not_of(" \t");
-      return b == std::string::npos ? "" : v.substr(b, e - b + 1);
-    };
-    const std::string where = "line " + std::to_string(row.line) + ": ";
-    Row out{row.line, {}};
-    v1::Invitation& inv = out.invitation;
-    inv.set_email(cell("email"));
-    std::string lower = inv.email();
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (inv.email().find('@') == std::string::npos) {
-      problems.push_back(where + "email '" + inv.email() +
-                         "' is not an e-mail address");
-    } else if (!emails.insert(lower).second) {
-      problems.push_back(where + "email " + inv.email() +
-                         " is already on an earlier line");
-    }
-    v1::Member::Role role = v1::Member::MEMBER;
-    const std::string role_text = cell("role");
-    if (!role_text.empty() &&
-        !ParseEnum(role_text, &v1::Member::Role_Parse, &role)) {
-      problems.push_back(where + "role '" + role_text + "' is unknown");
-    }
-    inv.set_role(role);
-    if (role == v1::Member::MEMBER) {
-      v1::College college;
-      std::string college_text = HeaderKey(cell("college"));
-      static const std::map<std::string, v1::College> kColleges = {
-          {"elu", v1::ELU},
-          {"elus", v1::ELU},
-          {"agent", v1::AGENT},
-          {"agents", v1::AGENT},
-          {"etatterritorial", v1::ETAT_TERRITORIAL},
-          {"etat", v1::ETAT_TERRITORIAL},
-          {"acteursocioeconomique", v1::ACTEUR_SOCIO_ECONOMIQUE},
-          {"acteurssocioeconomiques", v1::ACTEUR_SOCIO_ECONOMIQUE}};
-      auto found = kColleges.find(college_text);
-      if (found == kColleges.end()) {
-        problems.push_back(where + "college '" + cell("college") +
-                           "' is not elu, agent, etat-territorial or "
-                           "acteur-socio-economique");
-      } else {
-        college = found->second;
-        inv.set_college(college);
-      }
-      const std::string territory =
-          cell("territory").empty() ? f.territory : cell("territory");
-      inv.set_territory(TerritoryName(f.cohort, territory));
-    }
-    if (f.expire_days > 0) {
-      *inv.mutable_expire_time() = DaysFromNow(f.expire_days);
-    }
-    rows.push_back(std::move(out));
-  }
-  if (!problems.empty()) {
-    for (const std::string& p : problems) {
-      std::cerr << "Error: INVALID_ARGUMENT: " << f.file << ": " << p << "\n";
-    }
-    std::cerr << "nothing was sent\n";
-    return kExitInvalid;
-  }
-
-  auto stub = v1::InvitationService::NewStub(env.connection()->channel());
-  int sent = 0, failed = 0, exit_code = kExitOk;
-  std::cout << "email,invitation,secret\n";
-  for (const Row& row : rows) {
-    v1::CreateInvitationRequest req;
-    req.set_parent(CohortName(f.cohort));
-    *req.mutable_invitation() = row.invitation;
-    v1::CreateInvitationResponse resp;
-    grpc::ClientContext ctx;
-    env.connection()->Prepare(&ctx);
-    grpc::Status s = stub->CreateInvitation(&ctx, req, &resp);
-    if (s.ok()) {
-      ++sent;
-      std::cout << row.invitation.email() << "," << resp.invitation().name()
-                << "," << resp.secret() << "\n";
-      continue;
-    }
-    ++failed;
-    std::cerr << f.file << ": line " << row.line << ": "
-              << row.invitation.email() << ": ";
-    exit_code = ReportError(s);
-    // Authentication and permission fail every row alike: stop there.
-    if (exit_code == kExitAuth || exit_code == kExitUnavailable) break;
-  }
-  std::cerr << sent << " invited, " << failed << " failed\n";
-  return failed == 0 ? kExitOk : exit_code;
-}
-
-void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
-                           CommandRegistry& registry,
-                           std::shared_ptr<Flags> f) {
-  CLI::App* root = app.add_subcommand("invitations",
-                                      "Invite people into a cohort by e-mail");
-  root->require_subcommand(1);
-  auto stub = [&env] {
-    return v1::InvitationService::NewStub(env.connection()->channel());
-  };
-
-  CLI::App* create = root->add_subcommand(
-      "create", "Invite one person; the one-time secret is printed once");
-  create->add_option("--cohort", f->cohort)->required();
-  create->add_option("--email", f->email)->required();
-  create->add_option("--role", f->role, "member (default), ally, coordinator");
-  create->add_option("--college", f->college,
-                     "elu, agent, etat-territorial, acteur-socio-economique");
-  create->add_option("--territory", f->territory,
-                     "territory id or name, for role member");
-  create->add_option("--expire-days", f->expire_days, "default 14, at most 30");
-  registry.Register(create, [=, &env] {
-    v1::CreateInvitationRequest req;
-    req.set_parent(CohortName(f->cohort));
-    Flags flags = *f;
-    flags.territory = TerritoryName(f->cohort, f->territory);
-    if (!FillInvitation(flags, req.mutable_invitation())) return kExitUsage;
-    return Call<v1::CreateInvitationResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->CreateInvitation(ctx, req, resp);
-        },
-        [](const v1::CreateInvitationResponse& r) {
-          std::cerr << "invitation " << r.invitation().name() << " for "
-                    << r.invitation().email()
-                    << " (send them the secret below; it is shown once):\n";
-          std::cout << r.secret() << "\n";
-        });
-  });
-
-  CLI::App* import = root->add_subcommand(
-      "import",
-      "Invite a delegation from a CSV file (columns: email, college, "
-      "territory, role); prints email,invitation,secret as CSV");
-  import->add_option("file", f->file, "CSV, comma or semicolon separated")
-      ->required();
-  import->add_option("--cohort", f->cohort)->required();
-  import->add_option("--territory", f->territory,
-                     "the territory of rows without one");
-  import->add_option("--expire-days", f->expire_days, "default 14, at most 30");
-  registry.Register(import, [=, &env] { return ImportInvitations(env, *f); });
-
-  CLI::App* list = root->add_subcommand("list", "A cohort's invitations");
-  list->add_option("--cohort", f->cohort)->required();
-  list->add_option("--page-size", f->page_size);
-  registry.Register(list, [=, &env] {
-    v1::ListInvitationsRequest req;
-    req.set_parent(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    return Call<v1::ListInvitationsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListInvitations(ctx, req, resp);
-        },
-        [](const v1::ListInvitationsResponse& r) {
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& i : r.invitations()) {
-            rows.push_back(
-                {i.name(), i.email(), v1::Member::Role_Name(i.role()),
-                 v1::College_Name(i.college()),
-                 v1::Invitation::State_Name(i.state()), Time(i.expire_time())});
-          }
-          PrintTable({"NAME", "EMAIL", "ROLE", "COLLEGE", "STATE", "EXPIRES"},
-                     rows);
-        });
-  });
-
-  CLI::App* get = root->add_subcommand("get", "Show an invitation");
-  get->add_option("name", f->name)->required();
-  registry.Register(get, [=, &env] {
-    v1::GetInvitationRequest req;
-    req.set_name(f->name);
-    return Call<v1::Invitation>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->GetInvitation(ctx, req, resp);
-        },
-        ShowInvitation);
-  });
-
-  CLI::App* revoke = root->add_subcommand("revoke", "Revoke a pending one");
-  revoke->add_option("name", f->name)->required();
-  revoke->add_option("--etag", f->etag);
-  registry.Register(revoke, [=, &env] {
-    v1::RevokeInvitationRequest req;
-    req.set_name(f->name);
-    req.set_etag(f->etag);
-    return Call<v1::Invitation>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->RevokeInvitation(ctx, req, resp);
-        },
-        ShowInvitation);
-  });
-
-  CLI::App* accept = root->add_subcommand(
-      "accept",
-      "Accept an invitation (no token needed): the secret comes from "
-      "--secret-file or COHORTE_INVITATION; prints your new token once");
-  accept->add_option("--secret-file", f->secret_file);
-  accept->add_option("--given-name", f->given)->required();
-  accept->add_option("--family-name", f->family)->required();
-  accept->add_option("--organisation", f->organisation);
-  accept->add_option("--token-display-name", f->display_name);
-  registry.Register(accept, [=, &env] {
-    v1::AcceptInvitationRequest req;
-    std::string secret;
-    if (!ReadSecret(f->secret_file, "COHORTE_INVITATION", &secret)) {
-      return kExitUsage;
-    }
-    req.set_secret(secret);
-    req.set_given_name(f->given);
-    req.set_family_name(f->family);
-    req.set_organisation(f->organisation);
-    req.set_token_display_name(f->display_name);
-    return Call<v1::AcceptInvitationResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->AcceptInvitation(ctx, req, resp);
-        },
-        [](const v1::AcceptInvitationResponse& r) {
-          std::cerr << "welcome, " << r.member().name()
-                    << "; your token (shown once, keep it safe):\n";
-          std::cout << r.token().secret() << "\n";
-        });
+        ShowSecret, /*secret=*/true);
   });
 }
 
@@ -609,23 +221,27 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
   };
 
   CLI::App* list = root->add_subcommand("list", "A territory's chantiers");
-  list->add_option("--territory", f->territory, "cohorts/{c}/territories/{t}")
+  list->add_option("--territory", f->territory,
+                   "territory id (with --cohort) or full name")
       ->required();
-  list->add_option("--page-size", f->page_size);
+  list->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListChantiersRequest req;
-    req.set_parent(f->territory);
-    req.set_page_size(f->page_size);
-    return Call<v1::ListChantiersResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListChantiers(ctx, req, resp);
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 {f->cohort, "", "", ""}, req.mutable_parent())) {
+      return kExitUsage;
+    }
+    return CallList<v1::ListChantiersRequest, v1::ListChantiersResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListChantiers(ctx, r, resp);
         },
         [](const v1::ListChantiersResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& c : r.chantiers()) {
             rows.push_back({c.name(), c.display_name(),
-                            v1::Chantier::Status_Name(c.status()),
+                            Label(c.status()),
                             Join(c.carriers())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "STATUS", "CARRIERS"}, rows);
@@ -633,39 +249,54 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a chantier");
-  get->add_option("name", f->name)->required();
+  get->add_option("name", f->name,
+                  "chantier id (with --territory) or full name")
+      ->required();
+  get->add_option("--territory", f->territory,
+                  "the territory of a chantier id (id with --cohort, or "
+                  "full name)");
+  get->add_option("--cohort", f->cohort, "the cohort of a territory id");
   registry.Register(get, [=, &env] {
     v1::GetChantierRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kChantier, f->name, "<name>",
+                 {f->cohort, "", f->territory, ""}, req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Chantier>(
         env,
         [&](auto* ctx, auto* resp) {
           return stub()->GetChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 
-  auto status_of = [](const std::string& text, v1::Chantier::Status* s) {
-    return ParseEnum(text, &v1::Chantier::Status_Parse, s);
-  };
   CLI::App* create = root->add_subcommand("create", "Add a chantier");
-  create->add_option("--territory", f->territory)->required();
-  create->add_option("--id", f->id);
-  create->add_option("--display-name", f->display_name)->required();
-  create->add_option("--description", f->description);
+  create->add_option("--territory", f->territory,
+                     "territory id (with --cohort) or full name")
+      ->required();
+  create->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  create->add_option("--id", f->id,
+                     "chantier id (lowercase, digits, '-'); generated if "
+                     "absent");
+  create->add_option("--display-name", f->display_name, "1..200 characters")
+      ->required();
+  create->add_option("--description", f->description, "0..4000 characters");
   create->add_option("--status", f->status,
                      "identifie (default), en-action, en-pause, termine");
   create->add_option("--carrier", f->carriers, "member (repeatable)");
   registry.Register(create, [=, &env] {
     v1::CreateChantierRequest req;
-    req.set_parent(f->territory);
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 {f->cohort, "", "", ""}, req.mutable_parent())) {
+      return kExitUsage;
+    }
     req.set_chantier_id(f->id);
     v1::Chantier* c = req.mutable_chantier();
     c->set_display_name(f->display_name);
     c->set_description(f->description);
     if (!f->status.empty()) {
       v1::Chantier::Status s;
-      if (!status_of(f->status, &s)) return BadEnum("--status", f->status);
+      if (!ParseEnumFlag("--status", f->status, &s)) return kExitUsage;
       c->set_status(s);
     }
     for (const auto& m : f->carriers) c->add_carriers(MemberName(m));
@@ -674,22 +305,32 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->CreateChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 
   CLI::App* update = root->add_subcommand(
       "update", "Change a chantier: only the flags given are changed");
-  update->add_option("name", f->name)->required();
-  update->add_option("--display-name", f->display_name);
-  update->add_option("--description", f->description);
-  update->add_option("--status", f->status);
+  update->add_option("name", f->name,
+                     "chantier id (with --territory) or full name")
+      ->required();
+  update->add_option("--territory", f->territory,
+                     "the territory of a chantier id");
+  update->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  update->add_option("--display-name", f->display_name, "1..200 characters");
+  update->add_option("--description", f->description, "0..4000 characters");
+  update->add_option("--status", f->status,
+                     "identifie, en-action, en-pause, termine");
   update->add_option("--carrier", f->carriers,
                      "the carriers (repeatable; replaces the list)");
-  update->add_option("--etag", f->etag);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the chantier changed since");
   registry.Register(update, [=, &env] {
     v1::UpdateChantierRequest req;
     v1::Chantier* c = req.mutable_chantier();
-    c->set_name(f->name);
+    if (!Resolve(NameKind::kChantier, f->name, "<name>",
+                 {f->cohort, "", f->territory, ""}, c->mutable_name())) {
+      return kExitUsage;
+    }
     c->set_etag(f->etag);
     auto* mask = req.mutable_update_mask();
     if (update->count("--display-name")) {
@@ -702,7 +343,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
     }
     if (update->count("--status")) {
       v1::Chantier::Status s;
-      if (!status_of(f->status, &s)) return BadEnum("--status", f->status);
+      if (!ParseEnumFlag("--status", f->status, &s)) return kExitUsage;
       c->set_status(s);
       mask->add_paths("status");
     }
@@ -715,7 +356,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [&](auto* ctx, auto* resp) {
           return stub()->UpdateChantier(ctx, req, resp);
         },
-        ShowChantier);
+        PrintResource);
   });
 }
 
@@ -728,44 +369,33 @@ void AddAuditCommands(CLI::App& app, const CommandEnv& env,
       "Changes to members, roles, groups, tokens and invitations, oldest "
       "first (admin; a coordinator with --cohort)");
   list->add_option("--cohort", f->cohort, "only what touches this cohort");
-  list->add_option("--page-size", f->page_size);
-  list->add_flag("--all", f->all, "follow next_page_token to the end");
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     auto stub = v1::AuditService::NewStub(env.connection()->channel());
     v1::ListAuditEventsRequest req;
     if (!f->cohort.empty()) req.set_parent(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    std::vector<std::vector<std::string>> rows;
-    v1::ListAuditEventsResponse all;
-    do {
-      v1::ListAuditEventsResponse page;
-      grpc::ClientContext ctx;
-      env.connection()->Prepare(&ctx);
-      grpc::Status s = stub->ListAuditEvents(&ctx, req, &page);
-      if (!s.ok()) return ReportError(s);
-      for (const auto& e : page.events()) {
-        *all.add_events() = e;
-        std::string what;
-        for (const auto& c : e.changes()) {
-          what += (what.empty() ? "" : "; ") + c.resource();
-          if (!c.has_before()) {
-            what += " (created)";
-          } else if (!c.changed_fields().empty()) {
-            what += " (" + Join(c.changed_fields()) + ")";
+    return CallList<v1::ListAuditEventsRequest, v1::ListAuditEventsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub->ListAuditEvents(ctx, r, resp);
+        },
+        [](const v1::ListAuditEventsResponse& all) {
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& e : all.events()) {
+            std::string what;
+            for (const auto& c : e.changes()) {
+              what += (what.empty() ? "" : "; ") + c.resource();
+              if (!c.has_before()) {
+                what += " (created)";
+              } else if (!c.changed_fields().empty()) {
+                what += " (" + Join(c.changed_fields()) + ")";
+              }
+            }
+            rows.push_back({std::to_string(e.revision()), Time(e.time()),
+                            e.actor(), e.method(), what});
           }
-        }
-        rows.push_back({std::to_string(e.revision()), Time(e.time()), e.actor(),
-                        e.method(), what});
-      }
-      all.set_next_page_token(page.next_page_token());
-      req.set_page_token(page.next_page_token());
-    } while (f->all && !req.page_token().empty());
-    if (env.format == OutputFormat::kJson) {
-      PrintJson(all);
-    } else {
-      PrintTable({"REVISION", "TIME", "ACTOR", "METHOD", "WHAT"}, rows);
-    }
-    return kExitOk;
+          PrintTable({"REVISION", "TIME", "ACTOR", "METHOD", "WHAT"}, rows);
+        });
   });
 }
 
@@ -775,7 +405,7 @@ void AddAccessCommands(CLI::App& app, const CommandEnv& env,
                        CommandRegistry& registry) {
   auto flags = std::make_shared<Flags>();
   AddTokenCommands(app, env, registry, flags);
-  AddInvitationCommands(app, env, registry, flags);
+  AddInvitationCommands(app, env, registry);
   AddChantierCommands(app, env, registry, flags);
   AddAuditCommands(app, env, registry, flags);
 }

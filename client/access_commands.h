@@ -1,8 +1,8 @@
 // File: client/access_commands.h
 //
-// `cohorte tokens|invitations|chantiers|audit …`: who may act (tokens and
-// invitations, including a delegation's bulk import from CSV), territories'
-// chantiers, and the audit log.
+// `cohorte tokens|invitations|chantiers|audit …`: who may act (tokens;
+// invitations are in invitation_commands.h), territories' chantiers, and
+// the audit log.
 #ifndef COHORTE_CLIENT_ACCESS_COMMANDS_H_
 #define COHORTE_CLIENT_ACCESS_COMMANDS_H_
 

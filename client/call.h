@@ -1,18 +1,23 @@
 // File: client/call.h
 //
-// Helpers every resource's commands share: resource-name shorthands, enum
-// flags, and running one unary call with its output and exit code.
+// Helpers every resource's commands share: resource names from ids,
+// enum words, long text from files or stdin, paging, and running one
+// unary call with its output and exit code. Not thread-safe (reads the
+// process's stdin; prints).
 #ifndef COHORTE_CLIENT_CALL_H_
 #define COHORTE_CLIENT_CALL_H_
 
-#include <cctype>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/names.h"
 #include "client/output.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/client_context.h"
 
 namespace cohorte::client {
@@ -26,41 +31,124 @@ inline std::string MemberName(const std::string& s) {
   return s.rfind("members/", 0) == 0 ? s : "members/" + s;
 }
 
-// Parses an enum value from its name, case-insensitive, '-' for '_'
-// (`read-write` → READ_WRITE); false if unknown.
+// Prints a usage error about `flag` and returns kExitUsage.
+int UsageError(const std::string& flag, const std::string& message);
+
+// ResolveName (names.h) that prints the error; false after it.
+bool Resolve(NameKind kind, const std::string& value, const std::string& flag,
+             const NameContext& context, std::string* out);
+
+// The value of enum `type` named by `text`: its proto name in any case,
+// '-' or ' ' for '_', accents optional, a final 's' optional (`élus`,
+// `read-write`, `Gouvernance mise en oeuvre`); -1 if none.
+int EnumValueOf(const google::protobuf::EnumDescriptor* type,
+                const std::string& text);
+
+// The enum's values as the user types them (`read-write`), comma
+// separated, without the *_UNSPECIFIED one.
+std::string EnumWords(const google::protobuf::EnumDescriptor* type);
+
+// "unknown value 'x': one of a, b, c (did you mean b?)".
+std::string UnknownEnumMessage(const google::protobuf::EnumDescriptor* type,
+                               const std::string& text);
+
+// Parses an enum value; false after a usage message naming `flag`, the
+// accepted words and the closest one.
 template <typename Enum>
-bool ParseEnum(const std::string& text,
-               bool (*parse)(const std::string&, Enum*), Enum* out) {
-  std::string upper;
-  for (char c : text) {
-    upper.push_back(c == '-' ? '_'
-                             : static_cast<char>(std::toupper(
-                                   static_cast<unsigned char>(c))));
+bool ParseEnumFlag(const char* flag, const std::string& text, Enum* out) {
+  const auto* type = google::protobuf::GetEnumDescriptor<Enum>();
+  const int value = EnumValueOf(type, text);
+  if (value < 0) {
+    UsageError(flag, UnknownEnumMessage(type, text));
+    return false;
   }
-  return parse(upper, out);
+  *out = static_cast<Enum>(value);
+  return true;
 }
 
-// Prints the usage error of an unknown enum value; returns kExitUsage.
-inline int BadEnum(const char* flag, const std::string& value) {
-  std::cerr << "Error: " << flag << ": unknown value '" << value << "'\n";
-  return kExitUsage;
-}
+// A long text flag: `--body TEXT`, `--body -` (stdin) or
+// `--body-file PATH` (`-` for stdin).
+struct LongText {
+  std::string text;
+  std::string file;
+};
 
-// Runs one unary call and prints its result with `show` (table) or JSON.
+// Adds `--<name>` and `--<name>-file` to `cmd`.
+void AddLongText(CLI::App* cmd, const std::string& name, LongText* value,
+                 const std::string& help);
+
+// Whether either flag of `name` was given.
+bool LongTextGiven(const CLI::App& cmd, const std::string& name);
+
+// The text of `--<name>` or `--<name>-file`; false after a usage message
+// (unreadable file, both given).
+bool ReadLongText(const CLI::App& cmd, const std::string& name,
+                  const LongText& value, std::string* out);
+
+// --page-size, --page-token, --all.
+struct PageFlags {
+  int page_size = 0;
+  std::string page_token;
+  bool all = false;
+};
+void AddPageFlags(CLI::App* cmd, PageFlags* flags);
+
+// Runs one unary call and prints its result (table: `show`). A response
+// that holds a secret shown once is never reduced to its name: under
+// `-o name` it is shown as a table (the secret alone on stdout).
 template <typename Response>
 int Call(
     const CommandEnv& env,
     const std::function<grpc::Status(grpc::ClientContext*, Response*)>& rpc,
-    const std::function<void(const Response&)>& show) {
+    const std::function<void(const Response&)>& show, bool secret = false) {
   grpc::ClientContext ctx;
   env.connection()->Prepare(&ctx);
   Response response;
   grpc::Status s = rpc(&ctx, &response);
   if (!s.ok()) return ReportError(s);
-  if (env.format == OutputFormat::kJson) {
-    PrintJson(response);
-  } else {
-    show(response);
+  const OutputFormat format = secret && env.format == OutputFormat::kName
+                                  ? OutputFormat::kTable
+                                  : env.format;
+  PrintMessage(response, format, [&] { show(response); });
+  return kExitOk;
+}
+
+// Sets `page_size` and `page_token` of a List request (by reflection).
+void SetPage(const PageFlags& flags, google::protobuf::Message* request);
+// Appends the repeated fields of `page` to `all`, and takes its
+// next_page_token. Returns that token.
+std::string MergePage(const google::protobuf::Message& page,
+                      google::protobuf::Message* all);
+// On stderr, when a page was cut and --all was not given: how to get the
+// rest.
+void HintMore(const std::string& next_page_token);
+
+// Runs a List call: one page, or every page with --all; prints the
+// result (table: `show`) and, when the list was cut, how to get the rest.
+// JSON output holds `nextPageToken`.
+template <typename Request, typename Response>
+int CallList(const CommandEnv& env, const PageFlags& page, Request request,
+             const std::function<grpc::Status(grpc::ClientContext*,
+                                              const Request&, Response*)>& rpc,
+             const std::function<void(const Response&)>& show) {
+  SetPage(page, &request);
+  Response all;
+  while (true) {
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    Response response;
+    grpc::Status s = rpc(&ctx, request, &response);
+    if (!s.ok()) return ReportError(s);
+    const std::string next = MergePage(response, &all);
+    if (!page.all || next.empty()) break;
+    PageFlags following = page;
+    following.page_token = next;
+    SetPage(following, &request);
+  }
+  PrintMessage(all, env.format, [&] { show(all); });
+  const auto* field = all.GetDescriptor()->FindFieldByName("next_page_token");
+  if (field != nullptr && env.format != OutputFormat::kJson) {
+    HintMore(all.GetReflection()->GetString(all, field));
   }
   return kExitOk;
 }

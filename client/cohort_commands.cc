@@ -5,48 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "client/call.h"
+#include "client/labels.h"
 #include "client/output.h"
+#include "client/times.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace cohorte::client {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-std::string CohortName(const std::string& id_or_name) {
-  return id_or_name.rfind("cohorts/", 0) == 0 ? id_or_name
-                                              : "cohorts/" + id_or_name;
-}
-
-std::string FormatDate(const v1::Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", d.year(), d.month(),
-                d.day());
-  return buf;
-}
-
-// "YYYY-MM-DD" → Date; false if not of that shape (the server checks that
-// the date exists).
-bool ParseDate(const std::string& text, v1::Date* date) {
-  int y, m, d;
-  char extra;
-  if (text.size() != 10 ||
-      std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) {
-    return false;
-  }
-  date->set_year(y);
-  date->set_month(m);
-  date->set_day(d);
-  return true;
-}
-
 std::string StateName(v1::Cohort::State state) {
-  return v1::Cohort::State_Name(state);
+  return Label(state);
 }
 
-void PrintCohort(const v1::Cohort& c, OutputFormat format) {
-  if (format == OutputFormat::kJson) return PrintJson(c);
+void ShowCohort(const v1::Cohort& c, const absl::TimeZone& zone) {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"name", c.name()},
       {"display_name", c.display_name()},
@@ -56,15 +28,19 @@ void PrintCohort(const v1::Cohort& c, OutputFormat format) {
       {"period", (c.has_start_date() ? FormatDate(c.start_date()) : "?") +
                      " → " +
                      (c.has_end_date() ? FormatDate(c.end_date()) : "?")},
-      {"created", TimeUtil::ToString(c.create_time())},
-      {"updated", TimeUtil::ToString(c.update_time())},
+      {"created", FormatUserTime(c.create_time(), zone)},
+      {"updated", FormatUserTime(c.update_time(), zone)},
       {"etag", c.etag()},
   };
   if (c.has_delete_time()) {
-    fields.push_back({"deleted", TimeUtil::ToString(c.delete_time())});
+    fields.push_back({"deleted", FormatUserTime(c.delete_time(), zone)});
   }
   PrintFields(fields);
   if (!c.description().empty()) std::cout << "\n" << c.description() << "\n";
+}
+
+void PrintCohort(const v1::Cohort& c, const CommandEnv& env) {
+  PrintMessage(c, env.format, [&] { ShowCohort(c, env.zone); });
 }
 
 struct CohortFlags {
@@ -77,9 +53,7 @@ struct CohortFlags {
   std::string end;
   std::string etag;
   std::string request_id;
-  int page_size = 0;
-  std::string page_token;
-  bool all = false;
+  PageFlags page;
   bool show_deleted = false;
 };
 
@@ -89,8 +63,8 @@ void AddFieldOptions(CLI::App* cmd, CohortFlags* f) {
   cmd->add_option("--programme", f->programme, "0..200 characters");
   cmd->add_option("--description", f->description,
                   "0..4000 characters, Markdown");
-  cmd->add_option("--start", f->start, "start date, YYYY-MM-DD");
-  cmd->add_option("--end", f->end, "end date, YYYY-MM-DD");
+  cmd->add_option("--start", f->start, "start date, YYYY-MM-DD or DD/MM/YYYY");
+  cmd->add_option("--end", f->end, "end date, YYYY-MM-DD or DD/MM/YYYY");
 }
 
 // Copies the field flags given on the command line into `cohort`, and their
@@ -112,13 +86,13 @@ bool FillFields(CLI::App* cmd, const CohortFlags& f, v1::Cohort* cohort,
     cohort->set_description(f.description);
   }
   if (given("--start", "start_date") &&
-      !ParseDate(f.start, cohort->mutable_start_date())) {
-    std::cerr << "Error: --start must be YYYY-MM-DD\n";
+      !ParseUserDate(f.start, cohort->mutable_start_date())) {
+    UsageError("--start", "'" + f.start + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
     return false;
   }
   if (given("--end", "end_date") &&
-      !ParseDate(f.end, cohort->mutable_end_date())) {
-    std::cerr << "Error: --end must be YYYY-MM-DD\n";
+      !ParseUserDate(f.end, cohort->mutable_end_date())) {
+    UsageError("--end", "'" + f.end + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
     return false;
   }
   return true;
@@ -136,44 +110,28 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
   };
 
   CLI::App* list = cohorts->add_subcommand("list", "List cohorts");
-  list->add_option("--page-size", flags->page_size, "0 = 50, at most 1000");
-  list->add_option("--page-token", flags->page_token,
-                   "from a previous page's next_page_token");
-  list->add_flag("--all", flags->all, "fetch every page");
+  AddPageFlags(list, &flags->page);
   list->add_flag("--show-deleted", flags->show_deleted,
                  "include soft-deleted cohorts");
   registry.Register(list, [=, &env]() {
     v1::ListCohortsRequest req;
-    req.set_page_size(flags->page_size);
-    req.set_page_token(flags->page_token);
     req.set_show_deleted(flags->show_deleted);
-    v1::ListCohortsResponse all;
-    while (true) {
-      grpc::ClientContext ctx;
-      env.connection()->Prepare(&ctx);
-      v1::ListCohortsResponse resp;
-      grpc::Status s = stub()->ListCohorts(&ctx, req, &resp);
-      if (!s.ok()) return ReportError(s);
-      for (auto& c : *resp.mutable_cohorts()) *all.add_cohorts() = c;
-      all.set_next_page_token(resp.next_page_token());
-      if (!flags->all || resp.next_page_token().empty()) break;
-      req.set_page_token(resp.next_page_token());
-    }
-    if (env.format == OutputFormat::kJson) {
-      PrintJson(all);
-    } else {
-      std::vector<std::vector<std::string>> rows;
-      for (const v1::Cohort& c : all.cohorts()) {
-        rows.push_back({c.name(), c.display_name(), c.region(),
-                        c.has_delete_time() ? "DELETED" : StateName(c.state()),
-                        c.etag()});
-      }
-      PrintTable({"NAME", "DISPLAY NAME", "REGION", "STATE", "ETAG"}, rows);
-      if (!all.next_page_token().empty()) {
-        std::cerr << "more: --page-token " << all.next_page_token() << "\n";
-      }
-    }
-    return kExitOk;
+    return CallList<v1::ListCohortsRequest, v1::ListCohortsResponse>(
+        env, flags->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListCohorts(ctx, r, resp);
+        },
+        [](const v1::ListCohortsResponse& all) {
+          std::vector<std::vector<std::string>> rows;
+          for (const v1::Cohort& c : all.cohorts()) {
+            rows.push_back({c.name(), c.display_name(), c.region(),
+                            c.has_delete_time() ? "DELETED"
+                                                : StateName(c.state()),
+                            c.etag()});
+          }
+          PrintTable({"NAME", "DISPLAY NAME", "REGION", "STATE", "ETAG"},
+                     rows);
+        });
   });
 
   CLI::App* get = cohorts->add_subcommand("get", "Show one cohort");
@@ -186,7 +144,7 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
     v1::Cohort resp;
     grpc::Status s = stub()->GetCohort(&ctx, req, &resp);
     if (!s.ok()) return ReportError(s);
-    PrintCohort(resp, env.format);
+    PrintCohort(resp, env);
     return kExitOk;
   });
 
@@ -208,7 +166,7 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
     v1::Cohort resp;
     grpc::Status s = stub()->CreateCohort(&ctx, req, &resp);
     if (!s.ok()) return ReportError(s);
-    PrintCohort(resp, env.format);
+    PrintCohort(resp, env);
     return kExitOk;
   });
 
@@ -218,7 +176,8 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
   AddFieldOptions(update, flags.get());
   update->add_option("--etag", flags->etag,
                      "fail with a conflict if the cohort changed since");
-  update->add_option("--request-id", flags->request_id, "idempotency key");
+  update->add_option("--request-id", flags->request_id,
+                     "idempotency key: a retry with it writes once");
   registry.Register(update, [=, &env]() {
     v1::UpdateCohortRequest req;
     req.mutable_cohort()->set_name(CohortName(flags->id));
@@ -237,7 +196,7 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
     v1::Cohort resp;
     grpc::Status s = stub()->UpdateCohort(&ctx, req, &resp);
     if (!s.ok()) return ReportError(s);
-    PrintCohort(resp, env.format);
+    PrintCohort(resp, env);
     return kExitOk;
   });
 
@@ -291,7 +250,8 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
       cmd->add_option("--etag", flags->etag,
                       "fail with a conflict if the cohort changed since");
     }
-    cmd->add_option("--request-id", flags->request_id, "idempotency key");
+    cmd->add_option("--request-id", flags->request_id,
+                    "idempotency key: a retry with it writes once");
     registry.Register(cmd, [=, &env, &t]() {
       grpc::ClientContext ctx;
       env.connection()->Prepare(&ctx);
@@ -299,7 +259,7 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
       grpc::Status s = t.call(*stub(), &ctx, CohortName(flags->id), flags->etag,
                               flags->request_id, &resp);
       if (!s.ok()) return ReportError(s);
-      PrintCohort(resp, env.format);
+      PrintCohort(resp, env);
       return kExitOk;
     });
   }

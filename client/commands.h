@@ -2,16 +2,19 @@
 //
 // What every `cohorte` command needs: the global flags' results and a
 // registry that maps the chosen subcommand to its action. Commands are
-// added per resource (cohort_commands.h, …); main runs the one parsed.
+// added per resource (cohort_commands.h, …); RunCli (app.h) runs the one
+// parsed. Not thread-safe: one command line per process.
 #ifndef COHORTE_CLIENT_COMMANDS_H_
 #define COHORTE_CLIENT_COMMANDS_H_
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "client/connection.h"
 #include "client/output.h"
 
@@ -21,6 +24,8 @@ namespace cohorte::client {
 struct CommandEnv {
   OutputFormat format = OutputFormat::kTable;
   std::unique_ptr<Connection> conn;
+  // The zone times are shown in and typed in (TZ, else Europe/Paris).
+  absl::TimeZone zone;
   Connection* connection() const { return conn.get(); }
 };
 
@@ -30,17 +35,23 @@ class CommandRegistry {
   void Register(CLI::App* command, std::function<int()> action) {
     actions_.emplace_back(command, std::move(action));
   }
-  // The action of the (leaf) command that was parsed, or nullptr.
-  const std::function<int()>* Parsed() const {
+  // The (leaf) command that was parsed and its action, or nullptrs.
+  std::pair<CLI::App*, const std::function<int()>*> Parsed() const {
     for (const auto& [command, action] : actions_) {
-      if (command->parsed()) return &action;
+      if (command->parsed()) return {command, &action};
     }
-    return nullptr;
+    return {nullptr, nullptr};
   }
 
  private:
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions_;
 };
+
+// The flag of `command` that sets the request field `field_path` (as the
+// server names it in an error: `parent`, `session.start_time`…), e.g.
+// `--cohort`, `--start`, or `<name>` for a positional argument; "" if
+// none does.
+std::string FlagForField(const CLI::App& command, const std::string& field_path);
 
 }  // namespace cohorte::client
 

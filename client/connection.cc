@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "client/output.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -19,6 +20,13 @@ bool ReadFile(const std::string& path, std::string* out) {
   *out = buffer.str();
   return true;
 }
+
+ErrorContext& Context() {
+  static ErrorContext* context = new ErrorContext;
+  return *context;
+}
+
+}  // namespace
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
@@ -61,7 +69,7 @@ const char* CodeName(grpc::StatusCode code) {
   }
 }
 
-}  // namespace
+void SetErrorContext(ErrorContext context) { Context() = std::move(context); }
 
 std::unique_ptr<Connection> Connection::Create(
     const ConnectionOptions& options) {
@@ -72,13 +80,16 @@ std::unique_ptr<Connection> Connection::Create(
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca.empty() &&
         !ReadFile(options.tls_ca, &ssl.pem_root_certs)) {
-      std::cerr << "Error: cannot read --tls-ca " << options.tls_ca << "\n";
+      PrintError({"USAGE", "--tls-ca: cannot read " + options.tls_ca, "",
+                  "--tls-ca"});
       return nullptr;
     }
     if (!options.tls_cert.empty() &&
         (!ReadFile(options.tls_cert, &ssl.pem_cert_chain) ||
          !ReadFile(options.tls_key, &ssl.pem_private_key))) {
-      std::cerr << "Error: cannot read --tls-cert/--tls-key\n";
+      PrintError({"USAGE", "--tls-cert, --tls-key: cannot read " +
+                               options.tls_cert + " or " + options.tls_key,
+                  "", "--tls-cert"});
       return nullptr;
     }
     creds = grpc::SslCredentials(ssl);
@@ -96,9 +107,16 @@ void Connection::Prepare(grpc::ClientContext* context) const {
   }
 }
 
-int ReportError(const grpc::Status& status) {
-  std::cerr << "Error: " << CodeName(status.error_code()) << ": "
-            << status.error_message() << "\n";
+int ReportError(const grpc::Status& status, const std::string& context) {
+  CliError error{CodeName(status.error_code()), status.error_message(), "",
+                 ""};
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+       !Context().server.empty())) {
+    error.message += " (server " + Context().server +
+                     ": is cohorted running there? see --server, "
+                     "COHORTE_SERVER, --timeout)";
+  }
   google::rpc::Status details;
   if (!status.error_details().empty() &&
       details.ParseFromString(status.error_details())) {
@@ -106,15 +124,29 @@ int ReportError(const grpc::Status& status) {
       google::rpc::ErrorInfo info;
       google::rpc::BadRequest bad_request;
       if (any.UnpackTo(&info)) {
-        std::cerr << "  reason: " << info.reason() << "\n";
+        error.reason = info.reason();
       } else if (any.UnpackTo(&bad_request)) {
         for (const auto& v : bad_request.field_violations()) {
-          std::cerr << "  field: " << v.field() << "\n";
+          std::string flag;
+          if (Context().flag_for_field) {
+            flag = Context().flag_for_field(v.field());
+          }
+          error.field = flag.empty() ? v.field() : flag;
+          // The server's message starts "field: …": name the flag.
+          if (!flag.empty() && error.message.rfind(v.field() + ":", 0) == 0) {
+            error.message.replace(0, v.field().size(), flag);
+          }
         }
       }
     }
   }
-  switch (status.error_code()) {
+  error.message = context + error.message;
+  PrintError(error);
+  return ExitCodeFor(status.error_code());
+}
+
+int ExitCodeFor(grpc::StatusCode code) {
+  switch (code) {
     case grpc::StatusCode::OK:
       return kExitOk;
     case grpc::StatusCode::NOT_FOUND:

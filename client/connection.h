@@ -6,6 +6,7 @@
 #ifndef COHORTE_CLIENT_CONNECTION_H_
 #define COHORTE_CLIENT_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,9 +54,26 @@ class Connection {
   const std::shared_ptr<grpc::Channel> channel_;
 };
 
-// Prints "Error: <CODE>: <message>" (and the reason and field when the
-// server sent them) to stderr; returns the exit code for `status`.
-int ReportError(const grpc::Status& status);
+// What an error message adds to the server's words: the address tried
+// (for UNAVAILABLE) and the flag that set a field the server names.
+// Process-wide, set once before any call.
+struct ErrorContext {
+  std::string server;
+  std::function<std::string(const std::string& field_path)> flag_for_field;
+};
+void SetErrorContext(ErrorContext context);
+
+// Prints the error of `status` to stderr (output.h: "Error: <CODE>:
+// <message>" and the reason and field when the server sent them, or JSON)
+// and returns the exit code for `status`.
+// `context`, when given, starts the message ("delegation.csv: line 3: ").
+int ReportError(const grpc::Status& status, const std::string& context = "");
+
+// The exit code for a gRPC status code.
+int ExitCodeFor(grpc::StatusCode code);
+
+// The name of `code` (INVALID_ARGUMENT…).
+const char* CodeName(grpc::StatusCode code);
 
 }  // namespace cohorte::client
 

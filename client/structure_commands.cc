@@ -7,17 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/labels.h"
+#include "client/fields.h"
 #include "client/output.h"
+#include "client/times.h"
 #include "cohorte/v1/groups.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace cohorte::client {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 // Every flag of these commands; one instance per process.
 struct Flags {
@@ -26,21 +27,55 @@ struct Flags {
   std::string description, parent;
   std::vector<std::string> delegations, cohorts, members, facilitators;
   std::vector<std::string> add, remove, add_facilitators, remove_facilitators;
-  int page_size = 0;
-  int expire_days = 0;
+  PageFlags page;
+  FieldValues fields;
+
+  NameContext Names() const { return {cohort, "", territory, ""}; }
 };
+
+// `territories update`: the fields UpdateTerritory may change.
+const std::vector<FieldFlag>& TerritoryFields() {
+  static const auto* fields = new std::vector<FieldFlag>{
+      {"display-name", "display_name", FieldType::kString, "1..200 characters"},
+      {"kind", "kind", FieldType::kEnum,
+       "commune, intercommunalite, petr, departement, region, other"},
+      {"code", "official_code", FieldType::kString,
+       "INSEE commune code or SIREN ('' clears it)"},
+  };
+  return *fields;
+}
+
+// `members update`: the fields UpdateMember may change.
+const std::vector<FieldFlag>& MemberFields() {
+  static const auto* fields = new std::vector<FieldFlag>{
+      {"given-name", "given_name", FieldType::kString, "1..100 characters"},
+      {"family-name", "family_name", FieldType::kString, "1..100 characters"},
+      {"email", "email", FieldType::kString, "unique in the instance"},
+      {"organisation", "organisation", FieldType::kString,
+       "0..200 characters"},
+      {"role", "role", FieldType::kEnum, "member, ally, coordinator, admin"},
+      {"college", "college", FieldType::kEnum,
+       "elu, agent, etat-territorial, acteur-socio-economique"},
+      {"delegation", "delegations", FieldType::kNames,
+       "territory represented: an id with --cohort, or its full name",
+       NameKind::kTerritory},
+      {"serves", "cohorts", FieldType::kNames,
+       "cohort served by an ally or coordinator", NameKind::kCohort},
+  };
+  return *fields;
+}
 
 void ShowTerritory(const v1::Territory& t) {
   PrintFields({{"name", t.name()},
                {"display_name", t.display_name()},
-               {"kind", v1::Territory::Kind_Name(t.kind())},
+               {"kind", Label(t.kind())},
                {"official_code", t.official_code()},
-               {"phase", v1::Territory::Phase_Name(t.phase())},
+               {"phase", Label(t.phase())},
                {"etag", t.etag()}});
   for (const auto& c : t.phase_history()) {
-    std::cout << "  " << TimeUtil::ToString(c.change_time()) << "  "
-              << v1::Territory::Phase_Name(c.from_phase()) << " → "
-              << v1::Territory::Phase_Name(c.to_phase()) << "  by " << c.actor()
+    std::cout << "  " << ShowTime(c.change_time()) << "  "
+              << Label(c.from_phase()) << " → "
+              << Label(c.to_phase()) << "  by " << c.actor()
               << (c.note().empty() ? "" : "\n    " + c.note()) << "\n";
   }
 }
@@ -54,8 +89,8 @@ void ShowMember(const v1::Member& m) {
                {"family_name", m.family_name()},
                {"email", m.email().empty() ? "(hidden)" : m.email()},
                {"organisation", m.organisation()},
-               {"role", v1::Member::Role_Name(m.role())},
-               {"college", v1::College_Name(m.college())},
+               {"role", Label(m.role())},
+               {"college", Label(m.college())},
                {"delegations", delegations},
                {"cohorts", cohorts},
                {"etag", m.etag()}});
@@ -67,8 +102,8 @@ void ShowGroup(const v1::PeerGroup& g) {
   for (const auto& f : g.facilitators()) facilitators += f + " ";
   PrintFields({{"name", g.name()},
                {"display_name", g.display_name()},
-               {"kind", v1::PeerGroup::Kind_Name(g.kind())},
-               {"college", v1::College_Name(g.college())},
+               {"kind", Label(g.kind())},
+               {"college", Label(g.college())},
                {"territory", g.territory()},
                {"members", members},
                {"facilitators", facilitators},
@@ -85,32 +120,37 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* list = root->add_subcommand("list", "List a cohort's territories");
   list->add_option("--cohort", f->cohort, "cohort id or name")->required();
-  list->add_option("--page-size", f->page_size);
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListTerritoriesRequest req;
     req.set_parent(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    return Call<v1::ListTerritoriesResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListTerritories(ctx, req, resp);
+    return CallList<v1::ListTerritoriesRequest, v1::ListTerritoriesResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListTerritories(ctx, r, resp);
         },
         [](const v1::ListTerritoriesResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& t : r.territories()) {
             rows.push_back({t.name(), t.display_name(),
-                            v1::Territory::Kind_Name(t.kind()),
-                            v1::Territory::Phase_Name(t.phase())});
+                            Label(t.kind()),
+                            Label(t.phase())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND", "PHASE"}, rows);
         });
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a territory");
-  get->add_option("name", f->name, "cohorts/{c}/territories/{t}")->required();
+  get->add_option("name", f->name,
+                  "territory id (with --cohort) or cohorts/{c}/territories/{t}")
+      ->required();
+  get->add_option("--cohort", f->cohort, "the cohort of a territory id");
   registry.Register(get, [=, &env] {
     v1::GetTerritoryRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kTerritory, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::Territory>(
         env,
         [&](auto* ctx, auto* resp) {
@@ -120,9 +160,12 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Add a territory");
-  create->add_option("--cohort", f->cohort)->required();
-  create->add_option("--id", f->id);
-  create->add_option("--display-name", f->display_name)->required();
+  create->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  create->add_option("--id", f->id,
+                     "territory id (lowercase, digits, '-'); generated if "
+                     "absent");
+  create->add_option("--display-name", f->display_name, "1..200 characters")
+      ->required();
   create
       ->add_option("--kind", f->kind,
                    "commune, intercommunalite, petr, departement, region, "
@@ -134,9 +177,7 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
     req.set_parent(CohortName(f->cohort));
     req.set_territory_id(f->id);
     v1::Territory::Kind kind;
-    if (!ParseEnum(f->kind, &v1::Territory::Kind_Parse, &kind)) {
-      return BadEnum("--kind", f->kind);
-    }
+    if (!ParseEnumFlag("--kind", f->kind, &kind)) return kExitUsage;
     req.mutable_territory()->set_kind(kind);
     req.mutable_territory()->set_display_name(f->display_name);
     req.mutable_territory()->set_official_code(f->code);
@@ -150,21 +191,26 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* phase = root->add_subcommand(
       "phase", "Move a territory to another phase of its trajectory");
-  phase->add_option("name", f->name)->required();
+  phase->add_option("name", f->name,
+                    "territory id (with --cohort) or full name")
+      ->required();
+  phase->add_option("--cohort", f->cohort, "the cohort of a territory id");
   phase
       ->add_option("--to", f->phase,
                    "partage-des-enjeux, emergence, strategie, "
                    "gouvernance-mise-en-oeuvre, suivi")
       ->required();
   phase->add_option("--note", f->note, "why, what was decided");
-  phase->add_option("--etag", f->etag);
+  phase->add_option("--etag", f->etag,
+                    "fail with a conflict if the territory changed since");
   registry.Register(phase, [=, &env] {
     v1::ChangeTerritoryPhaseRequest req;
-    req.set_name(f->name);
-    v1::Territory::Phase p;
-    if (!ParseEnum(f->phase, &v1::Territory::Phase_Parse, &p)) {
-      return BadEnum("--to", f->phase);
+    if (!Resolve(NameKind::kTerritory, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
     }
+    v1::Territory::Phase p;
+    if (!ParseEnumFlag("--to", f->phase, &p)) return kExitUsage;
     req.set_phase(p);
     req.set_note(f->note);
     req.set_etag(f->etag);
@@ -172,6 +218,37 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
         env,
         [&](auto* ctx, auto* resp) {
           return stub()->ChangeTerritoryPhase(ctx, req, resp);
+        },
+        ShowTerritory);
+  });
+
+  CLI::App* update = root->add_subcommand(
+      "update", "Change a territory: only the flags given are changed");
+  update->add_option("name", f->name,
+                     "territory id (with --cohort) or full name")
+      ->required();
+  update->add_option("--cohort", f->cohort, "the cohort of a territory id");
+  AddFieldFlags(update, TerritoryFields(), &f->fields);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the territory changed since");
+  registry.Register(update, [=, &env] {
+    v1::UpdateTerritoryRequest req;
+    v1::Territory* t = req.mutable_territory();
+    if (!Resolve(NameKind::kTerritory, f->name, "<name>", f->Names(),
+                 t->mutable_name()) ||
+        !FillFields(*update, TerritoryFields(), f->fields, f->Names(),
+                    TimeInput{env.zone, absl::Now()}, t,
+                    req.mutable_update_mask())) {
+      return kExitUsage;
+    }
+    if (req.update_mask().paths().empty()) {
+      return UsageError("", "give at least one field to change (see --help)");
+    }
+    t->set_etag(f->etag);
+    return Call<v1::Territory>(
+        env,
+        [&](auto* ctx, auto* resp) {
+          return stub()->UpdateTerritory(ctx, req, resp);
         },
         ShowTerritory);
   });
@@ -187,22 +264,21 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* list = root->add_subcommand("list", "Members the caller may see");
   list->add_option("--cohort", f->cohort, "only this cohort's members");
-  list->add_option("--page-size", f->page_size);
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListMembersRequest req;
     if (!f->cohort.empty()) req.set_cohort(CohortName(f->cohort));
-    req.set_page_size(f->page_size);
-    return Call<v1::ListMembersResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListMembers(ctx, req, resp);
+    return CallList<v1::ListMembersRequest, v1::ListMembersResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListMembers(ctx, r, resp);
         },
         [](const v1::ListMembersResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& m : r.members()) {
             rows.push_back({m.name(), m.given_name() + " " + m.family_name(),
-                            v1::Member::Role_Name(m.role()),
-                            v1::College_Name(m.college()), m.organisation()});
+                            Label(m.role()),
+                            Label(m.college()), m.organisation()});
           }
           PrintTable({"NAME", "PERSON", "ROLE", "COLLEGE", "ORGANISATION"},
                      rows);
@@ -210,7 +286,8 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a member (or 'me')");
-  get->add_option("member", f->name)->required();
+  get->add_option("member", f->name, "member id, members/{id} or me")
+      ->required();
   registry.Register(get, [=, &env] {
     v1::GetMemberRequest req;
     req.set_name(MemberName(f->name));
@@ -223,16 +300,23 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Add a member (admin)");
-  create->add_option("--id", f->id);
-  create->add_option("--given-name", f->given)->required();
-  create->add_option("--family-name", f->family)->required();
-  create->add_option("--email", f->email)->required();
-  create->add_option("--organisation", f->organisation);
+  create->add_option("--id", f->id,
+                     "member id (lowercase, digits, '-'); generated if absent");
+  create->add_option("--given-name", f->given, "1..100 characters")
+      ->required();
+  create->add_option("--family-name", f->family, "1..100 characters")
+      ->required();
+  create->add_option("--email", f->email, "unique in the instance")
+      ->required();
+  create->add_option("--organisation", f->organisation, "0..200 characters");
   create->add_option("--role", f->role, "member, ally, coordinator, admin")
       ->required();
   create->add_option("--college", f->college,
                      "elu, agent, etat-territorial, acteur-socio-economique");
+  create->add_option("--cohort", f->cohort,
+                     "the cohort of --delegation territory ids");
   create->add_option("--delegation", f->delegations,
+                     "territory id (with --cohort) or "
                      "cohorts/{c}/territories/{t} (repeatable)");
   create->add_option("--serves", f->cohorts,
                      "cohort served by an ally or coordinator (repeatable)");
@@ -245,23 +329,54 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
     m->set_email(f->email);
     m->set_organisation(f->organisation);
     v1::Member::Role role;
-    if (!ParseEnum(f->role, &v1::Member::Role_Parse, &role)) {
-      return BadEnum("--role", f->role);
-    }
+    if (!ParseEnumFlag("--role", f->role, &role)) return kExitUsage;
     m->set_role(role);
     if (!f->college.empty()) {
       v1::College college;
-      if (!ParseEnum(f->college, &v1::College_Parse, &college)) {
-        return BadEnum("--college", f->college);
-      }
+      if (!ParseEnumFlag("--college", f->college, &college)) return kExitUsage;
       m->set_college(college);
     }
-    for (const auto& d : f->delegations) m->add_delegations(d);
+    for (const auto& d : f->delegations) {
+      if (!Resolve(NameKind::kTerritory, d, "--delegation", f->Names(),
+                   m->add_delegations())) {
+        return kExitUsage;
+      }
+    }
     for (const auto& c : f->cohorts) m->add_cohorts(CohortName(c));
     return Call<v1::Member>(
         env,
         [&](auto* ctx, auto* resp) {
           return stub()->CreateMember(ctx, req, resp);
+        },
+        ShowMember);
+  });
+
+  CLI::App* update = root->add_subcommand(
+      "update", "Change a member (admin): only the flags given are changed");
+  update->add_option("member", f->name, "member id or members/{id}")
+      ->required();
+  update->add_option("--cohort", f->cohort,
+                     "the cohort of --delegation territory ids");
+  AddFieldFlags(update, MemberFields(), &f->fields);
+  update->add_option("--etag", f->etag,
+                     "fail with a conflict if the member changed since");
+  registry.Register(update, [=, &env] {
+    v1::UpdateMemberRequest req;
+    v1::Member* m = req.mutable_member();
+    m->set_name(MemberName(f->name));
+    if (!FillFields(*update, MemberFields(), f->fields, f->Names(),
+                    TimeInput{env.zone, absl::Now()}, m,
+                    req.mutable_update_mask())) {
+      return kExitUsage;
+    }
+    if (req.update_mask().paths().empty()) {
+      return UsageError("", "give at least one field to change (see --help)");
+    }
+    m->set_etag(f->etag);
+    return Call<v1::Member>(
+        env,
+        [&](auto* ctx, auto* resp) {
+          return stub()->UpdateMember(ctx, req, resp);
         },
         ShowMember);
   });
@@ -276,30 +391,37 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
   };
 
   CLI::App* list = root->add_subcommand("list", "A cohort's groups");
-  list->add_option("--cohort", f->cohort)->required();
+  list->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  AddPageFlags(list, &f->page);
   registry.Register(list, [=, &env] {
     v1::ListGroupsRequest req;
     req.set_parent(CohortName(f->cohort));
-    return Call<v1::ListGroupsResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListGroups(ctx, req, resp);
+    return CallList<v1::ListGroupsRequest, v1::ListGroupsResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListGroups(ctx, r, resp);
         },
         [](const v1::ListGroupsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& g : r.groups()) {
             rows.push_back({g.name(), g.display_name(),
-                            v1::PeerGroup::Kind_Name(g.kind())});
+                            Label(g.kind())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND"}, rows);
         });
   });
 
   CLI::App* get = root->add_subcommand("get", "Show a group");
-  get->add_option("name", f->name)->required();
+  get->add_option("name", f->name,
+                  "group id (with --cohort) or cohorts/{c}/groups/{g}")
+      ->required();
+  get->add_option("--cohort", f->cohort, "the cohort of a group id");
   registry.Register(get, [=, &env] {
     v1::GetGroupRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kGroup, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     return Call<v1::PeerGroup>(
         env,
         [&](auto* ctx, auto* resp) { return stub()->GetGroup(ctx, req, resp); },
@@ -308,14 +430,21 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* members = root->add_subcommand(
       "members", "Who is in a group (for its members only)");
-  members->add_option("name", f->name)->required();
+  members->add_option("name", f->name,
+                      "group id (with --cohort) or cohorts/{c}/groups/{g}")
+      ->required();
+  members->add_option("--cohort", f->cohort, "the cohort of a group id");
+  AddPageFlags(members, &f->page);
   registry.Register(members, [=, &env] {
     v1::ListGroupMembersRequest req;
-    req.set_name(f->name);
-    return Call<v1::ListGroupMembersResponse>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ListGroupMembers(ctx, req, resp);
+    if (!Resolve(NameKind::kGroup, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
+    return CallList<v1::ListGroupMembersRequest, v1::ListGroupMembersResponse>(
+        env, f->page, req,
+        [&](auto* ctx, const auto& r, auto* resp) {
+          return stub()->ListGroupMembers(ctx, r, resp);
         },
         [](const v1::ListGroupMembersResponse& r) {
           for (const auto& m : r.members()) std::cout << m << "\n";
@@ -323,15 +452,19 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Make a group");
-  create->add_option("--cohort", f->cohort)->required();
-  create->add_option("--id", f->id);
-  create->add_option("--display-name", f->display_name)->required();
-  create->add_option("--description", f->description);
+  create->add_option("--cohort", f->cohort, "cohort id or name")->required();
+  create->add_option("--id", f->id,
+                     "group id (lowercase, digits, '-'); generated if absent");
+  create->add_option("--display-name", f->display_name, "1..200 characters")
+      ->required();
+  create->add_option("--description", f->description, "0..2000 characters");
   create->add_option("--kind", f->kind, "geographic, thematic, delegation")
       ->required();
-  create->add_option("--territory", f->territory, "for delegation groups");
-  create->add_option("--member", f->members, "repeatable");
-  create->add_option("--facilitator", f->facilitators, "repeatable");
+  create->add_option("--territory", f->territory,
+                     "for delegation groups: territory id or full name");
+  create->add_option("--member", f->members, "member id (repeatable)");
+  create->add_option("--facilitator", f->facilitators,
+                     "member id (repeatable)");
   registry.Register(create, [=, &env] {
     v1::CreateGroupRequest req;
     req.set_parent(CohortName(f->cohort));
@@ -340,11 +473,13 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
     g->set_display_name(f->display_name);
     g->set_description(f->description);
     v1::PeerGroup::Kind kind;
-    if (!ParseEnum(f->kind, &v1::PeerGroup::Kind_Parse, &kind)) {
-      return BadEnum("--kind", f->kind);
-    }
+    if (!ParseEnumFlag("--kind", f->kind, &kind)) return kExitUsage;
     g->set_kind(kind);
-    g->set_territory(f->territory);
+    if (!f->territory.empty() &&
+        !Resolve(NameKind::kTerritory, f->territory, "--territory",
+                 {f->cohort, "", "", ""}, g->mutable_territory())) {
+      return kExitUsage;
+    }
     for (const auto& m : f->members) g->add_members(MemberName(m));
     for (const auto& m : f->facilitators) g->add_facilitators(MemberName(m));
     return Call<v1::PeerGroup>(
@@ -357,15 +492,24 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* set = root->add_subcommand(
       "set-members", "Add or remove members and facilitators");
-  set->add_option("name", f->name)->required();
-  set->add_option("--add", f->add, "repeatable");
-  set->add_option("--remove", f->remove, "repeatable");
-  set->add_option("--add-facilitator", f->add_facilitators);
-  set->add_option("--remove-facilitator", f->remove_facilitators);
-  set->add_option("--etag", f->etag);
+  set->add_option("name", f->name,
+                  "group id (with --cohort) or cohorts/{c}/groups/{g}")
+      ->required();
+  set->add_option("--cohort", f->cohort, "the cohort of a group id");
+  set->add_option("--add", f->add, "member to add (repeatable)");
+  set->add_option("--remove", f->remove, "member to remove (repeatable)");
+  set->add_option("--add-facilitator", f->add_facilitators,
+                  "facilitator to add (repeatable)");
+  set->add_option("--remove-facilitator", f->remove_facilitators,
+                  "facilitator to remove (repeatable)");
+  set->add_option("--etag", f->etag,
+                  "fail with a conflict if the group changed since");
   registry.Register(set, [=, &env] {
     v1::SetGroupMembersRequest req;
-    req.set_name(f->name);
+    if (!Resolve(NameKind::kGroup, f->name, "<name>", f->Names(),
+                 req.mutable_name())) {
+      return kExitUsage;
+    }
     for (const auto& m : f->add) req.add_add_members(MemberName(m));
     for (const auto& m : f->remove) req.add_remove_members(MemberName(m));
     for (const auto& m : f->add_facilitators) {

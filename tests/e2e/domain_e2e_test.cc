@@ -75,7 +75,7 @@ TEST_F(DomainE2eTest, TheElusExchangeIsReadAndWrittenByElusOnly) {
                           exchange, "--newest-first"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("en juin"));
-  EXPECT_THAT(r.out, HasSubstr("\"previous_body\": \"Merci Anne, "
+  EXPECT_THAT(r.out, HasSubstr("\"previousBody\": \"Merci Anne, "
                                "racontons-nous cela en mai.\""));
   EXPECT_LT(r.out.find("\"name\": \"" + exchange + "/messages/m000003"),
             r.out.find("\"name\": \"" + exchange + "/messages/m000001"));
@@ -133,7 +133,7 @@ TEST_F(DomainE2eTest, AReportGoesFromDraftToPublishedForTheCohort) {
           "cohorts/occitanie/territories/petr-vallees", "--title", "x",
           "--visibility", "cohort", "--balise", "engagement-99"});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_THAT(r.err, HasSubstr("field: report.balises"));
+  EXPECT_THAT(r.err, HasSubstr("field: --balise"));
 }
 
 TEST_F(DomainE2eTest, TheLastSeatGoesToTheWaitingListThenToTheFirstInIt) {
@@ -163,7 +163,7 @@ TEST_F(DomainE2eTest, TheLastSeatGoesToTheWaitingListThenToTheFirstInIt) {
   r = As("claire-martin", {"sessions", "attendance", "atelier", "--cohort",
                            "occitanie", "--member", "thomas-petit"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("attended: yes"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("attended: +yes"));
   // The demo's study trip starts at nine, Paris time.
   r = As("thomas-petit",
          {"sessions", "get", "voyage-etude-trieves", "--cohort", "occitanie"});

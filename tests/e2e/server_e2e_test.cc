@@ -141,7 +141,7 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
 
   r = Cli({"-o", "json", "cohorts", "get", "occitanie"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("\"display_name\": "
+  EXPECT_THAT(r.out, HasSubstr("\"displayName\": "
                                "\"Cohorte des territoires d'Occitanie\""));
   v1::Cohort created;
   ASSERT_TRUE(GetCohort("occitanie", &created).ok());
@@ -156,7 +156,7 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
 
   r = Cli({"cohorts", "create", "--id", "bad", "--display-name", ""});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_THAT(r.err, HasSubstr("field: cohort.display_name"));
+  EXPECT_THAT(r.err, HasSubstr("field: --display-name"));
 
   r = Cli(
       {"cohorts", "create", "--id", "bad", "--display-name", "Cohorte \xff"});
@@ -181,7 +181,7 @@ TEST_F(ServerE2eTest, CliWalksThroughTheCohortLifecycleWithExitCodes) {
   r = Cli({"--no-such-flag", "cohorts", "list"});
   EXPECT_EQ(r.exit_code, 64);
   r = Cli(
-      {"cohorts", "create", "--display-name", "x", "--start", "15/01/2025"});
+      {"cohorts", "create", "--display-name", "x", "--start", "15.01.2025"});
   EXPECT_EQ(r.exit_code, 64);
 
   r = Cli({"health"}, /*token=*/"");
@@ -197,7 +197,7 @@ TEST_F(ServerE2eTest, CliListAllFollowsPageTokens) {
     ASSERT_TRUE(CreateCohort(absl::StrCat("c", i), &out).ok());
   }
   ProcessResult r = Cli({"cohorts", "list", "--page-size", "2"});
-  EXPECT_THAT(r.err, HasSubstr("more: --page-token "));
+  EXPECT_THAT(r.err, HasSubstr("more results: rerun with --all or --page-token "));
   r = Cli({"cohorts", "list", "--page-size", "2", "--all"});
   ASSERT_EQ(r.exit_code, 0);
   for (int i = 0; i < 5; ++i) {
@@ -205,7 +205,7 @@ TEST_F(ServerE2eTest, CliListAllFollowsPageTokens) {
   }
   r = Cli({"cohorts", "list", "--page-size", "-1"});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_THAT(r.err, HasSubstr("page_size"));
+  EXPECT_THAT(r.err, HasSubstr("--page-size"));
 }
 
 TEST_F(ServerE2eTest, RetryWithTheSameRequestIdCreatesOnce) {

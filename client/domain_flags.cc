@@ -1,0 +1,33 @@
+#include "client/domain_flags.h"
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "client/times.h"
+
+namespace cohorte::client {
+
+std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,
+                 const char* sep) {
+  std::string out;
+  for (const std::string& s : list) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string SessionTime(const google::protobuf::Timestamp& t,
+                        const std::string& zone) {
+  absl::TimeZone tz;
+  if (!LoadZone(zone, &tz)) tz = absl::UTCTimeZone();
+  return FormatUserTime(t, tz);
+}
+
+bool ReadBody(const CLI::App& cmd, const DomainFlags& f, bool required,
+              std::string* out) {
+  if (required && !LongTextGiven(cmd, "body")) {
+    UsageError("--body", "give --body TEXT, --body - (stdin) or --body-file");
+    return false;
+  }
+  return ReadLongText(cmd, "body", f.body, out);
+}
+
+}  // namespace cohorte::client
