@@ -71,6 +71,8 @@ const std::map<std::string, std::pair<const char*, const char*>>& Labels() {
            {"Inscriptions ouvertes", "Session open"}},
           {"cohorte.v1.InboxItem.Kind.GROUP_READER_ADDED",
            {"Nouveau membre du groupe", "Group member added"}},
+          {"cohorte.v1.InboxItem.Kind.SEAT_GRANTED",
+           {"Place obtenue", "Seat granted"}},
           {"cohorte.v1.Invitation.State.PENDING", {"En attente", "Pending"}},
           {"cohorte.v1.Invitation.State.ACCEPTED", {"Acceptée", "Accepted"}},
           {"cohorte.v1.Invitation.State.REVOKED", {"Révoquée", "Revoked"}},

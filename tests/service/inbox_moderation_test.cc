@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
 #include "server/service/core/errors.h"
 #include "tests/service/access_fixture.h"
 
@@ -214,6 +215,75 @@ TEST_F(InboxModerationTest, FacilitatorsHideContentAndTheAuditShowsNoneOfIt) {
               IsOk());
   EXPECT_EQ(services_.exchanges->GetMessage(who("agent-petr"), get)->body(),
             "Un propos à retirer : secret-du-club");
+}
+
+// Mentions reach their readers from a first message and from an edit that
+// adds them; a seat given from the waiting list is announced; a title of
+// spaces is empty.
+TEST_F(InboxModerationTest, FirstMessagesEditsAndSeatsNotify) {
+  v1::CreateExchangeRequest req;
+  req.set_parent(kElus);
+  req.mutable_exchange()->set_title("Question");
+  req.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
+  req.set_first_message("@elu-coteaux qu'en penses-tu ? (@agent-petr aussi)");
+  absl::StatusOr<v1::Exchange> e =
+      services_.exchanges->CreateExchange(who("elu-petr"), req);
+  ASSERT_THAT(e, IsOk());
+  const std::string first = e->name() + "/messages/m000001";
+  EXPECT_THAT(Inbox(who("elu-coteaux")),
+              ::testing::ElementsAre("MENTION " + first));
+  EXPECT_TRUE(Inbox(who("agent-petr")).empty());  // not a reader of it
+
+  v1::PostMessageRequest post;
+  post.set_parent(e->name());
+  post.mutable_message()->set_body("Rien à signaler");
+  absl::StatusOr<v1::Message> m =
+      services_.exchanges->PostMessage(who("elu-coteaux"), post);
+  ASSERT_THAT(m, IsOk());
+  v1::EditMessageRequest edit;
+  edit.set_name(m->name());
+  edit.set_body("Rien à signaler, @elu-petr");
+  ASSERT_THAT(services_.exchanges->EditMessage(who("elu-coteaux"), edit),
+              IsOk());
+  EXPECT_THAT(Inbox(who("elu-petr")),
+              ::testing::Contains("MENTION " + m->name()));
+  const size_t items = Inbox(who("elu-petr")).size();
+  edit.set_body("Rien à signaler, @elu-petr !");  // the same mention
+  ASSERT_THAT(services_.exchanges->EditMessage(who("elu-coteaux"), edit),
+              IsOk());
+  EXPECT_EQ(Inbox(who("elu-petr")).size(), items);
+
+  v1::CreateExchangeRequest blank = req;
+  blank.mutable_exchange()->set_title("   ");
+  EXPECT_THAT(services_.exchanges->CreateExchange(who("elu-petr"), blank),
+              InvalidFieldIs("exchange.title"));
+
+  v1::CreateSessionRequest s;
+  s.set_parent(kOccitanie);
+  s.set_session_id("petit-atelier");
+  s.mutable_session()->set_kind(v1::Session::ATELIER);
+  s.mutable_session()->set_title("Petit atelier");
+  s.mutable_session()->set_capacity(1);
+  *s.mutable_session()->mutable_start_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(absl::Now() + absl::Hours(48)));
+  *s.mutable_session()->mutable_end_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(absl::Now() + absl::Hours(50)));
+  ASSERT_THAT(services_.sessions->CreateSession(who("coordinator"), s), IsOk());
+  v1::RegisterRequest reg;
+  reg.set_session("cohorts/occitanie/sessions/petit-atelier");
+  ASSERT_THAT(services_.sessions->Register(who("elu-petr"), reg), IsOk());
+  absl::StatusOr<v1::Registration> waiting =
+      services_.sessions->Register(who("agent-petr"), reg);
+  ASSERT_THAT(waiting, IsOk());
+  EXPECT_EQ(waiting->state(), v1::Registration::WAITLISTED);
+  v1::CancelRegistrationRequest cancel;
+  cancel.set_session(reg.session());
+  ASSERT_THAT(services_.sessions->CancelRegistration(who("elu-petr"), cancel),
+              IsOk());
+  EXPECT_THAT(Inbox(who("agent-petr")),
+              ::testing::Contains("SEAT_GRANTED " + reg.session()));
 }
 
 }  // namespace

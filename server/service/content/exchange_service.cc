@@ -251,6 +251,12 @@ absl::StatusOr<Exchange> ExchangeService::CreateExchange(
             }
           }
         }
+        // "@member-id" in the first message reaches who may read it.
+        for (const std::string& mentioned : Mentions(req.first_message())) {
+          if (MemberMayRead(txn, mentioned, group)) {
+            recipients[mentioned] = v1::InboxItem::MENTION;
+          }
+        }
         v1::InboxItem item;
         item.set_resource(e.message_count() > 0
                               ? absl::StrCat(e.name(), "/messages/",
@@ -528,8 +534,31 @@ absl::StatusOr<Message> ExchangeService::EditMessage(
         edit->set_editor(caller.member);
         *edit->mutable_edit_time() = ToTimestamp(txn.commit_time());
         edit->set_previous_body(m.body());
+        // A mention the edit adds reaches who may read the group.
+        const std::vector<std::string> before = Mentions(m.body());
         m.set_body(req.body());
         SaveEntity(txn, m);
+        COHORTE_ASSIGN_OR_RETURN(
+            PeerGroup group,
+            reader.GroupForContent(GroupOfExchange(
+                m.name().substr(0, m.name().find("/messages/")))));
+        std::map<std::string, v1::InboxItem::Kind> recipients;
+        for (const std::string& mentioned : Mentions(m.body())) {
+          if (std::find(before.begin(), before.end(), mentioned) ==
+                  before.end() &&
+              MemberMayRead(txn, mentioned, group)) {
+            recipients[mentioned] = v1::InboxItem::MENTION;
+          }
+        }
+        const std::string exchange =
+            m.name().substr(0, m.name().find("/messages/"));
+        COHORTE_ASSIGN_OR_RETURN(Exchange e, reader.Load<Exchange>(exchange));
+        v1::InboxItem item;
+        item.set_resource(m.name());
+        item.set_context(exchange);
+        item.set_title(e.title());
+        item.set_actor(caller.member);
+        COHORTE_RETURN_IF_ERROR(NotifyMembers(txn, recipients, item));
         return m;
       });
 }

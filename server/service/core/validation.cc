@@ -71,6 +71,11 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
                                    : absl::StrCat("is shorter than ", min_chars,
                                                   " characters"));
   }
+  // Required text of spaces only is empty.
+  if (min_chars >= 1 &&
+      value.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return InvalidField(field, "is required (it holds only spaces)");
+  }
   return absl::OkStatus();
 }
 

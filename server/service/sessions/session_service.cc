@@ -217,14 +217,21 @@ absl::Status PromoteWaitlisted(Txn& txn, Session& s) {
             [](const Registration& a, const Registration& b) {
               return a.sequence() < b.sequence();
             });
+  std::map<std::string, v1::InboxItem::Kind> promoted;
   for (Registration& r : waiting) {
     if (s.capacity() != 0 && s.registered_count() >= s.capacity()) break;
     r.set_state(Registration::REGISTERED);
     SaveRegistration(txn, r);
     s.set_registered_count(s.registered_count() + 1);
     s.set_waitlist_count(s.waitlist_count() - 1);
+    promoted[r.member()] = v1::InboxItem::SEAT_GRANTED;
   }
-  return absl::OkStatus();
+  // Each promoted member hears of their seat.
+  v1::InboxItem item;
+  item.set_resource(s.name());
+  item.set_context(std::string(CohortOf(s.name())));
+  item.set_title(s.title());
+  return NotifyMembers(txn, promoted, item);
 }
 
 absl::StatusOr<std::string> CohortOfSession(absl::string_view field,
