@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/call.h"
 #include "client/labels.h"
 #include "client/output.h"
@@ -44,11 +44,11 @@ void ShowMessage(const v1::Message& m) {
   }
 }
 
-
 }  // namespace
 
 void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
-                         CommandRegistry& registry, std::shared_ptr<DomainFlags> f) {
+                         CommandRegistry& registry,
+                         std::shared_ptr<DomainFlags> f) {
   auto stub = [&env] {
     return v1::ExchangeService::NewStub(env.connection()->channel());
   };
@@ -75,8 +75,7 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListExchangesResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& e : r.exchanges()) {
-            rows.push_back({e.name(), e.title(),
-                            Label(e.state()),
+            rows.push_back({e.name(), e.title(), Label(e.state()),
                             std::to_string(e.message_count()),
                             std::to_string(e.unread_count())});
           }
@@ -177,9 +176,8 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
     }
     NameContext in_exchange = f->Names();
     in_exchange.exchange = req.name();
-    if (!f->target.empty() &&
-        !Resolve(NameKind::kMessage, f->target, "--up-to", in_exchange,
-                 req.mutable_message())) {
+    if (!f->target.empty() && !Resolve(NameKind::kMessage, f->target, "--up-to",
+                                       in_exchange, req.mutable_message())) {
       return kExitUsage;
     }
     return Call<v1::MarkExchangeReadResponse>(
@@ -231,6 +229,8 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
   mlist->add_option("--since", f->since,
                     "only messages since: 30d, 12h, 2027-01-15 09:30, "
                     "15/01/2027, RFC 3339");
+  mlist->add_flag("--no-mark-read", f->no_mark_read,
+                  "leave what is shown unread (reading marks it read)");
   AddPageFlags(mlist, &f->page);
   registry.Register(mlist, [=, &env] {
     v1::ListMessagesRequest req;
@@ -244,14 +244,33 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
                        req.mutable_since(), &error)) {
       return UsageError("--since", error);
     }
-    return CallList<v1::ListMessagesRequest, v1::ListMessagesResponse>(
-        env, f->page, req,
-        [&](auto* ctx, const auto& r, auto* resp) {
-          return stub()->ListMessages(ctx, r, resp);
-        },
-        [](const v1::ListMessagesResponse& r) {
-          for (const auto& m : r.messages()) ShowMessage(m);
-        });
+    // The newest message shown, to mark read once it has been printed.
+    std::string newest;
+    const int code =
+        CallList<v1::ListMessagesRequest, v1::ListMessagesResponse>(
+            env, f->page, req,
+            [&](auto* ctx, const auto& r, auto* resp) {
+              grpc::Status s = stub()->ListMessages(ctx, r, resp);
+              for (const auto& m : resp->messages()) {
+                if (m.name() > newest) newest = m.name();
+              }
+              return s;
+            },
+            [](const v1::ListMessagesResponse& r) {
+              for (const auto& m : r.messages()) ShowMessage(m);
+            });
+    if (code != kExitOk || f->no_mark_read || newest.empty()) return code;
+    // Reading marks read: up to the newest message shown (the server never
+    // moves a read marker back).
+    v1::MarkExchangeReadRequest mark;
+    mark.set_name(req.parent());
+    mark.set_message(newest);
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    v1::MarkExchangeReadResponse unused;
+    grpc::Status s = stub()->MarkExchangeRead(&ctx, mark, &unused);
+    if (!s.ok()) return ReportError(s);
+    return code;
   });
 
   CLI::App* post = messages->add_subcommand("post", "Write in an exchange");

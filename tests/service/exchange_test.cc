@@ -262,5 +262,32 @@ TEST_F(ExchangeTest, EveryLimitNamesItsFieldAndWritesNothing) {
   EXPECT_THAT(create(req), IsOk());
 }
 
+// One's own messages are never unread; marking read never moves back.
+TEST_F(ExchangeTest, OwnMessagesAreNotNewsAndMarkersOnlyMoveForward) {
+  v1::MarkExchangeReadRequest read;
+  read.set_name(exchange_);
+  ASSERT_THAT(services_.exchanges->MarkExchangeRead(who("elu-petr"), read),
+              IsOk());
+  ASSERT_THAT(Post("elu-petr", "moi-même"), IsOk());
+  ASSERT_THAT(Post("elu-petr", "encore moi"), IsOk());
+  v1::GetExchangeRequest get;
+  get.set_name(exchange_);
+  absl::StatusOr<v1::Exchange> mine =
+      services_.exchanges->GetExchange(who("elu-petr"), get);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_EQ(mine->unread_count(), 0);
+  absl::StatusOr<v1::Exchange> theirs =
+      services_.exchanges->GetExchange(who("elu-coteaux"), get);
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_GE(theirs->unread_count(), 2);
+  // Marking the first message read after all was read changes nothing.
+  read.set_message(exchange_ + "/messages/m000001");
+  ASSERT_THAT(services_.exchanges->MarkExchangeRead(who("elu-petr"), read),
+              IsOk());
+  EXPECT_EQ(
+      services_.exchanges->GetExchange(who("elu-petr"), get)->unread_count(),
+      0);
+}
+
 }  // namespace
 }  // namespace cohorte::service

@@ -451,6 +451,21 @@ absl::StatusOr<Message> ExchangeService::PostMessage(
         m.set_reply_to(in.reply_to());
         *m.mutable_attachments() = in.attachments();
         CreateEntity(txn, m);
+        // One's own message is never news to oneself: an author who had
+        // read everything stays so.
+        {
+          const std::string marker_name = MarkerName(caller.member, e.name());
+          absl::StatusOr<storage::v1::ReadMarkerRecord> marker =
+              reader.Get<storage::v1::ReadMarkerRecord>(marker_name);
+          const int64_t read = marker.ok() ? marker->last_read() : 0;
+          if (read >= e.message_count()) {
+            storage::v1::ReadMarkerRecord next;
+            next.set_last_read(e.message_count() + 1);
+            next.set_member(caller.member);
+            next.set_exchange(e.name());
+            txn.PutEntity(marker_name, next);
+          }
+        }
         e.set_message_count(e.message_count() + 1);
         *e.mutable_last_message_time() = ToTimestamp(txn.commit_time());
         SaveEntity(txn, e);
@@ -627,6 +642,14 @@ absl::StatusOr<v1::MarkExchangeReadResponse> ExchangeService::MarkExchangeRead(
         if (!req.message().empty()) {
           COHORTE_RETURN_IF_ERROR(reader.Load<Message>(req.message()).status());
           last = SequenceOf(req.message());
+        }
+        // A marker only moves forward: marking an older message read
+        // (a page read again) leaves what was read after it read.
+        absl::StatusOr<storage::v1::ReadMarkerRecord> current =
+            reader.Get<storage::v1::ReadMarkerRecord>(
+                MarkerName(caller.member, e.name()));
+        if (current.ok() && current->last_read() > last) {
+          last = current->last_read();
         }
         storage::v1::ReadMarkerRecord marker;
         marker.set_last_read(last);
