@@ -1,40 +1,54 @@
-// The confidentiality matrix: for every RPC of the API that reads anything,
-// for every kind of caller, exactly what comes back. Every RPC declared in
-// proto/cohorte/v1/*.proto must be listed here (as a read with its
-// expectations, or as a write); adding an RPC without adding it makes
-// EveryRpcIsInTheMatrix fail.
+// The confidentiality matrix: every RPC cohorted registers, reads and
+// writes, called through the real transport (an in-process gRPC server, the
+// callers' real bearer tokens) as every kind of caller, with exactly what
+// comes back. The RPCs are taken from the descriptors of the services
+// transport::GrpcServices registers: an RPC without a row fails
+// EveryRegisteredRpcHasARow.
 //
-// The world: cohort `occitanie` with territories `petr` and `coteaux`;
-// cohort `autre` with territory `ailleurs`. The élus group of occitanie
-// has elu-petr and elu-coteaux; the thematic club has agent-petr and
-// acteur-petr. The college groups' content is the test's target: what is
-// said there is read by its members and nobody else. Besides: a chantier of
-// petr, a pending invitation made by the coordinator, a personal token of
-// elu-petr and a READ_WRITE service token scoped to occitanie (the
-// "service" caller, resolved through the real Authenticator).
+// The world: cohort `occitanie` (territories `petr`, `coteaux`) and cohort
+// `autre` (territory `ailleurs`). What the élus group of occitanie says is
+// planted with a marker (kMarker) in every text field: an exchange's title,
+// message bodies, an edit, a hidden message and its hide reason, a flag's
+// note, a GROUP report's title, narrative fields and themes, and a GROUP
+// draft. No response and no error of any RPC, read or write, for any caller
+// other than the élu in the group may contain the marker.
+//
+// Writes mutate: a write cell expected to succeed runs on a fresh copy of
+// the world (the store's directory copied from a template built once), so
+// no cell depends on another's order; a refused write runs on the shared
+// world and must leave its revision unchanged.
 
-#include <dirent.h>
-
-#include <fstream>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <iostream>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "gmock/gmock.h"
-#include "google/protobuf/util/time_util.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/text_format.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "server/service/access/tokens.h"
-#include "server/service/structure/cohort_service.h"
-#include "server/service/structure/group_service.h"
-#include "server/service/structure/member_service.h"
-#include "server/service/structure/territory_service.h"
-#include "storage/store.h"
+#include "server/transport/call_handler.h"
+#include "server/transport/services.h"
+#include "server/transport/worker_pool.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/services.h"
 #include "tests/testing/status_matchers.h"
@@ -43,947 +57,1502 @@
 namespace cohorte::service {
 namespace {
 
-using ::cohorte::testing::IsOk;
-using ::cohorte::testing::MakePrincipal;
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+using ::google::protobuf::MethodDescriptor;
 
-constexpr char kA[] = "cohorts/occitanie";
-constexpr char kPetr[] = "cohorts/occitanie/territories/petr";
-constexpr char kCoteaux[] = "cohorts/occitanie/territories/coteaux";
-constexpr char kElus[] = "cohorts/occitanie/groups/elus";
-constexpr char kClub[] = "cohorts/occitanie/groups/club";
+// Every text planted in the élus group contains this.
+constexpr char kMarker[] = "ELUSMARK";
 
 // The kinds of caller, in the order of every expectation row.
-const std::vector<std::string>& Callers() {
-  static const auto* callers = new std::vector<std::string>{
-      "elu-petr",      // ELU, in the élus group
-      "agent-petr",    // AGENT of the same territory, in the club
-      "etat-petr",     // ETAT_TERRITORIAL of the same territory
-      "acteur-petr",   // ACTEUR_SOCIO_ECONOMIQUE, in the club
-      "coordinator",   // coordinates occitanie, member of no group
-      "ally",          // serves occitanie, member of no group
-      "service",       // READ_WRITE service token scoped to occitanie
-      "admin",         // instance administrator
-      "elu-ailleurs",  // an élu of another cohort
-      "anonymous",     // no principal at all
+struct Caller {
+  const char* kind;    // short name used in the rows
+  const char* member;  // member id, "" for tokens without a member
+};
+const std::vector<Caller>& Callers() {
+  static const auto* callers = new std::vector<Caller>{
+      {"elu", "elu-petr"},           // ELU of petr, in the élus group
+      {"agent", "agent-petr"},       // AGENT of petr, in the club
+      {"etat", "etat-petr"},         // ETAT_TERRITORIAL of petr
+      {"acteur", "acteur-petr"},     // ACTEUR_SOCIO_ECONOMIQUE, in the club
+      {"facil", "facil-coteaux"},    // AGENT of coteaux, the club's facilitator
+      {"author", "author-coteaux"},  // ACTEUR of coteaux, a report's author
+      {"coord", "coordinator"},      // coordinates occitanie, in no group
+      {"ally", "ally"},              // serves occitanie, in no group
+      {"svc-r", ""},                 // READ service token of occitanie
+      {"svc-rw", ""},                // READ_WRITE service token of occitanie
+      {"admin", "admin"},            // the administrator
+      {"other", "elu-ailleurs"},     // an élu of the other cohort
+      {"removed", "elu-removed"},    // an élu who wrote in the group, then
+                                     // moved to the other cohort
+      {"anon", ""},                  // no token at all
   };
   return *callers;
 }
 
-// An outcome: "OK <what was visible>" or the status code name.
-template <typename T>
-std::string Outcome(const absl::StatusOr<T>& result,
-                    const std::function<std::string(const T&)>& show) {
-  if (!result.ok()) return absl::StatusCodeToString(result.status().code());
-  return "OK " + show(*result);
+// The callers who may read the élus group's content.
+bool InElusGroup(const std::string& kind) { return kind == "elu"; }
+
+// What one call gave.
+struct Result {
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::string message;
+  std::unique_ptr<Message> response;
+};
+
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+// A store, every service over it and the gRPC services cohorted registers,
+// served in process. Calls go through the transport as bearer tokens do.
+class World {
+ public:
+  explicit World(const std::string& dir)
+      : services_(dir),
+        authenticator_(services_.store.get()),
+        pool_(2),
+        calls_(&authenticator_, &pool_),
+        grpc_(&calls_, services_.all.get()) {
+    grpc::ServerBuilder builder;
+    grpc_.Register(builder);
+    server_ = builder.BuildAndStart();
+    stub_ = std::make_unique<grpc::GenericStub>(
+        server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+  ~World() {
+    stub_.reset();
+    server_->Shutdown();
+  }
+
+  ::cohorte::testing::Services& services() { return services_; }
+  int64_t revision() const { return services_.store->revision(); }
+
+  // Calls `method` with `request`, with `secret` as bearer token (none if
+  // empty).
+  Result Call(const MethodDescriptor& method, const Message& request,
+              const std::string& secret) {
+    grpc::ClientContext context;
+    if (!secret.empty()) {
+      context.AddMetadata("authorization", "Bearer " + secret);
+    }
+    grpc::Slice slice(request.SerializeAsString());
+    grpc::ByteBuffer in(&slice, 1), out;
+    std::promise<grpc::Status> done;
+    stub_->UnaryCall(
+        &context,
+        absl::StrCat("/", method.service()->full_name(), "/", method.name()),
+        grpc::StubOptions(), &in, &out,
+        [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    const grpc::Status status = done.get_future().get();
+    Result result;
+    result.code = status.error_code();
+    result.message = status.error_message();
+    if (status.ok()) {
+      std::vector<grpc::Slice> slices;
+      (void)out.Dump(&slices);
+      std::string bytes;
+      for (const grpc::Slice& s : slices) {
+        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      result.response.reset(
+          google::protobuf::MessageFactory::generated_factory()
+              ->GetPrototype(method.output_type())
+              ->New());
+      EXPECT_TRUE(result.response->ParseFromString(bytes)) << method.name();
+    }
+    return result;
+  }
+
+ private:
+  ::cohorte::testing::Services services_;
+  Authenticator authenticator_;
+  transport::WorkerPool pool_;
+  transport::CallHandler calls_;
+  transport::GrpcServices grpc_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::GenericStub> stub_;
+};
+
+// `Service.Method` (e.g. "ExchangeService.PostMessage") as registered.
+const MethodDescriptor* FindMethod(const std::string& rpc) {
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      "cohorte.v1." + rpc);
+}
+
+// The values at `path` in `m` ("exchanges.name", "members"): a string,
+// number, enum or bool as text, repeated values joined by ','; a path
+// ending in '#' counts the repeated field instead.
+std::string Show(const Message& m, absl::string_view path) {
+  const bool count = absl::EndsWith(path, "#");
+  if (count) path.remove_suffix(1);
+  const std::vector<std::string> parts = absl::StrSplit(path, '.');
+  std::vector<const Message*> at = {&m};
+  std::vector<std::string> values;
+  int counted = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::vector<const Message*> next;
+    for (const Message* msg : at) {
+      const FieldDescriptor* f =
+          msg->GetDescriptor()->FindFieldByName(parts[i]);
+      if (f == nullptr) return absl::StrCat("?", parts[i]);
+      const auto* r = msg->GetReflection();
+      const bool last = i + 1 == parts.size();
+      if (last && count) {  // summed over `at`; a singular field counts 1
+        counted += f->is_repeated() ? r->FieldSize(*msg, f)
+                   : f->cpp_type() == FieldDescriptor::CPPTYPE_STRING
+                       ? !r->GetString(*msg, f).empty()
+                       : r->HasField(*msg, f);
+        continue;
+      }
+      const int n = f->is_repeated() ? r->FieldSize(*msg, f) : 1;
+      for (int j = 0; j < n; ++j) {
+        const bool rep = f->is_repeated();
+        switch (f->cpp_type()) {
+          case FieldDescriptor::CPPTYPE_MESSAGE:
+            next.push_back(rep ? &r->GetRepeatedMessage(*msg, f, j)
+                               : &r->GetMessage(*msg, f));
+            break;
+          case FieldDescriptor::CPPTYPE_STRING:
+            values.push_back(rep ? r->GetRepeatedString(*msg, f, j)
+                                 : r->GetString(*msg, f));
+            break;
+          case FieldDescriptor::CPPTYPE_ENUM:
+            values.push_back(rep ? r->GetRepeatedEnum(*msg, f, j)->name()
+                                 : r->GetEnum(*msg, f)->name());
+            break;
+          case FieldDescriptor::CPPTYPE_BOOL:
+            values.push_back(
+                (rep ? r->GetRepeatedBool(*msg, f, j) : r->GetBool(*msg, f))
+                    ? "true"
+                    : "false");
+            break;
+          case FieldDescriptor::CPPTYPE_INT32:
+            values.push_back(std::to_string(
+                rep ? r->GetRepeatedInt32(*msg, f, j) : r->GetInt32(*msg, f)));
+            break;
+          case FieldDescriptor::CPPTYPE_INT64:
+            values.push_back(std::to_string(
+                rep ? r->GetRepeatedInt64(*msg, f, j) : r->GetInt64(*msg, f)));
+            break;
+          default:
+            values.push_back("?");
+        }
+      }
+    }
+    at = std::move(next);
+  }
+  if (count) return absl::StrCat(path, "#=", counted);
+  return absl::StrCat(path, "=", absl::StrJoin(values, ","));
+}
+
+// One row of the matrix: an RPC called with one request by every caller.
+struct Row {
+  // `Service.Method`, and a variant's label (after a space) if the RPC has
+  // several rows.
+  std::string rpc;
+  // The request, in text format, with {placeholders} of the world's names.
+  std::string request;
+  // What each caller of Callers() gets, in order: "OK" plus the `show`
+  // fields of the response, or the status code's name.
+  std::vector<std::string> expected;
+  // Response fields shown after "OK" (see Show).
+  std::vector<std::string> show = {};
+  // If set, {from, to}: the request with `from` replaced by the absent name
+  // `to` must give every caller outside the group who is refused the
+  // existing resource the same code and the same message (modulo the name).
+  std::pair<std::string, std::string> absent = {};
+  // The caller kinds who may see the named resource (the probe above does
+  // not apply to them): the élus group's members unless said otherwise.
+  std::set<std::string> readers = {"elu"};
+};
+
+bool IsWrite(const std::string& method) {
+  return !absl::StartsWith(method, "Get") && !absl::StartsWith(method, "List");
 }
 
 class ConfidentialityMatrixTest : public ::testing::Test {
  protected:
-  void SetUp() override { BuildWorld(); }
-
-  void BuildWorld() {
-    const Principal admin = MakePrincipal("members/admin", v1::Member::ADMIN);
-    for (const char* id : {"occitanie", "autre"}) {
-      v1::CreateCohortRequest req;
-      req.set_cohort_id(id);
-      req.mutable_cohort()->set_display_name(id);
-      ASSERT_THAT(cohorts_->CreateCohort(admin, req), IsOk());
-    }
-    for (const auto& [parent, id] :
-         std::vector<std::pair<std::string, std::string>>{
-             {kA, "petr"}, {kA, "coteaux"}, {"cohorts/autre", "ailleurs"}}) {
-      v1::CreateTerritoryRequest req;
-      req.set_parent(parent);
-      req.set_territory_id(id);
-      req.mutable_territory()->set_display_name(id);
-      req.mutable_territory()->set_kind(v1::Territory::COMMUNE);
-      ASSERT_THAT(territories_->CreateTerritory(admin, req), IsOk());
-    }
-    struct M {
-      std::string id;
-      v1::Member::Role role;
-      v1::College college;
-      std::string delegation;
-      std::string cohort;
-    };
-    for (const M& m : std::vector<M>{
-             {"admin", v1::Member::ADMIN, v1::COLLEGE_UNSPECIFIED, "", ""},
-             {"elu-petr", v1::Member::MEMBER, v1::ELU, kPetr, ""},
-             {"agent-petr", v1::Member::MEMBER, v1::AGENT, kPetr, ""},
-             {"etat-petr", v1::Member::MEMBER, v1::ETAT_TERRITORIAL, kPetr, ""},
-             {"acteur-petr", v1::Member::MEMBER, v1::ACTEUR_SOCIO_ECONOMIQUE,
-              kPetr, ""},
-             {"elu-coteaux", v1::Member::MEMBER, v1::ELU, kCoteaux, ""},
-             {"coordinator", v1::Member::COORDINATOR, v1::COLLEGE_UNSPECIFIED,
-              "", kA},
-             {"ally", v1::Member::ALLY, v1::COLLEGE_UNSPECIFIED, "", kA},
-             {"elu-ailleurs", v1::Member::MEMBER, v1::ELU,
-              "cohorts/autre/territories/ailleurs", ""}}) {
-      v1::CreateMemberRequest req;
-      req.set_member_id(m.id);
-      v1::Member* member = req.mutable_member();
-      member->set_given_name(m.id);
-      member->set_family_name("Test");
-      member->set_email(m.id + "@example.org");
-      member->set_role(m.role);
-      member->set_college(m.college);
-      if (!m.delegation.empty()) member->add_delegations(m.delegation);
-      if (!m.cohort.empty()) member->add_cohorts(m.cohort);
-      absl::StatusOr<v1::Member> created = members_->CreateMember(admin, req);
-      ASSERT_THAT(created, IsOk());
-      principals_[m.id] = Principal::FromMember(*created, "tokens/x");
-    }
-    principals_["anonymous"] = Principal();
-
-    v1::CreateGroupRequest club;
-    club.set_parent(kA);
-    club.set_group_id("club");
-    club.mutable_group()->set_display_name("Club sobriété");
-    club.mutable_group()->set_kind(v1::PeerGroup::THEMATIC);
-    club.mutable_group()->add_members("members/agent-petr");
-    club.mutable_group()->add_members("members/acteur-petr");
-    ASSERT_THAT(groups_->CreateGroup(admin, club), IsOk());
-
-    v1::CreateChantierRequest chantier;
-    chantier.set_parent(kPetr);
-    chantier.set_chantier_id("alimentation");
-    chantier.mutable_chantier()->set_display_name("Alimentation locale");
-    chantier.mutable_chantier()->add_carriers("members/acteur-petr");
-    ASSERT_THAT(territories_->CreateChantier(admin, chantier), IsOk());
-
-    v1::CreateInvitationRequest invite;
-    invite.set_parent(kA);
-    invite.mutable_invitation()->set_email("nouvelle@example.org");
-    invite.mutable_invitation()->set_role(v1::Member::MEMBER);
-    invite.mutable_invitation()->set_college(v1::AGENT);
-    invite.mutable_invitation()->set_territory(kCoteaux);
-    absl::StatusOr<v1::CreateInvitationResponse> invited =
-        services_.invitations->CreateInvitation(principals_.at("coordinator"),
-                                                invite);
-    ASSERT_THAT(invited, IsOk());
-    invitation_ = invited->invitation().name();
-
-    v1::CreateTokenRequest personal;
-    personal.set_parent("members/elu-petr");
-    absl::StatusOr<v1::CreateTokenResponse> token =
-        members_->CreateToken(admin, personal);
-    ASSERT_THAT(token, IsOk());
-    elu_token_ = token->name();
-
-    v1::CreateServiceTokenRequest service;
-    service.mutable_token()->set_display_name("evaluation tool");
-    service.mutable_token()->add_cohorts(kA);
-    service.mutable_token()->set_access(v1::Token::READ_WRITE);
-    absl::StatusOr<v1::TokenSecret> service_token =
-        services_.tokens->CreateServiceToken(admin, service);
-    ASSERT_THAT(service_token, IsOk());
-    absl::StatusOr<Principal> service_principal =
-        Authenticator(store_.get())
-            .Authenticate("Bearer " + service_token->secret(), absl::Now());
-    ASSERT_THAT(service_principal, IsOk());
-    ASSERT_TRUE(service_principal->service);
-    principals_["service"] = *service_principal;
-    BuildContent();
+  static void SetUpTestSuite() {
+    std::error_code error;
+    template_ = std::filesystem::is_directory("/dev/shm", error)
+                    ? new ::cohorte::testing::TempDir("/dev/shm")
+                    : new ::cohorte::testing::TempDir();
+    names_ = new std::map<std::string, std::string>();
+    secrets_ = new std::map<std::string, std::string>();
+    auto world = std::make_unique<World>(template_->path());
+    BuildWorld(*world);
+  }
+  static void TearDownTestSuite() {
+    delete template_;
+    delete names_;
+    delete secrets_;
   }
 
-  // What the cohort says: an exchange in the élus group (with a mention of
-  // the agent, who may not read it), one in the club, reports of each
-  // visibility and a draft, a session, flags.
-  void BuildContent() {
-    const Principal& elu = principals_.at("elu-petr");
-    v1::CreateExchangeRequest x;
-    x.set_parent(kElus);
-    x.mutable_exchange()->set_title("Entre nous : la cantine bio");
-    x.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
-    x.set_first_message("Comment avez-vous convaincu le conseil ?");
-    absl::StatusOr<v1::Exchange> elus_exchange =
-        services_.exchanges->CreateExchange(elu, x);
-    ASSERT_THAT(elus_exchange, IsOk());
-    elus_exchange_ = elus_exchange->name();
-    v1::PostMessageRequest post;
-    post.set_parent(elus_exchange_);
-    post.mutable_message()->set_body(
-        "Sans passer par les services. @agent-petr ne doit pas le lire.");
-    post.mutable_message()->set_reply_to(elus_exchange_ + "/messages/m000001");
-    absl::StatusOr<v1::Message> reply =
-        services_.exchanges->PostMessage(principals_.at("elu-coteaux"), post);
-    ASSERT_THAT(reply, IsOk());
-    elus_message_ = reply->name();
+  void SetUp() override { shared_ = FreshWorld(); }
 
-    x.set_parent(kClub);
-    x.mutable_exchange()->set_title("Club : achats groupés");
-    absl::StatusOr<v1::Exchange> club_exchange =
-        services_.exchanges->CreateExchange(principals_.at("agent-petr"), x);
-    ASSERT_THAT(club_exchange, IsOk());
-    club_exchange_ = club_exchange->name();
-
-    auto report = [&](const std::string& id, v1::Visibility visibility,
-                      bool publish) {
-      v1::CreateReportRequest req;
-      req.set_parent(kA);
-      req.set_report_id(id);
-      v1::ExperienceReport* r = req.mutable_report();
-      r->set_title("REX " + id);
-      r->set_territory(kPetr);
-      r->set_visibility(visibility);
-      if (visibility == v1::GROUP) r->set_group(kElus);
-      r->add_balises("engagement-6");
-      r->add_themes("alimentation");
-      r->set_what_failed("deux échecs majeurs");
-      ASSERT_THAT(services_.reports->CreateReport(elu, req), IsOk());
-      if (!publish) return;
-      v1::PublishReportRequest pub;
-      pub.set_name(std::string(kA) + "/reports/" + id);
-      ASSERT_THAT(services_.reports->PublishReport(elu, pub), IsOk());
-    };
-    report("cohort", v1::COHORT, true);
-    report("draft", v1::COHORT, false);
-    report("group", v1::GROUP, true);
-    report("network", v1::NETWORK, true);
-
-    v1::CreateSessionRequest session;
-    session.set_parent(kA);
-    session.set_session_id("voyage");
-    v1::Session* sess = session.mutable_session();
-    sess->set_kind(v1::Session::VOYAGE_ETUDE);
-    sess->set_title("Voyage d'étude");
-    *sess->mutable_start_time() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(absl::Now() + absl::Hours(240)));
-    *sess->mutable_end_time() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(absl::Now() + absl::Hours(264)));
-    ASSERT_THAT(services_.sessions->CreateSession(principals_.at("coordinator"),
-                                                  session),
-                IsOk());
-    v1::RegisterRequest reg;
-    reg.set_session(std::string(kA) + "/sessions/voyage");
-    ASSERT_THAT(services_.sessions->Register(elu, reg), IsOk());
-
-    v1::FlagContentRequest flag;
-    flag.set_parent(kA);
-    flag.mutable_flag()->set_target(elus_message_);
-    flag.mutable_flag()->set_reason(v1::ContentFlag::CONFIDENTIALITY);
-    ASSERT_THAT(services_.moderation->FlagContent(elu, flag), IsOk());
-    flag.mutable_flag()->set_target(std::string(kA) + "/reports/cohort");
-    flag.mutable_flag()->set_reason(v1::ContentFlag::OTHER);
-    ASSERT_THAT(
-        services_.moderation->FlagContent(principals_.at("agent-petr"), flag),
-        IsOk());
+  // A world with the template's content, in a directory of its own.
+  std::unique_ptr<World> FreshWorld() {
+    // On tmpfs where there is one: a world is made for each write cell
+    // that succeeds, and their fsyncs are not what this test is about.
+    std::error_code error;
+    dirs_.push_back(
+        std::filesystem::is_directory("/dev/shm", error)
+            ? std::make_unique<::cohorte::testing::TempDir>("/dev/shm")
+            : std::make_unique<::cohorte::testing::TempDir>());
+    std::filesystem::copy(template_->path() + "/db",
+                          dirs_.back()->path() + "/db",
+                          std::filesystem::copy_options::recursive);
+    return std::make_unique<World>(dirs_.back()->path());
   }
 
-  // Calls `rpc` as every caller and compares with `expected` (one entry per
-  // caller of Callers(), in order).
-  void ExpectMatrix(const std::string& rpc,
-                    const std::function<std::string(const Principal&)>& call,
-                    const std::vector<std::string>& expected) {
-    ASSERT_EQ(expected.size(), Callers().size()) << rpc;
-    covered_.insert(rpc);
-    for (size_t i = 0; i < Callers().size(); ++i) {
-      EXPECT_EQ(call(principals_.at(Callers()[i])), expected[i])
-          << rpc << " as " << Callers()[i];
-    }
+  // Replaces the {placeholders} of `text` with the world's names.
+  static std::string Fill(std::string text) {
+    std::vector<std::pair<std::string, std::string>> subs;
+    for (const auto& [k, v] : *names_) subs.emplace_back("{" + k + "}", v);
+    return absl::StrReplaceAll(text, subs);
   }
 
-  // Each runs the matrix rows of one service.
-  void CheckCohortReads();
-  void CheckTerritoryReads();
-  void CheckMemberReads();
-  void CheckGroupReads();
-  void CheckChantierReads();
-  void CheckInvitationReads();
-  void CheckTokenReads();
-  void CheckAuditReads();
-  void CheckExchangeReads();
-  void CheckReportReads();
-  void CheckSessionReads();
-  void CheckInboxAndModerationReads();
+  static std::unique_ptr<Message> Parse(const MethodDescriptor& method,
+                                        const std::string& text) {
+    std::unique_ptr<Message> request(
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(method.input_type())
+            ->New());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(Fill(text),
+                                                              request.get()))
+        << method.full_name() << ": " << Fill(text);
+    return request;
+  }
 
-  ::cohorte::testing::TempDir dir_;
-  ::cohorte::testing::Services services_{dir_.path()};
-  std::unique_ptr<storage::Store>& store_ = services_.store;
-  CohortService* cohorts_ = services_.cohorts;
-  MemberService* members_ = services_.members;
-  TerritoryService* territories_ = services_.territories;
-  GroupService* groups_ = services_.groups;
-  std::map<std::string, Principal> principals_;
-  std::string invitation_;
-  std::string elu_token_;
-  std::string elus_exchange_, elus_message_, club_exchange_;
-  // The RPCs whose rows ran.
-  std::set<std::string> covered_;
+  // Calls `rpc` on `world` as `who` (a caller kind, or a member id whose
+  // token the world holds); fails the test unless OK.
+  static std::unique_ptr<Message> Do(World& world, const std::string& who,
+                                     const std::string& rpc,
+                                     const std::string& text) {
+    const MethodDescriptor* method = FindMethod(rpc);
+    EXPECT_NE(method, nullptr) << rpc;
+    if (method == nullptr) return nullptr;
+    Result r = world.Call(*method, *Parse(*method, text), secrets_->at(who));
+    EXPECT_EQ(r.code, grpc::StatusCode::OK)
+        << rpc << " as " << who << ": " << r.message << "\n"
+        << Fill(text);
+    return std::move(r.response);
+  }
+
+  static void BuildWorld(World& world);
+
+  // Runs `row` for every caller; returns the outcomes.
+  std::vector<std::string> RunRow(const Row& row);
+
+  static ::cohorte::testing::TempDir* template_;
+  // Names of the world's resources ({placeholders} of the rows) and the
+  // bearer secrets of each caller kind and member.
+  static std::map<std::string, std::string>* names_;
+  static std::map<std::string, std::string>* secrets_;
+
+  std::vector<std::unique_ptr<::cohorte::testing::TempDir>> dirs_;
+  std::unique_ptr<World> shared_;
+  // Prints each row's outcomes instead of checking them (to write a row).
+  const bool print_ = std::getenv("COHORTE_MATRIX_PRINT") != nullptr;
 };
 
-constexpr char kDenied[] = "PERMISSION_DENIED";
+::cohorte::testing::TempDir* ConfidentialityMatrixTest::template_ = nullptr;
+std::map<std::string, std::string>* ConfidentialityMatrixTest::names_ = nullptr;
+std::map<std::string, std::string>* ConfidentialityMatrixTest::secrets_ =
+    nullptr;
 
-// Reads ---------------------------------------------------------------------
-
-void ConfidentialityMatrixTest::CheckCohortReads() {
-  ExpectMatrix(
-      "CohortService.GetCohort",
-      [&](const Principal& p) {
-        v1::GetCohortRequest req;
-        req.set_name(kA);
-        return Outcome<v1::Cohort>(
-            cohorts_->GetCohort(p, req),
-            [](const v1::Cohort& c) { return c.name(); });
-      },
-      {"OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
-       "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
-       "OK cohorts/occitanie", "OK cohorts/occitanie", "OK cohorts/occitanie",
-       kDenied});
-  ExpectMatrix(
-      "CohortService.ListCohorts",
-      [&](const Principal& p) {
-        return Outcome<v1::ListCohortsResponse>(
-            cohorts_->ListCohorts(p, {}), [](const v1::ListCohortsResponse& r) {
-              return std::to_string(r.cohorts_size());
-            });
-      },
-      {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
-       kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckTerritoryReads() {
-  ExpectMatrix("TerritoryService.GetTerritory",
-               [&](const Principal& p) {
-                 v1::GetTerritoryRequest req;
-                 req.set_name(kPetr);
-                 return Outcome<v1::Territory>(
-                     territories_->GetTerritory(p, req),
-                     [](const v1::Territory& t) { return t.name(); });
-               },
-               {"OK " + std::string(kPetr), "OK " + std::string(kPetr),
-                "OK " + std::string(kPetr), "OK " + std::string(kPetr),
-                "OK " + std::string(kPetr), "OK " + std::string(kPetr),
-                "OK " + std::string(kPetr), "OK " + std::string(kPetr), kDenied,
-                kDenied});
-  ExpectMatrix("TerritoryService.ListTerritories",
-               [&](const Principal& p) {
-                 v1::ListTerritoriesRequest req;
-                 req.set_parent(kA);
-                 return Outcome<v1::ListTerritoriesResponse>(
-                     territories_->ListTerritories(p, req),
-                     [](const v1::ListTerritoriesResponse& r) {
-                       return std::to_string(r.territories_size());
-                     });
-               },
-               {"OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2", "OK 2",
-                kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckMemberReads() {
-  // What is visible of elu-petr: their name, and the e-mail only for self,
-  // admin and the cohort's coordinator.
-  ExpectMatrix(
-      "MemberService.GetMember",
-      [&](const Principal& p) {
-        v1::GetMemberRequest req;
-        req.set_name("members/elu-petr");
-        return Outcome<v1::Member>(members_->GetMember(p, req),
-                                   [](const v1::Member& m) {
-                                     return m.name() + " email=" + m.email();
-                                   });
-      },
-      {"OK members/elu-petr email=elu-petr@example.org",
-       "OK members/elu-petr email=", "OK members/elu-petr email=",
-       "OK members/elu-petr email=",
-       "OK members/elu-petr email=elu-petr@example.org",
-       "OK members/elu-petr email=", "OK members/elu-petr email=",
-       "OK members/elu-petr email=elu-petr@example.org", kDenied, kDenied});
-  ExpectMatrix(
-      "MemberService.ListMembers",
-      [&](const Principal& p) {
-        return Outcome<v1::ListMembersResponse>(
-            members_->ListMembers(p, {}), [](const v1::ListMembersResponse& r) {
-              int emails = 0;
-              for (const auto& m : r.members()) emails += !m.email().empty();
-              return absl::StrCat(r.members_size(), " emails=", emails);
-            });
-      },
-      // occitanie has 7 participants; admin sees all 9 members; the élu of
-      // the other cohort sees only themself; the service token sees the
-      // participants of its cohort and no e-mail.
-      {"OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1", "OK 7 emails=1",
-       "OK 7 emails=7", "OK 7 emails=1", "OK 7 emails=0", "OK 9 emails=9",
-       "OK 1 emails=1", kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckGroupReads() {
-  ExpectMatrix("GroupService.GetGroup",
-               [&](const Principal& p) {
-                 v1::GetGroupRequest req;
-                 req.set_name(kClub);
-                 return Outcome<v1::PeerGroup>(
-                     groups_->GetGroup(p, req), [](const v1::PeerGroup& g) {
-                       return absl::StrCat(g.name(), " members=",
-                                           absl::StrJoin(g.members(), ","));
-                     });
-               },
-               {"OK cohorts/occitanie/groups/club members=",
-                "OK cohorts/occitanie/groups/club "
-                "members=members/acteur-petr,members/agent-petr",
-                "OK cohorts/occitanie/groups/club members=",
-                "OK cohorts/occitanie/groups/club "
-                "members=members/acteur-petr,members/agent-petr",
-                "OK cohorts/occitanie/groups/club members=",
-                "OK cohorts/occitanie/groups/club members=",
-                "OK cohorts/occitanie/groups/club members=",
-                "OK cohorts/occitanie/groups/club members=", kDenied, kDenied});
-  ExpectMatrix(
-      "GroupService.ListGroups",
-      [&](const Principal& p) {
-        v1::ListGroupsRequest req;
-        req.set_parent(kA);
-        return Outcome<v1::ListGroupsResponse>(
-            groups_->ListGroups(p, req), [](const v1::ListGroupsResponse& r) {
-              int listed = 0;
-              for (const auto& g : r.groups()) listed += g.members_size();
-              return absl::StrCat(r.groups_size(), " members=", listed);
-            });
-      },
-      {"OK 5 members=0", "OK 5 members=2", "OK 5 members=0", "OK 5 members=2",
-       "OK 5 members=0", "OK 5 members=0", "OK 5 members=0", "OK 5 members=0",
-       kDenied, kDenied});
-  auto list_members = [&](const char* group) {
-    return [this, group](const Principal& p) {
-      v1::ListGroupMembersRequest req;
-      req.set_name(group);
-      return Outcome<v1::ListGroupMembersResponse>(
-          groups_->ListGroupMembers(p, req),
-          [](const v1::ListGroupMembersResponse& r) {
-            return absl::StrJoin(r.members(), ",");
-          });
-    };
+void ConfidentialityMatrixTest::BuildWorld(World& world) {
+  using ::cohorte::testing::IsOk;
+  ::cohorte::testing::Services& s = world.services();
+  const Principal admin =
+      ::cohorte::testing::MakePrincipal("members/admin", v1::Member::ADMIN);
+  {
+    v1::CreateMemberRequest req;
+    req.set_member_id("admin");
+    req.mutable_member()->set_given_name("Ada");
+    req.mutable_member()->set_family_name("Admin");
+    req.mutable_member()->set_email("admin@example.org");
+    req.mutable_member()->set_role(v1::Member::ADMIN);
+    ASSERT_THAT(s.members->CreateMember(admin, req), IsOk());
+    v1::CreateTokenRequest token;
+    token.set_parent("members/admin");
+    absl::StatusOr<v1::CreateTokenResponse> t =
+        s.members->CreateToken(admin, token);
+    ASSERT_THAT(t, IsOk());
+    (*secrets_)["admin"] = t->secret();
+  }
+  auto as = [&](const std::string& who, const std::string& rpc,
+                const std::string& text) { return Do(world, who, rpc, text); };
+  auto name_of = [](const std::unique_ptr<Message>& m) {
+    if (m == nullptr) return std::string("?");
+    const FieldDescriptor* f = m->GetDescriptor()->FindFieldByName("name");
+    return m->GetReflection()->GetString(*m, f);
   };
-  // The élus group: its members only. Not the agent of the same territory,
-  // not the coordinator, not the ally, not a service token, not the
-  // administrator.
-  ExpectMatrix("GroupService.ListGroupMembers", list_members(kElus),
-               {"OK members/elu-coteaux,members/elu-petr", kDenied, kDenied,
-                kDenied, kDenied, kDenied, kDenied, kDenied, kDenied, kDenied});
-  ExpectMatrix("GroupService.ListGroupMembers (club)", list_members(kClub),
-               {kDenied, "OK members/acteur-petr,members/agent-petr", kDenied,
-                "OK members/acteur-petr,members/agent-petr", kDenied, kDenied,
-                kDenied, kDenied, kDenied, kDenied});
-}
 
-void ConfidentialityMatrixTest::CheckChantierReads() {
-  const std::string chantier = std::string(kPetr) + "/chantiers/alimentation";
-  const std::string ok = "OK " + chantier;
-  ExpectMatrix("TerritoryService.GetChantier",
-               [&](const Principal& p) {
-                 v1::GetChantierRequest req;
-                 req.set_name(chantier);
-                 return Outcome<v1::Chantier>(
-                     territories_->GetChantier(p, req),
-                     [](const v1::Chantier& c) { return c.name(); });
-               },
-               {ok, ok, ok, ok, ok, ok, ok, ok, kDenied, kDenied});
-  ExpectMatrix("TerritoryService.ListChantiers",
-               [&](const Principal& p) {
-                 v1::ListChantiersRequest req;
-                 req.set_parent(kPetr);
-                 return Outcome<v1::ListChantiersResponse>(
-                     territories_->ListChantiers(p, req),
-                     [](const v1::ListChantiersResponse& r) {
-                       return std::to_string(r.chantiers_size());
-                     });
-               },
-               {"OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1",
-                kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckInvitationReads() {
-  // Invitations (e-mails of people not yet in the cohort): the
-  // administrator and the cohort's coordinators only.
-  ExpectMatrix("InvitationService.GetInvitation",
-               [&](const Principal& p) {
-                 v1::GetInvitationRequest req;
-                 req.set_name(invitation_);
-                 return Outcome<v1::Invitation>(
-                     services_.invitations->GetInvitation(p, req),
-                     [](const v1::Invitation& i) { return i.email(); });
-               },
-               {kDenied, kDenied, kDenied, kDenied, "OK nouvelle@example.org",
-                kDenied, kDenied, "OK nouvelle@example.org", kDenied, kDenied});
-  ExpectMatrix("InvitationService.ListInvitations",
-               [&](const Principal& p) {
-                 v1::ListInvitationsRequest req;
-                 req.set_parent(kA);
-                 return Outcome<v1::ListInvitationsResponse>(
-                     services_.invitations->ListInvitations(p, req),
-                     [](const v1::ListInvitationsResponse& r) {
-                       return std::to_string(r.invitations_size());
-                     });
-               },
-               {kDenied, kDenied, kDenied, kDenied, "OK 1", kDenied, kDenied,
-                "OK 1", kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckTokenReads() {
-  // A token is read by the administrator and by the member it acts for;
-  // never its secret (the API has no field for it outside creation).
-  ExpectMatrix("TokenService.GetToken",
-               [&](const Principal& p) {
-                 v1::GetTokenRequest req;
-                 req.set_name(elu_token_);
-                 return Outcome<v1::Token>(
-                     services_.tokens->GetToken(p, req),
-                     [](const v1::Token& t) { return t.member(); });
-               },
-               {"OK members/elu-petr", kDenied, kDenied, kDenied, kDenied,
-                kDenied, kDenied, "OK members/elu-petr", kDenied, kDenied});
-  // Each caller lists their own tokens; the administrator lists all.
-  ExpectMatrix("TokenService.ListTokens",
-               [&](const Principal& p) {
-                 return Outcome<v1::ListTokensResponse>(
-                     services_.tokens->ListTokens(p, {}),
-                     [](const v1::ListTokensResponse& r) {
-                       return std::to_string(r.tokens_size());
-                     });
-               },
-               {"OK 1", "OK 0", "OK 0", "OK 0", "OK 0", "OK 0", kDenied, "OK 2",
-                "OK 0", kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckAuditReads() {
-  // The cohort's audit log: the administrator and its coordinators. Group
-  // snapshots in it show no member list to readers outside the group.
-  ExpectMatrix("AuditService.ListAuditEvents",
-               [&](const Principal& p) {
-                 v1::ListAuditEventsRequest req;
-                 req.set_parent(kA);
-                 return Outcome<v1::ListAuditEventsResponse>(
-                     services_.audit->ListAuditEvents(p, req),
-                     [](const v1::ListAuditEventsResponse& r) {
-                       int group_members = 0;
-                       for (const auto& e : r.events()) {
-                         for (const auto& c : e.changes()) {
-                           v1::PeerGroup g;
-                           if (c.after().UnpackTo(&g))
-                             group_members += g.members_size();
-                         }
-                       }
-                       return absl::StrCat(r.events_size(),
-                                           " group_members=", group_members);
-                     });
-               },
-               {kDenied, kDenied, kDenied, kDenied, "OK 12 group_members=0",
-                kDenied, kDenied, "OK 12 group_members=0", kDenied, kDenied});
-  ExpectMatrix("AuditService.ListAuditEvents (instance)",
-               [&](const Principal& p) {
-                 return Outcome<v1::ListAuditEventsResponse>(
-                     services_.audit->ListAuditEvents(p, {}),
-                     [](const v1::ListAuditEventsResponse& r) {
-                       return std::to_string(r.events_size());
-                     });
-               },
-               {kDenied, kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
-                "OK 15", kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckExchangeReads() {
-  ExpectMatrix("ReferentielService.GetReferentiel",
-               [&](const Principal& p) {
-                 return Outcome<v1::Referentiel>(
-                     services_.referentiel.GetReferentiel(p, {}),
-                     [](const v1::Referentiel& r) {
-                       return std::to_string(r.fundamentals_size());
-                     });
-               },
-               {"OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4", "OK 4",
-                "OK 4", kDenied});
-  // The élus group's exchange: élus only. elu-coteaux (who wrote in it) is
-  // not a caller of the matrix; elu-petr stands for the élus.
-  const std::vector<std::string> elus_only = {
-      "OK",    kDenied, kDenied, kDenied, kDenied,
-      kDenied, kDenied, kDenied, kDenied, kDenied};
-  ExpectMatrix(
-      "ExchangeService.GetExchange",
-      [&](const Principal& p) {
-        v1::GetExchangeRequest req;
-        req.set_name(elus_exchange_);
-        absl::StatusOr<v1::Exchange> r =
-            services_.exchanges->GetExchange(p, req);
-        return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
-      },
-      elus_only);
-  ExpectMatrix("ExchangeService.ListExchanges",
-               [&](const Principal& p) {
-                 v1::ListExchangesRequest req;
-                 req.set_parent(kElus);
-                 return Outcome<v1::ListExchangesResponse>(
-                     services_.exchanges->ListExchanges(p, req),
-                     [](const v1::ListExchangesResponse& r) {
-                       return absl::StrCat(r.exchanges_size(), " unread=",
-                                           r.exchanges(0).unread_count());
-                     });
-               },
-               {"OK 1 unread=2", kDenied, kDenied, kDenied, kDenied, kDenied,
-                kDenied, kDenied, kDenied, kDenied});
-  ExpectMatrix("ExchangeService.ListExchanges (club)",
-               [&](const Principal& p) {
-                 v1::ListExchangesRequest req;
-                 req.set_parent(kClub);
-                 return Outcome<v1::ListExchangesResponse>(
-                     services_.exchanges->ListExchanges(p, req),
-                     [](const v1::ListExchangesResponse& r) {
-                       return std::to_string(r.exchanges_size());
-                     });
-               },
-               {kDenied, "OK 1", kDenied, "OK 1", kDenied, kDenied, kDenied,
-                kDenied, kDenied, kDenied});
-  ExpectMatrix(
-      "ExchangeService.GetMessage",
-      [&](const Principal& p) {
-        v1::GetMessageRequest req;
-        req.set_name(elus_message_);
-        absl::StatusOr<v1::Message> r = services_.exchanges->GetMessage(p, req);
-        return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
-      },
-      elus_only);
-  ExpectMatrix("ExchangeService.ListMessages",
-               [&](const Principal& p) {
-                 v1::ListMessagesRequest req;
-                 req.set_parent(elus_exchange_);
-                 return Outcome<v1::ListMessagesResponse>(
-                     services_.exchanges->ListMessages(p, req),
-                     [](const v1::ListMessagesResponse& r) {
-                       return std::to_string(r.messages_size());
-                     });
-               },
-               {"OK 2", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
-                kDenied, kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckReportReads() {
-  auto get = [&](const char* id) {
-    return [this, id](const Principal& p) {
-      v1::GetReportRequest req;
-      req.set_name(std::string(kA) + "/reports/" + id);
-      absl::StatusOr<v1::ExperienceReport> r =
-          services_.reports->GetReport(p, req);
-      return r.ok() ? "OK" : absl::StatusCodeToString(r.status().code());
-    };
+  for (const char* c : {"occitanie", "autre", "ancienne", "archivee"}) {
+    as("admin", "CohortService.CreateCohort",
+       absl::StrCat("cohort_id: '", c, "' cohort { display_name: '", c, "' }"));
+  }
+  as("admin", "CohortService.DeleteCohort", "name: 'cohorts/ancienne'");
+  as("admin", "CohortService.ArchiveCohort", "name: 'cohorts/archivee'");
+  for (const auto& [parent, id] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"occitanie", "petr"},
+           {"occitanie", "coteaux"},
+           {"autre", "ailleurs"}}) {
+    as("admin", "TerritoryService.CreateTerritory",
+       absl::StrCat("parent: 'cohorts/", parent, "' territory_id: '", id,
+                    "' territory { display_name: '", id, "' kind: COMMUNE }"));
+  }
+  struct M {
+    std::string id, role, college, delegation, cohort;
   };
-  ExpectMatrix(
-      "ReportService.GetReport", get("cohort"),
-      {"OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", kDenied, kDenied});
-  // A draft: its authors only; a GROUP report: the group's members only.
-  ExpectMatrix("ReportService.GetReport (draft)", get("draft"),
-               {"OK", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
-                kDenied, kDenied, kDenied});
-  ExpectMatrix("ReportService.GetReport (group)", get("group"),
-               {"OK", kDenied, kDenied, kDenied, kDenied, kDenied, kDenied,
-                kDenied, kDenied, kDenied});
-  ExpectMatrix("ReportService.GetReport (network)", get("network"),
-               {"OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", kDenied});
-  auto list = [&](const std::string& parent, const std::string& balise) {
-    return [this, parent, balise](const Principal& p) {
-      v1::ListReportsRequest req;
-      req.set_parent(parent);
-      req.set_balise(balise);
-      return Outcome<v1::ListReportsResponse>(
-          services_.reports->ListReports(p, req),
-          [](const v1::ListReportsResponse& r) {
-            std::string ids;
-            for (const auto& x : r.reports()) {
-              ids += x.name().substr(x.name().rfind('/') + 1) + " ";
-            }
-            return ids;
-          });
-    };
+  for (const M& m : std::vector<M>{
+           {"elu-petr", "MEMBER", "ELU", "occitanie/territories/petr", ""},
+           {"elu-coteaux", "MEMBER", "ELU", "occitanie/territories/coteaux",
+            ""},
+           {"elu-removed", "MEMBER", "ELU", "occitanie/territories/coteaux",
+            ""},
+           {"agent-petr", "MEMBER", "AGENT", "occitanie/territories/petr", ""},
+           {"etat-petr", "MEMBER", "ETAT_TERRITORIAL",
+            "occitanie/territories/petr", ""},
+           {"acteur-petr", "MEMBER", "ACTEUR_SOCIO_ECONOMIQUE",
+            "occitanie/territories/petr", ""},
+           {"facil-coteaux", "MEMBER", "AGENT", "occitanie/territories/coteaux",
+            ""},
+           {"author-coteaux", "MEMBER", "ACTEUR_SOCIO_ECONOMIQUE",
+            "occitanie/territories/coteaux", ""},
+           {"coordinator", "COORDINATOR", "", "", "occitanie"},
+           {"ally", "ALLY", "", "", "occitanie"},
+           {"elu-ailleurs", "MEMBER", "ELU", "autre/territories/ailleurs",
+            ""}}) {
+    std::string text = absl::StrCat(
+        "member_id: '", m.id, "' member { given_name: '", m.id,
+        "' family_name: 'Test' email: '", m.id, "@example.org' role: ", m.role);
+    if (!m.college.empty()) absl::StrAppend(&text, " college: ", m.college);
+    if (!m.delegation.empty()) {
+      absl::StrAppend(&text, " delegations: 'cohorts/", m.delegation, "'");
+    }
+    if (!m.cohort.empty()) {
+      absl::StrAppend(&text, " cohorts: 'cohorts/", m.cohort, "'");
+    }
+    as("admin", "MemberService.CreateMember", text + " }");
+    std::unique_ptr<Message> token =
+        as("admin", "MemberService.CreateToken",
+           absl::StrCat("parent: 'members/", m.id, "'"));
+    ASSERT_NE(token, nullptr);
+    const std::string secret =
+        static_cast<v1::CreateTokenResponse&>(*token).secret();
+    (*secrets_)[m.id] = secret;
+    (*names_)["token:" + m.id] = name_of(token);
+  }
+  for (const Caller& c : Callers()) {
+    if (*c.member != '\0') (*secrets_)[c.kind] = secrets_->at(c.member);
+  }
+  (*secrets_)["anon"] = "";
+  for (const auto& [kind, access] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"svc-r", "READ"}, {"svc-rw", "READ_WRITE"}}) {
+    std::unique_ptr<Message> t = as(
+        "admin", "TokenService.CreateServiceToken",
+        absl::StrCat("token { display_name: '", kind,
+                     "' cohorts: 'cohorts/occitanie' access: ", access, " }"));
+    ASSERT_NE(t, nullptr);
+    (*secrets_)[kind] = static_cast<v1::TokenSecret&>(*t).secret();
+  }
+
+  // Groups: the club (agent-petr, acteur-petr; facilitated by
+  // facil-coteaux), elu-coteaux facilitates the élus group.
+  as("admin", "GroupService.CreateGroup",
+     "parent: 'cohorts/occitanie' group_id: 'club' group { display_name: "
+     "'Club sobriété' kind: THEMATIC members: 'members/agent-petr' members: "
+     "'members/acteur-petr' facilitators: 'members/facil-coteaux' }");
+  as("admin", "GroupService.SetGroupMembers",
+     "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+     "'members/elu-coteaux'");
+  as("admin", "TerritoryService.CreateChantier",
+     "parent: 'cohorts/occitanie/territories/petr' chantier_id: "
+     "'alimentation' chantier { display_name: 'Alimentation locale' "
+     "carriers: 'members/acteur-petr' }");
+
+  // The élus group's content, every text field marked.
+  std::unique_ptr<Message> x =
+      as("elu-petr", "ExchangeService.CreateExchange",
+         "parent: 'cohorts/occitanie/groups/elus' exchange { title: "
+         "'ELUSMARK exchange title' kind: QUESTION } first_message: "
+         "'ELUSMARK first message, @agent-petr ne doit pas le lire'");
+  const std::string elus_x = name_of(x);
+  (*names_)["elus_x"] = elus_x;
+  std::unique_ptr<Message> first =
+      as("elu-petr", "ExchangeService.ListMessages",
+         absl::StrCat("parent: '", elus_x, "'"));
+  ASSERT_NE(first, nullptr);
+  const std::string m1 =
+      static_cast<v1::ListMessagesResponse&>(*first).messages(0).name();
+  (*names_)["elus_m1"] = m1;
+  (*names_)["elus_reply"] =
+      name_of(as("elu-coteaux", "ExchangeService.PostMessage",
+                 absl::StrCat("parent: '", elus_x,
+                              "' message { body: 'ELUSMARK "
+                              "reply body' reply_to: '",
+                              m1, "' }")));
+  (*names_)["elus_removed_msg"] =
+      name_of(as("elu-removed", "ExchangeService.PostMessage",
+                 absl::StrCat("parent: '", elus_x,
+                              "' message { body: 'ELUSMARK body of the "
+                              "member removed later' }")));
+  as("elu-petr", "ExchangeService.EditMessage",
+     absl::StrCat("name: '", m1, "' body: 'ELUSMARK edited body'"));
+  const std::string hidden =
+      name_of(as("elu-petr", "ExchangeService.PostMessage",
+                 absl::StrCat("parent: '", elus_x,
+                              "' message { body: 'ELUSMARK hidden body' }")));
+  (*names_)["elus_hidden"] = hidden;
+  as("elu-coteaux", "ModerationService.HideContent",
+     absl::StrCat("target: '", hidden, "' reason: 'ELUSMARK hide reason'"));
+  const std::string deleted =
+      name_of(as("elu-petr", "ExchangeService.PostMessage",
+                 absl::StrCat("parent: '", elus_x,
+                              "' message { body: 'ELUSMARK deleted body' }")));
+  (*names_)["elus_deleted"] = deleted;
+  as("elu-petr", "ExchangeService.DeleteMessage",
+     absl::StrCat("name: '", deleted, "'"));
+  (*names_)["elus_flag"] = name_of(as(
+      "elu-petr", "ModerationService.FlagContent",
+      absl::StrCat("parent: 'cohorts/occitanie' flag { target: '",
+                   (*names_)["elus_reply"],
+                   "' reason: CONFIDENTIALITY note: 'ELUSMARK flag note' }")));
+  const std::string narrative =
+      "title: 'ELUSMARK report title' territory: "
+      "'cohorts/occitanie/territories/petr' visibility: GROUP group: "
+      "'cohorts/occitanie/groups/elus' context: 'ELUSMARK context' actions: "
+      "'ELUSMARK actions' results: 'ELUSMARK results' what_worked: 'ELUSMARK "
+      "what worked' what_failed: 'ELUSMARK what failed' lessons: 'ELUSMARK "
+      "lessons' themes: 'ELUSMARK theme' balises: 'engagement-6'";
+  as("elu-petr", "ReportService.CreateReport",
+     "parent: 'cohorts/occitanie' report_id: 'groupe' report { " + narrative +
+         " }");
+  as("elu-petr", "ReportService.PublishReport",
+     "name: 'cohorts/occitanie/reports/groupe'");
+  as("elu-petr", "ReportService.CreateReport",
+     "parent: 'cohorts/occitanie' report_id: 'groupe-brouillon' report { " +
+         narrative + " }");
+
+  // What the cohort shares: the club's exchange, reports of the other
+  // visibilities (one a draft), a session, a flag on a shared report, a
+  // pending invitation.
+  (*names_)["club_x"] = name_of(
+      as("agent-petr", "ExchangeService.CreateExchange",
+         "parent: 'cohorts/occitanie/groups/club' exchange { title: 'Club : "
+         "achats groupés' kind: QUESTION } first_message: 'Qui en est ?'"));
+  std::unique_ptr<Message> club_messages = as(
+      "agent-petr", "ExchangeService.ListMessages", Fill("parent: '{club_x}'"));
+  ASSERT_NE(club_messages, nullptr);
+  (*names_)["club_m1"] =
+      static_cast<v1::ListMessagesResponse&>(*club_messages).messages(0).name();
+  (*names_)["club_hidden"] =
+      name_of(as("acteur-petr", "ExchangeService.PostMessage",
+                 Fill("parent: '{club_x}' message { body: 'Pub' }")));
+  as("facil-coteaux", "ModerationService.HideContent",
+     Fill("target: '{club_hidden}' reason: 'Publicité'"));
+  (*names_)["club_flag"] = name_of(
+      as("agent-petr", "ModerationService.FlagContent",
+         Fill("parent: 'cohorts/occitanie' flag { target: '{club_m1}' reason: "
+              "SPAM }")));
+  for (const auto& [id, who, territory, visibility] :
+       std::vector<std::array<std::string, 4>>{
+           {"cohort", "author-coteaux", "coteaux", "COHORT"},
+           {"draft", "author-coteaux", "coteaux", "COHORT"},
+           {"network", "elu-petr", "petr", "NETWORK"}}) {
+    as(who, "ReportService.CreateReport",
+       absl::StrCat("parent: 'cohorts/occitanie' report_id: '", id,
+                    "' report { title: 'REX ", id,
+                    "' territory: 'cohorts/occitanie/territories/", territory,
+                    "' visibility: ", visibility,
+                    " what_failed: 'deux échecs' balises: 'engagement-6' }"));
+    if (id != "draft") {
+      as(who, "ReportService.PublishReport",
+         "name: 'cohorts/occitanie/reports/" + id + "'");
+    }
+  }
+  const absl::Time start = absl::Now() + absl::Hours(240);
+  (*names_)["start"] = std::to_string(absl::ToUnixSeconds(start));
+  (*names_)["end"] =
+      std::to_string(absl::ToUnixSeconds(start + absl::Hours(24)));
+  as("coordinator", "SessionService.CreateSession",
+     Fill("parent: 'cohorts/occitanie' session_id: 'voyage' session { kind: "
+          "VOYAGE_ETUDE title: 'Voyage d étude' start_time { seconds: "
+          "{start} } end_time { seconds: {end} } }"));
+  as("elu-petr", "SessionService.Register",
+     "session: 'cohorts/occitanie/sessions/voyage'");
+  as("agent-petr", "SessionService.Register",
+     "session: 'cohorts/occitanie/sessions/voyage'");
+  (*names_)["cohort_flag"] =
+      name_of(as("agent-petr", "ModerationService.FlagContent",
+                 "parent: 'cohorts/occitanie' flag { target: "
+                 "'cohorts/occitanie/reports/cohort' reason: OTHER }"));
+  std::unique_ptr<Message> invited =
+      as("coordinator", "InvitationService.CreateInvitation",
+         "parent: 'cohorts/occitanie' invitation { email: "
+         "'nouvelle@example.org' role: MEMBER college: AGENT territory: "
+         "'cohorts/occitanie/territories/coteaux' }");
+  ASSERT_NE(invited, nullptr);
+  const auto& inv = static_cast<v1::CreateInvitationResponse&>(*invited);
+  (*names_)["invitation"] = inv.invitation().name();
+  (*names_)["invitation_secret"] = inv.secret();
+
+  // The removed member: moved to the other cohort, so out of the élus group
+  // of occitanie. Their token now resolves to an élu of `autre`.
+  as("admin", "MemberService.UpdateMember",
+     "member { name: 'members/elu-removed' delegations: "
+     "'cohorts/autre/territories/ailleurs' } update_mask { paths: "
+     "'delegations' }");
+}
+
+std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
+  const std::string rpc = row.rpc.substr(0, row.rpc.find(' '));
+  const MethodDescriptor* method = FindMethod(rpc);
+  EXPECT_NE(method, nullptr) << row.rpc;
+  if (method == nullptr) return {};
+  const bool write = IsWrite(method->name());
+  std::vector<std::string> outcomes;
+  for (size_t i = 0; i < Callers().size(); ++i) {
+    const std::string kind = Callers()[i].kind;
+    const std::string& secret = secrets_->at(kind);
+    const bool expect_ok =
+        i < row.expected.size() && absl::StartsWith(row.expected[i], "OK");
+    std::unique_ptr<World> fresh;
+    World* world = shared_.get();
+    if (write && (expect_ok || print_)) {
+      fresh = FreshWorld();
+      world = fresh.get();
+    }
+    const int64_t before = world->revision();
+    Result r = world->Call(*method, *Parse(*method, row.request), secret);
+    std::string outcome;
+    if (r.code == grpc::StatusCode::OK) {
+      outcome = "OK";
+      for (const std::string& path : row.show) {
+        absl::StrAppend(&outcome, " ", Show(*r.response, path));
+      }
+    } else {
+      outcome = CodeName(r.code);
+      if (world == shared_.get()) {
+        EXPECT_EQ(world->revision(), before)
+            << row.rpc << " as " << kind << " was refused but wrote";
+      }
+    }
+    outcomes.push_back(outcome);
+    if (!InElusGroup(kind)) {
+      const std::string bytes =
+          r.response != nullptr ? r.response->SerializeAsString() : "";
+      EXPECT_FALSE(absl::StrContains(bytes, kMarker) ||
+                   absl::StrContains(r.message, kMarker))
+          << "LEAK: " << row.rpc << " as " << kind
+          << " returns the élus group's content:\n"
+          << (r.response != nullptr ? r.response->DebugString() : r.message);
+    }
+    if (!row.absent.first.empty() && row.readers.count(kind) == 0 &&
+        r.code != grpc::StatusCode::OK) {
+      const std::string present = Fill(row.absent.first);
+      const std::string absent = Fill(row.absent.second);
+      const std::string text =
+          absl::StrReplaceAll(Fill(row.request), {{present, absent}});
+      Result a = world->Call(*method, *Parse(*method, text), secret);
+      // NOT_FOUND for the absent name: the caller may know what exists there.
+      if (a.code == grpc::StatusCode::NOT_FOUND &&
+          r.code != grpc::StatusCode::PERMISSION_DENIED &&
+          r.code != grpc::StatusCode::NOT_FOUND) {
+        continue;
+      }
+      EXPECT_EQ(CodeName(a.code), CodeName(r.code))
+          << "EXISTENCE LEAK: " << row.rpc << " as " << kind
+          << " answers differently for an absent name: " << a.message << " vs "
+          << r.message;
+      EXPECT_EQ(absl::StrReplaceAll(a.message, {{absent, present}}), r.message)
+          << "EXISTENCE LEAK: " << row.rpc << " as " << kind;
+    }
+  }
+  return outcomes;
+}
+
+constexpr char kD[] = "PERMISSION_DENIED";
+constexpr char kU[] = "UNAUTHENTICATED";
+
+// The rows. Names in braces are the world's (BuildWorld); "C" stands for
+// cohorts/occitanie.
+std::vector<Row> Rows() {
+  const std::string x = "{elus_x}";
+  return {
+      // Cohorts.
+      {"CohortService.CreateCohort",
+       "cohort_id: 'nouvelle' cohort { display_name: 'Nouvelle' }",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/nouvelle", kD,
+        kD, kU},
+       {"name"}},
+      {"CohortService.GetCohort",
+       "name: 'cohorts/occitanie'",
+       {"OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+        "OK name=cohorts/occitanie", kU},
+       {"name"},
+       {"cohorts/occitanie", "cohorts/absente"}},
+      {"CohortService.ListCohorts",
+       "",
+       {"OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie", kU},
+       {"cohorts.name"}},
+      {"CohortService.UpdateCohort",
+       "cohort { name: 'cohorts/occitanie' description: 'Neuf' } "
+       "update_mask { paths: 'description' }",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK description=Neuf", kD, kD,
+        kU},
+       {"description"},
+       {"cohorts/occitanie", "cohorts/absente"}},
+      {"CohortService.DeleteCohort",
+       "name: 'cohorts/occitanie'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie", kD,
+        kD, kU},
+       {"name"},
+       {"cohorts/occitanie", "cohorts/absente"}},
+      {"CohortService.UndeleteCohort",
+       "name: 'cohorts/ancienne'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/ancienne", kD,
+        kD, kU},
+       {"name"},
+       {"cohorts/ancienne", "cohorts/absente"}},
+      {"CohortService.ArchiveCohort",
+       "name: 'cohorts/occitanie'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie", kD,
+        kD, kU},
+       {"name"},
+       {"cohorts/occitanie", "cohorts/absente"}},
+      {"CohortService.UnarchiveCohort",
+       "name: 'cohorts/archivee'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/archivee", kD,
+        kD, kU},
+       {"name"},
+       {"cohorts/archivee", "cohorts/absente"}},
+      // Members.
+      {"MemberService.CreateMember",
+       "member_id: 'nouveau' member { given_name: 'N' family_name: 'N' "
+       "email: 'n@example.org' role: MEMBER college: AGENT delegations: "
+       "'cohorts/occitanie/territories/petr' }",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=members/nouveau", kD,
+        kD, kU},
+       {"name"}},
+      {"MemberService.GetMember",
+       "name: 'members/elu-petr'",
+       {"OK name=members/elu-petr email=elu-petr@example.org",
+        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+        "OK name=members/elu-petr email=",
+        "OK name=members/elu-petr email=elu-petr@example.org",
+        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+        "OK name=members/elu-petr email=",
+        "OK name=members/elu-petr email=elu-petr@example.org", kD, kD, kU},
+       {"name", "email"},
+       {"members/elu-petr", "members/absent"}},
+      {"MemberService.ListMembers",
+       "",
+       {"OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+        "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+        "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+        "OK members#=9 members.email#=9", "OK members#=9 members.email#=1",
+        "OK members#=9 members.email#=0", "OK members#=9 members.email#=0",
+        "OK members#=12 members.email#=12", "OK members#=2 members.email#=1",
+        "OK members#=2 members.email#=1", kU},
+       {"members#", "members.email#"}},
+      {"MemberService.UpdateMember",
+       "member { name: 'members/agent-petr' organisation: 'Mairie' } "
+       "update_mask { paths: 'organisation' }",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK organisation=Mairie", kD,
+        kD, kU},
+       {"organisation"},
+       {"members/agent-petr", "members/absent"}},
+      {"MemberService.CreateToken",
+       "parent: 'members/elu-petr'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
+       {},
+       {"members/elu-petr", "members/absent"}},
+      // Territories and chantiers.
+      {"TerritoryService.CreateTerritory",
+       "parent: 'cohorts/occitanie' territory_id: 'nouveau' territory { "
+       "display_name: 'Nouveau' kind: COMMUNE }",
+       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/territories/nouveau",
+        kD, kD, kD, "OK name=cohorts/occitanie/territories/nouveau", kD, kD,
+        kU},
+       {"name"}},
+      {"TerritoryService.GetTerritory",
+       "name: 'cohorts/occitanie/territories/petr'",
+       {"OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr",
+        "OK name=cohorts/occitanie/territories/petr", kD, kD, kU},
+       {"name"},
+       {"territories/petr", "territories/absent"}},
+      {"TerritoryService.ListTerritories",
+       "parent: 'cohorts/occitanie'",
+       {"OK territories#=2", "OK territories#=2", "OK territories#=2",
+        "OK territories#=2", "OK territories#=2", "OK territories#=2",
+        "OK territories#=2", "OK territories#=2", "OK territories#=2",
+        "OK territories#=2", "OK territories#=2", kD, kD, kU},
+       {"territories#"}},
+      {"TerritoryService.UpdateTerritory",
+       "territory { name: 'cohorts/occitanie/territories/petr' display_name: "
+       "'PETR' } update_mask { paths: 'display_name' }",
+       {kD, kD, kD, kD, kD, kD, "OK display_name=PETR", kD, kD, kD,
+        "OK display_name=PETR", kD, kD, kU},
+       {"display_name"},
+       {"territories/petr", "territories/absent"}},
+      {"TerritoryService.ChangeTerritoryPhase",
+       "name: 'cohorts/occitanie/territories/petr' phase: EMERGENCE note: "
+       "'go'",
+       {"OK phase=EMERGENCE", "OK phase=EMERGENCE", "OK phase=EMERGENCE",
+        "OK phase=EMERGENCE", kD, kD, "OK phase=EMERGENCE", kD, kD,
+        "OK phase=EMERGENCE", "OK phase=EMERGENCE", kD, kD, kU},
+       {"phase"},
+       {"territories/petr", "territories/absent"}},
+      {"TerritoryService.CreateChantier",
+       "parent: 'cohorts/occitanie/territories/petr' chantier_id: 'mobilite' "
+       "chantier { display_name: 'Mobilité' }",
+       {"OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
+        kU},
+       {"name"}},
+      {"TerritoryService.GetChantier",
+       "name: 'cohorts/occitanie/territories/petr/chantiers/alimentation'",
+       {"OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation", kD,
+        kD, kU},
+       {"name"},
+       {"chantiers/alimentation", "chantiers/absent"}},
+      {"TerritoryService.ListChantiers",
+       "parent: 'cohorts/occitanie/territories/petr'",
+       {"OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+        "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+        "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+        "OK chantiers#=1", "OK chantiers#=1", kD, kD, kU},
+       {"chantiers#"}},
+      {"TerritoryService.UpdateChantier",
+       "chantier { name: "
+       "'cohorts/occitanie/territories/petr/chantiers/alimentation' status: "
+       "EN_ACTION } update_mask { paths: 'status' }",
+       {"OK status=EN_ACTION", "OK status=EN_ACTION", "OK status=EN_ACTION",
+        "OK status=EN_ACTION", kD, kD, "OK status=EN_ACTION", kD, kD,
+        "OK status=EN_ACTION", "OK status=EN_ACTION", kD, kD, kU},
+       {"status"},
+       {"chantiers/alimentation", "chantiers/absent"}},
+      // Groups.
+      {"GroupService.CreateGroup",
+       "parent: 'cohorts/occitanie' group_id: 'atelier' group { "
+       "display_name: 'Atelier' kind: THEMATIC }",
+       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/groups/atelier", kD,
+        kD, kD, "OK name=cohorts/occitanie/groups/atelier", kD, kD, kU},
+       {"name"}},
+      // (Facilitators: see FacilitatorsOfAGroupAreHiddenFromNonMembers.)
+      {"GroupService.GetGroup",
+       "name: 'cohorts/occitanie/groups/elus'",
+       {"OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=",
+        "OK name=cohorts/occitanie/groups/elus members=", kD, kD, kU},
+       {"name", "members"},
+       {"groups/elus", "groups/absent"}},
+      {"GroupService.GetGroup (club)",
+       "name: 'cohorts/occitanie/groups/club'",
+       {"OK members=", "OK members=members/acteur-petr,members/agent-petr",
+        "OK members=", "OK members=members/acteur-petr,members/agent-petr",
+        "OK members=members/acteur-petr,members/agent-petr",
+        "OK members=", "OK members=", "OK members=", "OK members=",
+        "OK members=", "OK members=", kD, kD, kU},
+       {"members"},
+       {"groups/club", "groups/absent"}},
+      {"GroupService.ListGroups",
+       "parent: 'cohorts/occitanie'",
+       {"OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
+        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
+        "OK groups#=5 groups.members#=2", "OK groups#=5 groups.members#=0",
+        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
+        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
+        "OK groups#=5 groups.members#=0", kD, kD, kU},
+       {"groups#", "groups.members#"}},
+      {"GroupService.SetGroupMembers",
+       "name: 'cohorts/occitanie/groups/club' add_members: "
+       "'members/etat-petr'",
+       {kD, kD, kD, kD, kD, kD,
+        "OK members= facilitators=members/facil-coteaux", kD, kD, kD,
+        "OK members= facilitators=members/facil-coteaux", kD, kD, kU},
+       {"members", "facilitators"},
+       {"groups/club", "groups/absent"}},
+      {"GroupService.SetGroupMembers (elus facilitator)",
+       "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+       "'members/elu-petr'",
+       {kD, kD, kD, kD, kD, kD,
+        "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD, kD,
+        kD, "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD,
+        kD, kU},
+       {"members", "facilitators"},
+       {"groups/elus", "groups/absent"}},
+      // Nobody makes themself a reader of a college group by role.
+      {"GroupService.SetGroupMembers (elus, the coordinator as facilitator)",
+       "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+       "'members/coordinator'",
+       {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+        "INVALID_ARGUMENT", kD, kD, kU},
+       {"members", "facilitators"},
+       {"groups/elus", "groups/absent"}},
+      {"GroupService.SetGroupMembers (club, the coordinator as member)",
+       "name: 'cohorts/occitanie/groups/club' add_members: "
+       "'members/coordinator'",
+       {kD, kD, kD, kD, kD, kD,
+        "OK members=members/acteur-petr,members/agent-petr,members/coordinator "
+        "facilitators=members/facil-coteaux",
+        kD, kD, kD, "OK members= facilitators=members/facil-coteaux", kD, kD,
+        kU},
+       {"members", "facilitators"},
+       {"groups/club", "groups/absent"}},
+      {"GroupService.ListGroupMembers",
+       "name: 'cohorts/occitanie/groups/elus'",
+       {"OK members=members/elu-coteaux,members/elu-petr", kD, kD, kD, kD, kD,
+        kD, kD, kD, kD, kD, kD, kD, kU},
+       {"members"},
+       {"groups/elus", "groups/absent"}},
+      {"GroupService.ListGroupMembers (club)",
+       "name: 'cohorts/occitanie/groups/club'",
+       {kD,
+        "OK "
+        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
+        kD,
+        "OK "
+        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
+        "OK "
+        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
+        kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"members"},
+       {"groups/club", "groups/absent"}},
+      // Tokens.
+      {"TokenService.CreateServiceToken",
+       "token { display_name: 'outil' cohorts: 'cohorts/occitanie' access: "
+       "READ }",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK token.access=READ", kD, kD,
+        kU},
+       {"token.access"}},
+      {"TokenService.GetToken",
+       "name: '{token:elu-petr}'",
+       {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        "OK member=members/elu-petr", kD, kD, kU},
+       {"member"},
+       {"{token:elu-petr}", "tokens/absent"}},
+      {"TokenService.ListTokens",
+       "",
+       {"OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1",
+        "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", kD, kD,
+        "OK tokens#=14", "OK tokens#=1", "OK tokens#=1", kU},
+       {"tokens#"}},
+      {"TokenService.RevokeToken",
+       "name: '{token:elu-petr}'",
+       {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        "OK member=members/elu-petr", kD, kD, kU},
+       {"member"},
+       {"{token:elu-petr}", "tokens/absent"}},
+      {"TokenService.RotateToken",
+       "name: '{token:elu-petr}'",
+       {"OK", kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
+       {},
+       {"{token:elu-petr}", "tokens/absent"}},
+      // Invitations.
+      {"InvitationService.CreateInvitation",
+       "parent: 'cohorts/occitanie' invitation { email: 'autre@example.org' "
+       "role: MEMBER college: ELU territory: "
+       "'cohorts/occitanie/territories/petr' }",
+       {kD, kD, kD, kD, kD, kD, "OK invitation.email=autre@example.org", kD, kD,
+        kD, "OK invitation.email=autre@example.org", kD, kD, kU},
+       {"invitation.email"}},
+      {"InvitationService.GetInvitation",
+       "name: '{invitation}'",
+       {kD, kD, kD, kD, kD, kD, "OK email=nouvelle@example.org", kD, kD, kD,
+        "OK email=nouvelle@example.org", kD, kD, kU},
+       {"email"},
+       {"{invitation}", "cohorts/occitanie/invitations/absent"}},
+      {"InvitationService.ListInvitations",
+       "parent: 'cohorts/occitanie'",
+       {kD, kD, kD, kD, kD, kD, "OK invitations#=1", kD, kD, kD,
+        "OK invitations#=1", kD, kD, kU},
+       {"invitations#"}},
+      {"InvitationService.RevokeInvitation",
+       "name: '{invitation}'",
+       {kD, kD, kD, kD, kD, kD, "OK state=REVOKED", kD, kD, kD,
+        "OK state=REVOKED", kD, kD, kU},
+       {"state"},
+       {"{invitation}", "cohorts/occitanie/invitations/absent"}},
+      {"InvitationService.AcceptInvitation",
+       "secret: '{invitation_secret}' given_name: 'Nadia' family_name: "
+       "'Haddad'",
+       {"OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT",
+        "OK member.college=AGENT", "OK member.college=AGENT"},
+       {"member.college"}},
+      // Audit.
+      {"AuditService.ListAuditEvents",
+       "parent: 'cohorts/occitanie'",
+       {kD, kD, kD, kD, kD, kD, "OK events#=27", kD, kD, kD, "OK events#=27",
+        kD, kD, kU},
+       {"events#"}},
+      {"AuditService.ListAuditEvents (instance)",
+       "",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=34", kD, kD, kU},
+       {"events#"}},
+      {"ReferentielService.GetReferentiel",
+       "",
+       {"OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+        "OK fundamentals#=4", kU},
+       {"fundamentals#"}},
+      // Exchanges: the élus group's.
+      {"ExchangeService.CreateExchange",
+       "parent: 'cohorts/occitanie/groups/elus' exchange { title: 'Neuf' "
+       "kind: QUESTION } first_message: 'Bonjour'",
+       {"OK title=Neuf", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"title"},
+       {"groups/elus", "groups/absent"}},
+      {"ExchangeService.GetExchange",
+       "name: '{elus_x}'",
+       {"OK title=ELUSMARK exchange title message_count=5", kD, kD, kD, kD, kD,
+        kD, kD, kD, kD, kD, kD, kD, kU},
+       {"title", "message_count"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"ExchangeService.ListExchanges",
+       "parent: 'cohorts/occitanie/groups/elus'",
+       {"OK exchanges.title=ELUSMARK exchange title exchanges.unread_count=5",
+        kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"exchanges.title", "exchanges.unread_count"},
+       {"groups/elus", "groups/absent"}},
+      {"ExchangeService.ListExchanges (club)",
+       "parent: 'cohorts/occitanie/groups/club'",
+       {kD, "OK exchanges#=1", kD, "OK exchanges#=1", "OK exchanges#=1", kD, kD,
+        kD, kD, kD, kD, kD, kD, kU},
+       {"exchanges#"},
+       {"groups/club", "groups/absent"}},
+      {"ExchangeService.UpdateExchange",
+       "exchange { name: '{elus_x}' state: RESOLVED } update_mask { paths: "
+       "'state' }",
+       {"OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"ExchangeService.PostMessage",
+       "parent: '{elus_x}' message { body: 'Bonjour' }",
+       {"OK body=Bonjour", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"body"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"ExchangeService.PostMessage (club)",
+       "parent: '{club_x}' message { body: 'Bonjour' }",
+       {kD, "OK body=Bonjour", kD, "OK body=Bonjour", "OK body=Bonjour", kD, kD,
+        kD, kD, kD, kD, kD, kD, kU},
+       {"body"},
+       {"{club_x}", "{club_x}9"}},
+      {"ExchangeService.GetMessage",
+       "name: '{elus_reply}'",
+       {"OK author=members/elu-coteaux", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kD, kD, kU},
+       {"author"},
+       {"{elus_reply}", "{elus_x}/messages/absent"}},
+      {"ExchangeService.GetMessage (hidden)",
+       "name: '{elus_hidden}'",
+       {"OK hidden=true hidden_reason=ELUSMARK hide reason", kD, kD, kD, kD, kD,
+        kD, kD, kD, kD, kD, kD, kD, kU},
+       {"hidden", "hidden_reason"},
+       {"{elus_hidden}", "{elus_x}/messages/absent"}},
+      {"ExchangeService.ListMessages",
+       "parent: '{elus_x}' show_deleted: true",
+       {"OK messages#=5", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"messages#"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"ExchangeService.EditMessage",
+       "name: '{elus_m1}' body: 'Corrigé'",
+       {"OK body=Corrigé edits#=2", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kD, kU},
+       {"body", "edits#"},
+       {"{elus_m1}", "{elus_x}/messages/absent"}},
+      {"ExchangeService.DeleteMessage",
+       "name: '{elus_m1}'",
+       {"OK body=", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"body"},
+       {"{elus_m1}", "{elus_x}/messages/absent"}},
+      {"ExchangeService.UndeleteMessage",
+       "name: '{elus_deleted}'",
+       {"OK author=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kD, kD, kU},
+       {"author"},
+       {"{elus_deleted}", "{elus_x}/messages/absent"}},
+      {"ExchangeService.MarkExchangeRead",
+       "name: '{elus_x}'",
+       {"OK exchange.unread_count=0", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kD, kD, kU},
+       {"exchange.unread_count"},
+       {"{elus_x}", "{elus_x}9"}},
+      // Inbox and follows.
+      {"InboxService.ListInbox",
+       "",
+       {"OK "
+        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPLY,GROUP_READER_ADDED,"
+        "GROUP_READER_ADDED unread_count=5",
+        "OK "
+        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
+        "READER_ADDED unread_count=4",
+        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+        "unread_count=3",
+        "OK "
+        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
+        "READER_ADDED unread_count=4",
+        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+        "unread_count=3",
+        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED unread_count=2",
+        "OK items.kind=REPORT_PUBLISHED,REPORT_PUBLISHED unread_count=2",
+        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+        "unread_count=3",
+        kD, kD, "OK items.kind= unread_count=0",
+        "OK items.kind=GROUP_READER_ADDED unread_count=1",
+        "OK items.kind=REPORT_PUBLISHED unread_count=1", kU},
+       {"items.kind", "unread_count"}},
+      {"InboxService.MarkInboxRead",
+       "all: true",
+       {"OK marked=5", "OK marked=4", "OK marked=3", "OK marked=4",
+        "OK marked=3", "OK marked=2", "OK marked=2", "OK marked=3", kD, kD,
+        "OK marked=0", "OK marked=1", "OK marked=1", kU},
+       {"marked"}},
+      {"InboxService.Follow",
+       "target: '{elus_x}'",
+       {"OK target=cohorts/occitanie/groups/elus/exchanges/e000000000001", kD,
+        kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"target"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"InboxService.Unfollow",
+       "target: '{elus_x}'",
+       {"NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND",
+        "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", kD, kD, "NOT_FOUND", "NOT_FOUND",
+        "NOT_FOUND", kU},
+       {"target"},
+       {"{elus_x}", "{elus_x}9"}},
+      {"InboxService.ListFollows",
+       "",
+       {"OK targets=", "OK targets=", "OK targets=", "OK targets=",
+        "OK targets=", "OK targets=", "OK targets=", "OK targets=", kD, kD,
+        "OK targets=", "OK targets=", "OK targets=", kU},
+       {"targets"}},
+      // Reports.
+      // (A group's existence is no secret to the cohort's participants.)
+      {"ReportService.CreateReport",
+       "parent: 'cohorts/occitanie' report_id: 'neuf' report { title: 'Neuf' "
+       "territory: 'cohorts/occitanie/territories/petr' visibility: GROUP "
+       "group: 'cohorts/occitanie/groups/elus' }",
+       {"OK state=DRAFT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
+        "INVALID_ARGUMENT", kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+        "INVALID_ARGUMENT", kD, kD, kU},
+       {"state"},
+       {"groups/elus", "groups/absent"},
+       {"elu", "agent", "etat", "acteur", "facil", "author", "coord", "ally",
+        "svc-r", "svc-rw", "admin"}},
+      {"ReportService.GetReport",
+       "name: 'cohorts/occitanie/reports/groupe'",
+       {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"reports/groupe", "reports/absent"}},
+      {"ReportService.GetReport (group draft)",
+       "name: 'cohorts/occitanie/reports/groupe-brouillon'",
+       {"OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"state"},
+       {"reports/groupe-brouillon", "reports/absent"}},
+      {"ReportService.GetReport (cohort)",
+       "name: 'cohorts/occitanie/reports/cohort'",
+       {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", kD, kD, kU},
+       {"state"},
+       {"reports/cohort", "reports/absent"}},
+      {"ReportService.GetReport (draft)",
+       "name: 'cohorts/occitanie/reports/draft'",
+       {kD, kD, kD, kD, kD, "OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD, kU},
+       {"state"},
+       {"reports/draft", "reports/absent"},
+       {"author"}},
+      {"ReportService.GetReport (network)",
+       "name: 'cohorts/occitanie/reports/network'",
+       {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+        "OK state=PUBLISHED", kU},
+       {"state"},
+       {"reports/network", "reports/absent"}},
+      {"ReportService.ListReports",
+       "parent: 'cohorts/occitanie'",
+       {"OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
+        "occitanie/reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/draft,cohorts/occitanie/reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK reports.name=cohorts/occitanie/reports/network",
+        "OK reports.name=cohorts/occitanie/reports/network", kU},
+       {"reports.name"}},
+      {"ReportService.ListReports (every cohort, by balise)",
+       "parent: 'cohorts/-' balise: 'engagement-6'",
+       {"OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
+        "occitanie/reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/draft,cohorts/occitanie/reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK "
+        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+        "reports/network",
+        "OK reports.name=cohorts/occitanie/reports/network",
+        "OK reports.name=cohorts/occitanie/reports/network", kU},
+       {"reports.name"}},
+      {"ReportService.UpdateReport",
+       "report { name: 'cohorts/occitanie/reports/groupe' title: 'Titre' } "
+       "update_mask { paths: 'title' }",
+       {"OK title=Titre", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"title"},
+       {"reports/groupe", "reports/absent"}},
+      {"ReportService.PublishReport",
+       "name: 'cohorts/occitanie/reports/groupe-brouillon'",
+       {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"reports/groupe-brouillon", "reports/absent"}},
+      {"ReportService.ArchiveReport",
+       "name: 'cohorts/occitanie/reports/groupe'",
+       {"OK state=ARCHIVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"reports/groupe", "reports/absent"}},
+      {"ReportService.ArchiveReport (draft)",
+       "name: 'cohorts/occitanie/reports/draft'",
+       {kD, kD, kD, kD, kD, "FAILED_PRECONDITION", kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"reports/draft", "reports/absent"},
+       {"author"}},
+      // Sessions.
+      {"SessionService.CreateSession",
+       "parent: 'cohorts/occitanie' session_id: 'atelier' session { kind: "
+       "ATELIER title: 'Atelier' start_time { seconds: {start} } end_time { "
+       "seconds: {end} } }",
+       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier",
+        kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier", kD, kD, kU},
+       {"name"}},
+      {"SessionService.GetSession",
+       "name: 'cohorts/occitanie/sessions/voyage'",
+       {"OK registered_count=2", "OK registered_count=2",
+        "OK registered_count=2", "OK registered_count=2",
+        "OK registered_count=2", "OK registered_count=2",
+        "OK registered_count=2", "OK registered_count=2",
+        "OK registered_count=2", "OK registered_count=2",
+        "OK registered_count=2", kD, kD, kU},
+       {"registered_count"},
+       {"sessions/voyage", "sessions/absent"}},
+      {"SessionService.ListSessions",
+       "parent: 'cohorts/occitanie'",
+       {"OK sessions#=1", "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
+        "OK sessions#=1", "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
+        "OK sessions#=1", "OK sessions#=1", "OK sessions#=1", kD, kD, kU},
+       {"sessions#"}},
+      {"SessionService.ListUpcomingSessions",
+       "",
+       {"OK sessions#=1 registrations#=1", "OK sessions#=1 registrations#=1",
+        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+        kD, kD, "OK sessions#=0 registrations#=0",
+        "OK sessions#=0 registrations#=0", "OK sessions#=0 registrations#=0",
+        kU},
+       {"sessions#", "registrations#"}},
+      {"SessionService.UpdateSession",
+       "session { name: 'cohorts/occitanie/sessions/voyage' place: 'Mens' } "
+       "update_mask { paths: 'place' }",
+       {kD, kD, kD, kD, kD, kD, "OK place=Mens", kD, kD, kD, "OK place=Mens",
+        kD, kD, kU},
+       {"place"},
+       {"sessions/voyage", "sessions/absent"}},
+      {"SessionService.Register",
+       "session: 'cohorts/occitanie/sessions/voyage'",
+       {"ALREADY_EXISTS", "ALREADY_EXISTS", "OK state=REGISTERED",
+        "OK state=REGISTERED", "OK state=REGISTERED", "OK state=REGISTERED",
+        "OK state=REGISTERED", "OK state=REGISTERED", kD, kD,
+        "FAILED_PRECONDITION", kD, kD, kU},
+       {"state"},
+       {"sessions/voyage", "sessions/absent"}},
+      {"SessionService.CancelRegistration",
+       "session: 'cohorts/occitanie/sessions/voyage'",
+       {"OK state=CANCELLED", "OK state=CANCELLED", "FAILED_PRECONDITION",
+        "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
+        "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
+        "FAILED_PRECONDITION", "FAILED_PRECONDITION", kD, kD, kU},
+       {"state"},
+       {"sessions/voyage", "sessions/absent"}},
+      {"SessionService.ListRegistrations",
+       "session: 'cohorts/occitanie/sessions/voyage'",
+       {kD, kD, kD, kD, kD, kD,
+        "OK registrations.member=members/agent-petr,members/elu-petr", kD, kD,
+        kD, "OK registrations.member=members/agent-petr,members/elu-petr", kD,
+        kD, kU},
+       {"registrations.member"},
+       {"sessions/voyage", "sessions/absent"}},
+      {"SessionService.RecordAttendance",
+       "session: 'cohorts/occitanie/sessions/voyage' member: "
+       "'members/elu-petr' attended: true",
+       {kD, kD, kD, kD, kD, kD, "OK attended=true", kD, kD, kD,
+        "OK attended=true", kD, kD, kU},
+       {"attended"},
+       {"sessions/voyage", "sessions/absent"}},
+      // Moderation of the élus group's content.
+      {"ModerationService.FlagContent",
+       "parent: 'cohorts/occitanie' flag { target: '{elus_reply}' reason: "
+       "SPAM }",
+       {"OK state=OPEN", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"state"},
+       {"{elus_reply}", "{elus_x}/messages/absent"}},
+      {"ModerationService.ListFlags",
+       "parent: 'cohorts/occitanie'",
+       {"OK flags.target=", "OK flags.target=", "OK flags.target=",
+        "OK flags.target=",
+        "OK "
+        "flags.target=cohorts/occitanie/groups/club/exchanges/e000000000001/"
+        "messages/m000001",
+        "OK flags.target=", "OK flags.target=cohorts/occitanie/reports/cohort",
+        "OK flags.target=", kD, kD, kD, kD, kD, kU},
+       {"flags.target"}},
+      {"ModerationService.HideContent",
+       "target: '{elus_reply}' reason: 'Hors sujet'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"resolved_flags"},
+       {"{elus_reply}", "{elus_x}/messages/absent"}},
+      {"ModerationService.UnhideContent",
+       "target: '{elus_hidden}'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"target"},
+       {"{elus_hidden}", "{elus_x}/messages/absent"}},
+      {"ModerationService.DismissFlag",
+       "name: '{elus_flag}'",
+       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"state"},
+       {"{elus_flag}", "cohorts/occitanie/flags/absent"}},
+      // Moderation of the club's content, by its facilitator.
+      {"ModerationService.HideContent (club)",
+       "target: '{club_m1}' reason: 'Hors sujet'",
+       {kD, kD, kD, kD, "OK resolved_flags=1", kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"resolved_flags"},
+       {"{club_m1}", "{club_x}/messages/absent"},
+       {"agent", "acteur", "facil"}},
+      {"ModerationService.UnhideContent (club)",
+       "target: '{club_hidden}'",
+       {kD, kD, kD, kD,
+        "OK "
+        "target=cohorts/occitanie/groups/club/exchanges/e000000000001/messages/"
+        "m000002",
+        kD, kD, kD, kD, kD, kD, kD, kD, kU},
+       {"target"},
+       {"{club_hidden}", "{club_x}/messages/absent"},
+       {"agent", "acteur", "facil"}},
+      {"ModerationService.DismissFlag (club)",
+       "name: '{club_flag}'",
+       {kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"{club_flag}", "cohorts/occitanie/flags/absent"},
+       {"agent", "acteur", "facil"}},
+      {"ModerationService.DismissFlag (shared report)",
+       "name: '{cohort_flag}'",
+       {kD, kD, kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD,
+        kU},
+       {"state"},
+       {"{cohort_flag}", "cohorts/occitanie/flags/absent"}},
   };
-  const std::vector<std::string> listed = {"OK cohort draft group network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK cohort network ",
-                                           "OK network ",
-                                           kDenied};
-  ExpectMatrix("ReportService.ListReports", list(kA, ""), listed);
-  ExpectMatrix("ReportService.ListReports (all cohorts, by balise)",
-               list("cohorts/-", "engagement-6"), listed);
 }
 
-void ConfidentialityMatrixTest::CheckSessionReads() {
-  const std::string voyage = std::string(kA) + "/sessions/voyage";
-  ExpectMatrix(
-      "SessionService.GetSession",
-      [&](const Principal& p) {
-        v1::GetSessionRequest req;
-        req.set_name(voyage);
-        absl::StatusOr<v1::Session> r = services_.sessions->GetSession(p, req);
-        return r.ok() ? absl::StrCat("OK registered=", r->registered_count())
-                      : absl::StatusCodeToString(r.status().code());
-      },
-      {"OK registered=1", "OK registered=1", "OK registered=1",
-       "OK registered=1", "OK registered=1", "OK registered=1",
-       "OK registered=1", "OK registered=1", kDenied, kDenied});
-  ExpectMatrix("SessionService.ListSessions",
-               [&](const Principal& p) {
-                 v1::ListSessionsRequest req;
-                 req.set_parent(kA);
-                 return Outcome<v1::ListSessionsResponse>(
-                     services_.sessions->ListSessions(p, req),
-                     [](const v1::ListSessionsResponse& r) {
-                       return std::to_string(r.sessions_size());
-                     });
-               },
-               {"OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1", "OK 1",
-                kDenied, kDenied});
-  ExpectMatrix("SessionService.ListUpcomingSessions",
-               [&](const Principal& p) {
-                 return Outcome<v1::ListUpcomingSessionsResponse>(
-                     services_.sessions->ListUpcomingSessions(p, {}),
-                     [](const v1::ListUpcomingSessionsResponse& r) {
-                       return absl::StrCat(r.sessions_size(), " registered=",
-                                           r.registrations_size());
-                     });
-               },
-               {"OK 1 registered=1", "OK 1 registered=0", "OK 1 registered=0",
-                "OK 1 registered=0", "OK 1 registered=0", "OK 1 registered=0",
-                kDenied, "OK 0 registered=0", "OK 0 registered=0", kDenied});
-  ExpectMatrix("SessionService.ListRegistrations",
-               [&](const Principal& p) {
-                 v1::ListRegistrationsRequest req;
-                 req.set_session(voyage);
-                 return Outcome<v1::ListRegistrationsResponse>(
-                     services_.sessions->ListRegistrations(p, req),
-                     [](const v1::ListRegistrationsResponse& r) {
-                       return std::to_string(r.registrations_size());
-                     });
-               },
-               {kDenied, kDenied, kDenied, kDenied, "OK 1", kDenied, kDenied,
-                "OK 1", kDenied, kDenied});
-}
-
-void ConfidentialityMatrixTest::CheckInboxAndModerationReads() {
-  // Each inbox: its items, and how many come from the élus group. Only
-  // élus get any (elu-petr also heard that elu-coteaux joined the group);
-  // the agent's mention in the élus group reached nobody.
-  ExpectMatrix(
-      "InboxService.ListInbox",
-      [&](const Principal& p) {
-        return Outcome<v1::ListInboxResponse>(
-            services_.inbox->ListInbox(p, {}),
-            [](const v1::ListInboxResponse& r) {
-              int elus = 0;
-              for (const auto& item : r.items()) {
-                elus +=
-                    item.resource().find("/groups/elus") != std::string::npos ||
-                    item.resource().find("/reports/group") != std::string::npos;
-              }
-              return absl::StrCat(r.items_size(), " unread=", r.unread_count(),
-                                  " elus=", elus);
-            });
-      },
-      {"OK 3 unread=3 elus=2", "OK 3 unread=3 elus=0", "OK 3 unread=3 elus=0",
-       "OK 3 unread=3 elus=0", "OK 2 unread=2 elus=0", "OK 3 unread=3 elus=0",
-       kDenied, "OK 0 unread=0 elus=0", "OK 0 unread=0 elus=0", kDenied});
-  ExpectMatrix("InboxService.ListFollows",
-               [&](const Principal& p) {
-                 return Outcome<v1::ListFollowsResponse>(
-                     services_.inbox->ListFollows(p, {}),
-                     [](const v1::ListFollowsResponse& r) {
-                       return std::to_string(r.targets_size());
-                     });
-               },
-               {"OK 0", "OK 0", "OK 0", "OK 0", "OK 0", "OK 0", kDenied, "OK 0",
-                "OK 0", kDenied});
-  // The queue: the flag on the élus message is seen by nobody here (the
-  // coordinator is not in the group); the coordinator sees the report's.
-  ExpectMatrix(
-      "ModerationService.ListFlags",
-      [&](const Principal& p) {
-        v1::ListFlagsRequest req;
-        req.set_parent(kA);
-        return Outcome<v1::ListFlagsResponse>(
-            services_.moderation->ListFlags(p, req),
-            [](const v1::ListFlagsResponse& r) {
-              std::string targets;
-              for (const auto& f : r.flags()) targets += f.target();
-              return targets;
-            });
-      },
-      {"OK ", "OK ", "OK ", "OK ", "OK cohorts/occitanie/reports/cohort", "OK ",
-       kDenied, kDenied, kDenied, kDenied});
-}
-
-// A closed group stays closed when its content is asked for through an
-// absent group name too: same answer for outsiders as for a real group.
-TEST_F(ConfidentialityMatrixTest, OutsidersCannotTellWhetherAGroupExists) {
-  for (const char* who : {"elu-ailleurs", "anonymous"}) {
-    for (const char* name :
-         {kElus, "cohorts/occitanie/groups/does-not-exist"}) {
-      v1::ListGroupMembersRequest req;
-      req.set_name(name);
-      EXPECT_EQ(
-          groups_->ListGroupMembers(principals_.at(who), req).status().code(),
-          absl::StatusCode::kPermissionDenied)
-          << who << " " << name;
+// LEAK (open, reported to the lead): a group's facilitators read it (they
+// are its members, policy.h IsGroupMember), yet GetGroup and ListGroups
+// show them to every participant of the cohort while the member list is
+// hidden: RedactGroup (access/policy.cc) clears `members` only. So anyone
+// in the cohort learns who, besides the college, reads the élus group, and
+// who sits in a club. Fails until RedactGroup clears `facilitators` too.
+TEST_F(ConfidentialityMatrixTest,
+       LEAK_GroupFacilitatorsAreHiddenFromNonMembers) {
+  const MethodDescriptor* get = FindMethod("GroupService.GetGroup");
+  ASSERT_NE(get, nullptr);
+  for (const char* group : {"elus", "club"}) {
+    for (const char* kind :
+         {"agent", "etat", "author", "coord", "ally", "svc-r", "admin"}) {
+      if (std::string(group) == "club" && std::string(kind) == "agent") {
+        continue;  // a member of the club
+      }
+      Result r = shared_->Call(
+          *get,
+          *Parse(*get,
+                 absl::StrCat("name: 'cohorts/occitanie/groups/", group, "'")),
+          secrets_->at(kind));
+      ASSERT_EQ(r.code, grpc::StatusCode::OK) << group << " as " << kind;
+      EXPECT_EQ(Show(*r.response, "facilitators"), "facilitators=")
+          << "the " << group << " group's facilitators, shown to " << kind;
     }
   }
 }
 
-// Membership follows a member's college and delegation: leaving the
-// delegation (or changing college) removes access at once.
-TEST_F(ConfidentialityMatrixTest, CollegeGroupFollowsCollegeAndDelegation) {
-  const Principal admin = principals_.at("admin");
-  v1::ListGroupMembersRequest list;
-  list.set_name(kElus);
-
-  v1::UpdateMemberRequest update;
-  update.mutable_member()->set_name("members/agent-petr");
-  update.mutable_member()->set_college(v1::ELU);
-  update.mutable_update_mask()->add_paths("college");
-  absl::StatusOr<v1::Member> became_elu = members_->UpdateMember(admin, update);
-  ASSERT_THAT(became_elu, IsOk());
-  Principal now_elu = Principal::FromMember(*became_elu, "tokens/x");
-  EXPECT_THAT(groups_->ListGroupMembers(now_elu, list), IsOk());
-
-  update.mutable_member()->clear_college();
-  update.mutable_member()->set_college(v1::ELU);
-  update.mutable_update_mask()->Clear();
-  update.mutable_update_mask()->add_paths("delegations");
-  update.mutable_member()->add_delegations(
-      "cohorts/autre/territories/ailleurs");
-  absl::StatusOr<v1::Member> moved = members_->UpdateMember(admin, update);
-  ASSERT_THAT(moved, IsOk());
-  Principal left = Principal::FromMember(*moved, "tokens/x");
-  EXPECT_EQ(groups_->ListGroupMembers(left, list).status().code(),
-            absl::StatusCode::kPermissionDenied);
-  // And the remaining members no longer see them listed.
-  absl::StatusOr<v1::ListGroupMembersResponse> remaining =
-      groups_->ListGroupMembers(principals_.at("elu-petr"), list);
-  ASSERT_THAT(remaining, IsOk());
-  EXPECT_THAT(
-      remaining->members(),
-      ::testing::ElementsAre("members/elu-coteaux", "members/elu-petr"));
-}
-
-// Nobody joins a closed group by role: the administrator cannot be added.
-TEST_F(ConfidentialityMatrixTest, AdministratorCannotBeAddedToAGroup) {
-  v1::SetGroupMembersRequest req;
-  req.set_name(kClub);
-  req.add_add_members("members/admin");
-  EXPECT_THAT(groups_->SetGroupMembers(principals_.at("admin"), req),
-              ::cohorte::testing::InvalidFieldIs("add_members"));
-  req.clear_add_members();
-  req.add_add_members("members/elu-ailleurs");  // another cohort's
-  EXPECT_THAT(groups_->SetGroupMembers(principals_.at("coordinator"), req),
-              ::cohorte::testing::InvalidFieldIs("add_members"));
-}
-
-// Writes are access-checked by their own tests; they are listed so that
-// the matrix knows every RPC.
-const std::set<std::string>& Writes() {
-  static const auto* writes = new std::set<std::string>{
-      "CohortService.CreateCohort",
-      "CohortService.UpdateCohort",
-      "CohortService.DeleteCohort",
-      "CohortService.UndeleteCohort",
-      "CohortService.ArchiveCohort",
-      "CohortService.UnarchiveCohort",
-      "MemberService.CreateMember",
-      "MemberService.UpdateMember",
-      "MemberService.CreateToken",
-      "TerritoryService.CreateTerritory",
-      "TerritoryService.UpdateTerritory",
-      "TerritoryService.ChangeTerritoryPhase",
-      "GroupService.CreateGroup",
-      "GroupService.SetGroupMembers",
-      "TerritoryService.CreateChantier",
-      "TerritoryService.UpdateChantier",
-      "TokenService.CreateServiceToken",
-      "TokenService.RevokeToken",
-      "TokenService.RotateToken",
-      "InvitationService.CreateInvitation",
-      "InvitationService.RevokeInvitation",
-      "InvitationService.AcceptInvitation",
-      "ExchangeService.CreateExchange",
-      "ExchangeService.UpdateExchange",
-      "ExchangeService.PostMessage",
-      "ExchangeService.EditMessage",
-      "ExchangeService.DeleteMessage",
-      "ExchangeService.UndeleteMessage",
-      "ExchangeService.MarkExchangeRead",
-      "InboxService.MarkInboxRead",
-      "InboxService.Follow",
-      "InboxService.Unfollow",
-      "ReportService.CreateReport",
-      "ReportService.UpdateReport",
-      "ReportService.PublishReport",
-      "ReportService.ArchiveReport",
-      "SessionService.CreateSession",
-      "SessionService.UpdateSession",
-      "SessionService.Register",
-      "SessionService.CancelRegistration",
-      "SessionService.RecordAttendance",
-      "ModerationService.FlagContent",
-      "ModerationService.HideContent",
-      "ModerationService.UnhideContent",
-      "ModerationService.DismissFlag",
-  };
-  return *writes;
-}
-
-// Every `rpc X(` of every `service S {` in the project's protos.
-std::set<std::string> DeclaredRpcs() {
-  std::set<std::string> rpcs;
-  const std::string dir = std::string(COHORTE_PROTO_DIR) + "/cohorte/v1";
-  DIR* d = opendir(dir.c_str());
-  EXPECT_NE(d, nullptr) << dir;
-  if (d == nullptr) return rpcs;
-  const std::regex service_re(R"(^service\s+(\w+))");
-  const std::regex rpc_re(R"(^\s*rpc\s+(\w+)\s*\()");
-  while (dirent* e = readdir(d)) {
-    std::string file = e->d_name;
-    if (file.size() < 6 || file.substr(file.size() - 6) != ".proto") continue;
-    std::ifstream in(dir + "/" + file);
-    std::string line, service;
-    std::smatch m;
-    while (std::getline(in, line)) {
-      if (std::regex_search(line, m, service_re)) service = m[1];
-      if (std::regex_search(line, m, rpc_re))
-        rpcs.insert(service + "." + m[1].str());
-    }
-  }
-  closedir(d);
-  return rpcs;
-}
-
-// Every read RPC as every kind of caller; then every RPC the protos declare
-// must have been covered here or be listed as a write.
+// Every registered RPC as every kind of caller: the outcome, no marker
+// outside the group, one answer for absent and hidden.
 TEST_F(ConfidentialityMatrixTest,
        EveryRpcAsEveryCallerReturnsExactlyWhatItMay) {
-  CheckCohortReads();
-  CheckTerritoryReads();
-  CheckMemberReads();
-  CheckGroupReads();
-  CheckChantierReads();
-  CheckInvitationReads();
-  CheckTokenReads();
-  CheckAuditReads();
-  CheckExchangeReads();
-  CheckReportReads();
-  CheckSessionReads();
-  CheckInboxAndModerationReads();
-
-  const std::set<std::string> declared = DeclaredRpcs();
-  ASSERT_GE(declared.size(), 20u);  // the scan found the protos
-  for (const std::string& rpc : declared) {
-    const bool read = covered_.count(rpc) > 0;
-    const bool write = Writes().count(rpc) > 0;
-    EXPECT_TRUE(read || write)
-        << rpc << " is not in the confidentiality matrix: add its "
-        << "expectations for every kind of caller";
-    EXPECT_FALSE(read && write) << rpc;
+  for (const Row& row : Rows()) {
+    const std::vector<std::string> got = RunRow(row);
+    if (print_) {
+      std::string line = "      {";
+      for (const std::string& g : got) line += "\"" + g + "\", ";
+      std::cout << row.rpc << "\n" << line << "}\n";
+      continue;
+    }
+    ASSERT_EQ(row.expected.size(), Callers().size()) << row.rpc;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i], row.expected[i])
+          << row.rpc << " as " << Callers()[i].kind;
+    }
   }
+}
+
+// Every RPC of every service cohorted registers has a row.
+TEST(ConfidentialityMatrixCoverageTest, EveryRegisteredRpcHasARow) {
+  std::set<std::string> rows;
+  for (const Row& row : Rows())
+    rows.insert(row.rpc.substr(0, row.rpc.find(' ')));
+  int rpcs = 0;
+  for (const std::string& name : transport::GrpcServices::Names()) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            name);
+    ASSERT_NE(service, nullptr) << name;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const std::string rpc =
+          absl::StrCat(service->name(), ".", service->method(i)->name());
+      ++rpcs;
+      EXPECT_EQ(rows.count(rpc), 1u)
+          << rpc << " is registered but has no row in the confidentiality "
+          << "matrix: add what every kind of caller gets";
+      rows.erase(rpc);
+    }
+  }
+  EXPECT_GE(rpcs, 75);
+  EXPECT_TRUE(rows.empty())
+      << "rows of unregistered RPCs: " << absl::StrJoin(rows, ", ");
 }
 
 }  // namespace

@@ -14,11 +14,10 @@ namespace cohorte::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base ? base : "/tmp") +
-        "/cohorte-test-XXXXXX";
+  TempDir() : TempDir(DefaultBase()) {}
+  // A fresh directory under `base` (e.g. /dev/shm, where fsync is free).
+  explicit TempDir(const std::string& base) {
+    std::string pattern = base + "/cohorte-test-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed");
     }
@@ -34,6 +33,11 @@ class TempDir {
   const std::string& path() const { return path_; }
 
  private:
+  static std::string DefaultBase() {
+    const char* base = std::getenv("TMPDIR");
+    return base != nullptr && *base ? base : "/tmp";
+  }
+
   std::string path_;
 };
 
