@@ -45,6 +45,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "server/service/access/policy_table.h"
 #include "server/service/access/tokens.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
@@ -267,7 +268,121 @@ struct Row {
   // The caller kinds who may see the named resource (the probe above does
   // not apply to them): the élus group's members unless said otherwise.
   std::set<std::string> readers = {"elu"};
+
+  // The row of the policy table (access/policy_table.h) the RPC answers to,
+  // and what its relations mean here: the group concerned, the report's
+  // authors, who "self" is (empty: every caller acting as a member), and
+  // whether the resource is in cohort occitanie.
+  std::string resource = {};
+  std::string action = {};
+  std::string group = "elus";
+  std::set<std::string> authors = {"elu"};
+  std::set<std::string> self = {};
+  bool in_cohort = true;
+
+  Row& Policy(std::string r, std::string a) {
+    resource = std::move(r);
+    action = std::move(a);
+    return *this;
+  }
+  Row& Group(std::string g) {
+    group = std::move(g);
+    return *this;
+  }
+  Row& Authors(std::set<std::string> a) {
+    authors = std::move(a);
+    return *this;
+  }
+  Row& Self(std::set<std::string> s) {
+    self = std::move(s);
+    return *this;
+  }
+  Row& Readers(std::set<std::string> r) {
+    readers = std::move(r);
+    return *this;
+  }
+  Row& NoCohort() {
+    in_cohort = false;
+    return *this;
+  }
 };
+
+// Whether `kind` stands in `relation` to the resource of `row` (the facts of
+// BuildWorld).
+bool Holds(const std::string& kind, Relation relation, const Row& row) {
+  static const std::set<std::string> kMembers = {
+      "elu",   "agent", "etat",  "acteur", "facil",  "author",
+      "coord", "ally",  "admin", "other",  "removed"};
+  static const std::set<std::string> kParticipants = {
+      "elu", "agent", "etat", "acteur", "facil", "author", "coord", "ally"};
+  static const std::set<std::string> kPetr = {"elu", "agent", "etat", "acteur"};
+  const std::set<std::string> group_members =
+      row.group == "club" ? std::set<std::string>{"agent", "acteur", "facil"}
+                          : std::set<std::string>{"elu"};
+  const std::set<std::string> facilitators =
+      row.group == "club" ? std::set<std::string>{"facil"}
+                          : std::set<std::string>{};
+  const std::set<std::string>& self = row.self.empty() ? kMembers : row.self;
+  switch (relation) {
+    case Relation::kAnyone:
+      return true;
+    case Relation::kAuthenticated:
+      return kind != "anon";
+    case Relation::kAdmin:
+      return kind == "admin";
+    case Relation::kCoordinator:
+      return row.in_cohort && kind == "coord";
+    case Relation::kParticipant:
+      return row.in_cohort && kParticipants.count(kind) > 0;
+    case Relation::kServiceToken:
+      return row.in_cohort && (kind == "svc-r" || kind == "svc-rw");
+    case Relation::kReadWriteServiceToken:
+      return row.in_cohort && kind == "svc-rw";
+    case Relation::kDelegation:
+      return kPetr.count(kind) > 0;
+    case Relation::kSelf:
+      return self.count(kind) > 0;
+    case Relation::kGroupMember:
+      return group_members.count(kind) > 0;
+    case Relation::kFacilitator:
+      return facilitators.count(kind) > 0;
+    case Relation::kAuthor:
+      return row.authors.count(kind) > 0;
+    case Relation::kReader:
+      return row.readers.count(kind) > 0;
+    case Relation::kCoordinatorReader:
+      return row.in_cohort && kind == "coord" && row.readers.count(kind) > 0;
+    case Relation::kSelfReader:
+      return self.count(kind) > 0 && row.readers.count(kind) > 0;
+  }
+  return false;
+}
+
+// Checks that `outcome` of `row` as `kind` agrees with the policy table: an
+// OK (except from a List, which filters what it returns) only for a caller
+// the row allows; PERMISSION_DENIED or UNAUTHENTICATED only for one it does
+// not. Other codes are state or validation errors, after the policy.
+void ExpectAgreesWithPolicy(const Row& row, const std::string& kind,
+                            const std::string& outcome) {
+  const PolicyRow* policy = FindPolicyRow(row.resource, row.action);
+  ASSERT_NE(policy, nullptr)
+      << row.rpc << ": no policy row " << row.resource << " / " << row.action;
+  bool allowed = false;
+  for (Relation r : policy->allowed) allowed = allowed || Holds(kind, r, row);
+  const std::string method = row.rpc.substr(row.rpc.find('.') + 1);
+  if (absl::StartsWith(outcome, "OK") && !absl::StartsWith(method, "List")) {
+    EXPECT_TRUE(allowed) << row.rpc << " as " << kind
+                         << " succeeds, yet the policy row \"" << row.resource
+                         << " | " << row.action << " | " << policy->who
+                         << "\" does not allow it";
+  }
+  if (outcome == "PERMISSION_DENIED" || outcome == "UNAUTHENTICATED") {
+    EXPECT_FALSE(allowed) << row.rpc << " as " << kind << " is refused, yet "
+                          << "the policy row \"" << row.resource << " | "
+                          << row.action << " | " << policy->who
+                          << "\" allows it";
+  }
+}
 
 bool IsWrite(const std::string& method) {
   return !absl::StartsWith(method, "Get") && !absl::StartsWith(method, "List");
@@ -646,6 +761,7 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
       }
     }
     outcomes.push_back(outcome);
+    ExpectAgreesWithPolicy(row, kind, outcome);
     if (!InElusGroup(kind)) {
       const std::string bytes =
           r.response != nullptr ? r.response->SerializeAsString() : "";
@@ -688,796 +804,948 @@ std::vector<Row> Rows() {
   const std::string x = "{elus_x}";
   return {
       // Cohorts.
-      {"CohortService.CreateCohort",
-       "cohort_id: 'nouvelle' cohort { display_name: 'Nouvelle' }",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/nouvelle", kD,
-        kD, kU},
-       {"name"}},
-      {"CohortService.GetCohort",
-       "name: 'cohorts/occitanie'",
-       {"OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
-        "OK name=cohorts/occitanie", kU},
-       {"name"},
-       {"cohorts/occitanie", "cohorts/absente"}},
-      {"CohortService.ListCohorts",
-       "",
-       {"OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
-        "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie", kU},
-       {"cohorts.name"}},
-      {"CohortService.UpdateCohort",
-       "cohort { name: 'cohorts/occitanie' description: 'Neuf' } "
-       "update_mask { paths: 'description' }",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK description=Neuf", kD, kD,
-        kU},
-       {"description"},
-       {"cohorts/occitanie", "cohorts/absente"}},
-      {"CohortService.DeleteCohort",
-       "name: 'cohorts/occitanie'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie", kD,
-        kD, kU},
-       {"name"},
-       {"cohorts/occitanie", "cohorts/absente"}},
-      {"CohortService.UndeleteCohort",
-       "name: 'cohorts/ancienne'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/ancienne", kD,
-        kD, kU},
-       {"name"},
-       {"cohorts/ancienne", "cohorts/absente"}},
-      {"CohortService.ArchiveCohort",
-       "name: 'cohorts/occitanie'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie", kD,
-        kD, kU},
-       {"name"},
-       {"cohorts/occitanie", "cohorts/absente"}},
-      {"CohortService.UnarchiveCohort",
-       "name: 'cohorts/archivee'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/archivee", kD,
-        kD, kU},
-       {"name"},
-       {"cohorts/archivee", "cohorts/absente"}},
+      Row{"CohortService.CreateCohort",
+          "cohort_id: 'nouvelle' cohort { display_name: 'Nouvelle' }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/nouvelle",
+           kD, kD, kU},
+          {"name"}}
+          .Policy("cohort", "create, update, delete, archive"),
+      Row{"CohortService.GetCohort",
+          "name: 'cohorts/occitanie'",
+          {"OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", "OK name=cohorts/occitanie",
+           "OK name=cohorts/occitanie", kU},
+          {"name"},
+          {"cohorts/occitanie", "cohorts/absente"}}
+          .Policy("cohort", "read"),
+      Row{"CohortService.ListCohorts",
+          "",
+          {"OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           "OK cohorts.name=cohorts/archivee,cohorts/autre,cohorts/occitanie",
+           kU},
+          {"cohorts.name"}}
+          .Policy("cohort", "read"),
+      Row{"CohortService.UpdateCohort",
+          "cohort { name: 'cohorts/occitanie' description: 'Neuf' } "
+          "update_mask { paths: 'description' }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK description=Neuf", kD,
+           kD, kU},
+          {"description"},
+          {"cohorts/occitanie", "cohorts/absente"}}
+          .Policy("cohort", "create, update, delete, archive"),
+      Row{"CohortService.DeleteCohort",
+          "name: 'cohorts/occitanie'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie",
+           kD, kD, kU},
+          {"name"},
+          {"cohorts/occitanie", "cohorts/absente"}}
+          .Policy("cohort", "create, update, delete, archive"),
+      Row{"CohortService.UndeleteCohort",
+          "name: 'cohorts/ancienne'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/ancienne",
+           kD, kD, kU},
+          {"name"},
+          {"cohorts/ancienne", "cohorts/absente"}}
+          .Policy("cohort", "create, update, delete, archive"),
+      Row{"CohortService.ArchiveCohort",
+          "name: 'cohorts/occitanie'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie",
+           kD, kD, kU},
+          {"name"},
+          {"cohorts/occitanie", "cohorts/absente"}}
+          .Policy("cohort", "create, update, delete, archive"),
+      Row{"CohortService.UnarchiveCohort",
+          "name: 'cohorts/archivee'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=cohorts/archivee",
+           kD, kD, kU},
+          {"name"},
+          {"cohorts/archivee", "cohorts/absente"}}
+          .Policy("cohort", "create, update, delete, archive"),
       // Members.
-      {"MemberService.CreateMember",
-       "member_id: 'nouveau' member { given_name: 'N' family_name: 'N' "
-       "email: 'n@example.org' role: MEMBER college: AGENT delegations: "
-       "'cohorts/occitanie/territories/petr' }",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=members/nouveau", kD,
-        kD, kU},
-       {"name"}},
-      {"MemberService.GetMember",
-       "name: 'members/elu-petr'",
-       {"OK name=members/elu-petr email=elu-petr@example.org",
-        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
-        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
-        "OK name=members/elu-petr email=",
-        "OK name=members/elu-petr email=elu-petr@example.org",
-        "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
-        "OK name=members/elu-petr email=",
-        "OK name=members/elu-petr email=elu-petr@example.org", kD, kD, kU},
-       {"name", "email"},
-       {"members/elu-petr", "members/absent"}},
-      {"MemberService.ListMembers",
-       "",
-       {"OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
-        "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
-        "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
-        "OK members#=9 members.email#=9", "OK members#=9 members.email#=1",
-        "OK members#=9 members.email#=0", "OK members#=9 members.email#=0",
-        "OK members#=12 members.email#=12", "OK members#=2 members.email#=1",
-        "OK members#=2 members.email#=1", kU},
-       {"members#", "members.email#"}},
-      {"MemberService.UpdateMember",
-       "member { name: 'members/agent-petr' organisation: 'Mairie' } "
-       "update_mask { paths: 'organisation' }",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK organisation=Mairie", kD,
-        kD, kU},
-       {"organisation"},
-       {"members/agent-petr", "members/absent"}},
-      {"MemberService.CreateToken",
-       "parent: 'members/elu-petr'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
-       {},
-       {"members/elu-petr", "members/absent"}},
+      Row{"MemberService.CreateMember",
+          "member_id: 'nouveau' member { given_name: 'N' family_name: 'N' "
+          "email: 'n@example.org' role: MEMBER college: AGENT delegations: "
+          "'cohorts/occitanie/territories/petr' }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=members/nouveau",
+           kD, kD, kU},
+          {"name"}}
+          .Policy("member", "create, update"),
+      Row{"MemberService.GetMember",
+          "name: 'members/elu-petr'",
+          {"OK name=members/elu-petr email=elu-petr@example.org",
+           "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+           "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+           "OK name=members/elu-petr email=",
+           "OK name=members/elu-petr email=elu-petr@example.org",
+           "OK name=members/elu-petr email=", "OK name=members/elu-petr email=",
+           "OK name=members/elu-petr email=",
+           "OK name=members/elu-petr email=elu-petr@example.org", kD, kD, kU},
+          {"name", "email"},
+          {"members/elu-petr", "members/absent"}}
+          .Policy("member", "read")
+          .Self({"elu"}),
+      Row{"MemberService.ListMembers",
+          "",
+          {"OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+           "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+           "OK members#=9 members.email#=1", "OK members#=9 members.email#=1",
+           "OK members#=9 members.email#=9", "OK members#=9 members.email#=1",
+           "OK members#=9 members.email#=0", "OK members#=9 members.email#=0",
+           "OK members#=12 members.email#=12", "OK members#=2 members.email#=1",
+           "OK members#=2 members.email#=1", kU},
+          {"members#", "members.email#"}}
+          .Policy("member", "read"),
+      Row{"MemberService.UpdateMember",
+          "member { name: 'members/agent-petr' organisation: 'Mairie' } "
+          "update_mask { paths: 'organisation' }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK organisation=Mairie", kD,
+           kD, kU},
+          {"organisation"},
+          {"members/agent-petr", "members/absent"}}
+          .Policy("member", "create, update"),
+      Row{"MemberService.CreateToken",
+          "parent: 'members/elu-petr'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
+          {},
+          {"members/elu-petr", "members/absent"}}
+          .Policy("token", "create (personal, service)"),
       // Territories and chantiers.
-      {"TerritoryService.CreateTerritory",
-       "parent: 'cohorts/occitanie' territory_id: 'nouveau' territory { "
-       "display_name: 'Nouveau' kind: COMMUNE }",
-       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/territories/nouveau",
-        kD, kD, kD, "OK name=cohorts/occitanie/territories/nouveau", kD, kD,
-        kU},
-       {"name"}},
-      {"TerritoryService.GetTerritory",
-       "name: 'cohorts/occitanie/territories/petr'",
-       {"OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr",
-        "OK name=cohorts/occitanie/territories/petr", kD, kD, kU},
-       {"name"},
-       {"territories/petr", "territories/absent"}},
-      {"TerritoryService.ListTerritories",
-       "parent: 'cohorts/occitanie'",
-       {"OK territories#=2", "OK territories#=2", "OK territories#=2",
-        "OK territories#=2", "OK territories#=2", "OK territories#=2",
-        "OK territories#=2", "OK territories#=2", "OK territories#=2",
-        "OK territories#=2", "OK territories#=2", kD, kD, kU},
-       {"territories#"}},
-      {"TerritoryService.UpdateTerritory",
-       "territory { name: 'cohorts/occitanie/territories/petr' display_name: "
-       "'PETR' } update_mask { paths: 'display_name' }",
-       {kD, kD, kD, kD, kD, kD, "OK display_name=PETR", kD, kD, kD,
-        "OK display_name=PETR", kD, kD, kU},
-       {"display_name"},
-       {"territories/petr", "territories/absent"}},
-      {"TerritoryService.ChangeTerritoryPhase",
-       "name: 'cohorts/occitanie/territories/petr' phase: EMERGENCE note: "
-       "'go'",
-       {"OK phase=EMERGENCE", "OK phase=EMERGENCE", "OK phase=EMERGENCE",
-        "OK phase=EMERGENCE", kD, kD, "OK phase=EMERGENCE", kD, kD,
-        "OK phase=EMERGENCE", "OK phase=EMERGENCE", kD, kD, kU},
-       {"phase"},
-       {"territories/petr", "territories/absent"}},
-      {"TerritoryService.CreateChantier",
-       "parent: 'cohorts/occitanie/territories/petr' chantier_id: 'mobilite' "
-       "chantier { display_name: 'Mobilité' }",
-       {"OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD, kD,
-        kU},
-       {"name"}},
-      {"TerritoryService.GetChantier",
-       "name: 'cohorts/occitanie/territories/petr/chantiers/alimentation'",
-       {"OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
-        "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation", kD,
-        kD, kU},
-       {"name"},
-       {"chantiers/alimentation", "chantiers/absent"}},
-      {"TerritoryService.ListChantiers",
-       "parent: 'cohorts/occitanie/territories/petr'",
-       {"OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
-        "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
-        "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
-        "OK chantiers#=1", "OK chantiers#=1", kD, kD, kU},
-       {"chantiers#"}},
-      {"TerritoryService.UpdateChantier",
-       "chantier { name: "
-       "'cohorts/occitanie/territories/petr/chantiers/alimentation' status: "
-       "EN_ACTION } update_mask { paths: 'status' }",
-       {"OK status=EN_ACTION", "OK status=EN_ACTION", "OK status=EN_ACTION",
-        "OK status=EN_ACTION", kD, kD, "OK status=EN_ACTION", kD, kD,
-        "OK status=EN_ACTION", "OK status=EN_ACTION", kD, kD, kU},
-       {"status"},
-       {"chantiers/alimentation", "chantiers/absent"}},
+      Row{"TerritoryService.CreateTerritory",
+          "parent: 'cohorts/occitanie' territory_id: 'nouveau' territory { "
+          "display_name: 'Nouveau' kind: COMMUNE }",
+          {kD, kD, kD, kD, kD, kD,
+           "OK name=cohorts/occitanie/territories/nouveau", kD, kD, kD,
+           "OK name=cohorts/occitanie/territories/nouveau", kD, kD, kU},
+          {"name"}}
+          .Policy("territory, group", "create, update"),
+      Row{"TerritoryService.GetTerritory",
+          "name: 'cohorts/occitanie/territories/petr'",
+          {"OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr",
+           "OK name=cohorts/occitanie/territories/petr", kD, kD, kU},
+          {"name"},
+          {"territories/petr", "territories/absent"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"TerritoryService.ListTerritories",
+          "parent: 'cohorts/occitanie'",
+          {"OK territories#=2", "OK territories#=2", "OK territories#=2",
+           "OK territories#=2", "OK territories#=2", "OK territories#=2",
+           "OK territories#=2", "OK territories#=2", "OK territories#=2",
+           "OK territories#=2", "OK territories#=2", kD, kD, kU},
+          {"territories#"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"TerritoryService.UpdateTerritory",
+          "territory { name: 'cohorts/occitanie/territories/petr' "
+          "display_name: "
+          "'PETR' } update_mask { paths: 'display_name' }",
+          {kD, kD, kD, kD, kD, kD, "OK display_name=PETR", kD, kD, kD,
+           "OK display_name=PETR", kD, kD, kU},
+          {"display_name"},
+          {"territories/petr", "territories/absent"}}
+          .Policy("territory, group", "create, update"),
+      Row{"TerritoryService.ChangeTerritoryPhase",
+          "name: 'cohorts/occitanie/territories/petr' phase: EMERGENCE note: "
+          "'go'",
+          {"OK phase=EMERGENCE", "OK phase=EMERGENCE", "OK phase=EMERGENCE",
+           "OK phase=EMERGENCE", kD, kD, "OK phase=EMERGENCE", kD, kD,
+           "OK phase=EMERGENCE", "OK phase=EMERGENCE", kD, kD, kU},
+          {"phase"},
+          {"territories/petr", "territories/absent"}}
+          .Policy("territory phase, chantier", "create, update"),
+      Row{"TerritoryService.CreateChantier",
+          "parent: 'cohorts/occitanie/territories/petr' chantier_id: "
+          "'mobilite' "
+          "chantier { display_name: 'Mobilité' }",
+          {"OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD,
+           kD, "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+           kD, kD,
+           "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/mobilite", kD,
+           kD, kU},
+          {"name"}}
+          .Policy("territory phase, chantier", "create, update"),
+      Row{"TerritoryService.GetChantier",
+          "name: 'cohorts/occitanie/territories/petr/chantiers/alimentation'",
+          {"OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           "OK name=cohorts/occitanie/territories/petr/chantiers/alimentation",
+           kD, kD, kU},
+          {"name"},
+          {"chantiers/alimentation", "chantiers/absent"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"TerritoryService.ListChantiers",
+          "parent: 'cohorts/occitanie/territories/petr'",
+          {"OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+           "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+           "OK chantiers#=1", "OK chantiers#=1", "OK chantiers#=1",
+           "OK chantiers#=1", "OK chantiers#=1", kD, kD, kU},
+          {"chantiers#"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"TerritoryService.UpdateChantier",
+          "chantier { name: "
+          "'cohorts/occitanie/territories/petr/chantiers/alimentation' status: "
+          "EN_ACTION } update_mask { paths: 'status' }",
+          {"OK status=EN_ACTION", "OK status=EN_ACTION", "OK status=EN_ACTION",
+           "OK status=EN_ACTION", kD, kD, "OK status=EN_ACTION", kD, kD,
+           "OK status=EN_ACTION", "OK status=EN_ACTION", kD, kD, kU},
+          {"status"},
+          {"chantiers/alimentation", "chantiers/absent"}}
+          .Policy("territory phase, chantier", "create, update"),
       // Groups.
-      {"GroupService.CreateGroup",
-       "parent: 'cohorts/occitanie' group_id: 'atelier' group { "
-       "display_name: 'Atelier' kind: THEMATIC }",
-       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/groups/atelier", kD,
-        kD, kD, "OK name=cohorts/occitanie/groups/atelier", kD, kD, kU},
-       {"name"}},
+      Row{"GroupService.CreateGroup",
+          "parent: 'cohorts/occitanie' group_id: 'atelier' group { "
+          "display_name: 'Atelier' kind: THEMATIC }",
+          {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/groups/atelier",
+           kD, kD, kD, "OK name=cohorts/occitanie/groups/atelier", kD, kD, kU},
+          {"name"}}
+          .Policy("territory, group", "create, update"),
       // (Facilitators: see FacilitatorsOfAGroupAreHiddenFromNonMembers.)
-      {"GroupService.GetGroup",
-       "name: 'cohorts/occitanie/groups/elus'",
-       {"OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=",
-        "OK name=cohorts/occitanie/groups/elus members=", kD, kD, kU},
-       {"name", "members"},
-       {"groups/elus", "groups/absent"}},
-      {"GroupService.GetGroup (club)",
-       "name: 'cohorts/occitanie/groups/club'",
-       {"OK members=", "OK members=members/acteur-petr,members/agent-petr",
-        "OK members=", "OK members=members/acteur-petr,members/agent-petr",
-        "OK members=members/acteur-petr,members/agent-petr",
-        "OK members=", "OK members=", "OK members=", "OK members=",
-        "OK members=", "OK members=", kD, kD, kU},
-       {"members"},
-       {"groups/club", "groups/absent"}},
-      {"GroupService.ListGroups",
-       "parent: 'cohorts/occitanie'",
-       {"OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
-        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
-        "OK groups#=5 groups.members#=2", "OK groups#=5 groups.members#=0",
-        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
-        "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
-        "OK groups#=5 groups.members#=0", kD, kD, kU},
-       {"groups#", "groups.members#"}},
-      {"GroupService.SetGroupMembers",
-       "name: 'cohorts/occitanie/groups/club' add_members: "
-       "'members/etat-petr'",
-       {kD, kD, kD, kD, kD, kD,
-        "OK members= facilitators=members/facil-coteaux", kD, kD, kD,
-        "OK members= facilitators=members/facil-coteaux", kD, kD, kU},
-       {"members", "facilitators"},
-       {"groups/club", "groups/absent"}},
-      {"GroupService.SetGroupMembers (elus facilitator)",
-       "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
-       "'members/elu-petr'",
-       {kD, kD, kD, kD, kD, kD,
-        "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD, kD,
-        kD, "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD,
-        kD, kU},
-       {"members", "facilitators"},
-       {"groups/elus", "groups/absent"}},
+      Row{"GroupService.GetGroup",
+          "name: 'cohorts/occitanie/groups/elus'",
+          {"OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=",
+           "OK name=cohorts/occitanie/groups/elus members=", kD, kD, kU},
+          {"name", "members"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"GroupService.GetGroup (club)",
+          "name: 'cohorts/occitanie/groups/club'",
+          {"OK members=", "OK members=members/acteur-petr,members/agent-petr",
+           "OK members=", "OK members=members/acteur-petr,members/agent-petr",
+           "OK members=members/acteur-petr,members/agent-petr",
+           "OK members=", "OK members=", "OK members=", "OK members=",
+           "OK members=", "OK members=", kD, kD, kU},
+          {"members"},
+          {"groups/club", "groups/absent"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"GroupService.ListGroups",
+          "parent: 'cohorts/occitanie'",
+          {"OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
+           "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=2",
+           "OK groups#=5 groups.members#=2", "OK groups#=5 groups.members#=0",
+           "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
+           "OK groups#=5 groups.members#=0", "OK groups#=5 groups.members#=0",
+           "OK groups#=5 groups.members#=0", kD, kD, kU},
+          {"groups#", "groups.members#"}}
+          .Policy("territory, group metadata, chantier", "read"),
+      Row{"GroupService.SetGroupMembers",
+          "name: 'cohorts/occitanie/groups/club' add_members: "
+          "'members/etat-petr'",
+          {kD, kD, kD, kD, kD, kD,
+           "OK members= facilitators=members/facil-coteaux", kD, kD, kD,
+           "OK members= facilitators=members/facil-coteaux", kD, kD, kU},
+          {"members", "facilitators"},
+          {"groups/club", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
+      Row{"GroupService.SetGroupMembers (elus facilitator)",
+          "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+          "'members/elu-petr'",
+          {kD, kD, kD, kD, kD, kD,
+           "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD,
+           kD, kD,
+           "OK members= facilitators=members/elu-coteaux,members/elu-petr", kD,
+           kD, kU},
+          {"members", "facilitators"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
       // Nobody makes themself a reader of a college group by role.
-      {"GroupService.SetGroupMembers (elus, the coordinator as facilitator)",
-       "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
-       "'members/coordinator'",
-       {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
-        "INVALID_ARGUMENT", kD, kD, kU},
-       {"members", "facilitators"},
-       {"groups/elus", "groups/absent"}},
-      {"GroupService.SetGroupMembers (club, the coordinator as member)",
-       "name: 'cohorts/occitanie/groups/club' add_members: "
-       "'members/coordinator'",
-       {kD, kD, kD, kD, kD, kD,
-        "OK members=members/acteur-petr,members/agent-petr,members/coordinator "
-        "facilitators=members/facil-coteaux",
-        kD, kD, kD, "OK members= facilitators=members/facil-coteaux", kD, kD,
-        kU},
-       {"members", "facilitators"},
-       {"groups/club", "groups/absent"}},
-      {"GroupService.ListGroupMembers",
-       "name: 'cohorts/occitanie/groups/elus'",
-       {"OK members=members/elu-coteaux,members/elu-petr", kD, kD, kD, kD, kD,
-        kD, kD, kD, kD, kD, kD, kD, kU},
-       {"members"},
-       {"groups/elus", "groups/absent"}},
-      {"GroupService.ListGroupMembers (club)",
-       "name: 'cohorts/occitanie/groups/club'",
-       {kD,
-        "OK "
-        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
-        kD,
-        "OK "
-        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
-        "OK "
-        "members=members/acteur-petr,members/agent-petr,members/facil-coteaux",
-        kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"members"},
-       {"groups/club", "groups/absent"}},
+      Row{"GroupService.SetGroupMembers (elus, the coordinator as facilitator)",
+          "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+          "'members/coordinator'",
+          {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+           "INVALID_ARGUMENT", kD, kD, kU},
+          {"members", "facilitators"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
+      Row{"GroupService.SetGroupMembers (club, the coordinator as member)",
+          "name: 'cohorts/occitanie/groups/club' add_members: "
+          "'members/coordinator'",
+          {kD, kD, kD, kD, kD, kD,
+           "OK "
+           "members=members/acteur-petr,members/agent-petr,members/coordinator "
+           "facilitators=members/facil-coteaux",
+           kD, kD, kD, "OK members= facilitators=members/facil-coteaux", kD, kD,
+           kU},
+          {"members", "facilitators"},
+          {"groups/club", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
+      Row{"GroupService.ListGroupMembers",
+          "name: 'cohorts/occitanie/groups/elus'",
+          {"OK members=members/elu-coteaux,members/elu-petr", kD, kD, kD, kD,
+           kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"members"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"GroupService.ListGroupMembers (club)",
+          "name: 'cohorts/occitanie/groups/club'",
+          {kD,
+           "OK "
+           "members=members/acteur-petr,members/agent-petr,members/"
+           "facil-coteaux",
+           kD,
+           "OK "
+           "members=members/acteur-petr,members/agent-petr,members/"
+           "facil-coteaux",
+           "OK "
+           "members=members/acteur-petr,members/agent-petr,members/"
+           "facil-coteaux",
+           kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"members"},
+          {"groups/club", "groups/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write")
+          .Group("club"),
       // Tokens.
-      {"TokenService.CreateServiceToken",
-       "token { display_name: 'outil' cohorts: 'cohorts/occitanie' access: "
-       "READ }",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK token.access=READ", kD, kD,
-        kU},
-       {"token.access"}},
-      {"TokenService.GetToken",
-       "name: '{token:elu-petr}'",
-       {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        "OK member=members/elu-petr", kD, kD, kU},
-       {"member"},
-       {"{token:elu-petr}", "tokens/absent"}},
-      {"TokenService.ListTokens",
-       "",
-       {"OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1",
-        "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", kD, kD,
-        "OK tokens#=14", "OK tokens#=1", "OK tokens#=1", kU},
-       {"tokens#"}},
-      {"TokenService.RevokeToken",
-       "name: '{token:elu-petr}'",
-       {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        "OK member=members/elu-petr", kD, kD, kU},
-       {"member"},
-       {"{token:elu-petr}", "tokens/absent"}},
-      {"TokenService.RotateToken",
-       "name: '{token:elu-petr}'",
-       {"OK", kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
-       {},
-       {"{token:elu-petr}", "tokens/absent"}},
+      Row{"TokenService.CreateServiceToken",
+          "token { display_name: 'outil' cohorts: 'cohorts/occitanie' access: "
+          "READ }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK token.access=READ", kD,
+           kD, kU},
+          {"token.access"}}
+          .Policy("token", "create (personal, service)"),
+      Row{"TokenService.GetToken",
+          "name: '{token:elu-petr}'",
+          {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK member=members/elu-petr", kD, kD, kU},
+          {"member"},
+          {"{token:elu-petr}", "tokens/absent"}}
+          .Policy("token", "read, revoke, rotate")
+          .Self({"elu"}),
+      Row{"TokenService.ListTokens",
+          "",
+          {"OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1",
+           "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", "OK tokens#=1", kD,
+           kD, "OK tokens#=14", "OK tokens#=1", "OK tokens#=1", kU},
+          {"tokens#"}}
+          .Policy("token", "read, revoke, rotate"),
+      Row{"TokenService.RevokeToken",
+          "name: '{token:elu-petr}'",
+          {"OK member=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK member=members/elu-petr", kD, kD, kU},
+          {"member"},
+          {"{token:elu-petr}", "tokens/absent"}}
+          .Policy("token", "read, revoke, rotate")
+          .Self({"elu"}),
+      Row{"TokenService.RotateToken",
+          "name: '{token:elu-petr}'",
+          {"OK", kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
+          {},
+          {"{token:elu-petr}", "tokens/absent"}}
+          .Policy("token", "read, revoke, rotate")
+          .Self({"elu"}),
       // Invitations.
-      {"InvitationService.CreateInvitation",
-       "parent: 'cohorts/occitanie' invitation { email: 'autre@example.org' "
-       "role: MEMBER college: ELU territory: "
-       "'cohorts/occitanie/territories/petr' }",
-       {kD, kD, kD, kD, kD, kD, "OK invitation.email=autre@example.org", kD, kD,
-        kD, "OK invitation.email=autre@example.org", kD, kD, kU},
-       {"invitation.email"}},
-      {"InvitationService.GetInvitation",
-       "name: '{invitation}'",
-       {kD, kD, kD, kD, kD, kD, "OK email=nouvelle@example.org", kD, kD, kD,
-        "OK email=nouvelle@example.org", kD, kD, kU},
-       {"email"},
-       {"{invitation}", "cohorts/occitanie/invitations/absent"}},
-      {"InvitationService.ListInvitations",
-       "parent: 'cohorts/occitanie'",
-       {kD, kD, kD, kD, kD, kD, "OK invitations#=1", kD, kD, kD,
-        "OK invitations#=1", kD, kD, kU},
-       {"invitations#"}},
-      {"InvitationService.RevokeInvitation",
-       "name: '{invitation}'",
-       {kD, kD, kD, kD, kD, kD, "OK state=REVOKED", kD, kD, kD,
-        "OK state=REVOKED", kD, kD, kU},
-       {"state"},
-       {"{invitation}", "cohorts/occitanie/invitations/absent"}},
-      {"InvitationService.AcceptInvitation",
-       "secret: '{invitation_secret}' given_name: 'Nadia' family_name: "
-       "'Haddad'",
-       {"OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT",
-        "OK member.college=AGENT", "OK member.college=AGENT"},
-       {"member.college"}},
+      Row{"InvitationService.CreateInvitation",
+          "parent: 'cohorts/occitanie' invitation { email: 'autre@example.org' "
+          "role: MEMBER college: ELU territory: "
+          "'cohorts/occitanie/territories/petr' }",
+          {kD, kD, kD, kD, kD, kD, "OK invitation.email=autre@example.org", kD,
+           kD, kD, "OK invitation.email=autre@example.org", kD, kD, kU},
+          {"invitation.email"}}
+          .Policy("invitation", "create, read, revoke"),
+      Row{"InvitationService.GetInvitation",
+          "name: '{invitation}'",
+          {kD, kD, kD, kD, kD, kD, "OK email=nouvelle@example.org", kD, kD, kD,
+           "OK email=nouvelle@example.org", kD, kD, kU},
+          {"email"},
+          {"{invitation}", "cohorts/occitanie/invitations/absent"}}
+          .Policy("invitation", "create, read, revoke"),
+      Row{"InvitationService.ListInvitations",
+          "parent: 'cohorts/occitanie'",
+          {kD, kD, kD, kD, kD, kD, "OK invitations#=1", kD, kD, kD,
+           "OK invitations#=1", kD, kD, kU},
+          {"invitations#"}}
+          .Policy("invitation", "create, read, revoke"),
+      Row{"InvitationService.RevokeInvitation",
+          "name: '{invitation}'",
+          {kD, kD, kD, kD, kD, kD, "OK state=REVOKED", kD, kD, kD,
+           "OK state=REVOKED", kD, kD, kU},
+          {"state"},
+          {"{invitation}", "cohorts/occitanie/invitations/absent"}}
+          .Policy("invitation", "create, read, revoke"),
+      Row{"InvitationService.AcceptInvitation",
+          "secret: '{invitation_secret}' given_name: 'Nadia' family_name: "
+          "'Haddad'",
+          {"OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT",
+           "OK member.college=AGENT", "OK member.college=AGENT"},
+          {"member.college"}}
+          .Policy("invitation", "accept"),
       // Audit.
-      {"AuditService.ListAuditEvents",
-       "parent: 'cohorts/occitanie'",
-       {kD, kD, kD, kD, kD, kD, "OK events#=27", kD, kD, kD, "OK events#=27",
-        kD, kD, kU},
-       {"events#"}},
-      {"AuditService.ListAuditEvents (instance)",
-       "",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=34", kD, kD, kU},
-       {"events#"}},
-      {"ReferentielService.GetReferentiel",
-       "",
-       {"OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
-        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
-        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
-        "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
-        "OK fundamentals#=4", kU},
-       {"fundamentals#"}},
+      Row{"AuditService.ListAuditEvents",
+          "parent: 'cohorts/occitanie'",
+          {kD, kD, kD, kD, kD, kD, "OK events#=27", kD, kD, kD, "OK events#=27",
+           kD, kD, kU},
+          {"events#"}}
+          .Policy("audit log", "read"),
+      Row{"AuditService.ListAuditEvents (instance)",
+          "",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=34", kD, kD, kU},
+          {"events#"}}
+          .Policy("audit log", "read")
+          .NoCohort(),
+      Row{"ReferentielService.GetReferentiel",
+          "",
+          {"OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+           "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+           "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+           "OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
+           "OK fundamentals#=4", kU},
+          {"fundamentals#"}}
+          .Policy("référentiel", "read"),
       // Exchanges: the élus group's.
-      {"ExchangeService.CreateExchange",
-       "parent: 'cohorts/occitanie/groups/elus' exchange { title: 'Neuf' "
-       "kind: QUESTION } first_message: 'Bonjour'",
-       {"OK title=Neuf", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"title"},
-       {"groups/elus", "groups/absent"}},
-      {"ExchangeService.GetExchange",
-       "name: '{elus_x}'",
-       {"OK title=ELUSMARK exchange title message_count=5", kD, kD, kD, kD, kD,
-        kD, kD, kD, kD, kD, kD, kD, kU},
-       {"title", "message_count"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"ExchangeService.ListExchanges",
-       "parent: 'cohorts/occitanie/groups/elus'",
-       {"OK exchanges.title=ELUSMARK exchange title exchanges.unread_count=5",
-        kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"exchanges.title", "exchanges.unread_count"},
-       {"groups/elus", "groups/absent"}},
-      {"ExchangeService.ListExchanges (club)",
-       "parent: 'cohorts/occitanie/groups/club'",
-       {kD, "OK exchanges#=1", kD, "OK exchanges#=1", "OK exchanges#=1", kD, kD,
-        kD, kD, kD, kD, kD, kD, kU},
-       {"exchanges#"},
-       {"groups/club", "groups/absent"}},
-      {"ExchangeService.UpdateExchange",
-       "exchange { name: '{elus_x}' state: RESOLVED } update_mask { paths: "
-       "'state' }",
-       {"OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"ExchangeService.PostMessage",
-       "parent: '{elus_x}' message { body: 'Bonjour' }",
-       {"OK body=Bonjour", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"body"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"ExchangeService.PostMessage (club)",
-       "parent: '{club_x}' message { body: 'Bonjour' }",
-       {kD, "OK body=Bonjour", kD, "OK body=Bonjour", "OK body=Bonjour", kD, kD,
-        kD, kD, kD, kD, kD, kD, kU},
-       {"body"},
-       {"{club_x}", "{club_x}9"}},
-      {"ExchangeService.GetMessage",
-       "name: '{elus_reply}'",
-       {"OK author=members/elu-coteaux", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kD, kD, kU},
-       {"author"},
-       {"{elus_reply}", "{elus_x}/messages/absent"}},
-      {"ExchangeService.GetMessage (hidden)",
-       "name: '{elus_hidden}'",
-       {"OK hidden=true hidden_reason=ELUSMARK hide reason", kD, kD, kD, kD, kD,
-        kD, kD, kD, kD, kD, kD, kD, kU},
-       {"hidden", "hidden_reason"},
-       {"{elus_hidden}", "{elus_x}/messages/absent"}},
-      {"ExchangeService.ListMessages",
-       "parent: '{elus_x}' show_deleted: true",
-       {"OK messages#=5", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"messages#"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"ExchangeService.EditMessage",
-       "name: '{elus_m1}' body: 'Corrigé'",
-       {"OK body=Corrigé edits#=2", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kD, kU},
-       {"body", "edits#"},
-       {"{elus_m1}", "{elus_x}/messages/absent"}},
-      {"ExchangeService.DeleteMessage",
-       "name: '{elus_m1}'",
-       {"OK body=", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"body"},
-       {"{elus_m1}", "{elus_x}/messages/absent"}},
-      {"ExchangeService.UndeleteMessage",
-       "name: '{elus_deleted}'",
-       {"OK author=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kD, kD, kU},
-       {"author"},
-       {"{elus_deleted}", "{elus_x}/messages/absent"}},
-      {"ExchangeService.MarkExchangeRead",
-       "name: '{elus_x}'",
-       {"OK exchange.unread_count=0", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kD, kD, kU},
-       {"exchange.unread_count"},
-       {"{elus_x}", "{elus_x}9"}},
+      Row{"ExchangeService.CreateExchange",
+          "parent: 'cohorts/occitanie/groups/elus' exchange { title: 'Neuf' "
+          "kind: QUESTION } first_message: 'Bonjour'",
+          {"OK title=Neuf", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"title"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.GetExchange",
+          "name: '{elus_x}'",
+          {"OK title=ELUSMARK exchange title message_count=5", kD, kD, kD, kD,
+           kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"title", "message_count"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.ListExchanges",
+          "parent: 'cohorts/occitanie/groups/elus'",
+          {"OK exchanges.title=ELUSMARK exchange title "
+           "exchanges.unread_count=5",
+           kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"exchanges.title", "exchanges.unread_count"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.ListExchanges (club)",
+          "parent: 'cohorts/occitanie/groups/club'",
+          {kD, "OK exchanges#=1", kD, "OK exchanges#=1", "OK exchanges#=1", kD,
+           kD, kD, kD, kD, kD, kD, kD, kU},
+          {"exchanges#"},
+          {"groups/club", "groups/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write")
+          .Group("club"),
+      Row{"ExchangeService.UpdateExchange",
+          "exchange { name: '{elus_x}' state: RESOLVED } update_mask { paths: "
+          "'state' }",
+          {"OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.PostMessage",
+          "parent: '{elus_x}' message { body: 'Bonjour' }",
+          {"OK body=Bonjour", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"body"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.PostMessage (club)",
+          "parent: '{club_x}' message { body: 'Bonjour' }",
+          {kD, "OK body=Bonjour", kD, "OK body=Bonjour", "OK body=Bonjour", kD,
+           kD, kD, kD, kD, kD, kD, kD, kU},
+          {"body"},
+          {"{club_x}", "{club_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write")
+          .Group("club"),
+      Row{"ExchangeService.GetMessage",
+          "name: '{elus_reply}'",
+          {"OK author=members/elu-coteaux", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kU},
+          {"author"},
+          {"{elus_reply}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.GetMessage (hidden)",
+          "name: '{elus_hidden}'",
+          {"OK hidden=true hidden_reason=ELUSMARK hide reason", kD, kD, kD, kD,
+           kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"hidden", "hidden_reason"},
+          {"{elus_hidden}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.ListMessages",
+          "parent: '{elus_x}' show_deleted: true",
+          {"OK messages#=5", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"messages#"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.EditMessage",
+          "name: '{elus_m1}' body: 'Corrigé'",
+          {"OK body=Corrigé edits#=2", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kU},
+          {"body", "edits#"},
+          {"{elus_m1}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.DeleteMessage",
+          "name: '{elus_m1}'",
+          {"OK body=", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"body"},
+          {"{elus_m1}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.UndeleteMessage",
+          "name: '{elus_deleted}'",
+          {"OK author=members/elu-petr", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kU},
+          {"author"},
+          {"{elus_deleted}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
+      Row{"ExchangeService.MarkExchangeRead",
+          "name: '{elus_x}'",
+          {"OK exchange.unread_count=0", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kU},
+          {"exchange.unread_count"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
       // Inbox and follows.
-      {"InboxService.ListInbox",
-       "",
-       {"OK "
-        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPLY,GROUP_READER_ADDED,"
-        "GROUP_READER_ADDED unread_count=5",
-        "OK "
-        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
-        "READER_ADDED unread_count=4",
-        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
-        "unread_count=3",
-        "OK "
-        "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
-        "READER_ADDED unread_count=4",
-        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
-        "unread_count=3",
-        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED unread_count=2",
-        "OK items.kind=REPORT_PUBLISHED,REPORT_PUBLISHED unread_count=2",
-        "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
-        "unread_count=3",
-        kD, kD, "OK items.kind= unread_count=0",
-        "OK items.kind=GROUP_READER_ADDED unread_count=1",
-        "OK items.kind=REPORT_PUBLISHED unread_count=1", kU},
-       {"items.kind", "unread_count"}},
-      {"InboxService.MarkInboxRead",
-       "all: true",
-       {"OK marked=5", "OK marked=4", "OK marked=3", "OK marked=4",
-        "OK marked=3", "OK marked=2", "OK marked=2", "OK marked=3", kD, kD,
-        "OK marked=0", "OK marked=1", "OK marked=1", kU},
-       {"marked"}},
-      {"InboxService.Follow",
-       "target: '{elus_x}'",
-       {"OK target=cohorts/occitanie/groups/elus/exchanges/e000000000001", kD,
-        kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"target"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"InboxService.Unfollow",
-       "target: '{elus_x}'",
-       {"NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND",
-        "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", kD, kD, "NOT_FOUND", "NOT_FOUND",
-        "NOT_FOUND", kU},
-       {"target"},
-       {"{elus_x}", "{elus_x}9"}},
-      {"InboxService.ListFollows",
-       "",
-       {"OK targets=", "OK targets=", "OK targets=", "OK targets=",
-        "OK targets=", "OK targets=", "OK targets=", "OK targets=", kD, kD,
-        "OK targets=", "OK targets=", "OK targets=", kU},
-       {"targets"}},
+      Row{"InboxService.ListInbox",
+          "",
+          {"OK "
+           "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPLY,GROUP_READER_ADDED,"
+           "GROUP_READER_ADDED unread_count=5",
+           "OK "
+           "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
+           "READER_ADDED unread_count=4",
+           "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+           "unread_count=3",
+           "OK "
+           "items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED,GROUP_"
+           "READER_ADDED unread_count=4",
+           "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+           "unread_count=3",
+           "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED unread_count=2",
+           "OK items.kind=REPORT_PUBLISHED,REPORT_PUBLISHED unread_count=2",
+           "OK items.kind=SESSION_OPEN,REPORT_PUBLISHED,REPORT_PUBLISHED "
+           "unread_count=3",
+           kD, kD, "OK items.kind= unread_count=0",
+           "OK items.kind=GROUP_READER_ADDED unread_count=1",
+           "OK items.kind=REPORT_PUBLISHED unread_count=1", kU},
+          {"items.kind", "unread_count"}}
+          .Policy("inbox, follows, one's upcoming sessions",
+                  "read, mark read, unfollow"),
+      Row{"InboxService.MarkInboxRead",
+          "all: true",
+          {"OK marked=5", "OK marked=4", "OK marked=3", "OK marked=4",
+           "OK marked=3", "OK marked=2", "OK marked=2", "OK marked=3", kD, kD,
+           "OK marked=0", "OK marked=1", "OK marked=1", kU},
+          {"marked"}}
+          .Policy("inbox, follows, one's upcoming sessions",
+                  "read, mark read, unfollow"),
+      Row{"InboxService.Follow",
+          "target: '{elus_x}'",
+          {"OK target=cohorts/occitanie/groups/elus/exchanges/e000000000001",
+           kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"target"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("follows", "follow"),
+      Row{"InboxService.Unfollow",
+          "target: '{elus_x}'",
+          {"NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND",
+           "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", kD, kD, "NOT_FOUND",
+           "NOT_FOUND", "NOT_FOUND", kU},
+          {"target"},
+          {"{elus_x}", "{elus_x}9"}}
+          .Policy("inbox, follows, one's upcoming sessions",
+                  "read, mark read, unfollow"),
+      Row{"InboxService.ListFollows",
+          "",
+          {"OK targets=", "OK targets=", "OK targets=", "OK targets=",
+           "OK targets=", "OK targets=", "OK targets=", "OK targets=", kD, kD,
+           "OK targets=", "OK targets=", "OK targets=", kU},
+          {"targets"}}
+          .Policy("inbox, follows, one's upcoming sessions",
+                  "read, mark read, unfollow"),
       // Reports.
       // (A group's existence is no secret to the cohort's participants.)
-      {"ReportService.CreateReport",
-       "parent: 'cohorts/occitanie' report_id: 'neuf' report { title: 'Neuf' "
-       "territory: 'cohorts/occitanie/territories/petr' visibility: GROUP "
-       "group: 'cohorts/occitanie/groups/elus' }",
-       {"OK state=DRAFT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
-        "INVALID_ARGUMENT", kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
-        "INVALID_ARGUMENT", kD, kD, kU},
-       {"state"},
-       {"groups/elus", "groups/absent"},
-       {"elu", "agent", "etat", "acteur", "facil", "author", "coord", "ally",
-        "svc-r", "svc-rw", "admin"}},
-      {"ReportService.GetReport",
-       "name: 'cohorts/occitanie/reports/groupe'",
-       {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"reports/groupe", "reports/absent"}},
-      {"ReportService.GetReport (group draft)",
-       "name: 'cohorts/occitanie/reports/groupe-brouillon'",
-       {"OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"state"},
-       {"reports/groupe-brouillon", "reports/absent"}},
-      {"ReportService.GetReport (cohort)",
-       "name: 'cohorts/occitanie/reports/cohort'",
-       {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", kD, kD, kU},
-       {"state"},
-       {"reports/cohort", "reports/absent"}},
-      {"ReportService.GetReport (draft)",
-       "name: 'cohorts/occitanie/reports/draft'",
-       {kD, kD, kD, kD, kD, "OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD, kU},
-       {"state"},
-       {"reports/draft", "reports/absent"},
-       {"author"}},
-      {"ReportService.GetReport (network)",
-       "name: 'cohorts/occitanie/reports/network'",
-       {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
-        "OK state=PUBLISHED", kU},
-       {"state"},
-       {"reports/network", "reports/absent"}},
-      {"ReportService.ListReports",
-       "parent: 'cohorts/occitanie'",
-       {"OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
-        "occitanie/reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/draft,cohorts/occitanie/reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK reports.name=cohorts/occitanie/reports/network",
-        "OK reports.name=cohorts/occitanie/reports/network", kU},
-       {"reports.name"}},
-      {"ReportService.ListReports (every cohort, by balise)",
-       "parent: 'cohorts/-' balise: 'engagement-6'",
-       {"OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
-        "occitanie/reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/draft,cohorts/occitanie/reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK "
-        "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
-        "reports/network",
-        "OK reports.name=cohorts/occitanie/reports/network",
-        "OK reports.name=cohorts/occitanie/reports/network", kU},
-       {"reports.name"}},
-      {"ReportService.UpdateReport",
-       "report { name: 'cohorts/occitanie/reports/groupe' title: 'Titre' } "
-       "update_mask { paths: 'title' }",
-       {"OK title=Titre", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"title"},
-       {"reports/groupe", "reports/absent"}},
-      {"ReportService.PublishReport",
-       "name: 'cohorts/occitanie/reports/groupe-brouillon'",
-       {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"reports/groupe-brouillon", "reports/absent"}},
-      {"ReportService.ArchiveReport",
-       "name: 'cohorts/occitanie/reports/groupe'",
-       {"OK state=ARCHIVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"reports/groupe", "reports/absent"}},
-      {"ReportService.ArchiveReport (draft)",
-       "name: 'cohorts/occitanie/reports/draft'",
-       {kD, kD, kD, kD, kD, "FAILED_PRECONDITION", kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"reports/draft", "reports/absent"},
-       {"author"}},
+      Row{"ReportService.CreateReport",
+          "parent: 'cohorts/occitanie' report_id: 'neuf' report { title: "
+          "'Neuf' "
+          "territory: 'cohorts/occitanie/territories/petr' visibility: GROUP "
+          "group: 'cohorts/occitanie/groups/elus' }",
+          {"OK state=DRAFT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
+           "INVALID_ARGUMENT", kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+           "INVALID_ARGUMENT", kD, kD, kU},
+          {"state"},
+          {"groups/elus", "groups/absent"},
+          {"elu", "agent", "etat", "acteur", "facil", "author", "coord", "ally",
+           "svc-r", "svc-rw", "admin"}}
+          .Policy("experience report", "create"),
+      Row{"ReportService.GetReport",
+          "name: 'cohorts/occitanie/reports/groupe'",
+          {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"reports/groupe", "reports/absent"}}
+          .Policy("published GROUP report", "read"),
+      Row{"ReportService.GetReport (group draft)",
+          "name: 'cohorts/occitanie/reports/groupe-brouillon'",
+          {"OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"reports/groupe-brouillon", "reports/absent"}}
+          .Policy("draft report", "read"),
+      Row{"ReportService.GetReport (cohort)",
+          "name: 'cohorts/occitanie/reports/cohort'",
+          {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", kD, kD, kU},
+          {"state"},
+          {"reports/cohort", "reports/absent"}}
+          .Policy("published COHORT report", "read"),
+      Row{"ReportService.GetReport (draft)",
+          "name: 'cohorts/occitanie/reports/draft'",
+          {kD, kD, kD, kD, kD, "OK state=DRAFT", kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"reports/draft", "reports/absent"},
+          {"author"}}
+          .Policy("draft report", "read")
+          .Authors({"author"}),
+      Row{"ReportService.GetReport (network)",
+          "name: 'cohorts/occitanie/reports/network'",
+          {"OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", "OK state=PUBLISHED", "OK state=PUBLISHED",
+           "OK state=PUBLISHED", kU},
+          {"state"},
+          {"reports/network", "reports/absent"}}
+          .Policy("published NETWORK, PUBLIC report", "read"),
+      Row{"ReportService.ListReports",
+          "parent: 'cohorts/occitanie'",
+          {"OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
+           "occitanie/reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/draft,cohorts/occitanie/reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK reports.name=cohorts/occitanie/reports/network",
+           "OK reports.name=cohorts/occitanie/reports/network", kU},
+          {"reports.name"}}
+          .Policy("published NETWORK, PUBLIC report", "read"),
+      Row{"ReportService.ListReports (every cohort, by balise)",
+          "parent: 'cohorts/-' balise: 'engagement-6'",
+          {"OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/groupe,cohorts/occitanie/reports/groupe-brouillon,cohorts/"
+           "occitanie/reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/draft,cohorts/occitanie/reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK "
+           "reports.name=cohorts/occitanie/reports/cohort,cohorts/occitanie/"
+           "reports/network",
+           "OK reports.name=cohorts/occitanie/reports/network",
+           "OK reports.name=cohorts/occitanie/reports/network", kU},
+          {"reports.name"}}
+          .Policy("published NETWORK, PUBLIC report", "read"),
+      Row{"ReportService.UpdateReport",
+          "report { name: 'cohorts/occitanie/reports/groupe' title: 'Titre' } "
+          "update_mask { paths: 'title' }",
+          {"OK title=Titre", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"title"},
+          {"reports/groupe", "reports/absent"}}
+          .Policy("experience report", "update, publish"),
+      Row{"ReportService.PublishReport",
+          "name: 'cohorts/occitanie/reports/groupe-brouillon'",
+          {"OK state=PUBLISHED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"reports/groupe-brouillon", "reports/absent"}}
+          .Policy("experience report", "update, publish"),
+      Row{"ReportService.ArchiveReport",
+          "name: 'cohorts/occitanie/reports/groupe'",
+          {"OK state=ARCHIVED", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"reports/groupe", "reports/absent"}}
+          .Policy("experience report", "archive"),
+      Row{"ReportService.ArchiveReport (draft)",
+          "name: 'cohorts/occitanie/reports/draft'",
+          {kD, kD, kD, kD, kD, "FAILED_PRECONDITION", kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"state"},
+          {"reports/draft", "reports/absent"},
+          {"author"}}
+          .Policy("experience report", "archive")
+          .Authors({"author"}),
       // Sessions.
-      {"SessionService.CreateSession",
-       "parent: 'cohorts/occitanie' session_id: 'atelier' session { kind: "
-       "ATELIER title: 'Atelier' start_time { seconds: {start} } end_time { "
-       "seconds: {end} } }",
-       {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier",
-        kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier", kD, kD, kU},
-       {"name"}},
-      {"SessionService.GetSession",
-       "name: 'cohorts/occitanie/sessions/voyage'",
-       {"OK registered_count=2", "OK registered_count=2",
-        "OK registered_count=2", "OK registered_count=2",
-        "OK registered_count=2", "OK registered_count=2",
-        "OK registered_count=2", "OK registered_count=2",
-        "OK registered_count=2", "OK registered_count=2",
-        "OK registered_count=2", kD, kD, kU},
-       {"registered_count"},
-       {"sessions/voyage", "sessions/absent"}},
-      {"SessionService.ListSessions",
-       "parent: 'cohorts/occitanie'",
-       {"OK sessions#=1", "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
-        "OK sessions#=1", "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
-        "OK sessions#=1", "OK sessions#=1", "OK sessions#=1", kD, kD, kU},
-       {"sessions#"}},
-      {"SessionService.ListUpcomingSessions",
-       "",
-       {"OK sessions#=1 registrations#=1", "OK sessions#=1 registrations#=1",
-        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
-        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
-        "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
-        kD, kD, "OK sessions#=0 registrations#=0",
-        "OK sessions#=0 registrations#=0", "OK sessions#=0 registrations#=0",
-        kU},
-       {"sessions#", "registrations#"}},
-      {"SessionService.UpdateSession",
-       "session { name: 'cohorts/occitanie/sessions/voyage' place: 'Mens' } "
-       "update_mask { paths: 'place' }",
-       {kD, kD, kD, kD, kD, kD, "OK place=Mens", kD, kD, kD, "OK place=Mens",
-        kD, kD, kU},
-       {"place"},
-       {"sessions/voyage", "sessions/absent"}},
-      {"SessionService.Register",
-       "session: 'cohorts/occitanie/sessions/voyage'",
-       {"ALREADY_EXISTS", "ALREADY_EXISTS", "OK state=REGISTERED",
-        "OK state=REGISTERED", "OK state=REGISTERED", "OK state=REGISTERED",
-        "OK state=REGISTERED", "OK state=REGISTERED", kD, kD,
-        "FAILED_PRECONDITION", kD, kD, kU},
-       {"state"},
-       {"sessions/voyage", "sessions/absent"}},
-      {"SessionService.CancelRegistration",
-       "session: 'cohorts/occitanie/sessions/voyage'",
-       {"OK state=CANCELLED", "OK state=CANCELLED", "FAILED_PRECONDITION",
-        "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
-        "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
-        "FAILED_PRECONDITION", "FAILED_PRECONDITION", kD, kD, kU},
-       {"state"},
-       {"sessions/voyage", "sessions/absent"}},
-      {"SessionService.ListRegistrations",
-       "session: 'cohorts/occitanie/sessions/voyage'",
-       {kD, kD, kD, kD, kD, kD,
-        "OK registrations.member=members/agent-petr,members/elu-petr", kD, kD,
-        kD, "OK registrations.member=members/agent-petr,members/elu-petr", kD,
-        kD, kU},
-       {"registrations.member"},
-       {"sessions/voyage", "sessions/absent"}},
-      {"SessionService.RecordAttendance",
-       "session: 'cohorts/occitanie/sessions/voyage' member: "
-       "'members/elu-petr' attended: true",
-       {kD, kD, kD, kD, kD, kD, "OK attended=true", kD, kD, kD,
-        "OK attended=true", kD, kD, kU},
-       {"attended"},
-       {"sessions/voyage", "sessions/absent"}},
+      Row{"SessionService.CreateSession",
+          "parent: 'cohorts/occitanie' session_id: 'atelier' session { kind: "
+          "ATELIER title: 'Atelier' start_time { seconds: {start} } end_time { "
+          "seconds: {end} } }",
+          {kD, kD, kD, kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier",
+           kD, kD, kD, "OK name=cohorts/occitanie/sessions/atelier", kD, kD,
+           kU},
+          {"name"}}
+          .Policy("session", "create, update; registrations, attendance"),
+      Row{"SessionService.GetSession",
+          "name: 'cohorts/occitanie/sessions/voyage'",
+          {"OK registered_count=2", "OK registered_count=2",
+           "OK registered_count=2", "OK registered_count=2",
+           "OK registered_count=2", "OK registered_count=2",
+           "OK registered_count=2", "OK registered_count=2",
+           "OK registered_count=2", "OK registered_count=2",
+           "OK registered_count=2", kD, kD, kU},
+          {"registered_count"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "read"),
+      Row{"SessionService.ListSessions",
+          "parent: 'cohorts/occitanie'",
+          {"OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
+           "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
+           "OK sessions#=1", "OK sessions#=1", "OK sessions#=1",
+           "OK sessions#=1", "OK sessions#=1", kD, kD, kU},
+          {"sessions#"}}
+          .Policy("session", "read"),
+      Row{"SessionService.ListUpcomingSessions",
+          "",
+          {"OK sessions#=1 registrations#=1", "OK sessions#=1 registrations#=1",
+           "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+           "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+           "OK sessions#=1 registrations#=0", "OK sessions#=1 registrations#=0",
+           kD, kD, "OK sessions#=0 registrations#=0",
+           "OK sessions#=0 registrations#=0", "OK sessions#=0 registrations#=0",
+           kU},
+          {"sessions#", "registrations#"}}
+          .Policy("inbox, follows, one's upcoming sessions",
+                  "read, mark read, unfollow"),
+      Row{"SessionService.UpdateSession",
+          "session { name: 'cohorts/occitanie/sessions/voyage' place: 'Mens' } "
+          "update_mask { paths: 'place' }",
+          {kD, kD, kD, kD, kD, kD, "OK place=Mens", kD, kD, kD, "OK place=Mens",
+           kD, kD, kU},
+          {"place"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "create, update; registrations, attendance"),
+      Row{"SessionService.Register",
+          "session: 'cohorts/occitanie/sessions/voyage'",
+          {"ALREADY_EXISTS", "ALREADY_EXISTS", "OK state=REGISTERED",
+           "OK state=REGISTERED", "OK state=REGISTERED", "OK state=REGISTERED",
+           "OK state=REGISTERED", "OK state=REGISTERED", kD, kD,
+           "FAILED_PRECONDITION", kD, kD, kU},
+          {"state"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "register, cancel"),
+      Row{"SessionService.CancelRegistration",
+          "session: 'cohorts/occitanie/sessions/voyage'",
+          {"OK state=CANCELLED", "OK state=CANCELLED", "FAILED_PRECONDITION",
+           "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
+           "FAILED_PRECONDITION", "FAILED_PRECONDITION", "FAILED_PRECONDITION",
+           "FAILED_PRECONDITION", "FAILED_PRECONDITION", kD, kD, kU},
+          {"state"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "register, cancel"),
+      Row{"SessionService.ListRegistrations",
+          "session: 'cohorts/occitanie/sessions/voyage'",
+          {kD, kD, kD, kD, kD, kD,
+           "OK registrations.member=members/agent-petr,members/elu-petr", kD,
+           kD, kD,
+           "OK registrations.member=members/agent-petr,members/elu-petr", kD,
+           kD, kU},
+          {"registrations.member"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "create, update; registrations, attendance"),
+      Row{"SessionService.RecordAttendance",
+          "session: 'cohorts/occitanie/sessions/voyage' member: "
+          "'members/elu-petr' attended: true",
+          {kD, kD, kD, kD, kD, kD, "OK attended=true", kD, kD, kD,
+           "OK attended=true", kD, kD, kU},
+          {"attended"},
+          {"sessions/voyage", "sessions/absent"}}
+          .Policy("session", "create, update; registrations, attendance"),
       // Moderation of the élus group's content.
-      {"ModerationService.FlagContent",
-       "parent: 'cohorts/occitanie' flag { target: '{elus_reply}' reason: "
-       "SPAM }",
-       {"OK state=OPEN", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"state"},
-       {"{elus_reply}", "{elus_x}/messages/absent"}},
-      {"ModerationService.ListFlags",
-       "parent: 'cohorts/occitanie'",
-       {"OK flags.target=", "OK flags.target=", "OK flags.target=",
-        "OK flags.target=",
-        "OK "
-        "flags.target=cohorts/occitanie/groups/club/exchanges/e000000000001/"
-        "messages/m000001",
-        "OK flags.target=", "OK flags.target=cohorts/occitanie/reports/cohort",
-        "OK flags.target=", kD, kD, kD, kD, kD, kU},
-       {"flags.target"}},
-      {"ModerationService.HideContent",
-       "target: '{elus_reply}' reason: 'Hors sujet'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"resolved_flags"},
-       {"{elus_reply}", "{elus_x}/messages/absent"}},
-      {"ModerationService.UnhideContent",
-       "target: '{elus_hidden}'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"target"},
-       {"{elus_hidden}", "{elus_x}/messages/absent"}},
-      {"ModerationService.DismissFlag",
-       "name: '{elus_flag}'",
-       {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"state"},
-       {"{elus_flag}", "cohorts/occitanie/flags/absent"}},
+      Row{"ModerationService.FlagContent",
+          "parent: 'cohorts/occitanie' flag { target: '{elus_reply}' reason: "
+          "SPAM }",
+          {"OK state=OPEN", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"state"},
+          {"{elus_reply}", "{elus_x}/messages/absent"}}
+          .Policy("moderation", "flag"),
+      Row{"ModerationService.ListFlags",
+          "parent: 'cohorts/occitanie'",
+          {"OK flags.target=", "OK flags.target=", "OK flags.target=",
+           "OK flags.target=",
+           "OK "
+           "flags.target=cohorts/occitanie/groups/club/exchanges/e000000000001/"
+           "messages/m000001",
+           "OK flags.target=",
+           "OK flags.target=cohorts/occitanie/reports/cohort",
+           "OK flags.target=", kD, kD, kD, kD, kD, kU},
+          {"flags.target"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss"),
+      Row{"ModerationService.HideContent",
+          "target: '{elus_reply}' reason: 'Hors sujet'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"resolved_flags"},
+          {"{elus_reply}", "{elus_x}/messages/absent"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss"),
+      Row{"ModerationService.UnhideContent",
+          "target: '{elus_hidden}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"target"},
+          {"{elus_hidden}", "{elus_x}/messages/absent"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss"),
+      Row{"ModerationService.DismissFlag",
+          "name: '{elus_flag}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"state"},
+          {"{elus_flag}", "cohorts/occitanie/flags/absent"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss"),
       // Moderation of the club's content, by its facilitator.
-      {"ModerationService.HideContent (club)",
-       "target: '{club_m1}' reason: 'Hors sujet'",
-       {kD, kD, kD, kD, "OK resolved_flags=1", kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"resolved_flags"},
-       {"{club_m1}", "{club_x}/messages/absent"},
-       {"agent", "acteur", "facil"}},
-      {"ModerationService.UnhideContent (club)",
-       "target: '{club_hidden}'",
-       {kD, kD, kD, kD,
-        "OK "
-        "target=cohorts/occitanie/groups/club/exchanges/e000000000001/messages/"
-        "m000002",
-        kD, kD, kD, kD, kD, kD, kD, kD, kU},
-       {"target"},
-       {"{club_hidden}", "{club_x}/messages/absent"},
-       {"agent", "acteur", "facil"}},
-      {"ModerationService.DismissFlag (club)",
-       "name: '{club_flag}'",
-       {kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"{club_flag}", "cohorts/occitanie/flags/absent"},
-       {"agent", "acteur", "facil"}},
-      {"ModerationService.DismissFlag (shared report)",
-       "name: '{cohort_flag}'",
-       {kD, kD, kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD,
-        kU},
-       {"state"},
-       {"{cohort_flag}", "cohorts/occitanie/flags/absent"}},
+      Row{"ModerationService.HideContent (club)",
+          "target: '{club_m1}' reason: 'Hors sujet'",
+          {kD, kD, kD, kD, "OK resolved_flags=1", kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"resolved_flags"},
+          {"{club_m1}", "{club_x}/messages/absent"},
+          {"agent", "acteur", "facil"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss")
+          .Group("club"),
+      Row{"ModerationService.UnhideContent (club)",
+          "target: '{club_hidden}'",
+          {kD, kD, kD, kD,
+           "OK "
+           "target=cohorts/occitanie/groups/club/exchanges/e000000000001/"
+           "messages/"
+           "m000002",
+           kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"target"},
+          {"{club_hidden}", "{club_x}/messages/absent"},
+          {"agent", "acteur", "facil"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss")
+          .Group("club"),
+      Row{"ModerationService.DismissFlag (club)",
+          "name: '{club_flag}'",
+          {kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"{club_flag}", "cohorts/occitanie/flags/absent"},
+          {"agent", "acteur", "facil"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss")
+          .Group("club"),
+      Row{"ModerationService.DismissFlag (shared report)",
+          "name: '{cohort_flag}'",
+          {kD, kD, kD, kD, kD, kD, "OK state=RESOLVED", kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"{cohort_flag}", "cohorts/occitanie/flags/absent"}}
+          .Policy("moderation", "queue, hide, unhide, dismiss")
+          // The flagged report is a COHORT one.
+          .Readers({"elu", "agent", "etat", "acteur", "facil", "author",
+                    "coord", "ally", "svc-r", "svc-rw", "admin"}),
   };
 }
 
@@ -1551,6 +1819,15 @@ TEST(ConfidentialityMatrixCoverageTest, EveryRegisteredRpcHasARow) {
     }
   }
   EXPECT_GE(rpcs, 75);
+  // And every row of the policy table is held to what some RPC does.
+  std::set<std::pair<std::string, std::string>> policies;
+  for (const Row& row : Rows()) policies.emplace(row.resource, row.action);
+  for (const PolicyRow& p : PolicyTable()) {
+    EXPECT_EQ(policies.count({std::string(p.resource), std::string(p.action)}),
+              1u)
+        << "policy row " << p.resource << " | " << p.action
+        << " is the rule of no row of the matrix";
+  }
   EXPECT_TRUE(rows.empty())
       << "rows of unregistered RPCs: " << absl::StrJoin(rows, ", ");
 }
