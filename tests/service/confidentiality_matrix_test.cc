@@ -771,6 +771,19 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
           << " returns the élus group's content:\n"
           << (r.response != nullptr ? r.response->DebugString() : r.message);
     }
+    // Nor the names of its content, unless the caller named it.
+    if (!InElusGroup(kind) && r.response != nullptr) {
+      const std::string bytes = r.response->SerializeAsString();
+      for (const std::string& name :
+           {Fill("{elus_x}"),
+            std::string("cohorts/occitanie/reports/groupe")}) {
+        EXPECT_TRUE(!absl::StrContains(bytes, name) ||
+                    absl::StrContains(Fill(row.request), name))
+            << "LEAK: " << row.rpc << " as " << kind << " names " << name
+            << ":\n"
+            << r.response->DebugString();
+      }
+    }
     if (!row.absent.first.empty() && row.readers.count(kind) == 0 &&
         r.code != grpc::StatusCode::OK) {
       const std::string present = Fill(row.absent.first);
@@ -1308,6 +1321,14 @@ std::vector<Row> Rows() {
           {"{elus_reply}", "{elus_x}/messages/absent"}}
           .Policy("a group's members and content (exchanges, messages)",
                   "read, write"),
+      Row{"ExchangeService.GetMessage (the removed member's own)",
+          "name: '{elus_removed_msg}'",
+          {"OK author=members/elu-removed", kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kU},
+          {"author"},
+          {"{elus_removed_msg}", "{elus_x}/messages/absent"}}
+          .Policy("a group's members and content (exchanges, messages)",
+                  "read, write"),
       Row{"ExchangeService.GetMessage (hidden)",
           "name: '{elus_hidden}'",
           {"OK hidden=true hidden_reason=ELUSMARK hide reason", kD, kD, kD, kD,
@@ -1747,6 +1768,51 @@ std::vector<Row> Rows() {
           .Readers({"elu", "agent", "etat", "acteur", "facil", "author",
                     "coord", "ally", "svc-r", "svc-rw", "admin"}),
   };
+}
+
+// The scan of the matrix can only see what is there: every marked text is
+// read by someone inside the group (the élu, or the élus group's
+// facilitator elu-coteaux), so a leak of any of them would show. (The
+// bodies of the hidden and the deleted message, "ELUSMARK hidden body" and
+// "ELUSMARK deleted body", are shown to nobody, and scanned all the same.)
+TEST_F(ConfidentialityMatrixTest, EveryMarkedTextIsReadInsideTheGroup) {
+  const std::vector<std::string> planted = {
+      "ELUSMARK exchange title",
+      "ELUSMARK first message",  // the edited message's previous body
+      "ELUSMARK edited body",
+      "ELUSMARK reply body",
+      "ELUSMARK body of the member removed later",
+      "ELUSMARK hide reason",
+      "ELUSMARK flag note",
+      "ELUSMARK report title",
+      "ELUSMARK context",
+      "ELUSMARK actions",
+      "ELUSMARK results",
+      "ELUSMARK what worked",
+      "ELUSMARK what failed",
+      "ELUSMARK lessons",
+      "ELUSMARK theme",
+  };
+  std::string seen;
+  for (const auto& [who, rpc, request] :
+       std::vector<std::array<std::string, 3>>{
+           {"elu-petr", "ExchangeService.GetExchange", "name: '{elus_x}'"},
+           {"elu-petr", "ExchangeService.ListMessages",
+            "parent: '{elus_x}' show_deleted: true"},
+           {"elu-coteaux", "ExchangeService.ListMessages",
+            "parent: '{elus_x}' show_deleted: true"},
+           {"elu-coteaux", "ModerationService.ListFlags",
+            "parent: 'cohorts/occitanie' show_resolved: true"},
+           {"elu-petr", "ReportService.GetReport",
+            "name: 'cohorts/occitanie/reports/groupe'"},
+       }) {
+    std::unique_ptr<Message> r = Do(*shared_, who, rpc, request);
+    if (r != nullptr) seen += r->SerializeAsString();
+  }
+  for (const std::string& text : planted) {
+    EXPECT_TRUE(absl::StrContains(seen, text))
+        << "\"" << text << "\" is read by nobody in the group";
+  }
 }
 
 // LEAK (open, reported to the lead): a group's facilitators read it (they
