@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -1813,6 +1814,50 @@ TEST_F(ConfidentialityMatrixTest, EveryMarkedTextIsReadInsideTheGroup) {
     EXPECT_TRUE(absl::StrContains(seen, text))
         << "\"" << text << "\" is read by nobody in the group";
   }
+}
+
+// Paging one item at a time through every List row, as every caller outside
+// the élus group: no page and no page token (base64 of the last key) holds
+// a marker or the name of the group's content.
+TEST_F(ConfidentialityMatrixTest, PagingOneByOneRevealsNothingOfTheGroup) {
+  const std::vector<std::string> secrets = {kMarker, Fill("{elus_x}"),
+                                            "cohorts/occitanie/reports/groupe"};
+  int tokens = 0;  // pages that had a next one
+  for (const Row& row : Rows()) {
+    const std::string rpc = row.rpc.substr(0, row.rpc.find(' '));
+    const MethodDescriptor* method = FindMethod(rpc);
+    ASSERT_NE(method, nullptr) << rpc;
+    const FieldDescriptor* page_size =
+        method->input_type()->FindFieldByName("page_size");
+    const FieldDescriptor* page_token =
+        method->input_type()->FindFieldByName("page_token");
+    if (page_size == nullptr || page_token == nullptr) continue;
+    for (const Caller& caller : Callers()) {
+      if (InElusGroup(caller.kind)) continue;
+      std::unique_ptr<Message> request = Parse(*method, row.request);
+      request->GetReflection()->SetInt32(request.get(), page_size, 1);
+      for (int page = 0; page < 100; ++page) {
+        Result r = shared_->Call(*method, *request, secrets_->at(caller.kind));
+        if (r.code != grpc::StatusCode::OK) break;
+        const std::string token =
+            Show(*r.response, "next_page_token").substr(16);
+        std::string key;
+        EXPECT_TRUE(absl::WebSafeBase64Unescape(token, &key)) << token;
+        const std::string bytes = r.response->SerializeAsString() + key;
+        for (const std::string& secret : secrets) {
+          EXPECT_FALSE(absl::StrContains(bytes, secret) &&
+                       !absl::StrContains(Fill(row.request), secret))
+              << "LEAK: " << row.rpc << " as " << caller.kind << ", page "
+              << page << ", shows " << secret << ":\n"
+              << r.response->DebugString() << "token key: " << key;
+        }
+        if (token.empty()) break;
+        ++tokens;
+        request->GetReflection()->SetString(request.get(), page_token, token);
+      }
+    }
+  }
+  EXPECT_GT(tokens, 100);  // the lists were paged
 }
 
 // LEAK (open, reported to the lead): a group's facilitators read it (they
