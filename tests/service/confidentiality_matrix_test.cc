@@ -1418,6 +1418,23 @@ std::vector<Row> Rows() {
           {"target"},
           {"{elus_x}", "{elus_x}9"}}
           .Policy("follows", "follow"),
+      Row{"InboxService.Follow (the élus group)",
+          "target: 'cohorts/occitanie/groups/elus'",
+          {"OK target=cohorts/occitanie/groups/elus", kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kD, kD, kD, kU},
+          {"target"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("follows", "follow"),
+      // (Reports are not followed: every caller's request is invalid.)
+      Row{"InboxService.Follow (a GROUP report)",
+          "target: 'cohorts/occitanie/reports/groupe'",
+          {"INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
+           "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
+           "INVALID_ARGUMENT", "INVALID_ARGUMENT", kD, kD, "INVALID_ARGUMENT",
+           "INVALID_ARGUMENT", "INVALID_ARGUMENT", kU},
+          {"target"},
+          {"reports/groupe", "reports/absent"}}
+          .Policy("follows", "follow"),
       Row{"InboxService.Unfollow",
           "target: '{elus_x}'",
           {"NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND",
