@@ -110,6 +110,12 @@ std::string CodeName(grpc::StatusCode code) {
 // served in process. Calls go through the transport as bearer tokens do.
 class World {
  public:
+  // Over the store in `dir`, which it owns (and removes when it goes).
+  explicit World(std::unique_ptr<::cohorte::testing::TempDir> dir)
+      : World(dir->path()) {
+    dir_ = std::move(dir);
+  }
+  // Over the store in `dir`.
   explicit World(const std::string& dir)
       : services_(dir),
         authenticator_(services_.store.get()),
@@ -169,6 +175,8 @@ class World {
   }
 
  private:
+  // Declared first: removed after the store is closed.
+  std::unique_ptr<::cohorte::testing::TempDir> dir_;
   ::cohorte::testing::Services services_;
   Authenticator authenticator_;
   transport::WorkerPool pool_;
@@ -414,14 +422,12 @@ class ConfidentialityMatrixTest : public ::testing::Test {
     // On tmpfs where there is one: a world is made for each write cell
     // that succeeds, and their fsyncs are not what this test is about.
     std::error_code error;
-    dirs_.push_back(
-        std::filesystem::is_directory("/dev/shm", error)
-            ? std::make_unique<::cohorte::testing::TempDir>("/dev/shm")
-            : std::make_unique<::cohorte::testing::TempDir>());
-    std::filesystem::copy(template_->path() + "/db",
-                          dirs_.back()->path() + "/db",
+    auto dir = std::filesystem::is_directory("/dev/shm", error)
+                   ? std::make_unique<::cohorte::testing::TempDir>("/dev/shm")
+                   : std::make_unique<::cohorte::testing::TempDir>();
+    std::filesystem::copy(template_->path() + "/db", dir->path() + "/db",
                           std::filesystem::copy_options::recursive);
-    return std::make_unique<World>(dirs_.back()->path());
+    return std::make_unique<World>(std::move(dir));
   }
 
   // Replaces the {placeholders} of `text` with the world's names.
@@ -469,7 +475,6 @@ class ConfidentialityMatrixTest : public ::testing::Test {
   static std::map<std::string, std::string>* names_;
   static std::map<std::string, std::string>* secrets_;
 
-  std::vector<std::unique_ptr<::cohorte::testing::TempDir>> dirs_;
   std::unique_ptr<World> shared_;
   // Prints each row's outcomes instead of checking them (to write a row).
   const bool print_ = std::getenv("COHORTE_MATRIX_PRINT") != nullptr;
