@@ -1130,6 +1130,22 @@ std::vector<Row> Rows() {
           {"members", "facilitators"},
           {"groups/club", "groups/absent"}}
           .Policy("territory, group", "create, update"),
+      // Nobody joins a group by role, nor from another cohort.
+      Row{"GroupService.SetGroupMembers (club, the administrator as member)",
+          "name: 'cohorts/occitanie/groups/club' add_members: 'members/admin'",
+          {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+           "INVALID_ARGUMENT", kD, kD, kU},
+          {"members"},
+          {"groups/club", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
+      Row{"GroupService.SetGroupMembers (club, an élu of another cohort)",
+          "name: 'cohorts/occitanie/groups/club' add_members: "
+          "'members/elu-ailleurs'",
+          {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+           "INVALID_ARGUMENT", kD, kD, kU},
+          {"members"},
+          {"groups/club", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
       Row{"GroupService.ListGroupMembers",
           "name: 'cohorts/occitanie/groups/elus'",
           {"OK members=members/elu-coteaux,members/elu-petr", kD, kD, kD, kD,
@@ -1880,6 +1896,34 @@ TEST_F(ConfidentialityMatrixTest, PagingOneByOneRevealsNothingOfTheGroup) {
     }
   }
   EXPECT_GT(tokens, 100);  // the lists were paged
+}
+
+// Membership of a college group follows the member's college and
+// delegation at once: the agent made an élu reads the élus group, and once
+// their delegation moves to the other cohort, no longer; the group's
+// members see them come and go.
+TEST_F(ConfidentialityMatrixTest, CollegeGroupFollowsCollegeAndDelegation) {
+  const std::string members = "name: 'cohorts/occitanie/groups/elus'";
+  const MethodDescriptor* list = FindMethod("GroupService.ListGroupMembers");
+  ASSERT_NE(list, nullptr);
+  auto members_as = [&](const std::string& who) {
+    Result r = shared_->Call(*list, *Parse(*list, members), secrets_->at(who));
+    return r.code == grpc::StatusCode::OK ? Show(*r.response, "members")
+                                          : CodeName(r.code);
+  };
+  EXPECT_EQ(members_as("agent"), "PERMISSION_DENIED");
+  Do(*shared_, "admin", "MemberService.UpdateMember",
+     "member { name: 'members/agent-petr' college: ELU } update_mask { "
+     "paths: 'college' }");
+  EXPECT_EQ(members_as("agent"),
+            "members=members/agent-petr,members/elu-coteaux,members/elu-petr");
+  EXPECT_EQ(members_as("elu"), members_as("agent"));
+  Do(*shared_, "admin", "MemberService.UpdateMember",
+     "member { name: 'members/agent-petr' delegations: "
+     "'cohorts/autre/territories/ailleurs' } update_mask { paths: "
+     "'delegations' }");
+  EXPECT_EQ(members_as("agent"), "PERMISSION_DENIED");
+  EXPECT_EQ(members_as("elu"), "members=members/elu-coteaux,members/elu-petr");
 }
 
 // LEAK (open, reported to the lead): a group's facilitators read it (they
