@@ -1,22 +1,32 @@
 // The confidentiality matrix: every RPC cohorted registers, reads and
-// writes, called through the real transport (an in-process gRPC server, the
-// callers' real bearer tokens) as every kind of caller, with exactly what
-// comes back. The RPCs are taken from the descriptors of the services
-// transport::GrpcServices registers: an RPC without a row fails
-// EveryRegisteredRpcHasARow.
+// writes, called through the real transport (an in-process gRPC server and
+// the callers' real bearer tokens, re-resolved at each call) as each of 14
+// kinds of caller (Callers()), with exactly what comes back (Rows()). The
+// RPCs are taken from the descriptors of the services
+// transport::GrpcServices registers: one without a row fails
+// EveryRegisteredRpcHasARow. To write a row, leave its expectations empty
+// and run with COHORTE_MATRIX_PRINT=1: it prints what each caller gets.
 //
-// The world: cohort `occitanie` (territories `petr`, `coteaux`) and cohort
-// `autre` (territory `ailleurs`). What the élus group of occitanie says is
-// planted with a marker (kMarker) in every text field: an exchange's title,
-// message bodies, an edit, a hidden message and its hide reason, a flag's
-// note, a GROUP report's title, narrative fields and themes, and a GROUP
-// draft. No response and no error of any RPC, read or write, for any caller
-// other than the élu in the group may contain the marker.
+// The world (BuildWorld): cohort `occitanie` (territories `petr`, `coteaux`)
+// and cohort `autre` (territory `ailleurs`). What the élus group of
+// occitanie says is planted with a marker (kMarker) in every text field: an
+// exchange's title, message bodies, an edit, a hidden message and its hide
+// reason, a deleted message, a flag's note, a GROUP report's title,
+// narrative fields and themes, and a GROUP draft. Then one of its élus
+// moves to the other cohort. For every cell:
+//  - no response and no error for a caller other than the élu in the group
+//    holds the marker, nor a name of the group's content they did not give;
+//  - a caller who may not see the named resource gets the same code and
+//    message for an absent name (Row::absent);
+//  - the outcome agrees with the row of the policy table (policy_table.h)
+//    the RPC answers to: OK only if it allows the caller, PERMISSION_DENIED
+//    or UNAUTHENTICATED only if it does not.
 //
 // Writes mutate: a write cell expected to succeed runs on a fresh copy of
-// the world (the store's directory copied from a template built once), so
-// no cell depends on another's order; a refused write runs on the shared
-// world and must leave its revision unchanged.
+// the world (the store's directory copied from a template built once, on
+// tmpfs where there is one), so no cell depends on another's order; a
+// refused write runs on the shared world and must leave its revision
+// unchanged.
 
 #include <array>
 #include <cstdlib>
@@ -797,6 +807,7 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
       const std::string text =
           absl::StrReplaceAll(Fill(row.request), {{present, absent}});
       Result a = world->Call(*method, *Parse(*method, text), secret);
+      EXPECT_EQ(world->revision(), before) << row.rpc << " as " << kind;
       // NOT_FOUND for the absent name: the caller may know what exists there.
       if (a.code == grpc::StatusCode::NOT_FOUND &&
           r.code != grpc::StatusCode::PERMISSION_DENIED &&
@@ -817,10 +828,8 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
 constexpr char kD[] = "PERMISSION_DENIED";
 constexpr char kU[] = "UNAUTHENTICATED";
 
-// The rows. Names in braces are the world's (BuildWorld); "C" stands for
-// cohorts/occitanie.
+// The rows. Names in braces are the world's (BuildWorld).
 std::vector<Row> Rows() {
-  const std::string x = "{elus_x}";
   return {
       // Cohorts.
       Row{"CohortService.CreateCohort",
