@@ -1133,6 +1133,14 @@ std::vector<Row> Rows() {
           {"members"},
           {"groups/elus", "groups/absent"}}
           .Policy("territory, group", "create, update"),
+      Row{"GroupService.SetGroupMembers (elus, an agent as facilitator)",
+          "name: 'cohorts/occitanie/groups/elus' add_facilitators: "
+          "'members/agent-petr'",
+          {kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD, kD,
+           "INVALID_ARGUMENT", kD, kD, kU},
+          {"members"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("territory, group", "create, update"),
       Row{"GroupService.SetGroupMembers (club, the coordinator as member)",
           "name: 'cohorts/occitanie/groups/club' add_members: "
           "'members/coordinator'",
