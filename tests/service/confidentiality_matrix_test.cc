@@ -1631,6 +1631,26 @@ std::vector<Row> Rows() {
            "OK reports.name=cohorts/occitanie/reports/network", kU},
           {"reports.name"}}
           .Policy("published NETWORK, PUBLIC report", "read"),
+      // A filter that only the élus group's report matches: outsiders get
+      // nothing, not even a next page.
+      Row{"ReportService.ListReports (by the élus report's theme)",
+          "parent: 'cohorts/occitanie' theme: 'ELUSMARK theme' page_size: 1",
+          {"OK reports.name=cohorts/occitanie/reports/groupe "
+           "next_page_token#=1",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0",
+           "OK reports.name= next_page_token#=0", kU},
+          {"reports.name", "next_page_token#"}}
+          .Policy("published NETWORK, PUBLIC report", "read"),
       Row{"ReportService.UpdateReport",
           "report { name: 'cohorts/occitanie/reports/groupe' title: 'Titre' } "
           "update_mask { paths: 'title' }",
