@@ -1967,14 +1967,12 @@ TEST_F(ConfidentialityMatrixTest, CollegeGroupFollowsCollegeAndDelegation) {
   EXPECT_EQ(members_as("elu"), "members=members/elu-coteaux,members/elu-petr");
 }
 
-// LEAK (open, reported to the lead): a group's facilitators read it (they
-// are its members, policy.h IsGroupMember), yet GetGroup and ListGroups
-// show them to every participant of the cohort while the member list is
-// hidden: RedactGroup (access/policy.cc) clears `members` only. So anyone
-// in the cohort learns who, besides the college, reads the élus group, and
-// who sits in a club. Fails until RedactGroup clears `facilitators` too.
-TEST_F(ConfidentialityMatrixTest,
-       LEAK_GroupFacilitatorsAreHiddenFromNonMembers) {
+// A group's facilitators read it (they are its members, IsGroupMember), so
+// they are hidden from non-members like its members: GetGroup and ListGroups
+// once showed them to every participant (RedactGroup cleared `members`
+// only), telling the whole cohort who besides the college reads the élus
+// group, and who sits in a club.
+TEST_F(ConfidentialityMatrixTest, GroupFacilitatorsAreHiddenFromNonMembers) {
   const MethodDescriptor* get = FindMethod("GroupService.GetGroup");
   ASSERT_NE(get, nullptr);
   for (const char* group : {"elus", "club"}) {
