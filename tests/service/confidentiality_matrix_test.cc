@@ -2021,18 +2021,18 @@ TEST_F(ConfidentialityMatrixTest, GroupFacilitatorsAreHiddenFromNonMembers) {
   }
 }
 
-// LEAK (open, reported to the lead): a retry with the same request_id is
+// Found by this matrix and fixed: a retry with the same request_id is
 // answered from the idempotency record (access/commit.h,
-// CommitForResponse: when Store::Commit replays, `apply` and the
-// Presenter do not run), so the response is the one presented to the
-// caller when they first wrote, not as they may see it now. A member who
+// CommitForResponse: when Store::Commit replays, `apply` does not run), and
+// was returned as it was presented to the caller when they first wrote,
+// not as they may see it now; a replay is now presented again. A member who
 // has left the élus group replays an UpdateReport they made on a co-written
 // GROUP report while in it, and reads the report again: its title and
 // every narrative field, their co-author's included — though, the report
 // now published, GetReport refuses it to them (a GROUP report: the group's
 // members).
 TEST_F(ConfidentialityMatrixTest,
-       LEAK_ARemovedMemberReplayingARequestIdReadsNothingOfTheGroup) {
+       ARemovedMemberReplayingARequestIdReadsNothingOfTheGroup) {
   const std::string move =
       "member { name: 'members/elu-removed' delegations: "
       "'cohorts/{cohort}' } update_mask { paths: 'delegations' }";
@@ -2079,13 +2079,13 @@ TEST_F(ConfidentialityMatrixTest,
       << r.response->DebugString();
 }
 
-// WRONG ANSWER (open, reported to the lead): revoking the token one calls
-// with answers UNAUTHENTICATED and revokes nothing. CommitForResponse
+// Found by this matrix and fixed: revoking the token one calls with
+// answered UNAUTHENTICATED and revoked nothing. CommitForResponse
 // (access/commit.h) presents the response through Reader::InTxn again after
 // the write, and InTxn refuses a caller whose token the transaction shows
 // revoked: so the mutation that revokes the caller's own token always rolls
 // back. A member whose token leaked cannot revoke it with itself.
-TEST_F(ConfidentialityMatrixTest, WRONG_RevokingTheTokenInUseRevokesIt) {
+TEST_F(ConfidentialityMatrixTest, RevokingTheTokenInUseRevokesIt) {
   const MethodDescriptor* revoke = FindMethod("TokenService.RevokeToken");
   const MethodDescriptor* get = FindMethod("TokenService.GetToken");
   ASSERT_NE(revoke, nullptr);

@@ -55,6 +55,13 @@ struct Presenter<T, std::void_t<decltype(storage::EntityTraits<T>::kKind)>> {
   }
 };
 
+// Whether T is a stored type (has EntityTraits).
+template <typename T, typename = void>
+struct IsStoredType : std::false_type {};
+template <typename T>
+struct IsStoredType<T, std::void_t<decltype(storage::EntityTraits<T>::kKind)>>
+    : std::true_type {};
+
 template <typename Response>
 absl::StatusOr<Response> CommitForResponse(
     storage::Store& store, const Principal& principal, absl::string_view method,
@@ -72,7 +79,11 @@ absl::StatusOr<Response> CommitForResponse(
     COHORTE_ASSIGN_OR_RETURN(Reader reader, Reader::InTxn(txn, principal));
     COHORTE_ASSIGN_OR_RETURN(Response response, apply(txn, reader));
     // Presented as the caller may see it after the write.
-    COHORTE_ASSIGN_OR_RETURN(Reader after, Reader::InTxn(txn, principal));
+    // The credential was checked before `apply`: a write that revokes the
+    // caller's own token still answers.
+    COHORTE_ASSIGN_OR_RETURN(
+        Reader after,
+        Reader::InTxn(txn, principal, /*check_credential=*/false));
     COHORTE_ASSIGN_OR_RETURN(Response shown, Presenter<Response>::Present(
                                                  after, std::move(response)));
     return shown.SerializeAsString();
@@ -88,6 +99,17 @@ absl::StatusOr<Response> CommitForResponse(
   Response response;
   if (!response.ParseFromString(result.response)) {
     return absl::DataLossError("a recorded response does not parse");
+  }
+  if (result.replayed) {
+    // A replay answers what the first call answered, as the caller may see
+    // it now: one who left the group since reads nothing of it.
+    const Reader now(store, principal);
+    if constexpr (IsStoredType<Response>::value) {
+      COHORTE_RETURN_IF_ERROR(now.Get<Response>(response.name()).status());
+      return now.Present(std::move(response));
+    } else {
+      return Presenter<Response>::Present(now, std::move(response));
+    }
   }
   return response;
 }

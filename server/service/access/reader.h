@@ -57,8 +57,11 @@ class Reader {
   // Reads `txn`'s view as `caller`, whose member record (college,
   // delegations, role) is re-read from `txn` (as given if the mutation is
   // creating it).
+  // UNAUTHENTICATED if `check_credential` and the caller's token is revoked
+  // or expired as the transaction sees it.
   static absl::StatusOr<Reader> InTxn(const storage::Txn& txn,
-                                      const Principal& caller);
+                                      const Principal& caller,
+                                      bool check_credential = true);
 
   // Reads `txn`'s view as `member` would: for a write choosing whom to
   // notify (an inbox item goes only to who may read what it announces).
