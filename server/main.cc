@@ -3,13 +3,22 @@
 // SIGTERM, then drains: health goes NOT_SERVING, in-flight calls finish
 // under --shutdown-grace, the store closes.
 //
-// Exit codes: 0 clean stop, 64 bad usage, 66 a TLS file cannot be read,
-// 69 cannot listen, 73 the data directory cannot be created or written,
-// 75 the data directory is locked by another cohorted, 70 anything else.
+// A new instance is made only in a missing or empty --data-dir; anything
+// else must be a complete instance, or cohorted refuses to start (it never
+// makes a new store or a new admin.token over what is there).
+//
+// Exit codes: 0 clean stop, 64 bad usage, 65 the data directory holds
+// something that is not a complete instance, 66 a TLS file cannot be read,
+// 69 cannot listen, 73 the data directory cannot be created or written (or
+// the disk is full), 74 the store is corrupt (e.g. its WAL, before its last
+// record), 75 the data directory is locked by another cohorted, 70 anything
+// else.
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <chrono>
@@ -20,10 +29,16 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -46,16 +61,24 @@
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace {
 
 constexpr int kExitUsage = 64;
+constexpr int kExitDataErr = 65;
 constexpr int kExitNoInput = 66;
 constexpr int kExitUnavailable = 69;
 constexpr int kExitSoftware = 70;
 constexpr int kExitCantCreate = 73;
+constexpr int kExitIoErr = 74;
 constexpr int kExitTempFail = 75;
+
+// The health entry that says whether writes are accepted: NOT_SERVING while
+// the store refuses writes after a storage fault or free space is below
+// --min-free-mb. Reads go on, so the overall health stays SERVING.
+constexpr char kWritesHealth[] = "cohorte.v1.Writes";
 
 struct Flags {
   std::string listen = "127.0.0.1:50051";
@@ -67,6 +90,7 @@ struct Flags {
   int workers = 64;
   double shutdown_grace_seconds = 10;
   bool seed_demo = false;
+  int64_t min_free_mb = 256;
 };
 
 int Fail(int code, const std::string& message) {
@@ -118,17 +142,113 @@ int MakeCredentials(const Flags& flags,
   return 0;
 }
 
-int Run(const Flags& flags, const sigset_t& stop_signals) {
-  if (::mkdir(flags.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+// True if `path` is missing or an empty directory: the only places where
+// a new instance is made. Sets *error (and returns false) if it cannot be
+// read.
+bool IsMissingOrEmpty(const std::string& path, std::string* error) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return true;
+    *error = std::strerror(errno);
+    return false;
+  }
+  bool empty = true;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+
+void LogLine(const std::string& level, const std::string& fields) {
+  const std::string line = absl::StrCat(
+      "ts=",
+      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
+      " level=", level, " ", fields, "\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// Whether writes can go on: the store's write status and the free space of
+// the data directory. Check() turns kWritesHealth NOT_SERVING and logs one
+// line on each change. Not thread-safe: one thread checks.
+class WriteWatch {
+ public:
+  WriteWatch(const Flags& flags, const cohorte::storage::Store* store,
+             grpc::HealthCheckServiceInterface* health)
+      : flags_(flags), store_(store), health_(health) {}
+
+  void Check() {
+    struct statvfs fs;
+    if (::statvfs(flags_.data_dir.c_str(), &fs) == 0) {
+      const uint64_t free_bytes =
+          static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      const bool low =
+          free_bytes < static_cast<uint64_t>(flags_.min_free_mb) << 20;
+      if (low != low_space_) {
+        LogLine(low ? "warn" : "info",
+                absl::StrFormat("msg=%s free_mb=%d min_free_mb=%d",
+                                low ? "low_disk_space" : "disk_space_ok",
+                                free_bytes >> 20, flags_.min_free_mb));
+        low_space_ = low;
+      }
+    }
+    const absl::Status fault = store_->write_status();
+    if (fault.code() != last_fault_.code()) {
+      if (fault.ok()) {
+        LogLine("info", "msg=writes_resumed");
+      } else {
+        LogLine("error",
+                absl::StrFormat("msg=writes_suspended code=%s detail=\"%s\"",
+                                absl::StatusCodeToString(fault.code()),
+                                absl::CEscape(fault.message())));
+      }
+      last_fault_ = fault;
+    }
+    const bool writable = fault.ok() && !low_space_;
+    if (writable != writable_) {
+      health_->SetServingStatus(kWritesHealth, writable);
+      writable_ = writable;
+    }
+  }
+
+  // Checks once a second until `stop` is notified.
+  void Run(absl::Notification* stop) {
+    while (!stop->WaitForNotificationWithTimeout(absl::Seconds(1))) Check();
+  }
+
+ private:
+  const Flags& flags_;
+  const cohorte::storage::Store* const store_;
+  grpc::HealthCheckServiceInterface* const health_;
+  bool writable_ = true;  // as the health entry says
+  bool low_space_ = false;
+  absl::Status last_fault_;
+};
+
+// Opens the instance under --data-dir, or makes one if the directory is
+// missing or empty; fails with the exit code and message to give.
+int OpenInstance(const Flags& flags,
+                 std::unique_ptr<cohorte::storage::Store>* store,
+                 bool* is_new) {
+  std::string error;
+  *is_new = IsMissingOrEmpty(flags.data_dir, &error);
+  if (!error.empty()) {
+    return Fail(kExitCantCreate, absl::StrCat("cannot read data directory ",
+                                              flags.data_dir, ": ", error));
+  }
+  if (*is_new && ::mkdir(flags.data_dir.c_str(), 0700) != 0 &&
+      errno != EEXIST) {
     return Fail(kExitCantCreate,
                 absl::StrCat("cannot create data directory ", flags.data_dir,
                              ": ", std::strerror(errno)));
   }
-  std::shared_ptr<grpc::ServerCredentials> creds;
-  if (int rc = MakeCredentials(flags, &creds); rc != 0) return rc;
-
   cohorte::storage::StoreOptions store_options;
   store_options.path = flags.data_dir + "/store";
+  store_options.create_if_missing = *is_new;
   absl::StatusOr<std::unique_ptr<cohorte::storage::Store>> opened =
       cohorte::storage::Store::Open(store_options);
   if (!opened.ok()) {
@@ -138,7 +258,22 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                   absl::StrCat("data directory ", flags.data_dir,
                                " is locked: another cohorted is using it"));
     }
-    if (absl::IsUnavailable(s)) {
+    if (absl::IsNotFound(s)) {
+      return Fail(
+          kExitDataErr,
+          absl::StrCat("data directory ", flags.data_dir,
+                       " is not empty but holds no complete Cohorte "
+                       "instance: ",
+                       s.message(),
+                       ". Refusing to start: a new instance is made only in "
+                       "a missing or empty directory (restore a backup, or "
+                       "point --data-dir elsewhere)"));
+    }
+    if (absl::IsDataLoss(s)) {
+      return Fail(kExitIoErr, absl::StrCat("refusing to start: ", s.message(),
+                                           " (restore a backup)"));
+    }
+    if (absl::IsUnavailable(s) || absl::IsResourceExhausted(s)) {
       return Fail(kExitCantCreate,
                   absl::StrCat("cannot use data directory ", flags.data_dir,
                                ": ", s.message()));
@@ -146,7 +281,34 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     return Fail(kExitSoftware,
                 absl::StrCat("cannot open the store: ", s.ToString()));
   }
-  std::unique_ptr<cohorte::storage::Store> store = *std::move(opened);
+  *store = *std::move(opened);
+  // The administrator is the first revision of every instance. An older
+  // instance without it was tampered with: making a new administrator
+  // would overwrite admin.token.
+  std::string unused;
+  if (!*is_new && (*store)->revision() > 0 &&
+      !(*store)
+           ->Get(cohorte::storage::Table::kEntities,
+                 cohorte::storage::EntityKey(
+                     cohorte::storage::EntityKind::kMember,
+                     cohorte::service::kAdminMember),
+                 &unused)
+           .ok()) {
+    return Fail(kExitDataErr,
+                absl::StrCat("the instance in ", flags.data_dir,
+                             " has no administrator; refusing to make a new "
+                             "one over it"));
+  }
+  return 0;
+}
+
+int Run(const Flags& flags, const sigset_t& stop_signals) {
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (int rc = MakeCredentials(flags, &creds); rc != 0) return rc;
+
+  std::unique_ptr<cohorte::storage::Store> store;
+  bool is_new = false;
+  if (int rc = OpenInstance(flags, &store, &is_new); rc != 0) return rc;
 
   const std::string token_path = flags.data_dir + "/admin.token";
   absl::StatusOr<cohorte::service::BootstrapResult> boot =
@@ -193,6 +355,11 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   for (const std::string& service : cohorte::transport::GrpcServices::Names()) {
     health->SetServingStatus(service, true);
   }
+  health->SetServingStatus(kWritesHealth, true);
+  WriteWatch write_watch(flags, store.get(), health);
+  write_watch.Check();  // before the port is printed: tests and balancers
+  absl::Notification stop_watching;
+  std::thread watcher([&] { write_watch.Run(&stop_watching); });
 
   const std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   const std::string address = absl::StrCat(host, ":", port);
@@ -218,6 +385,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   std::cout.flush();
 
   const absl::Time drain_start = absl::Now();
+  stop_watching.Notify();
+  watcher.join();
   health->Shutdown();  // NOT_SERVING first, so balancers move away
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(static_cast<int64_t>(
@@ -268,6 +437,12 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace", flags.shutdown_grace_seconds,
                  "seconds in-flight calls get to finish on SIGINT/SIGTERM")
       ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  app.add_option("--min-free-mb", flags.min_free_mb,
+                 "below this free space (MiB) on the data directory's disk, "
+                 "health of cohorte.v1.Writes turns NOT_SERVING and a line "
+                 "is logged; 0 turns the check off")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");

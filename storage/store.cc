@@ -1,10 +1,18 @@
 #include "storage/store.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/codec.h"
@@ -46,6 +54,21 @@ absl::Status VisitPrefix(
     if (!visit(key, ToView(it.value()))) break;
   }
   return FromRocksDb(it.status(), what);
+}
+
+// Every caller gets this while writes are stopped after a failure.
+absl::Status Suspended(const absl::Status& cause) {
+  return PrefixMessage(
+      cause,
+      "writes are suspended after a storage failure (reads go on; the store "
+      "retries by itself; nothing of this request was acknowledged): ");
+}
+
+// Reads between a failed recovery and the next one, if even a read-only
+// open failed.
+absl::Status Closed() {
+  return absl::UnavailableError(
+      "the store is closed while it recovers from a storage failure");
 }
 
 }  // namespace
@@ -133,22 +156,142 @@ void Txn::RecordDelete(EntityKind kind, absl::string_view resource_name) {
 
 // ---- Store -----------------------------------------------------------------
 
+namespace {
+
+// RocksDB's own recovery after a failed write reuses the failed WAL (and
+// Debian's build asserts on that path); the store reopens cleanly instead.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "NoAutoRecovery"; }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*bg_error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+// What a directory holds, as far as Open cares.
+struct DirectoryState {
+  bool exists = false;
+  bool empty = true;
+  bool has_current = false;
+  std::vector<std::string> wals;  // *.log file names, sorted
+};
+
+absl::StatusOr<DirectoryState> InspectDirectory(const std::string& path) {
+  DirectoryState state;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot read ", path, ": ", ec.message()));
+    }
+    return state;
+  }
+  state.exists = true;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    state.empty = false;
+    const std::string name = entry.path().filename().string();
+    if (name == "CURRENT") state.has_current = true;
+    if (absl::EndsWith(name, ".log")) state.wals.push_back(name);
+  }
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", path, ": ", ec.message()));
+  }
+  std::sort(state.wals.begin(), state.wals.end());
+  return state;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     const StoreOptions& options) {
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.paranoid_checks = true;
-  // Our own revision counter lives in the WAL with the data; a torn tail
-  // after a crash is dropped, never a committed group in the middle.
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  rocksdb::ColumnFamilyOptions cf_options;
-  if (options.write_buffer_size > 0) {
-    cf_options.write_buffer_size = options.write_buffer_size;
-    cf_options.target_file_size_base = options.write_buffer_size;
-    cf_options.max_bytes_for_level_base = options.write_buffer_size * 4;
+  auto store = std::unique_ptr<Store>(new Store(options));
+  if (options.file_system != nullptr) {
+    store->env_ = rocksdb::NewCompositeEnv(options.file_system);
+  }
+  COHORTE_ASSIGN_OR_RETURN(DirectoryState dir, InspectDirectory(options.path));
+  const bool is_new = !dir.exists || dir.empty;
+  if (is_new && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat(options.path, " holds no store (it is ",
+                     dir.exists ? "empty" : "missing", ")"));
+  }
+  if (!is_new) {
+    // RocksDB would make a new, empty database beside whatever is there.
+    if (!dir.has_current) {
+      return absl::NotFoundError(absl::StrCat(
+          options.path,
+          " is not a complete store: it holds files but no CURRENT file; "
+          "refusing to create a new store over it"));
+    }
+    // RocksDB keeps its live WAL even when empty; with none, the last
+    // writes are gone and opening would silently go back in time.
+    if (dir.wals.empty()) {
+      return absl::NotFoundError(absl::StrCat(
+          options.path,
+          " is not a complete store: its write-ahead log (*.log) is missing, "
+          "so its latest writes are lost; refusing to open it"));
+    }
   }
 
+  absl::Status opened = store->OpenDb(/*create=*/is_new, /*read_only=*/false);
+  if (absl::IsDataLoss(opened) && !dir.wals.empty()) {
+    // Say how far the log is good: open it read-only up to the corruption.
+    std::string last_good = "unknown";
+    if (store->OpenDb(/*create=*/false, /*read_only=*/true).ok()) {
+      v1::InstanceRecord unused;
+      int64_t revision = 0;
+      if (store->LoadInstance(/*create=*/false, &unused, &revision).ok()) {
+        last_good = absl::StrCat(revision);
+      }
+      store->CloseDb();
+    }
+    return PrefixMessage(
+        opened,
+        absl::StrCat("the store at ", options.path,
+                     " is corrupt before the end of its write-ahead log (",
+                     absl::StrJoin(dir.wals, ", "),
+                     "): revisions after ", last_good,
+                     " would be lost; refusing to open it. "));
+  }
+  COHORTE_RETURN_IF_ERROR(opened);
+  int64_t revision = 0;
+  COHORTE_RETURN_IF_ERROR(
+      store->LoadInstance(/*create=*/is_new, &store->instance_, &revision));
+  store->last_revision_ = revision;
+  store->committed_revision_.store(revision, std::memory_order_release);
+  store->max_group_size_ =
+      options.max_group_size > 0 ? options.max_group_size : 1;
+  COHORTE_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+absl::Status Store::OpenDb(bool create, bool read_only) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = create;
+  db_options.create_missing_column_families = create;
+  db_options.paranoid_checks = true;
+  if (env_ != nullptr) db_options.env = env_.get();
+  // A torn last record (a crash in the middle of a write, never
+  // acknowledged) is dropped; a corrupt record before the end stops Open
+  // instead of silently dropping every revision after it.
+  db_options.wal_recovery_mode =
+      read_only ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // A closed WAL that goes missing is reported as corruption at Open.
+  db_options.track_and_verify_wals_in_manifest = true;
+  db_options.max_total_wal_size = options_.max_total_wal_bytes;
+  db_options.max_bgerror_resume_count = 0;
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  if (options_.write_buffer_size > 0) {
+    cf_options.write_buffer_size = options_.write_buffer_size;
+    cf_options.target_file_size_base = options_.write_buffer_size;
+    cf_options.max_bytes_for_level_base = options_.write_buffer_size * 4;
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (const char* name : kTableNames) {
@@ -157,48 +300,73 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
-                                        &handles, &raw_db);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, options_.path,
+                                               descriptors, &handles, &raw_db)
+                : rocksdb::DB::Open(db_options, options_.path, descriptors,
+                                    &handles, &raw_db);
+  if (s.IsInvalidArgument() && !create) {
+    // A column family or CURRENT is missing: not one of our stores.
+    return absl::NotFoundError(absl::StrCat(
+        options_.path, " is not a complete store: ", s.ToString()));
+  }
   COHORTE_RETURN_IF_ERROR(
-      FromRocksDb(s, absl::StrCat("opening the store at ", options.path)));
-
-  auto store = std::unique_ptr<Store>(new Store());
-  store->db_.reset(raw_db);
-  store->default_handle_ = handles[0];
-  store->handles_.assign(handles.begin() + 1, handles.end());
-  store->max_group_size_ =
-      options.max_group_size > 0 ? options.max_group_size : 1;
-  COHORTE_RETURN_IF_ERROR(store->LoadOrCreateInstance());
-  COHORTE_RETURN_IF_ERROR(store->Migrate());
-  return store;
+      FromRocksDb(s, absl::StrCat("opening the store at ", options_.path)));
+  db_.reset(raw_db);
+  default_handle_ = handles[0];
+  handles_.assign(handles.begin() + 1, handles.end());
+  return absl::OkStatus();
 }
 
-Store::Store() : committed_(this) {}
-
-Store::~Store() {
+void Store::CloseDb() {
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     db_->DestroyColumnFamilyHandle(h);
   }
-  if (default_handle_ != nullptr)
+  handles_.clear();
+  if (default_handle_ != nullptr) {
     db_->DestroyColumnFamilyHandle(default_handle_);
+    default_handle_ = nullptr;
+  }
+  // After a failed write Close reports that error again; nothing to do.
   db_->Close().PermitUncheckedError();
+  db_.reset();
 }
+
+Store::Store(const StoreOptions& options)
+    : options_(options), committed_(this) {}
+
+Store::~Store() { CloseDb(); }
 
 rocksdb::ColumnFamilyHandle* Store::handle(Table table) const {
   return handles_[static_cast<int>(table)];
 }
 
-absl::Status Store::LoadOrCreateInstance() {
-  absl::Status s =
-      committed_.GetProto(Table::kMeta, kMetaInstanceKey, &instance_);
+absl::Status Store::LoadInstance(bool create, v1::InstanceRecord* instance,
+                                 int64_t* revision_out) {
+  absl::Status s = [&] {
+    std::string value;
+    absl::Status got = FromRocksDb(
+        db_->Get(rocksdb::ReadOptions(), handle(Table::kMeta),
+                 ToSlice(kMetaInstanceKey), &value),
+        "reading the instance record");
+    if (!got.ok()) return got;
+    return DecodeValue(value, instance);
+  }();
   if (absl::IsNotFound(s)) {
-    instance_.set_instance_id(HexEncode(SecureRandomBytes(16)));
-    instance_.set_epoch(1);
-    *instance_.mutable_create_time() = ToProtoTime(absl::Now());
+    if (!create) {
+      return absl::NotFoundError(absl::StrCat(
+          options_.path,
+          " is not a complete store: it has no instance record; refusing to "
+          "create one over it"));
+    }
+    instance->set_instance_id(HexEncode(SecureRandomBytes(16)));
+    instance->set_epoch(1);
+    *instance->mutable_create_time() = ToProtoTime(absl::Now());
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    std::string value = EncodeValue(instance_);
+    std::string value = EncodeValue(*instance);
+    *revision_out = 0;
     return FromRocksDb(db_->Put(sync, handle(Table::kMeta),
                                 ToSlice(kMetaInstanceKey), ToSlice(value)),
                        "writing the instance record");
@@ -209,7 +377,9 @@ absl::Status Store::LoadOrCreateInstance() {
   // if they disagree, the store was tampered with or is corrupt.
   uint64_t revision = 0;
   std::string value;
-  s = committed_.Get(Table::kMeta, kMetaRevisionKey, &value);
+  s = FromRocksDb(db_->Get(rocksdb::ReadOptions(), handle(Table::kMeta),
+                           ToSlice(kMetaRevisionKey), &value),
+                  "reading the revision counter");
   if (s.ok() && !DecodeUint64BigEndian(value, &revision)) {
     return absl::DataLossError("the revision counter is malformed");
   }
@@ -228,8 +398,67 @@ absl::Status Store::LoadOrCreateInstance() {
                                             ") disagrees with the change log (",
                                             last_logged, ")"));
   }
-  last_revision_ = static_cast<int64_t>(revision);
-  committed_revision_.store(last_revision_, std::memory_order_release);
+  *revision_out = static_cast<int64_t>(revision);
+  return absl::OkStatus();
+}
+
+absl::Status Store::write_status() const {
+  absl::MutexLock lock(&fault_mu_);
+  return write_fault_;
+}
+
+absl::Status Store::Recover() {
+  // A synced write of a probe file first: while the disk refuses it, the
+  // database stays open (for reads) as it is.
+  rocksdb::Env* env = env_ != nullptr ? env_.get() : rocksdb::Env::Default();
+  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+  const std::string probe = options_.path + "/WRITE_PROBE";
+  {
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus io =
+        fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
+    const std::string block(1 << 20, '\0');
+    if (io.ok()) io = file->Append(block, rocksdb::IOOptions(), nullptr);
+    if (io.ok()) io = file->Fsync(rocksdb::IOOptions(), nullptr);
+    if (file != nullptr) {
+      file->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+    }
+    fs->DeleteFile(probe, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+    COHORTE_RETURN_IF_ERROR(FromRocksDb(io, "probing the disk"));
+  }
+
+  // Only tried (see ReopenLock): readers may hold it for a while.
+  const absl::Time give_up = absl::Now() + absl::Seconds(1);
+  while (!db_lock_.TryLockExclusive()) {
+    if (absl::Now() > give_up) {
+      return absl::UnavailableError(
+          "reads kept the store busy for a second; reopening it is "
+          "postponed");
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::Status s = ReopenLocked();
+  db_lock_.UnlockExclusive();
+  return s;
+}
+
+absl::Status Store::ReopenLocked() {
+  CloseDb();
+  v1::InstanceRecord instance;
+  int64_t revision = 0;
+  absl::Status s = OpenDb(/*create=*/false, /*read_only=*/false);
+  if (s.ok()) s = LoadInstance(/*create=*/false, &instance, &revision);
+  if (s.ok() && instance.instance_id() != instance_.instance_id()) {
+    s = absl::DataLossError("the reopened store is another instance");
+  }
+  if (!s.ok()) {
+    // Serve reads from what is on disk until the next attempt.
+    CloseDb();
+    OpenDb(/*create=*/false, /*read_only=*/true).IgnoreError();
+    return s;
+  }
+  last_revision_ = revision;
+  committed_revision_.store(revision, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -322,6 +551,21 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
 }
 
 void Store::CommitGroup(const std::vector<Writer*>& group) {
+  absl::Status fault = write_status();
+  if (!fault.ok()) {
+    if (absl::Now() >= next_recovery_) {
+      next_recovery_ = absl::Now() + options_.recovery_interval;
+      absl::Status recovered = Recover();
+      absl::MutexLock lock(&fault_mu_);
+      write_fault_ = recovered.ok() ? recovered : Suspended(recovered);
+      fault = write_fault_;
+    }
+    if (!fault.ok()) {
+      for (Writer* w : group) w->result = fault;
+      return;
+    }
+  }
+
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(),
                                      /*reserved_bytes=*/0,
                                      /*overwrite_key=*/true);
@@ -397,7 +641,15 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   absl::Status written = FromRocksDb(
       db_->Write(write_options, batch.GetWriteBatch()), "committing");
   if (!written.ok()) {
-    for (Writer* w : committing) w->result = written;
+    // Never write to this database again: RocksDB would append to the WAL
+    // that just failed. Writes wait for Recover; reads go on.
+    fault = Suspended(written);
+    {
+      absl::MutexLock lock(&fault_mu_);
+      write_fault_ = fault;
+    }
+    next_recovery_ = absl::Now() + options_.recovery_interval;
+    for (Writer* w : committing) w->result = fault;
     return;
   }
   last_revision_ = revision;
@@ -409,6 +661,8 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
 
 absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
                                        std::string* value) const {
+  ReopenLock::Reader lock(&store_.db_lock_);
+  if (store_.db_ == nullptr) return Closed();
   rocksdb::Status s = store_.db_->Get(
       rocksdb::ReadOptions(), store_.handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
@@ -418,6 +672,8 @@ absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
 absl::Status Store::CommittedView::Scan(Table table, absl::string_view prefix,
                                         absl::string_view start_after,
                                         const ScanVisitor& visit) const {
+  ReopenLock::Reader lock(&store_.db_lock_);
+  if (store_.db_ == nullptr) return Closed();
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options;
@@ -439,6 +695,8 @@ absl::Status Store::CommittedView::ScanReverse(Table table,
                                                const ScanVisitor& visit) const {
   // Start just before `start_before`, or before the first key past the
   // prefix (the last key of all when the prefix has no successor).
+  ReopenLock::Reader lock(&store_.db_lock_);
+  if (store_.db_ == nullptr) return Closed();
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(
@@ -454,6 +712,8 @@ absl::Status Store::CommittedView::ScanReverse(Table table,
 
 absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(
     const CommittedReadKey&, int64_t from_revision, int limit) const {
+  ReopenLock::Reader lock(&db_lock_);
+  if (db_ == nullptr) return Closed();
   std::vector<v1::ChangeRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handle(Table::kChangelog)));

@@ -48,24 +48,40 @@
 #include "cohorte/storage/v1/records.pb.h"
 #include "google/protobuf/message.h"
 #include "storage/entity_types.h"
+#include "storage/reopen_lock.h"
 #include "storage/view.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
+class FileSystem;
 class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace cohorte::storage {
 
 struct StoreOptions {
-  // Directory of the database; created when missing.
+  // Directory of the database.
   std::string path;
+  // True: a missing or empty `path` becomes a new store. False: Open
+  // refuses anything but a complete existing store (see Store::Open).
+  bool create_if_missing = true;
   // Tests make memtables tiny so that flushes and compactions happen.
   // 0 keeps RocksDB's default.
   size_t write_buffer_size = 0;
   // The most mutations committed with one WAL write and fsync.
   int max_group_size = 256;
+  // When the WALs together pass this size, the column families holding
+  // their oldest data are flushed so the oldest WAL can be deleted: this
+  // bounds the disk the WAL takes and the time a restart replays it.
+  uint64_t max_total_wal_bytes = 64 << 20;
+  // After a failed write, how long the store waits before each attempt to
+  // recover (a write probe, then a clean reopen of the database).
+  absl::Duration recovery_interval = absl::Seconds(1);
+  // The file system RocksDB uses; null for the operating system's. Tests
+  // pass one that injects faults.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class Store;
@@ -191,11 +207,17 @@ struct CommitResult {
 
 class Store {
  public:
-  // Opens or creates the database under options.path. On creation, makes
-  // the instance id (128 random bits) and epoch 1.
+  // Opens the database under options.path, or creates it there when
+  // options.create_if_missing is set and the path is missing or empty. On
+  // creation, makes the instance id (128 random bits) and epoch 1.
   // FAILED_PRECONDITION: the directory is locked by another process.
-  // UNAVAILABLE: it cannot be created or written. DATA_LOSS: the revision
+  // NOT_FOUND: the path holds no complete store (no CURRENT file, no WAL,
+  // or no instance record) and may not be created. DATA_LOSS: a WAL is
+  // corrupt before its last record (the message names it and the last
+  // revision before it), a WAL the MANIFEST lists is missing, the revision
   // counter and change log disagree, or a record does not decode.
+  // RESOURCE_EXHAUSTED: the disk is full. UNAVAILABLE: the path cannot be
+  // created, read or written.
   static absl::StatusOr<std::unique_ptr<Store>> Open(
       const StoreOptions& options);
 
@@ -213,13 +235,26 @@ class Store {
 
   // Runs `mutation` atomically and durably (see the file comment). Returns
   // the CommitResult once the group's WAL write is fsynced, the status from
-  // `apply` if it failed, or UNAVAILABLE/DATA_LOSS/INTERNAL if the write
-  // itself failed (then nothing of the group is committed).
+  // `apply` if it failed, or, if the write itself failed, RESOURCE_EXHAUSTED
+  // (disk full, reason STORAGE_FULL), UNAVAILABLE (I/O error, reason
+  // STORAGE_UNAVAILABLE), DATA_LOSS or INTERNAL: then nothing of the group
+  // is acknowledged (its outcome is unknown: a retry with the same
+  // request_id is safe).
+  //
+  // After a failed write the store never writes to that database again:
+  // every Commit returns the same error without running `apply`, reads go
+  // on, and every options.recovery_interval the next Commit probes the disk
+  // and, if it takes a write, reopens the database cleanly (replaying its
+  // WAL) and carries on.
   absl::StatusOr<CommitResult> Commit(Mutation mutation);
 
   // The committed state, for the read gate and authentication only (see
   // storage/view.h): each read sees one consistent snapshot per call.
   const View& committed(const CommittedReadKey&) const { return committed_; }
+
+  // OK while writes are accepted; otherwise the error that stopped them
+  // (see Commit). For health checks and logs.
+  absl::Status write_status() const;
 
   // Change-log records with revision >= from_revision, at most `limit`, in
   // revision order. The log is unredacted (closed-group content as is): it
@@ -255,13 +290,35 @@ class Store {
     const Store& store_;
   };
 
-  Store();
+  explicit Store(const StoreOptions& options);
   // Migrates what older versions wrote (FORMAT.md, "Evolving it").
   absl::Status Migrate();
   rocksdb::ColumnFamilyHandle* handle(Table table) const;
-  absl::Status LoadOrCreateInstance();
+  // Opens the RocksDB database into db_ and the handles, read-write (never
+  // creating it unless `create`) or read-only.
+  absl::Status OpenDb(bool create, bool read_only);
+  // Closes db_ and its handles, if open.
+  void CloseDb();
+  // Reads the instance record (creating it if `create`) and the revision.
+  absl::Status LoadInstance(bool create, v1::InstanceRecord* instance,
+                            int64_t* revision);
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
+  // Leader only, after a failed write: OK once the disk takes a synced
+  // write again and the database is reopened read-write.
+  absl::Status Recover();
+  // Recover's reopen. REQUIRES: db_lock_ held exclusively.
+  absl::Status ReopenLocked();
+
+  const StoreOptions options_;
+  // Owned when options_.file_system is set; outlives db_.
+  std::unique_ptr<rocksdb::Env> env_;
+
+  // db_ and the handles change only in Recover, which holds db_lock_
+  // exclusively; readers of committed state hold it shared. The leader (the
+  // only one to run Txn reads and writes) needs no lock: Recover runs on
+  // the leader too.
+  mutable ReopenLock db_lock_;
 
   CommittedView committed_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -283,6 +340,13 @@ class Store {
   // Touched only by the current leader (one at a time, handed over under
   // mu_): the last revision written to the batch of a successful group.
   int64_t last_revision_ = 0;
+  // When the next recovery is due after a failed write.
+  absl::Time next_recovery_ = absl::InfinitePast();
+
+  // Not OK after a failed write, until Recover succeeds. Written by the
+  // leader; read by write_status() from any thread.
+  mutable absl::Mutex fault_mu_;
+  absl::Status write_fault_ ABSL_GUARDED_BY(fault_mu_);
 };
 
 }  // namespace cohorte::storage
