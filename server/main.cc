@@ -61,7 +61,6 @@
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
-#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace {
@@ -284,20 +283,28 @@ int OpenInstance(const Flags& flags,
   *store = *std::move(opened);
   // The administrator is the first revision of every instance. An older
   // instance without it was tampered with: making a new administrator
-  // would overwrite admin.token.
-  std::string unused;
-  if (!*is_new && (*store)->revision() > 0 &&
-      !(*store)
-           ->Get(cohorte::storage::Table::kEntities,
-                 cohorte::storage::EntityKey(
-                     cohorte::storage::EntityKind::kMember,
-                     cohorte::service::kAdminMember),
-                 &unused)
-           .ok()) {
-    return Fail(kExitDataErr,
-                absl::StrCat("the instance in ", flags.data_dir,
-                             " has no administrator; refusing to make a new "
-                             "one over it"));
+  // would overwrite admin.token. (Read in a mutation that writes nothing:
+  // main has no other way to the committed state.)
+  if (!*is_new && (*store)->revision() > 0) {
+    cohorte::storage::Mutation check;
+    check.actor = std::string(cohorte::service::kAdminMember);
+    check.method = "CheckAdministrator";
+    check.apply =
+        [](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
+      absl::StatusOr<bool> exists = txn.EntityExists<cohorte::v1::Member>(
+          cohorte::service::kAdminMember);
+      if (!exists.ok()) return exists.status();
+      // Never commit: this mutation only looks.
+      return *exists ? absl::CancelledError("checked")
+                     : absl::NotFoundError("no administrator");
+    };
+    absl::Status checked = (*store)->Commit(std::move(check)).status();
+    if (absl::IsNotFound(checked)) {
+      return Fail(kExitDataErr,
+                  absl::StrCat("the instance in ", flags.data_dir,
+                               " has no administrator; refusing to make a "
+                               "new one over it"));
+    }
   }
   return 0;
 }
