@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cohorte/v1/exchanges.pb.h"
 #include "storage/store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -66,13 +67,15 @@ cohorte::storage::Mutation Post(int writer, int64_t i) {
       body += absl::StrCat("Retour ", writer, "-", i, " sur la mobilite ",
                            body.size() * 7919 % 10007, ". ");
     }
-    txn.Put(Table::kEntities, name, body);
-    txn.Put(Table::kIndexes, absl::StrCat("by-exchange/e1/", txn.revision()),
-            name);
-    txn.Put(Table::kIndexes,
-            absl::StrCat("inbox/members/writer-", writer, "/", txn.revision()),
-            name);
-    txn.RecordDelete(name);  // the change record names it
+    cohorte::v1::Message message;
+    message.set_name(name);
+    message.set_author(absl::StrCat("members/writer-", writer));
+    message.set_body(body);
+    txn.PutEntity(message);  // and its change-log record
+    txn.PutIndex(absl::StrCat("by-exchange/e1/", txn.revision()), name);
+    txn.PutIndex(
+        absl::StrCat("inbox/members/writer-", writer, "/", txn.revision()),
+        name);
     return body.substr(0, 200);
   };
   return m;
