@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -16,6 +18,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/codec.h"
+#include "storage/info_log.h"
 #include "storage/keys.h"
 #include "storage/random.h"
 #include "storage/rocksdb_status.h"
@@ -285,6 +288,10 @@ absl::Status Store::OpenDb(bool create, bool read_only) {
   db_options.max_total_wal_size = options_.max_total_wal_bytes;
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+  // RocksDB's own LOG writer aborts after one failed write (see
+  // info_log.h). The directory is made first so the log has a place.
+  if (create) ::mkdir(options_.path.c_str(), 0700);
+  db_options.info_log = NewInfoLog(options_.path);
 
   rocksdb::ColumnFamilyOptions cf_options;
   if (options_.write_buffer_size > 0) {
