@@ -6,6 +6,9 @@
 // A new instance is made only in a missing or empty --data-dir; anything
 // else must be a complete instance, or cohorted refuses to start (it never
 // makes a new store or a new admin.token over what is there).
+// `cohorted recover --data-dir=...` opens a store whose WAL is corrupt
+// before its end at its last good revision, for an operator who accepts
+// losing the rest (kept aside), bumps the epoch and exits.
 //
 // Exit codes: 0 clean stop, 64 bad usage, 65 the data directory holds
 // something that is not a complete instance, 66 a TLS file cannot be read,
@@ -229,8 +232,10 @@ class WriteWatch {
 };
 
 // Opens the instance under --data-dir, or makes one if the directory is
-// missing or empty; fails with the exit code and message to give.
-int OpenInstance(const Flags& flags,
+// missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
+// corrupt before its end, see StoreOptions); fails with the exit code and
+// message to give.
+int OpenInstance(const Flags& flags, const std::string& wal_copy_dir,
                  std::unique_ptr<cohorte::storage::Store>* store,
                  bool* is_new) {
   std::string error;
@@ -238,6 +243,10 @@ int OpenInstance(const Flags& flags,
   if (!error.empty()) {
     return Fail(kExitCantCreate, absl::StrCat("cannot read data directory ",
                                               flags.data_dir, ": ", error));
+  }
+  if (*is_new && !wal_copy_dir.empty()) {
+    return Fail(kExitDataErr, absl::StrCat("data directory ", flags.data_dir,
+                                           " holds no instance to recover"));
   }
   if (*is_new && ::mkdir(flags.data_dir.c_str(), 0700) != 0 &&
       errno != EEXIST) {
@@ -248,6 +257,7 @@ int OpenInstance(const Flags& flags,
   cohorte::storage::StoreOptions store_options;
   store_options.path = flags.data_dir + "/store";
   store_options.create_if_missing = *is_new;
+  store_options.wal_copy_dir = wal_copy_dir;
   absl::StatusOr<std::unique_ptr<cohorte::storage::Store>> opened =
       cohorte::storage::Store::Open(store_options);
   if (!opened.ok()) {
@@ -309,13 +319,44 @@ int OpenInstance(const Flags& flags,
   return 0;
 }
 
+// `cohorted recover`: opens a store whose WAL is corrupt before its end at
+// its last good revision, dropping what follows, after copying the WAL
+// files as they are beside the store; bumps the epoch; says what it did.
+int Recover(const Flags& flags) {
+  const std::string copy_dir = absl::StrCat(
+      flags.data_dir, "/wal-before-recovery-",
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
+  std::unique_ptr<cohorte::storage::Store> store;
+  bool is_new = false;
+  if (int rc = OpenInstance(flags, copy_dir, &store, &is_new); rc != 0) {
+    return rc;
+  }
+  if (!store->dropped_wal_tail()) {
+    std::cout << "cohorted: the store opens without loss at revision "
+              << store->revision() << ": nothing to recover\n";
+    return 0;
+  }
+  std::cout << "cohorted: recovered instance " << store->instance_id()
+            << " at revision " << store->revision()
+            << ": what the write-ahead log held after its corruption is "
+               "dropped (revisions after "
+            << store->revision() << ", reused from now on); epoch "
+            << store->epoch() - 1 << " -> " << store->epoch()
+            << ".\ncohorted: the write-ahead logs as they were are kept in "
+            << copy_dir << "\ncohorted: start cohorted as usual.\n";
+  return 0;
+}
+
 int Run(const Flags& flags, const sigset_t& stop_signals) {
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (int rc = MakeCredentials(flags, &creds); rc != 0) return rc;
 
   std::unique_ptr<cohorte::storage::Store> store;
   bool is_new = false;
-  if (int rc = OpenInstance(flags, &store, &is_new); rc != 0) return rc;
+  if (int rc = OpenInstance(flags, /*wal_copy_dir=*/"", &store, &is_new);
+      rc != 0) {
+    return rc;
+  }
 
   const std::string token_path = flags.data_dir + "/admin.token";
   absl::StatusOr<cohorte::service::BootstrapResult> boot =
@@ -453,6 +494,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");
+  CLI::App* recover = app.add_subcommand(
+      "recover",
+      "open a store whose write-ahead log is corrupt before its end at its "
+      "last good revision, dropping the rest (kept aside), and bump the "
+      "epoch; then exit");
+  recover->fallthrough();  // `cohorted recover --data-dir=...`
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -461,5 +508,6 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  if (recover->parsed()) return Recover(flags);
   return Run(flags, stop_signals);
 }

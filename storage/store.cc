@@ -1,6 +1,8 @@
 #include "storage/store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -206,6 +208,31 @@ absl::StatusOr<DirectoryState> InspectDirectory(const std::string& path) {
   return state;
 }
 
+// Copies `names` from `from` into the new directory `to`, fsynced.
+absl::Status CopyFiles(const std::string& from,
+                       const std::vector<std::string>& names,
+                       const std::string& to) {
+  std::error_code ec;
+  if (!std::filesystem::create_directory(to, ec)) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot make ", to, ": ", ec ? ec.message() : "it exists already"));
+  }
+  for (const std::string& name : names) {
+    const std::string target = to + "/" + name;
+    if (!std::filesystem::copy_file(from + "/" + name, target, ec)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot copy ", name, " to ", to, ": ", ec.message()));
+    }
+    const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) {
+      return absl::UnavailableError(absl::StrCat("cannot sync ", target));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
@@ -251,13 +278,23 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
       }
       store->CloseDb();
     }
-    return PrefixMessage(
-        opened,
-        absl::StrCat("the store at ", options.path,
-                     " is corrupt before the end of its write-ahead log (",
-                     absl::StrJoin(dir.wals, ", "),
-                     "): revisions after ", last_good,
-                     " would be lost; refusing to open it. "));
+    if (options.wal_copy_dir.empty()) {
+      return PrefixMessage(
+          opened,
+          absl::StrCat("the store at ", options.path,
+                       " is corrupt before the end of its write-ahead log (",
+                       absl::StrJoin(dir.wals, ", "), "): revisions after ",
+                       last_good, " would be lost; refusing to open it. "));
+    }
+    // The operator accepts the loss: keep the logs as they are, then
+    // recover to the last record before the corruption.
+    COHORTE_RETURN_IF_ERROR(
+        CopyFiles(options.path, dir.wals, options.wal_copy_dir));
+    COHORTE_RETURN_IF_ERROR(store->OpenDb(/*create=*/false,
+                                          /*read_only=*/false,
+                                          /*point_in_time=*/true));
+    store->dropped_wal_tail_ = true;
+    opened = absl::OkStatus();
   }
   COHORTE_RETURN_IF_ERROR(opened);
   int64_t revision = 0;
@@ -267,11 +304,22 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   store->committed_revision_.store(revision, std::memory_order_release);
   store->max_group_size_ =
       options.max_group_size > 0 ? options.max_group_size : 1;
+  if (store->dropped_wal_tail_) {
+    // Another history from here on: say so to whoever follows the log.
+    store->instance_.set_epoch(store->instance_.epoch() + 1);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    const std::string value = EncodeValue(store->instance_);
+    COHORTE_RETURN_IF_ERROR(FromRocksDb(
+        store->db_->Put(sync, store->handle(Table::kMeta),
+                        ToSlice(kMetaInstanceKey), ToSlice(value)),
+        "bumping the epoch"));
+  }
   COHORTE_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
 
-absl::Status Store::OpenDb(bool create, bool read_only) {
+absl::Status Store::OpenDb(bool create, bool read_only, bool point_in_time) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
@@ -281,8 +329,9 @@ absl::Status Store::OpenDb(bool create, bool read_only) {
   // acknowledged) is dropped; a corrupt record before the end stops Open
   // instead of silently dropping every revision after it.
   db_options.wal_recovery_mode =
-      read_only ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
-                : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+      read_only || point_in_time
+          ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+          : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // A closed WAL that goes missing is reported as corruption at Open.
   db_options.track_and_verify_wals_in_manifest = true;
   db_options.max_total_wal_size = options_.max_total_wal_bytes;

@@ -79,6 +79,12 @@ struct StoreOptions {
   // After a failed write, how long the store waits before each attempt to
   // recover (a write probe, then a clean reopen of the database).
   absl::Duration recovery_interval = absl::Seconds(1);
+  // Empty: a WAL corrupt before its end makes Open fail (DATA_LOSS). Set
+  // (by `cohorted recover` only): the operator accepts losing what follows
+  // the corruption; Open copies the WAL files as they are into this new
+  // directory, recovers to the last good record (point in time) and bumps
+  // the epoch.
+  std::string wal_copy_dir;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -228,6 +234,9 @@ class Store {
 
   const std::string& instance_id() const { return instance_.instance_id(); }
   int64_t epoch() const { return instance_.epoch(); }
+  // True if Open dropped a corrupt end of the WAL (see
+  // StoreOptions::wal_copy_dir).
+  bool dropped_wal_tail() const { return dropped_wal_tail_; }
   // The last committed revision (0 for a new store).
   int64_t revision() const {
     return committed_revision_.load(std::memory_order_acquire);
@@ -296,7 +305,8 @@ class Store {
   rocksdb::ColumnFamilyHandle* handle(Table table) const;
   // Opens the RocksDB database into db_ and the handles, read-write (never
   // creating it unless `create`) or read-only.
-  absl::Status OpenDb(bool create, bool read_only);
+  // `point_in_time`: replay the WAL up to its first corrupt record only.
+  absl::Status OpenDb(bool create, bool read_only, bool point_in_time = false);
   // Closes db_ and its handles, if open.
   void CloseDb();
   // Reads the instance record (creating it if `create`) and the revision.
@@ -325,6 +335,7 @@ class Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // owned; kTableCount
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned
   v1::InstanceRecord instance_;                            // fixed after Open
+  bool dropped_wal_tail_ = false;                          // fixed after Open
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};

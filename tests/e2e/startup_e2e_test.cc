@@ -147,6 +147,32 @@ TEST_F(StartupE2eTest, WalCorruptBeforeItsEndIsRefusedNamingTheFile) {
   }
 }
 
+TEST_F(StartupE2eTest, RecoverAcceptsTheLossOfACorruptWalTailOnRequest) {
+  MakeInstance();
+  const fs::path wal = Wals().back();
+  {
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(wal) / 2));
+    const std::string garbage(64, '\x5a');
+    f.write(garbage.data(), garbage.size());
+  }
+  ASSERT_EQ(StartExpectingRefusal().exit_code, kExitCorrupt);
+  ProcessResult r =
+      RunProcess({COHORTED_PATH, "recover", "--data-dir=" + data_dir_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("epoch 1 -> 2"));
+  EXPECT_THAT(r.out, HasSubstr("wal-before-recovery-"));
+  r = RunProcess({COHORTED_PATH, "recover", "--data-dir=" + data_dir_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("nothing to recover"));
+
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(data_dir_);
+  ASSERT_NE(server, nullptr);
+  EXPECT_THAT(server->output(), HasSubstr("epoch 2"));
+  EXPECT_EQ(ReadAll(data_dir_ + "/admin.token"), token_);
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+}
+
 TEST_F(StartupE2eTest, LowFreeSpaceTurnsWriteHealthNotServingOnly) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(
       data_dir_, {"--min-free-mb=1099511627776"});  // more than any disk

@@ -178,6 +178,41 @@ TEST_F(StoreOpenTest, CorruptionBeforeTheEndOfTheWalIsRefusedNamingWhatIsLost) {
   }
 }
 
+TEST_F(StoreOpenTest, AcceptedWalLossKeepsTheLogsRecoversAndBumpsTheEpoch) {
+  MakeStore(/*revisions=*/1000);
+  const fs::path wal = Wals().back();
+  {
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(wal) / 2));
+    const std::string garbage(64, '\x5a');
+    f.write(garbage.data(), garbage.size());
+  }
+  const uintmax_t corrupt_size = fs::file_size(wal);
+  StoreOptions options = Options(/*create_if_missing=*/false);
+  options.wal_copy_dir = dir_.path() + "/kept";
+  int64_t recovered = 0;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    ASSERT_THAT(store, IsOk());
+    EXPECT_TRUE((*store)->dropped_wal_tail());
+    EXPECT_EQ((*store)->epoch(), 2);
+    recovered = (*store)->revision();
+    EXPECT_GT(recovered, 100);
+    EXPECT_LT(recovered, 1000);
+  }
+  // The logs as they were are kept, byte for byte.
+  EXPECT_EQ(fs::file_size(dir_.path() + "/kept/" + wal.filename().string()),
+            corrupt_size);
+  // From now on the store opens as usual, in its new epoch.
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      Store::Open(Options(/*create_if_missing=*/false));
+  ASSERT_THAT(store, IsOk());
+  EXPECT_FALSE((*store)->dropped_wal_tail());
+  EXPECT_EQ((*store)->epoch(), 2);
+  EXPECT_EQ((*store)->revision(), recovered);
+  EXPECT_EQ((*store)->Commit(PutMutation("next"))->revision, recovered + 1);
+}
+
 TEST_F(StoreOpenTest, TornLastRecordIsDroppedAsAfterACrash) {
   MakeStore(/*revisions=*/100);
   const fs::path wal = Wals().back();
