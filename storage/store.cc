@@ -268,8 +268,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
 
   absl::Status opened = store->OpenDb(/*create=*/is_new, /*read_only=*/false);
   if (absl::IsDataLoss(opened) && !dir.wals.empty()) {
-    // Say how far the log is good: open it read-only up to the corruption.
-    std::string last_good = "unknown";
+    // If the WAL alone is at fault, a point-in-time replay opens: say how
+    // far the log is good.
+    std::string last_good;
     if (store->OpenDb(/*create=*/false, /*read_only=*/true).ok()) {
       v1::InstanceRecord unused;
       int64_t revision = 0;
@@ -277,6 +278,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
         last_good = absl::StrCat(revision);
       }
       store->CloseDb();
+    }
+    if (last_good.empty()) {
+      return PrefixMessage(opened, absl::StrCat("the store at ", options.path,
+                                                " is corrupt; refusing to "
+                                                "open it. "));
     }
     if (options.wal_copy_dir.empty()) {
       return PrefixMessage(
