@@ -213,6 +213,20 @@ TEST_F(StoreOpenTest, AcceptedWalLossKeepsTheLogsRecoversAndBumpsTheEpoch) {
   EXPECT_EQ((*store)->Commit(PutMutation("next"))->revision, recovered + 1);
 }
 
+TEST_F(StoreOpenTest, CorruptionOutsideTheWalIsRefusedEvenWhenLossIsAccepted) {
+  MakeStore(/*revisions=*/10);
+  std::ofstream(path_ + "/CURRENT", std::ios::trunc) << "garbage";
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      Store::Open(Options(/*create_if_missing=*/false));
+  ASSERT_THAT(store, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(std::string(store.status().message()),
+              HasSubstr("is corrupt; refusing to open it"));
+  StoreOptions options = Options(/*create_if_missing=*/false);
+  options.wal_copy_dir = dir_.path() + "/kept";
+  EXPECT_THAT(Store::Open(options), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_FALSE(fs::exists(options.wal_copy_dir));
+}
+
 TEST_F(StoreOpenTest, TornLastRecordIsDroppedAsAfterACrash) {
   MakeStore(/*revisions=*/100);
   const fs::path wal = Wals().back();
