@@ -14,52 +14,10 @@
 // it counts as a participant of the cohorts it is scoped to, and with
 // READ_WRITE it may write what the table says.
 //
-//   resource         action         who
-//   ---------------  -------------  ----------------------------------------
-//   cohort           create         admin
-//   cohort           read           every authenticated caller
-//   cohort           update/delete  admin
-//   member           create         admin
-//   member           read           self; admin; participants of a shared
-//                                   cohort (e-mail: self, admin, coordinators
-//                                   of a shared cohort only)
-//   member           update         admin
-//   token            create         admin (personal and service tokens)
-//   token            read/revoke/   admin; a member for their own personal
-//                    rotate         tokens
-//   invitation       create/read/   admin; coordinators of the cohort (role
-//                    revoke         COORDINATOR: admin only)
-//   invitation       accept         whoever holds its secret
-//   audit log        read           admin (all); coordinators of a cohort
-//                                   (events touching it, redacted by the
-//                                   read rules of each resource)
-//   territory        create/update  admin; coordinators of the cohort
-//   territory        read           admin; participants of the cohort
-//   territory phase, update,        admin; coordinators of the cohort;
-//   chantier         create         delegation members of the territory;
-//                                   READ_WRITE service tokens of the cohort
-//   chantier         read           admin; participants of the cohort
-//   session          create/update  admin; coordinators of the cohort
-//   session          read           admin; participants of the cohort
-//   session          register       participants of the cohort (delegation
-//                                   members: if in its audience)
-//   registrations    read/attendance admin; coordinators of the cohort
-//   report           create         coordinators of the cohort; delegation
-//                                   members of the territory (the writer is
-//                                   made an author; not the admin, not
-//                                   service tokens)
-//   report           read           draft: its authors only; published:
-//                                   by visibility (GROUP: the group's
-//                                   members; COHORT: admin, participants;
-//                                   NETWORK, PUBLIC: every caller)
-//   report           update/publish its authors (archive: also the
-//                                   cohort's coordinators)
-//   inbox, follows   read/write     the member themself
-//   group            create/update  admin; coordinators of the cohort
-//   group metadata   read           admin; participants of the cohort
-//   group members    read           the group's members only
-//   group content    read/write     the group's members only (exchanges,
-//                                   messages: the domain issue)
+// The table of who may do what, in words, is policy_table.cc (the README
+// shows it, and the confidentiality matrix holds every RPC's answers to
+// it); the functions below are the code of its structural rows, and the
+// read rules (rules.h) the code of its read rows.
 //
 // Thread-safe (pure functions).
 #ifndef COHORTE_SERVER_SERVICE_ACCESS_POLICY_H_
