@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/call.h"
 #include "client/labels.h"
 #include "client/output.h"
@@ -36,9 +37,9 @@ void AddReferentielCommands(CLI::App& app, const CommandEnv& env,
   });
 }
 
-
 void AddInboxCommands(CLI::App& app, const CommandEnv& env,
-                      CommandRegistry& registry, std::shared_ptr<DomainFlags> f) {
+                      CommandRegistry& registry,
+                      std::shared_ptr<DomainFlags> f) {
   auto stub = [&env] {
     return v1::InboxService::NewStub(env.connection()->channel());
   };
@@ -89,8 +90,12 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListInboxResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& i : r.items()) {
-            rows.push_back({i.read() ? " " : "•",
-                            Label(i.kind()), i.title(),
+            // An arrival in a group says who now reads it.
+            const std::string title =
+                i.subject().empty() ? i.title()
+                                    : absl::StrCat(i.title(), ": ", i.subject(),
+                                                   " (", i.context(), ")");
+            rows.push_back({i.read() ? " " : "•", Label(i.kind()), title,
                             i.actor(), i.resource()});
           }
           PrintTable({"", "WHAT", "TITLE", "BY", "RESOURCE"}, rows);
@@ -133,7 +138,6 @@ void AddInboxCommands(CLI::App& app, const CommandEnv& env,
   });
 }
 
-
 // The content a moderation command is about: a message (its id with
 // --exchange…) or a report (its id with --cohort), or a full name.
 void AddContentFlags(CLI::App* cmd, DomainFlags* f) {
@@ -145,8 +149,7 @@ void AddContentFlags(CLI::App* cmd, DomainFlags* f) {
                   "the exchange of a message id (id with --group and "
                   "--cohort, or full name)");
   cmd->add_option("--group", f->group, "the group of an exchange id");
-  cmd->add_option("--cohort", f->cohort,
-                  "the cohort of a report or group id");
+  cmd->add_option("--cohort", f->cohort, "the cohort of a report or group id");
 }
 
 bool ContentName(const DomainFlags& f, std::string* out) {
@@ -214,8 +217,7 @@ void AddModerationCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListFlagsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.flags()) {
-            rows.push_back({x.name(), x.target(),
-                            Label(x.reason()),
+            rows.push_back({x.name(), x.target(), Label(x.reason()),
                             Label(x.state()), x.note()});
           }
           PrintTable({"NAME", "TARGET", "REASON", "STATE", "NOTE"}, rows);
