@@ -9,15 +9,16 @@
 
 #include "client/access_commands.h"
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
 #include "client/domain_commands.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "client/times.h"
 #include "client/token.h"
 #include "cohorte/v1/members.grpc.pb.h"
+#include "cohorte/v1/tokens.grpc.pb.h"
 #include "google/protobuf/stubs/common.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -62,6 +63,25 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
     auto stub = v1::MemberService::NewStub(env.connection()->channel());
     v1::GetMemberRequest req;
     req.set_name("members/me");
+    {
+      // A service token acts as no member: it is shown by its token, with
+      // the cohorts it reaches and its access.
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      v1::Member unused;
+      if (stub->GetMember(&ctx, req, &unused).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION) {
+        auto tokens = v1::TokenService::NewStub(env.connection()->channel());
+        v1::GetTokenRequest me;
+        me.set_name("tokens/me");
+        return Call<v1::Token>(
+            env,
+            [&](auto* ctx2, auto* resp) {
+              return tokens->GetToken(ctx2, me, resp);
+            },
+            [](const v1::Token& t) { PrintResource(t); });
+      }
+    }
     return Call<v1::Member>(
         env,
         [&](auto* ctx, auto* resp) { return stub->GetMember(ctx, req, resp); },
@@ -104,7 +124,8 @@ bool ReadToken(const std::string& token_file, std::string* token, int* exit) {
   } else if (!token_file.empty()) {
     std::ifstream in(token_file, std::ios::binary);
     if (!in) {
-      *exit = UsageError("--token-file", "cannot read token file " + token_file);
+      *exit =
+          UsageError("--token-file", "cannot read token file " + token_file);
       return false;
     }
     std::ostringstream content;
@@ -175,7 +196,8 @@ std::unique_ptr<Cli> BuildCli() {
   AddDomainCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(
-      "completion", "Print shell completion: source <(cohorte completion bash)");
+      "completion",
+      "Print shell completion: source <(cohorte completion bash)");
   completion->add_option("shell", cli->shell, "bash")
       ->check(CLI::IsMember({"bash"}))
       ->required();
@@ -254,10 +276,10 @@ int RunCli(int argc, char** argv) {
     std::cerr << cli->app.help();
     return kExitUsage;
   }
-  SetErrorContext({cli->options.server, [command = command](
-                                            const std::string& field) {
-                     return FlagForField(*command, field);
-                   }});
+  SetErrorContext(
+      {cli->options.server, [command = command](const std::string& field) {
+         return FlagForField(*command, field);
+       }});
 
   // Completion needs neither a server nor a token.
   if (command->get_name() == "completion") return (*action)();

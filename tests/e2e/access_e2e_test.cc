@@ -83,9 +83,14 @@ TEST_F(AccessE2eTest, TheAllysServiceTokenReadsTheCohortButNoClosedGroup) {
     EXPECT_EQ(r.exit_code, 77) << denied[0] << " " << denied[1] << r.err;
     EXPECT_EQ(r.out, "");
   }
+  // whoami for an integration: its token, the cohorts it reaches, its
+  // access; never a secret or a hash.
   r = As("ally-service", {"whoami"});
-  EXPECT_EQ(r.exit_code, 6) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("service token"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("tokens/"));
+  EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie"));
+  EXPECT_THAT(r.out, HasSubstr("READ"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("coh_")));
 }
 
 TEST_F(AccessE2eTest, AnInviteeJoinsWithTheirOwnTokenWhichNobodyElseSaw) {

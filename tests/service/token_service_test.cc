@@ -316,5 +316,33 @@ TEST_F(TokenServiceTest, ServiceSecretsAreNeverStored) {
   }
 }
 
+// `tokens/me` is the token a call is made with: a service token reads its
+// own scope there (and no other token), a member their personal token.
+TEST_F(TokenServiceTest, EveryCallerReadsTheTokenItCallsWith) {
+  absl::StatusOr<v1::TokenSecret> service =
+      services_.tokens->CreateServiceToken(admin_,
+                                           ServiceRequest(v1::Token::READ));
+  ASSERT_THAT(service, IsOk());
+  absl::StatusOr<Principal> integration = As(service->secret());
+  ASSERT_THAT(integration, IsOk());
+  v1::GetTokenRequest me;
+  me.set_name("tokens/me");
+  absl::StatusOr<v1::Token> itself =
+      services_.tokens->GetToken(*integration, me);
+  ASSERT_THAT(itself, IsOk());
+  EXPECT_EQ(itself->name(), service->token().name());
+  EXPECT_THAT(itself->cohorts(), ::testing::ElementsAre(kOccitanie));
+  EXPECT_EQ(itself->access(), v1::Token::READ);
+  v1::GetTokenRequest other;
+  other.set_name(Personal("elu-petr").name());
+  EXPECT_THAT(services_.tokens->GetToken(*integration, other),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  absl::StatusOr<Principal> member = As(Personal("elu-petr").secret());
+  ASSERT_THAT(member, IsOk());
+  absl::StatusOr<v1::Token> mine = services_.tokens->GetToken(*member, me);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_EQ(mine->member(), "members/elu-petr");
+}
+
 }  // namespace
 }  // namespace cohorte::service

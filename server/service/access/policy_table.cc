@@ -18,7 +18,8 @@ const std::vector<PolicyRow>& PolicyTable() {
       {"token", "create (personal, service)", "admin", {R::kAdmin}},
       {"token",
        "read, revoke, rotate",
-       "admin; a member for their own personal tokens",
+       "admin; a member for their own personal tokens; any caller reads the "
+       "token it calls with (`tokens/me`)",
        {R::kAdmin, R::kSelf}},
       {"invitation",
        "create, read, revoke",

@@ -66,9 +66,12 @@ v1::Member ReadRule<v1::Member>::Present(const Reader& r, v1::Member m) {
 }
 
 bool ReadRule<storage::v1::TokenRecord>::MaySee(
-    const Reader& r, absl::string_view, const storage::v1::TokenRecord& t) {
+    const Reader& r, absl::string_view name,
+    const storage::v1::TokenRecord& t) {
   const Principal& p = r.caller();
   if (p.is_admin()) return true;
+  // A service token reads itself (its scope: `whoami` for an integration).
+  if (p.service) return p.token == name;
   // A member's own personal tokens (kind 0 or 1 is PERSONAL).
   return !p.service && !p.member.empty() && t.member() == p.member &&
          t.kind() <= 1;

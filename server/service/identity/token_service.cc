@@ -163,6 +163,15 @@ absl::StatusOr<v1::TokenSecret> TokenService::CreateServiceToken(
 
 absl::StatusOr<v1::Token> TokenService::GetToken(
     const Principal& caller, const v1::GetTokenRequest& req) {
+  // `tokens/me`: the credential of the call itself, for any caller (a
+  // service token learns its own scope this way).
+  if (req.name() == "tokens/me" && caller.authenticated() &&
+      !caller.token.empty()) {
+    COHORTE_ASSIGN_OR_RETURN(
+        TokenRecord record,
+        Reader(store_, caller).Get<TokenRecord>(caller.token));
+    return TokenToApi(record);
+  }
   if (!caller.authenticated() || caller.service)
     return PermissionDenied(absl::StrCat("manage ", req.name()));
   COHORTE_RETURN_IF_ERROR(CheckName(req.name()));
