@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/invitation_commands.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/audit.grpc.pb.h"
@@ -36,21 +36,19 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
   return out;
 }
 
-
 void ShowToken(const v1::Token& t) {
-  PrintFields({{"name", t.name()},
-               {"kind", Label(t.kind())},
-               {"member", t.member()},
-               {"display_name", t.display_name()},
-               {"cohorts", Join(t.cohorts())},
-               {"access", t.kind() == v1::Token::SERVICE
-                              ? Label(t.access())
-                              : ""},
-               {"create_time", Time(t.create_time())},
-               {"expire_time", Time(t.expire_time())},
-               {"revoke_time", Time(t.revoke_time())},
-               {"rotate_time", Time(t.rotate_time())},
-               {"etag", t.etag()}});
+  PrintFields(
+      {{"name", t.name()},
+       {"kind", Label(t.kind())},
+       {"member", t.member()},
+       {"display_name", t.display_name()},
+       {"cohorts", Join(t.cohorts())},
+       {"access", t.kind() == v1::Token::SERVICE ? Label(t.access()) : ""},
+       {"create_time", Time(t.create_time())},
+       {"expire_time", Time(t.expire_time())},
+       {"revoke_time", Time(t.revoke_time())},
+       {"rotate_time", Time(t.rotate_time())},
+       {"etag", t.etag()}});
 }
 
 // A secret goes to stdout alone (for `> file`); what it is, to stderr.
@@ -101,8 +99,9 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* service = root->add_subcommand(
       "create-service",
       "Make a service token for an integration (admin); secret printed once");
-  service->add_option("--display-name", f->display_name,
-                      "what it is for, 1..100 characters")
+  service
+      ->add_option("--display-name", f->display_name,
+                   "what it is for, 1..100 characters")
       ->required();
   service->add_option("--cohort", f->cohorts, "cohort it reaches (repeatable)")
       ->required();
@@ -172,8 +171,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Stop a token at once");
-  revoke->add_option("name", f->name, "token id or tokens/{token}")
-      ->required();
+  revoke->add_option("name", f->name, "token id or tokens/{token}")->required();
   revoke->add_option("--etag", f->etag,
                      "fail with a conflict if the token changed since");
   registry.Register(revoke, [=, &env] {
@@ -192,8 +190,7 @@ void AddTokenCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* rotate = root->add_subcommand(
       "rotate", "A new secret for a token; the old one stops at once");
-  rotate->add_option("name", f->name, "token id or tokens/{token}")
-      ->required();
+  rotate->add_option("name", f->name, "token id or tokens/{token}")->required();
   rotate->add_option("--etag", f->etag,
                      "fail with a conflict if the token changed since");
   registry.Register(rotate, [=, &env] {
@@ -240,8 +237,7 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListChantiersResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& c : r.chantiers()) {
-            rows.push_back({c.name(), c.display_name(),
-                            Label(c.status()),
+            rows.push_back({c.name(), c.display_name(), Label(c.status()),
                             Join(c.carriers())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "STATUS", "CARRIERS"}, rows);
@@ -271,8 +267,9 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* create = root->add_subcommand("create", "Add a chantier");
-  create->add_option("--territory", f->territory,
-                     "territory id (with --cohort) or full name")
+  create
+      ->add_option("--territory", f->territory,
+                   "territory id (with --cohort) or full name")
       ->required();
   create->add_option("--cohort", f->cohort, "the cohort of a territory id");
   create->add_option("--id", f->id,
@@ -310,8 +307,9 @@ void AddChantierCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* update = root->add_subcommand(
       "update", "Change a chantier: only the flags given are changed");
-  update->add_option("name", f->name,
-                     "chantier id (with --territory) or full name")
+  update
+      ->add_option("name", f->name,
+                   "chantier id (with --territory) or full name")
       ->required();
   update->add_option("--territory", f->territory,
                      "the territory of a chantier id");

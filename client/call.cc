@@ -27,12 +27,18 @@ std::string EnumKey(const std::string& text) {
     if (c == 0xC3 && i + 1 < text.size()) {
       const unsigned char d = static_cast<unsigned char>(text[++i]);
       const unsigned char lower = d >= 0xA0 ? d : d + 0x20;
-      if (lower >= 0xA0 && lower <= 0xA5) out += 'A';
-      else if (lower == 0xA7) out += 'C';
-      else if (lower >= 0xA8 && lower <= 0xAB) out += 'E';
-      else if (lower >= 0xAC && lower <= 0xAF) out += 'I';
-      else if (lower >= 0xB2 && lower <= 0xB6) out += 'O';
-      else if (lower >= 0xB9 && lower <= 0xBC) out += 'U';
+      if (lower >= 0xA0 && lower <= 0xA5)
+        out += 'A';
+      else if (lower == 0xA7)
+        out += 'C';
+      else if (lower >= 0xA8 && lower <= 0xAB)
+        out += 'E';
+      else if (lower >= 0xAC && lower <= 0xAF)
+        out += 'I';
+      else if (lower >= 0xB2 && lower <= 0xB6)
+        out += 'O';
+      else if (lower >= 0xB9 && lower <= 0xBC)
+        out += 'U';
       continue;
     }
     if (c == 0xC5 && i + 1 < text.size()) {  // œ Œ

@@ -14,9 +14,7 @@
 namespace cohorte::client {
 namespace {
 
-std::string StateName(v1::Cohort::State state) {
-  return Label(state);
-}
+std::string StateName(v1::Cohort::State state) { return Label(state); }
 
 void ShowCohort(const v1::Cohort& c, const absl::TimeZone& zone) {
   std::vector<std::pair<std::string, std::string>> fields = {
@@ -87,12 +85,14 @@ bool FillFields(CLI::App* cmd, const CohortFlags& f, v1::Cohort* cohort,
   }
   if (given("--start", "start_date") &&
       !ParseUserDate(f.start, cohort->mutable_start_date())) {
-    UsageError("--start", "'" + f.start + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
+    UsageError("--start",
+               "'" + f.start + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
     return false;
   }
   if (given("--end", "end_date") &&
       !ParseUserDate(f.end, cohort->mutable_end_date())) {
-    UsageError("--end", "'" + f.end + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
+    UsageError("--end",
+               "'" + f.end + "' is not a date: YYYY-MM-DD or DD/MM/YYYY");
     return false;
   }
   return true;
@@ -124,13 +124,12 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListCohortsResponse& all) {
           std::vector<std::vector<std::string>> rows;
           for (const v1::Cohort& c : all.cohorts()) {
-            rows.push_back({c.name(), c.display_name(), c.region(),
-                            c.has_delete_time() ? "DELETED"
-                                                : StateName(c.state()),
-                            c.etag()});
+            rows.push_back(
+                {c.name(), c.display_name(), c.region(),
+                 c.has_delete_time() ? "DELETED" : StateName(c.state()),
+                 c.etag()});
           }
-          PrintTable({"NAME", "DISPLAY NAME", "REGION", "STATE", "ETAG"},
-                     rows);
+          PrintTable({"NAME", "DISPLAY NAME", "REGION", "STATE", "ETAG"}, rows);
         });
   });
 

@@ -51,7 +51,8 @@ class CommandRegistry {
 // server names it in an error: `parent`, `session.start_time`…), e.g.
 // `--cohort`, `--start`, or `<name>` for a positional argument; "" if
 // none does.
-std::string FlagForField(const CLI::App& command, const std::string& field_path);
+std::string FlagForField(const CLI::App& command,
+                         const std::string& field_path);
 
 }  // namespace cohorte::client
 

@@ -26,7 +26,8 @@ void AddPaths(const CLI::App& app, const std::string& path, std::string* out) {
   *out += "  [\"" + path + "\"]=\"" + (words.empty() ? "" : words.substr(1)) +
           "\"\n";
   for (const CLI::App* sub : app.get_subcommands({})) {
-    AddPaths(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(),
+    AddPaths(*sub,
+             path.empty() ? sub->get_name() : path + " " + sub->get_name(),
              out);
   }
 }
@@ -41,7 +42,8 @@ std::string BashCompletion(const CLI::App& app) {
          "declare -gA _cohorte_words=(\n" +
          table +
          ")\n"
-         "_cohorte_global=\"" + Options(app).substr(1) +
+         "_cohorte_global=\"" +
+         Options(app).substr(1) +
          "\"\n"
          "_cohorte() {\n"
          "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" w i next\n"

@@ -80,15 +80,16 @@ std::unique_ptr<Connection> Connection::Create(
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca.empty() &&
         !ReadFile(options.tls_ca, &ssl.pem_root_certs)) {
-      PrintError({"USAGE", "--tls-ca: cannot read " + options.tls_ca, "",
-                  "--tls-ca"});
+      PrintError(
+          {"USAGE", "--tls-ca: cannot read " + options.tls_ca, "", "--tls-ca"});
       return nullptr;
     }
     if (!options.tls_cert.empty() &&
         (!ReadFile(options.tls_cert, &ssl.pem_cert_chain) ||
          !ReadFile(options.tls_key, &ssl.pem_private_key))) {
-      PrintError({"USAGE", "--tls-cert, --tls-key: cannot read " +
-                               options.tls_cert + " or " + options.tls_key,
+      PrintError({"USAGE",
+                  "--tls-cert, --tls-key: cannot read " + options.tls_cert +
+                      " or " + options.tls_key,
                   "", "--tls-cert"});
       return nullptr;
     }
@@ -108,8 +109,7 @@ void Connection::Prepare(grpc::ClientContext* context) const {
 }
 
 int ReportError(const grpc::Status& status, const std::string& context) {
-  CliError error{CodeName(status.error_code()), status.error_message(), "",
-                 ""};
+  CliError error{CodeName(status.error_code()), status.error_message(), "", ""};
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
        !Context().server.empty())) {

@@ -17,10 +17,12 @@ void AddReferentielCommands(CLI::App& app, const CommandEnv& env,
                             CommandRegistry& registry);
 
 void AddInboxCommands(CLI::App& app, const CommandEnv& env,
-                      CommandRegistry& registry, std::shared_ptr<DomainFlags> f);
+                      CommandRegistry& registry,
+                      std::shared_ptr<DomainFlags> f);
 
 void AddModerationCommands(CLI::App& app, const CommandEnv& env,
-                           CommandRegistry& registry, std::shared_ptr<DomainFlags> f);
+                           CommandRegistry& registry,
+                           std::shared_ptr<DomainFlags> f);
 
 }  // namespace cohorte::client
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/csv.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
@@ -59,13 +59,12 @@ bool ReadSecret(const std::string& path, const char* env_name,
   *secret =
       begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
   if (secret->empty()) {
-    UsageError("--secret-file", std::string("no secret: give --secret-file or set ") +
-                                    env_name);
+    UsageError("--secret-file",
+               std::string("no secret: give --secret-file or set ") + env_name);
     return false;
   }
   return true;
 }
-
 
 // Builds the invitation of the flags; false (after a message) on a bad
 // enum value.
@@ -183,8 +182,7 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
     v1::Member::Role role = v1::Member::MEMBER;
     const std::string role_text = cell("role");
     if (!role_text.empty()) {
-      const int value =
-          EnumValueOf(v1::Member::Role_descriptor(), role_text);
+      const int value = EnumValueOf(v1::Member::Role_descriptor(), role_text);
       if (value < 0) {
         problems.push_back(where + "role '" + role_text + "' is unknown");
       } else {
@@ -253,8 +251,8 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
           lines += (lines.empty() ? "" : ", ") + std::to_string(row.line);
         }
       }
-      const int exit = ReportError(s, f.file + ": line " + lines + ": " +
-                                           name + ": ");
+      const int exit =
+          ReportError(s, f.file + ": line " + lines + ": " + name + ": ");
       std::cerr << "nothing was sent\n";
       return exit;
     }
@@ -266,8 +264,7 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
                 << v1::College_Name(row.invitation.college()) << ","
                 << row.invitation.territory() << "\n";
     }
-    std::cerr << rows.size()
-              << " rows checked; nothing was sent (--dry-run)\n";
+    std::cerr << rows.size() << " rows checked; nothing was sent (--dry-run)\n";
     return kExitOk;
   }
 
@@ -288,8 +285,7 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
                 << "," << resp.secret() << "\n";
       continue;
     }
-    if (f.skip_existing &&
-        s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+    if (f.skip_existing && s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
       ++skipped;
       std::cerr << f.file << ": line " << row.line << ": "
                 << row.invitation.email()
@@ -380,10 +376,9 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListInvitationsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& i : r.invitations()) {
-            rows.push_back(
-                {i.name(), i.email(), Label(i.role()),
-                 Label(i.college()),
-                 Label(i.state()), Time(i.expire_time())});
+            rows.push_back({i.name(), i.email(), Label(i.role()),
+                            Label(i.college()), Label(i.state()),
+                            Time(i.expire_time())});
           }
           PrintTable({"NAME", "EMAIL", "ROLE", "COLLEGE", "STATE", "EXPIRES"},
                      rows);
@@ -391,8 +386,7 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* get = root->add_subcommand("get", "Show an invitation");
-  get->add_option("name", f->name,
-                  "invitation id (with --cohort) or full name")
+  get->add_option("name", f->name, "invitation id (with --cohort) or full name")
       ->required();
   get->add_option("--cohort", f->cohort, "the cohort of an invitation id");
   registry.Register(get, [=, &env] {
@@ -410,8 +404,9 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   });
 
   CLI::App* revoke = root->add_subcommand("revoke", "Revoke a pending one");
-  revoke->add_option("name", f->name,
-                     "invitation id (with --cohort) or full name")
+  revoke
+      ->add_option("name", f->name,
+                   "invitation id (with --cohort) or full name")
       ->required();
   revoke->add_option("--cohort", f->cohort, "the cohort of an invitation id");
   revoke->add_option("--etag", f->etag,
@@ -438,8 +433,7 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   accept->add_option("--secret-file", f->secret_file,
                      "file holding the invitation secret (else "
                      "COHORTE_INVITATION)");
-  accept->add_option("--given-name", f->given, "your given name")
-      ->required();
+  accept->add_option("--given-name", f->given, "your given name")->required();
   accept->add_option("--family-name", f->family, "your family name")
       ->required();
   accept->add_option("--organisation", f->organisation,

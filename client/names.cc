@@ -11,11 +11,11 @@ namespace {
 
 // How a kind's name is built: its collection under its parent's name.
 struct Shape {
-  const char* collection;    // "territories"
-  NameKind parent;           // meaningful only when has_parent
+  const char* collection;  // "territories"
+  NameKind parent;         // meaningful only when has_parent
   bool has_parent;
-  const char* parent_flag;   // the flag that names the parent
-  const char* example;       // a full name, for messages
+  const char* parent_flag;  // the flag that names the parent
+  const char* example;      // a full name, for messages
 };
 
 Shape ShapeOf(NameKind kind) {
@@ -102,9 +102,9 @@ absl::StatusOr<std::string> ResolveName(NameKind kind, const std::string& value,
         (shape.has_parent ? absl::StrContains(value, tail)
                           : absl::StartsWith(value, tail.substr(1)));
     if (!right_kind) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          flag, ": '", value, "' is not a name such as ", shape.example,
-          " (or a short id)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, ": '", value, "' is not a name such as ",
+                       shape.example, " (or a short id)"));
     }
     return value;
   }
@@ -115,8 +115,8 @@ absl::StatusOr<std::string> ResolveName(NameKind kind, const std::string& value,
         flag, ": '", value, "' is a short id: give ", shape.parent_flag,
         " too, or the full name (", shape.example, ")"));
   }
-  absl::StatusOr<std::string> parent = ResolveName(
-      shape.parent, parent_value, shape.parent_flag, context);
+  absl::StatusOr<std::string> parent =
+      ResolveName(shape.parent, parent_value, shape.parent_flag, context);
   if (!parent.ok()) return parent.status();
   return absl::StrCat(*parent, "/", shape.collection, "/", value);
 }

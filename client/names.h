@@ -25,18 +25,18 @@ struct NameContext {
 };
 
 enum class NameKind {
-  kCohort,        // cohorts/{c}
-  kMember,        // members/{m} (`me` too)
-  kToken,         // tokens/{t}
-  kTerritory,     // cohorts/{c}/territories/{t}
-  kGroup,         // cohorts/{c}/groups/{g}
-  kChantier,      // cohorts/{c}/territories/{t}/chantiers/{x}
-  kExchange,      // cohorts/{c}/groups/{g}/exchanges/{e}
-  kMessage,       // …/exchanges/{e}/messages/{m}
-  kReport,        // cohorts/{c}/reports/{r}
-  kSession,       // cohorts/{c}/sessions/{s}
-  kInvitation,    // cohorts/{c}/invitations/{i}
-  kFlag,          // cohorts/{c}/flags/{f}
+  kCohort,      // cohorts/{c}
+  kMember,      // members/{m} (`me` too)
+  kToken,       // tokens/{t}
+  kTerritory,   // cohorts/{c}/territories/{t}
+  kGroup,       // cohorts/{c}/groups/{g}
+  kChantier,    // cohorts/{c}/territories/{t}/chantiers/{x}
+  kExchange,    // cohorts/{c}/groups/{g}/exchanges/{e}
+  kMessage,     // …/exchanges/{e}/messages/{m}
+  kReport,      // cohorts/{c}/reports/{r}
+  kSession,     // cohorts/{c}/sessions/{s}
+  kInvitation,  // cohorts/{c}/invitations/{i}
+  kFlag,        // cohorts/{c}/flags/{f}
 };
 
 // The full name of `value` of `kind`, given on `flag` (e.g. "--reply-to"

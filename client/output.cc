@@ -177,8 +177,7 @@ std::string FormatResource(const Message& resource,
           break;
         case FieldDescriptor::CPPTYPE_MESSAGE:
           if (r->HasField(resource, f) &&
-              f->message_type() ==
-                  google::protobuf::Timestamp::descriptor()) {
+              f->message_type() == google::protobuf::Timestamp::descriptor()) {
             google::protobuf::Timestamp t;
             t.CopyFrom(r->GetMessage(resource, f));
             value = FormatUserTime(t, zone);
@@ -244,8 +243,8 @@ std::string FormatError(const CliError& e, bool json) {
            ",\"reason\":" + JsonString(e.reason) +
            ",\"field\":" + JsonString(e.field) + "}";
   }
-  std::string out = "Error: " + (e.code == "USAGE" ? "" : e.code + ": ") +
-                    e.message + "\n";
+  std::string out =
+      "Error: " + (e.code == "USAGE" ? "" : e.code + ": ") + e.message + "\n";
   if (!e.reason.empty()) out += "  reason: " + e.reason + "\n";
   if (!e.field.empty() && e.code != "USAGE") {
     out += "  field: " + e.field + "\n";

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/fields.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/reports.grpc.pb.h"
@@ -29,8 +29,7 @@ const std::vector<FieldFlag>& ReportFields() {
       {"context", "context", FieldType::kLongText, "Markdown, ≤ 10000"},
       {"actions", "actions", FieldType::kLongText, "what was done"},
       {"results", "results", FieldType::kLongText, "Markdown, ≤ 10000"},
-      {"what-worked", "what_worked", FieldType::kLongText,
-       "Markdown, ≤ 10000"},
+      {"what-worked", "what_worked", FieldType::kLongText, "Markdown, ≤ 10000"},
       {"what-failed", "what_failed", FieldType::kLongText, "and why"},
       {"lessons", "lessons", FieldType::kLongText, "Markdown, ≤ 10000"},
       {"fundamental", "fundamentals", FieldType::kStrings,
@@ -45,7 +44,6 @@ const std::vector<FieldFlag>& ReportFields() {
   };
   return *fields;
 }
-
 
 void ShowReport(const v1::ExperienceReport& r) {
   PrintFields({{"name", r.name()},
@@ -79,7 +77,8 @@ void ShowReport(const v1::ExperienceReport& r) {
 }  // namespace
 
 void AddReportCommands(CLI::App& app, const CommandEnv& env,
-                       CommandRegistry& registry, std::shared_ptr<DomainFlags> f) {
+                       CommandRegistry& registry,
+                       std::shared_ptr<DomainFlags> f) {
   auto stub = [&env] {
     return v1::ReportService::NewStub(env.connection()->channel());
   };
@@ -123,10 +122,8 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListReportsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.reports()) {
-            rows.push_back({x.name(), x.title(),
-                            Label(x.state()),
-                            Label(x.visibility()),
-                            Join(x.balises())});
+            rows.push_back({x.name(), x.title(), Label(x.state()),
+                            Label(x.visibility()), Join(x.balises())});
           }
           PrintTable({"NAME", "TITLE", "STATE", "VISIBILITY", "BALISES"}, rows);
         });
@@ -163,11 +160,12 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   registry.Register(create, [=, &env] {
     v1::CreateReportRequest req;
     v1::ExperienceReport* r = req.mutable_report();
-    if (!Resolve(NameKind::kTerritory, f->territory, "--territory",
-                 f->Names(), r->mutable_territory())) {
+    if (!Resolve(NameKind::kTerritory, f->territory, "--territory", f->Names(),
+                 r->mutable_territory())) {
       return kExitUsage;
     }
-    req.set_parent(r->territory().substr(0, r->territory().find("/territories/")));
+    req.set_parent(
+        r->territory().substr(0, r->territory().find("/territories/")));
     NameContext names = f->Names();
     names.cohort = req.parent();
     names.territory = r->territory();

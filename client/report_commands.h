@@ -14,7 +14,8 @@ namespace cohorte::client {
 
 // `env` and `f` must outlive the registered actions.
 void AddReportCommands(CLI::App& app, const CommandEnv& env,
-                       CommandRegistry& registry, std::shared_ptr<DomainFlags> f);
+                       CommandRegistry& registry,
+                       std::shared_ptr<DomainFlags> f);
 
 }  // namespace cohorte::client
 

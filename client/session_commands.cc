@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/fields.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/sessions.grpc.pb.h"
@@ -31,10 +31,8 @@ const std::vector<FieldFlag>& SessionFields() {
        "IANA zone, default Europe/Paris"},
       {"place", "place", FieldType::kString, "0..300 characters"},
       {"video-link", "video_link", FieldType::kString, "https://…"},
-      {"description", "description", FieldType::kLongText,
-       "Markdown, ≤ 4000"},
-      {"college", "audience_colleges", FieldType::kEnums,
-       "audience college"},
+      {"description", "description", FieldType::kLongText, "Markdown, ≤ 4000"},
+      {"college", "audience_colleges", FieldType::kEnums, "audience college"},
       {"territory", "audience_territories", FieldType::kNames,
        "audience territory id or full name", NameKind::kTerritory},
       {"capacity", "capacity", FieldType::kInt, "0: no limit"},
@@ -47,8 +45,8 @@ const std::vector<FieldFlag>& SessionFields() {
 void ShowSession(const v1::Session& s) {
   std::string colleges;
   for (int c : s.audience_colleges()) {
-    colleges += (colleges.empty() ? "" : " ") +
-                Label(static_cast<v1::College>(c));
+    colleges +=
+        (colleges.empty() ? "" : " ") + Label(static_cast<v1::College>(c));
   }
   PrintFields(
       {{"name", s.name()},
@@ -75,11 +73,11 @@ void ShowSession(const v1::Session& s) {
   }
 }
 
-
 }  // namespace
 
 void AddSessionCommands(CLI::App& app, const CommandEnv& env,
-                        CommandRegistry& registry, std::shared_ptr<DomainFlags> f) {
+                        CommandRegistry& registry,
+                        std::shared_ptr<DomainFlags> f) {
   auto stub = [&env] {
     return v1::SessionService::NewStub(env.connection()->channel());
   };
@@ -301,8 +299,8 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListRegistrationsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.registrations()) {
-            rows.push_back({x.member(), Label(x.state()),
-                            x.attended() ? "yes" : "no"});
+            rows.push_back(
+                {x.member(), Label(x.state()), x.attended() ? "yes" : "no"});
           }
           PrintTable({"MEMBER", "STATE", "ATTENDED"}, rows);
         });

@@ -9,8 +9,8 @@
 
 #include "absl/time/clock.h"
 #include "client/call.h"
-#include "client/labels.h"
 #include "client/fields.h"
+#include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
 #include "cohorte/v1/groups.grpc.pb.h"
@@ -51,8 +51,7 @@ const std::vector<FieldFlag>& MemberFields() {
       {"given-name", "given_name", FieldType::kString, "1..100 characters"},
       {"family-name", "family_name", FieldType::kString, "1..100 characters"},
       {"email", "email", FieldType::kString, "unique in the instance"},
-      {"organisation", "organisation", FieldType::kString,
-       "0..200 characters"},
+      {"organisation", "organisation", FieldType::kString, "0..200 characters"},
       {"role", "role", FieldType::kEnum, "member, ally, coordinator, admin"},
       {"college", "college", FieldType::kEnum,
        "elu, agent, etat-territorial, acteur-socio-economique"},
@@ -74,8 +73,8 @@ void ShowTerritory(const v1::Territory& t) {
                {"etag", t.etag()}});
   for (const auto& c : t.phase_history()) {
     std::cout << "  " << ShowTime(c.change_time()) << "  "
-              << Label(c.from_phase()) << " → "
-              << Label(c.to_phase()) << "  by " << c.actor()
+              << Label(c.from_phase()) << " → " << Label(c.to_phase())
+              << "  by " << c.actor()
               << (c.note().empty() ? "" : "\n    " + c.note()) << "\n";
   }
 }
@@ -132,8 +131,7 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListTerritoriesResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& t : r.territories()) {
-            rows.push_back({t.name(), t.display_name(),
-                            Label(t.kind()),
+            rows.push_back({t.name(), t.display_name(), Label(t.kind()),
                             Label(t.phase())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND", "PHASE"}, rows);
@@ -191,8 +189,8 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* phase = root->add_subcommand(
       "phase", "Move a territory to another phase of its trajectory");
-  phase->add_option("name", f->name,
-                    "territory id (with --cohort) or full name")
+  phase
+      ->add_option("name", f->name, "territory id (with --cohort) or full name")
       ->required();
   phase->add_option("--cohort", f->cohort, "the cohort of a territory id");
   phase
@@ -224,8 +222,8 @@ void AddTerritoryCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* update = root->add_subcommand(
       "update", "Change a territory: only the flags given are changed");
-  update->add_option("name", f->name,
-                     "territory id (with --cohort) or full name")
+  update
+      ->add_option("name", f->name, "territory id (with --cohort) or full name")
       ->required();
   update->add_option("--cohort", f->cohort, "the cohort of a territory id");
   AddFieldFlags(update, TerritoryFields(), &f->fields);
@@ -277,8 +275,8 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
           std::vector<std::vector<std::string>> rows;
           for (const auto& m : r.members()) {
             rows.push_back({m.name(), m.given_name() + " " + m.family_name(),
-                            Label(m.role()),
-                            Label(m.college()), m.organisation()});
+                            Label(m.role()), Label(m.college()),
+                            m.organisation()});
           }
           PrintTable({"NAME", "PERSON", "ROLE", "COLLEGE", "ORGANISATION"},
                      rows);
@@ -302,12 +300,10 @@ void AddMemberCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* create = root->add_subcommand("create", "Add a member (admin)");
   create->add_option("--id", f->id,
                      "member id (lowercase, digits, '-'); generated if absent");
-  create->add_option("--given-name", f->given, "1..100 characters")
-      ->required();
+  create->add_option("--given-name", f->given, "1..100 characters")->required();
   create->add_option("--family-name", f->family, "1..100 characters")
       ->required();
-  create->add_option("--email", f->email, "unique in the instance")
-      ->required();
+  create->add_option("--email", f->email, "unique in the instance")->required();
   create->add_option("--organisation", f->organisation, "0..200 characters");
   create->add_option("--role", f->role, "member, ally, coordinator, admin")
       ->required();
@@ -404,8 +400,7 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
         [](const v1::ListGroupsResponse& r) {
           std::vector<std::vector<std::string>> rows;
           for (const auto& g : r.groups()) {
-            rows.push_back({g.name(), g.display_name(),
-                            Label(g.kind())});
+            rows.push_back({g.name(), g.display_name(), Label(g.kind())});
           }
           PrintTable({"NAME", "DISPLAY NAME", "KIND"}, rows);
         });
@@ -430,8 +425,9 @@ void AddGroupCommands(CLI::App& app, const CommandEnv& env,
 
   CLI::App* members = root->add_subcommand(
       "members", "Who is in a group (for its members only)");
-  members->add_option("name", f->name,
-                      "group id (with --cohort) or cohorts/{c}/groups/{g}")
+  members
+      ->add_option("name", f->name,
+                   "group id (with --cohort) or cohorts/{c}/groups/{g}")
       ->required();
   members->add_option("--cohort", f->cohort, "the cohort of a group id");
   AddPageFlags(members, &f->page);

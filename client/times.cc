@@ -103,12 +103,12 @@ bool ParseUserTime(const std::string& text, const TimeInput& input,
       return true;
     }
   }
-  *error = "'" + text +
-           "' is not a time: give 2027-01-15 09:30, 15/01/2027 09:30, "
-           "2027-01-15 (local time, " +
-           input.zone.name() + ") or 2027-01-15T09:30:00+01:00" +
-           (input.allow_span ? ", or a span back from now: 30d, 12h, 45m, 2w"
-                             : "");
+  *error =
+      "'" + text +
+      "' is not a time: give 2027-01-15 09:30, 15/01/2027 09:30, "
+      "2027-01-15 (local time, " +
+      input.zone.name() + ") or 2027-01-15T09:30:00+01:00" +
+      (input.allow_span ? ", or a span back from now: 30d, 12h, 45m, 2w" : "");
   return false;
 }
 
@@ -130,8 +130,8 @@ bool ParseUserDate(const std::string& text, v1::Date* out) {
 std::string FormatUserTime(const google::protobuf::Timestamp& t,
                            const absl::TimeZone& zone) {
   if (t.seconds() == 0 && t.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M %Z", absl::FromUnixSeconds(t.seconds()),
-                          zone);
+  return absl::FormatTime("%Y-%m-%d %H:%M %Z",
+                          absl::FromUnixSeconds(t.seconds()), zone);
 }
 
 std::string ShowTime(const google::protobuf::Timestamp& t) {

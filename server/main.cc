@@ -188,8 +188,8 @@ class WriteWatch {
     if (::statvfs(flags_.data_dir.c_str(), &fs) == 0) {
       const uint64_t free_bytes =
           static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-      const bool low =
-          free_bytes < static_cast<uint64_t>(flags_.min_free_mb) << 20;
+      const bool low = free_bytes < static_cast<uint64_t>(flags_.min_free_mb)
+                                        << 20;
       if (low != low_space_) {
         LogLine(low ? "warn" : "info",
                 absl::StrFormat("msg=%s free_mb=%d min_free_mb=%d",
@@ -301,8 +301,8 @@ int OpenInstance(const Flags& flags, const std::string& wal_copy_dir,
     check.method = "CheckAdministrator";
     check.apply =
         [](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
-      absl::StatusOr<bool> exists = txn.EntityExists<cohorte::v1::Member>(
-          cohorte::service::kAdminMember);
+      absl::StatusOr<bool> exists =
+          txn.EntityExists<cohorte::v1::Member>(cohorte::service::kAdminMember);
       if (!exists.ok()) return exists.status();
       // Never commit: this mutation only looks.
       return *exists ? absl::CancelledError("checked")

@@ -31,8 +31,8 @@ class InfoLog final : public rocksdb::Logger {
   void Logv(const char* format, va_list ap) override {
     if (fd_ < 0) return;
     char line[4096];
-    const std::string time = absl::FormatTime(
-        "%Y/%m/%d-%H:%M:%E6S ", absl::Now(), absl::UTCTimeZone());
+    const std::string time = absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ",
+                                              absl::Now(), absl::UTCTimeZone());
     int n = std::snprintf(line, sizeof(line), "%s", time.c_str());
     va_list copy;
     va_copy(copy, ap);

@@ -57,10 +57,10 @@ absl::Status FromRocksDb(const rocksdb::Status& status,
       }
       if (status.subcode() == rocksdb::Status::kNoSpace ||
           status.subcode() == rocksdb::Status::kSpaceLimit) {
-        return WithReason(
-            absl::StatusCode::kResourceExhausted, kReasonStorageFull,
-            absl::StrCat(context, ": the disk is full (", status.ToString(),
-                         ")"));
+        return WithReason(absl::StatusCode::kResourceExhausted,
+                          kReasonStorageFull,
+                          absl::StrCat(context, ": the disk is full (",
+                                       status.ToString(), ")"));
       }
       return WithReason(absl::StatusCode::kUnavailable,
                         kReasonStorageUnavailable, message);

@@ -316,10 +316,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     rocksdb::WriteOptions sync;
     sync.sync = true;
     const std::string value = EncodeValue(store->instance_);
-    COHORTE_RETURN_IF_ERROR(FromRocksDb(
-        store->db_->Put(sync, store->handle(Table::kMeta),
-                        ToSlice(kMetaInstanceKey), ToSlice(value)),
-        "bumping the epoch"));
+    COHORTE_RETURN_IF_ERROR(
+        FromRocksDb(store->db_->Put(sync, store->handle(Table::kMeta),
+                                    ToSlice(kMetaInstanceKey), ToSlice(value)),
+                    "bumping the epoch"));
   }
   COHORTE_RETURN_IF_ERROR(store->Migrate());
   return store;
@@ -408,10 +408,10 @@ absl::Status Store::LoadInstance(bool create, v1::InstanceRecord* instance,
                                  int64_t* revision_out) {
   absl::Status s = [&] {
     std::string value;
-    absl::Status got = FromRocksDb(
-        db_->Get(rocksdb::ReadOptions(), handle(Table::kMeta),
-                 ToSlice(kMetaInstanceKey), &value),
-        "reading the instance record");
+    absl::Status got =
+        FromRocksDb(db_->Get(rocksdb::ReadOptions(), handle(Table::kMeta),
+                             ToSlice(kMetaInstanceKey), &value),
+                    "reading the instance record");
     if (!got.ok()) return got;
     return DecodeValue(value, instance);
   }();

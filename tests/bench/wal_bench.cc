@@ -56,11 +56,10 @@ cohorte::storage::Mutation Post(int writer, int64_t i) {
   m.actor = absl::StrCat("members/writer-", writer);
   m.method = "PostMessage";
   m.request_id = absl::StrCat("req-", writer, "-", i);
-  m.apply = [writer, i](cohorte::storage::Txn& txn)
-      -> absl::StatusOr<std::string> {
-    const std::string name =
-        absl::StrCat("cohorts/bench/groups/elus/exchanges/e1/messages/m",
-                     txn.revision());
+  m.apply = [writer,
+             i](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
+    const std::string name = absl::StrCat(
+        "cohorts/bench/groups/elus/exchanges/e1/messages/m", txn.revision());
     // A message body of 1 KiB (not very compressible French-like text).
     std::string body;
     while (body.size() < 1024) {
@@ -123,27 +122,26 @@ int main(int argc, char** argv) {
 
   const auto open_start = std::chrono::steady_clock::now();
   auto reopened = cohorte::storage::Store::Open(options);
-  const double open_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                    open_start)
-          .count();
+  const double open_seconds = std::chrono::duration<double>(
+                                  std::chrono::steady_clock::now() - open_start)
+                                  .count();
   if (!reopened.ok() || (*reopened)->revision() != posts) std::abort();
 
   const double mib = 1024.0 * 1024.0;
-  std::printf("posts %lld  max_total_wal %llu MiB  written in %.1f s (%.0f/s)\n",
-              static_cast<long long>(posts),
-              static_cast<unsigned long long>(max_wal_mb), write_seconds,
-              posts / write_seconds);
-  std::printf("WAL %.1f MiB  tables %.1f MiB  other %.1f MiB  "
-              "disk per post %.0f B (tables alone %.0f B, ratio %.2f)\n",
-              use.wal_bytes / mib, use.table_bytes / mib, use.other_bytes / mib,
-              static_cast<double>(use.wal_bytes + use.table_bytes +
-                                  use.other_bytes) /
-                  posts,
-              static_cast<double>(use.table_bytes) / posts,
-              static_cast<double>(use.wal_bytes + use.table_bytes +
-                                  use.other_bytes) /
-                  static_cast<double>(use.table_bytes));
+  std::printf(
+      "posts %lld  max_total_wal %llu MiB  written in %.1f s (%.0f/s)\n",
+      static_cast<long long>(posts),
+      static_cast<unsigned long long>(max_wal_mb), write_seconds,
+      posts / write_seconds);
+  std::printf(
+      "WAL %.1f MiB  tables %.1f MiB  other %.1f MiB  "
+      "disk per post %.0f B (tables alone %.0f B, ratio %.2f)\n",
+      use.wal_bytes / mib, use.table_bytes / mib, use.other_bytes / mib,
+      static_cast<double>(use.wal_bytes + use.table_bytes + use.other_bytes) /
+          posts,
+      static_cast<double>(use.table_bytes) / posts,
+      static_cast<double>(use.wal_bytes + use.table_bytes + use.other_bytes) /
+          static_cast<double>(use.table_bytes));
   std::printf("restart (Store::Open) %.3f s\n", open_seconds);
   return 0;
 }

@@ -39,9 +39,8 @@ TEST(HelpTest, EveryCommandAndOptionHasHelp) {
 
 TEST(HelpTest, UpdateCommandsExistWhereTheRpcDoes) {
   std::unique_ptr<Cli> cli = BuildCli();
-  for (const char* resource :
-       {"cohorts", "members", "territories", "chantiers", "reports",
-        "sessions"}) {
+  for (const char* resource : {"cohorts", "members", "territories", "chantiers",
+                               "reports", "sessions"}) {
     EXPECT_NO_THROW(cli->app.get_subcommand(resource)->get_subcommand("update"))
         << resource;
   }
@@ -54,8 +53,9 @@ TEST(HelpTest, BashCompletionKnowsEveryCommandAndItsOptions) {
                           "[\"messages post\"]=\"--help -h --exchange --group "
                           "--cohort --body --body-file --reply-to --attach\""));
   EXPECT_THAT(script, ::testing::HasSubstr("[\"inbox read\"]="));
-  EXPECT_THAT(script, ::testing::HasSubstr("_cohorte_global=\"--version --help -h "
-                                           "--server --token-file --output -o"));
+  EXPECT_THAT(script,
+              ::testing::HasSubstr("_cohorte_global=\"--version --help -h "
+                                   "--server --token-file --output -o"));
 }
 
 }  // namespace

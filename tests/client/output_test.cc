@@ -32,8 +32,9 @@ TEST(OutputTest, JsonIsCanonicalWithEmptyListsPresent) {
   const auto list = Parse<v1::ListExchangesResponse>("");
   EXPECT_THAT(ToJson(list), HasSubstr("\"exchanges\": []"));
   EXPECT_THAT(ToJson(list), HasSubstr("\"nextPageToken\": \"\""));
-  const auto m = Parse<v1::Message>(
-      R"pb(name: "cohorts/o/groups/g/exchanges/e/messages/m1" reply_to: "x")pb");
+  const auto m =
+      Parse<v1::Message>(R"pb(name: "cohorts/o/groups/g/exchanges/e/messages/m1"
+                              reply_to: "x")pb");
   EXPECT_THAT(ToJson(m), HasSubstr("\"replyTo\": \"x\""));
   EXPECT_THAT(ToJson(m), HasSubstr("\"attachments\": []"));
   EXPECT_THAT(ToJson(m), Not(HasSubstr("reply_to")));
@@ -48,11 +49,12 @@ TEST(OutputTest, NamesComeFromTheResourceOrEachListElement) {
                      territories { name: "b" }
                      next_page_token: "x")pb")),
             "a\nb\n");
-  EXPECT_EQ(ToNames(Parse<v1::MarkExchangeReadResponse>(
-                R"pb(exchange { name: "e" })pb")),
+  EXPECT_EQ(ToNames(Parse<v1::MarkExchangeReadResponse>(R"pb(exchange {
+                                                               name: "e"
+                                                             })pb")),
             "e\n");
-  EXPECT_EQ(ToNames(Parse<v1::TokenSecret>(
-                R"pb(token { name: "tokens/t" } secret: "coh_x")pb")),
+  EXPECT_EQ(ToNames(Parse<v1::TokenSecret>(R"pb(token { name: "tokens/t" }
+                                                secret: "coh_x")pb")),
             "tokens/t\n");
 }
 
@@ -77,8 +79,8 @@ TEST(OutputTest, AnyResourcePrintsByReflection) {
 }
 
 TEST(OutputTest, ErrorsAreOneJsonObjectUnderJson) {
-  const CliError e{"INVALID_ARGUMENT", "--title: \"x\" is\nbad", "FIELD_INVALID",
-                   "--title"};
+  const CliError e{"INVALID_ARGUMENT", "--title: \"x\" is\nbad",
+                   "FIELD_INVALID", "--title"};
   EXPECT_EQ(FormatError(e, /*json=*/true),
             "{\"code\":\"INVALID_ARGUMENT\",\"message\":\"--title: \\\"x\\\" "
             "is\\nbad\",\"reason\":\"FIELD_INVALID\",\"field\":\"--title\"}");

@@ -21,8 +21,7 @@ absl::TimeZone Paris() {
 // Parses `text` in Paris, "now" being 2027-01-20T12:00:00Z; the result as
 // RFC 3339 UTC, or "error: …".
 std::string Parse(const std::string& text, bool allow_span = false) {
-  const TimeInput input{Paris(), absl::FromUnixSeconds(1800446400),
-                        allow_span};
+  const TimeInput input{Paris(), absl::FromUnixSeconds(1800446400), allow_span};
   google::protobuf::Timestamp t;
   std::string error;
   if (!ParseUserTime(text, input, &t, &error)) return "error: " + error;

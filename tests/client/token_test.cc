@@ -30,8 +30,8 @@ TEST(TokenTest, TrimmingDropsTheFinalLineBreakOnly) {
 }
 
 TEST(TokenTest, ALineBreakInsideIsNamedByPositionNotByContent) {
-  const std::string secret = "coh_" + std::string(30, 'b') + "\n" +
-                             std::string(34, 'c');
+  const std::string secret =
+      "coh_" + std::string(30, 'b') + "\n" + std::string(34, 'c');
   const std::string problem = TokenFormProblem(secret);
   EXPECT_THAT(problem, HasSubstr("a line break at byte 35"));
   EXPECT_THAT(problem, Not(HasSubstr("bbb")));

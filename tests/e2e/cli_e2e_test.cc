@@ -79,8 +79,8 @@ TEST_F(CliE2eTest, ATokenFileWithALineBreakInsideIsRefusedWithoutPrintingIt) {
   // none may reach gRPC (which aborts and prints the header), and the
   // error must not hold any of it.
   for (const std::string& bad :
-       {secret + "\n" + secret + "\n", secret.substr(0, 30) + "\n" +
-                                           secret.substr(30) + "\n",
+       {secret + "\n" + secret + "\n",
+        secret.substr(0, 30) + "\n" + secret.substr(30) + "\n",
         secret.substr(0, 30) + std::string(1, '\0') + secret.substr(31)}) {
     const std::string file = WriteFile("bad.token", bad);
     ProcessResult r =
@@ -121,8 +121,7 @@ TEST_F(CliE2eTest, EveryListSaysWhenItWasCutAndAllFetchesTheRest) {
       {"claire-martin",
        {"chantiers", "list", "--territory", "petr-vallees", "--cohort",
         "occitanie"}},
-      {"marie-dubois",
-       {"groups", "members", "elus", "--cohort", "occitanie"}},
+      {"marie-dubois", {"groups", "members", "elus", "--cohort", "occitanie"}},
       {"marie-dubois",
        {"messages", "list", "--exchange", "e000000000001", "--group", "elus",
         "--cohort", "occitanie"}},
@@ -172,9 +171,9 @@ TEST_F(CliE2eTest, JsonIsCanonicalAndErrorsAreJsonToo) {
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, HasSubstr("{\"code\":\"NOT_FOUND\",\"message\":"));
-  r = As("claire-martin", {"-o", "json", "territories", "create", "--cohort",
-                           "occitanie", "--display-name", "", "--kind",
-                           "commune"});
+  r = As("claire-martin",
+         {"-o", "json", "territories", "create", "--cohort", "occitanie",
+          "--display-name", "", "--kind", "commune"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_THAT(r.err, HasSubstr("\"reason\":\"FIELD_INVALID\","
                                "\"field\":\"--display-name\"}"));
@@ -204,10 +203,9 @@ TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/territories/petr-vallees"));
 
   const std::string body = WriteFile("reply.md", "Merci Anne !\n");
-  r = As("marie-dubois",
-         {"messages", "post", "--exchange", "e000000000001", "--group", "elus",
-          "--cohort", "occitanie", "--body-file", body, "--reply-to",
-          "m000001"});
+  r = As("marie-dubois", {"messages", "post", "--exchange", "e000000000001",
+                          "--group", "elus", "--cohort", "occitanie",
+                          "--body-file", body, "--reply-to", "m000001"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("↳ m000001"));
   EXPECT_THAT(r.out, HasSubstr("Merci Anne !\n"));
@@ -225,9 +223,8 @@ TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
                                "is not a name"));
   // The server's field is shown as the flag that set it.
   r = As("claire-martin", {"sessions", "create", "--cohort", "occitanie",
-                           "--kind", "atelier", "--title", "",
-                           "--start", "2027-01-15 09:30", "--end",
-                           "2027-01-15 12:00"});
+                           "--kind", "atelier", "--title", "", "--start",
+                           "2027-01-15 09:30", "--end", "2027-01-15 12:00"});
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_THAT(r.err, HasSubstr("field: --title"));
   // A misspelt word gets a suggestion.
@@ -238,23 +235,22 @@ TEST_F(CliE2eTest, ShortIdsWorkEverywhereAndErrorsNameTheFlag) {
 }
 
 TEST_F(CliE2eTest, DatesAsPeopleTypeThemAndTimesInParis) {
-  ProcessResult r = As(
-      "claire-martin",
-      {"sessions", "create", "--cohort", "occitanie", "--id", "atelier-1",
-       "--kind", "atelier", "--title", "Atelier mobilités", "--start",
-       "2027-01-15 09:30", "--end", "15/01/2027 17:00", "--college", "élus"});
+  ProcessResult r =
+      As("claire-martin", {"sessions", "create", "--cohort", "occitanie",
+                           "--id", "atelier-1", "--kind", "atelier", "--title",
+                           "Atelier mobilités", "--start", "2027-01-15 09:30",
+                           "--end", "15/01/2027 17:00", "--college", "élus"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("start:      2027-01-15 09:30 CET"));
   EXPECT_THAT(r.out, HasSubstr("end:        2027-01-15 17:00 CET"));
   // Rescheduled in summer: the session's zone gives the offset (CEST).
-  r = As("claire-martin", {"sessions", "update", "atelier-1", "--cohort",
-                           "occitanie", "--start", "2027-07-01 09:30",
-                           "--end", "2027-07-01 12:00", "-o", "json"});
+  r = As("claire-martin",
+         {"sessions", "update", "atelier-1", "--cohort", "occitanie", "--start",
+          "2027-07-01 09:30", "--end", "2027-07-01 12:00", "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"startTime\": \"2027-07-01T07:30:00Z\""));
-  r = As("claire-martin",
-         {"sessions", "update", "atelier-1", "--cohort", "occitanie",
-          "--start", "demain"});
+  r = As("claire-martin", {"sessions", "update", "atelier-1", "--cohort",
+                           "occitanie", "--start", "demain"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_THAT(r.err, HasSubstr("--start: 'demain' is not a time"));
 
@@ -270,11 +266,10 @@ TEST_F(CliE2eTest, DatesAsPeopleTypeThemAndTimesInParis) {
 
 TEST_F(CliE2eTest, LongTextComesFromAFileOrStdin) {
   const std::string context = WriteFile("context.md", "# Contexte\n\nLong.\n");
-  ProcessResult r = As(
-      "thomas-petit",
-      {"reports", "create", "--territory", "petr-vallees", "--cohort",
-       "occitanie", "--title", "Brouillon", "--visibility", "cohort",
-       "--context-file", context});
+  ProcessResult r =
+      As("thomas-petit", {"reports", "create", "--territory", "petr-vallees",
+                          "--cohort", "occitanie", "--title", "Brouillon",
+                          "--visibility", "cohort", "--context-file", context});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string report =
       Find(r.out, "cohorts/occitanie/reports/report-[0-9a-f]+");
@@ -291,14 +286,15 @@ TEST_F(CliE2eTest, LongTextComesFromAFileOrStdin) {
        "COHORTE_TOKEN=" + Token("thomas-petit")});
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_THAT(piped.out, HasSubstr("title:        Brouillon relu"));
-  EXPECT_THAT(piped.out, HasSubstr("## Enseignements\nTout faire à quatre voix.\n"));
+  EXPECT_THAT(piped.out,
+              HasSubstr("## Enseignements\nTout faire à quatre voix.\n"));
   EXPECT_THAT(piped.out, HasSubstr("# Contexte"));
 }
 
 TEST_F(CliE2eTest, UpdateCommandsChangeOnlyWhatIsGiven) {
-  ProcessResult r = As("claire-martin",
-                       {"territories", "update", "petr-vallees", "--cohort",
-                        "occitanie", "--display-name", "PETR des Vallées"});
+  ProcessResult r =
+      As("claire-martin", {"territories", "update", "petr-vallees", "--cohort",
+                           "occitanie", "--display-name", "PETR des Vallées"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("display_name:  PETR des Vallées\n"));
   EXPECT_THAT(r.out, HasSubstr("kind:          PETR"));
@@ -339,9 +335,9 @@ TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1 marked read\n");
 
-  r = As("marie-dubois", {"moderation", "flag", "m000002", "--exchange",
-                          "e000000000001", "--group", "elus", "--cohort",
-                          "occitanie", "--reason", "other"});
+  r = As("marie-dubois",
+         {"moderation", "flag", "m000002", "--exchange", "e000000000001",
+          "--group", "elus", "--cohort", "occitanie", "--reason", "other"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/flags/"));
   r = As("marie-dubois", {"moderation", "flag", "m000002", "--reason", "spam"});
@@ -351,11 +347,11 @@ TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
 
 TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
   // A territory that does not exist, on the last line: nothing is sent.
-  const std::string unknown = WriteFile(
-      "unknown.csv",
-      "email;college;territory\n"
-      "ines.garcia@example.org;elu;cc-coteaux\n"
-      "paul.henry@example.org;agent;nulle-part\n");
+  const std::string unknown =
+      WriteFile("unknown.csv",
+                "email;college;territory\n"
+                "ines.garcia@example.org;elu;cc-coteaux\n"
+                "paul.henry@example.org;agent;nulle-part\n");
   ProcessResult r = As("claire-martin", {"invitations", "import", unknown,
                                          "--cohort", "occitanie"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
@@ -366,20 +362,20 @@ TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
   EXPECT_THAT(r.out, Not(HasSubstr("ines.garcia")));
 
   // An e-mail without a domain is caught before anything is sent.
-  const std::string nodomain = WriteFile(
-      "nodomain.csv", "email;college\npaul@localhost;agent\n");
+  const std::string nodomain =
+      WriteFile("nodomain.csv", "email;college\npaul@localhost;agent\n");
   r = As("claire-martin", {"invitations", "import", nodomain, "--cohort",
                            "occitanie", "--territory", "cc-coteaux"});
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_THAT(r.err, HasSubstr("'paul@localhost' is not an e-mail address"));
 
-  const std::string good = WriteFile(
-      "good.csv",
-      "email;college\nines.garcia@example.org;élus\n"
-      "paul.henry@example.org;agents\n");
-  r = As("claire-martin", {"invitations", "import", good, "--cohort",
-                           "occitanie", "--territory", "cc-coteaux",
-                           "--dry-run"});
+  const std::string good =
+      WriteFile("good.csv",
+                "email;college\nines.garcia@example.org;élus\n"
+                "paul.henry@example.org;agents\n");
+  r = As("claire-martin",
+         {"invitations", "import", good, "--cohort", "occitanie", "--territory",
+          "cc-coteaux", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "email,college,territory\n"
@@ -396,13 +392,13 @@ TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("2 invited, 0 failed"));
   // A re-run after a partial import: what was sent is skipped.
-  const std::string more = WriteFile(
-      "more.csv",
-      "email;college\nines.garcia@example.org;élus\n"
-      "lina.petit@example.org;agents\n");
-  r = As("claire-martin", {"invitations", "import", more, "--cohort",
-                           "occitanie", "--territory", "cc-coteaux",
-                           "--skip-existing", "-o", "json"});
+  const std::string more =
+      WriteFile("more.csv",
+                "email;college\nines.garcia@example.org;élus\n"
+                "lina.petit@example.org;agents\n");
+  r = As("claire-martin",
+         {"invitations", "import", more, "--cohort", "occitanie", "--territory",
+          "cc-coteaux", "--skip-existing", "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("1 invited, 1 skipped, 0 failed"));
   EXPECT_THAT(r.out, HasSubstr("lina.petit@example.org,"));
@@ -431,12 +427,11 @@ TEST_F(CliE2eTest, TablesSpeakFrenchWhereTheLocaleIsFrenchAndJsonNever) {
 
 TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
   auto complete = [&](const std::string& words, int cword) {
-    return RunProcess(
-        {"/bin/bash", "-c",
-         "source <(\"$0\" completion bash) && COMP_WORDS=(" + words +
-             ") && COMP_CWORD=" + std::to_string(cword) +
-             " && _cohorte && echo \"${COMPREPLY[*]}\"",
-         CliPath()});
+    return RunProcess({"/bin/bash", "-c",
+                       "source <(\"$0\" completion bash) && COMP_WORDS=(" +
+                           words + ") && COMP_CWORD=" + std::to_string(cword) +
+                           " && _cohorte && echo \"${COMPREPLY[*]}\"",
+                       CliPath()});
   };
   ProcessResult r = complete("cohorte cohorts li", 2);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -448,17 +443,16 @@ TEST_F(CliE2eTest, BashCompletionComesFromTheCommandTree) {
 }
 
 TEST_F(CliE2eTest, AServerThatCannotBeReachedIsNamed) {
-  ProcessResult r =
-      RunProcess({CliPath(), "--server", "127.0.0.1:1", "--timeout", "2",
-                  "cohorts", "list"},
-                 {"COHORTE_TOKEN=" + Token("admin")});
+  ProcessResult r = RunProcess({CliPath(), "--server", "127.0.0.1:1",
+                                "--timeout", "2", "cohorts", "list"},
+                               {"COHORTE_TOKEN=" + Token("admin")});
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_THAT(r.err, HasSubstr("server 127.0.0.1:1: is cohorted running"));
 }
 
 TEST_F(CliE2eTest, ASecretIsNeverReducedToANameUnderOutputName) {
-  ProcessResult r = As("admin", {"-o", "name", "tokens", "create", "--member",
-                                 "luc-moreau"});
+  ProcessResult r =
+      As("admin", {"-o", "name", "tokens", "create", "--member", "luc-moreau"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::MatchesRegex("coh_[0-9a-f]{64}\n"));
 }

@@ -197,7 +197,8 @@ TEST_F(ServerE2eTest, CliListAllFollowsPageTokens) {
     ASSERT_TRUE(CreateCohort(absl::StrCat("c", i), &out).ok());
   }
   ProcessResult r = Cli({"cohorts", "list", "--page-size", "2"});
-  EXPECT_THAT(r.err, HasSubstr("more results: rerun with --all or --page-token "));
+  EXPECT_THAT(r.err,
+              HasSubstr("more results: rerun with --all or --page-token "));
   r = Cli({"cohorts", "list", "--page-size", "2", "--all"});
   ASSERT_EQ(r.exit_code, 0);
   for (int i = 0; i < 5; ++i) {

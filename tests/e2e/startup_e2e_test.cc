@@ -188,9 +188,9 @@ TEST_F(StartupE2eTest, LowFreeSpaceTurnsWriteHealthNotServingOnly) {
 
   server = ServerProcess::Start(data_dir_);  // the default threshold
   ASSERT_NE(server, nullptr);
-  writes = RunProcess(
-      {COHORTE_CLI_PATH, "health", "--service", "cohorte.v1.Writes"},
-      {"COHORTE_SERVER=" + server->address()});
+  writes =
+      RunProcess({COHORTE_CLI_PATH, "health", "--service", "cohorte.v1.Writes"},
+                 {"COHORTE_SERVER=" + server->address()});
   EXPECT_EQ(writes.exit_code, 0) << writes.err;
 }
 

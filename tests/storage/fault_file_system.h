@@ -7,7 +7,8 @@
 // write nothing. Thread-safe: RocksDB's threads call it while a test
 // changes the fault.
 //
-//   auto fs = std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default());
+//   auto fs =
+//   std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default());
 //   fs->Inject({FileKind::kWal, Operation::kSync, Error::kNoSpace});
 //   ... writes fail ...
 //   fs->Clear();

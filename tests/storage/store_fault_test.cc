@@ -103,7 +103,10 @@ class StoreFaultTest : public ::testing::TestWithParam<FaultCase> {
     OpenStore(nullptr);
     for (const std::string& key : acknowledged_) {
       std::string value;
-      EXPECT_THAT(RawAccess::Committed(*store_).Get(Table::kIndexes, key, &value), IsOk()) << key;
+      EXPECT_THAT(
+          RawAccess::Committed(*store_).Get(Table::kIndexes, key, &value),
+          IsOk())
+          << key;
     }
     absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
         RawAccess::ReadChanges(*store_, 1, 1 << 20);
@@ -124,7 +127,8 @@ class StoreFaultTest : public ::testing::TestWithParam<FaultCase> {
 
 TEST_P(StoreFaultTest, FailsCleanlyServesReadsAndRecoversWhenTheFaultClears) {
   const FaultCase& c = GetParam();
-  for (int i = 0; i < 20; ++i) ASSERT_THAT(Put(absl::StrCat("before/", i)), IsOk());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_THAT(Put(absl::StrCat("before/", i)), IsOk());
 
   fs_->Inject(c.fault);
   // A table fault shows once a flush runs: write until the store refuses.
@@ -140,19 +144,25 @@ TEST_P(StoreFaultTest, FailsCleanlyServesReadsAndRecoversWhenTheFaultClears) {
     EXPECT_THAT(Put(absl::StrCat("refused/", i)), StatusIs(c.code));
   }
   std::string value;
-  EXPECT_THAT(RawAccess::Committed(*store_).Get(Table::kIndexes, "before/7", &value), IsOk());
+  EXPECT_THAT(
+      RawAccess::Committed(*store_).Get(Table::kIndexes, "before/7", &value),
+      IsOk());
   EXPECT_GT(fs_->failures(), 0);
 
   fs_->Clear();
   EXPECT_THAT(PutUntilAcknowledged(absl::Seconds(20)), IsOk());
   EXPECT_THAT(store_->write_status(), IsOk());
-  for (int i = 0; i < 100; ++i) ASSERT_THAT(Put(absl::StrCat("later/", i)), IsOk());
-  EXPECT_THAT(RawAccess::Committed(*store_).Get(Table::kIndexes, "later/99", &value), IsOk());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_THAT(Put(absl::StrCat("later/", i)), IsOk());
+  EXPECT_THAT(
+      RawAccess::Committed(*store_).Get(Table::kIndexes, "later/99", &value),
+      IsOk());
 
   ExpectEveryAcknowledgedWriteKept();
 }
 
-TEST_P(StoreFaultTest, ConcurrentWritersThroughTheFaultLoseNothingAcknowledged) {
+TEST_P(StoreFaultTest,
+       ConcurrentWritersThroughTheFaultLoseNothingAcknowledged) {
   const FaultCase& c = GetParam();
   std::atomic<bool> stop{false};
   std::atomic<int> refused{0};
@@ -232,28 +242,36 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         FaultCase{"WalAppendNoSpace",
                   {FileKind::kWal, Operation::kAppend, Error::kNoSpace},
-                  absl::StatusCode::kResourceExhausted, kReasonStorageFull},
+                  absl::StatusCode::kResourceExhausted,
+                  kReasonStorageFull},
         FaultCase{"WalSyncNoSpace",
                   {FileKind::kWal, Operation::kSync, Error::kNoSpace},
-                  absl::StatusCode::kResourceExhausted, kReasonStorageFull},
+                  absl::StatusCode::kResourceExhausted,
+                  kReasonStorageFull},
         FaultCase{"WalAppendIoError",
                   {FileKind::kWal, Operation::kAppend, Error::kIoError},
-                  absl::StatusCode::kUnavailable, kReasonStorageUnavailable},
+                  absl::StatusCode::kUnavailable,
+                  kReasonStorageUnavailable},
         FaultCase{"WalSyncIoError",
                   {FileKind::kWal, Operation::kSync, Error::kIoError},
-                  absl::StatusCode::kUnavailable, kReasonStorageUnavailable},
+                  absl::StatusCode::kUnavailable,
+                  kReasonStorageUnavailable},
         FaultCase{"FlushNoSpace",
                   {FileKind::kTable, Operation::kAnyWrite, Error::kNoSpace},
-                  absl::StatusCode::kResourceExhausted, kReasonStorageFull},
+                  absl::StatusCode::kResourceExhausted,
+                  kReasonStorageFull},
         FaultCase{"FlushIoError",
                   {FileKind::kTable, Operation::kAnyWrite, Error::kIoError},
-                  absl::StatusCode::kUnavailable, kReasonStorageUnavailable},
+                  absl::StatusCode::kUnavailable,
+                  kReasonStorageUnavailable},
         FaultCase{"DiskFullEverywhere",
                   {FileKind::kAny, Operation::kAnyWrite, Error::kNoSpace},
-                  absl::StatusCode::kResourceExhausted, kReasonStorageFull},
+                  absl::StatusCode::kResourceExhausted,
+                  kReasonStorageFull},
         FaultCase{"ReadOnlyFileSystem",
                   {FileKind::kAny, Operation::kAnyWrite, Error::kReadOnly},
-                  absl::StatusCode::kUnavailable, kReasonStorageUnavailable}),
+                  absl::StatusCode::kUnavailable,
+                  kReasonStorageUnavailable}),
     [](const ::testing::TestParamInfo<FaultCase>& info) {
       return std::string(info.param.name);
     });
@@ -273,9 +291,9 @@ TEST(StoreFaultOpenTest, OpenOnAFullDiskFailsWithoutCreatingOrAborting) {
     }
   }
   fs->Inject({FileKind::kAny, Operation::kAnyWrite, Error::kNoSpace});
-  EXPECT_THAT(Store::Open(options),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       kReasonStorageFull));
+  EXPECT_THAT(
+      Store::Open(options),
+      StatusIs(absl::StatusCode::kResourceExhausted, kReasonStorageFull));
   fs->Clear();
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
   ASSERT_THAT(store, IsOk());

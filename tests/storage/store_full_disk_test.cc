@@ -131,9 +131,8 @@ TEST_P(StoreFullDiskTest, FullDiskRefusesWritesServesReadsAndRecovers) {
   ASSERT_THAT(opened, IsOk());
   store_ = *std::move(opened);
   for (const std::string& key : acknowledged) {
-    EXPECT_THAT(
-        RawAccess::Committed(*store_).Get(Table::kIndexes, key, &value),
-        IsOk())
+    EXPECT_THAT(RawAccess::Committed(*store_).Get(Table::kIndexes, key, &value),
+                IsOk())
         << key;
   }
 }

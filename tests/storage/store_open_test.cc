@@ -137,8 +137,8 @@ TEST_F(StoreOpenTest, StoreWithoutItsInstanceRecordIsRefused) {
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "meta", "entities", "indexes",
-                           "changelog", "requests"}) {
+  for (const char* name :
+       {"default", "meta", "entities", "indexes", "changelog", "requests"}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
