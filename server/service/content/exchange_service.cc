@@ -314,21 +314,10 @@ absl::StatusOr<Exchange> ExchangeService::UpdateExchange(
                                            {"cohorts", "groups", "exchanges"}));
   COHORTE_RETURN_IF_ERROR(
       Reader(store_, caller).GroupForContent(group_name).status());
-  const std::set<std::string> allowed = {"title", "kind", "state", "tags"};
-  std::set<std::string> paths(req.update_mask().paths().begin(),
-                              req.update_mask().paths().end());
-  if (paths.empty()) {
-    return InvalidField("update_mask",
-                        "is required (title, kind, state, tags)");
-  }
-  for (const std::string& p : paths) {
-    if (!allowed.count(p)) {
-      return InvalidField(
-          "update_mask", absl::StrCat("'", p.substr(0, 64),
-                                      "' is not a field of Exchange that can "
-                                      "be updated (title, kind, state, tags)"));
-    }
-  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::set<std::string> paths,
+      CheckUpdateMask(req.update_mask(), {"title", "kind", "state", "tags"},
+                      "Exchange"));
   COHORTE_RETURN_IF_ERROR(CheckExchangeFields(req.exchange(), paths));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;

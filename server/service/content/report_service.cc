@@ -385,17 +385,9 @@ absl::StatusOr<ExperienceReport> ReportService::UpdateReport(
           "what_worked",  "what_failed", "lessons",    "authors",
           "fundamentals", "balises",     "themes",     "chantiers",
           "sessions",     "records",     "visibility", "group"};
-  if (req.update_mask().paths().empty()) {
-    return InvalidField("update_mask", "is required");
-  }
-  for (const std::string& p : req.update_mask().paths()) {
-    if (!kAllowed->count(p)) {
-      return InvalidField("update_mask",
-                          absl::StrCat("'", p.substr(0, 64),
-                                       "' is not a field of ExperienceReport "
-                                       "that can be updated"));
-    }
-  }
+  COHORTE_RETURN_IF_ERROR(
+      CheckUpdateMask(req.update_mask(), *kAllowed, "ExperienceReport")
+          .status());
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;
   merge.set_replace_repeated_fields(true);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
@@ -208,6 +209,28 @@ absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested) {
   if (requested < 0) return InvalidField(field, "must not be negative");
   if (requested == 0) return kDefaultPageSize;
   return requested > kMaxPageSize ? kMaxPageSize : requested;
+}
+
+absl::StatusOr<std::set<std::string>> CheckUpdateMask(
+    const google::protobuf::FieldMask& mask,
+    const std::set<std::string>& allowed, absl::string_view type,
+    absl::string_view hint) {
+  const std::string which = absl::StrCat("(", absl::StrJoin(allowed, ", "),
+                                         hint.empty() ? "" : "; ", hint, ")");
+  if (mask.paths().empty()) {
+    return InvalidField("update_mask", absl::StrCat("is required ", which));
+  }
+  std::set<std::string> paths;
+  for (const std::string& p : mask.paths()) {
+    if (!allowed.count(p)) {
+      return InvalidField(
+          "update_mask",
+          absl::StrCat("'", p.substr(0, 64), "' is not a field of ", type,
+                       " that can be updated ", which));
+    }
+    paths.insert(p);
+  }
+  return paths;
 }
 
 }  // namespace cohorte::service

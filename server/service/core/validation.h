@@ -5,12 +5,14 @@
 #ifndef COHORTE_SERVER_SERVICE_CORE_VALIDATION_H_
 #define COHORTE_SERVER_SERVICE_CORE_VALIDATION_H_
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "cohorte/v1/cohorts.pb.h"
+#include "google/protobuf/field_mask.pb.h"
 
 namespace cohorte::service {
 
@@ -59,6 +61,15 @@ absl::StatusOr<std::string> ParseNestedName(
 // The page size to use: kDefaultPageSize for 0, at most kMaxPageSize;
 // INVALID_ARGUMENT for a negative one.
 absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested);
+
+// The paths of an update's `update_mask` (AIP-134), each one of `allowed`:
+// INVALID_ARGUMENT naming `update_mask` if it is empty or names another
+// field (of `type`, e.g. "Session"); the message lists what may be
+// updated, then `hint` if not empty.
+absl::StatusOr<std::set<std::string>> CheckUpdateMask(
+    const google::protobuf::FieldMask& mask,
+    const std::set<std::string>& allowed, absl::string_view type,
+    absl::string_view hint = "");
 
 }  // namespace cohorte::service
 

@@ -400,17 +400,9 @@ absl::StatusOr<Session> SessionService::UpdateSession(
                                 "records",
                                 "reports",
                                 "minutes"};
-  std::set<std::string> paths(req.update_mask().paths().begin(),
-                              req.update_mask().paths().end());
-  if (paths.empty()) return InvalidField("update_mask", "is required");
-  for (const std::string& p : paths) {
-    if (!kAllowed->count(p)) {
-      return InvalidField("update_mask",
-                          absl::StrCat("'", p.substr(0, 64),
-                                       "' is not a field of Session that can "
-                                       "be updated"));
-    }
-  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::set<std::string> paths,
+      CheckUpdateMask(req.update_mask(), *kAllowed, "Session"));
   COHORTE_RETURN_IF_ERROR(CheckSessionFields(req.session(), paths));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;

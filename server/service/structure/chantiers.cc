@@ -160,24 +160,11 @@ absl::StatusOr<Chantier> TerritoryService::UpdateChantier(
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kChantier,
                                     Action::kUpdate,
                                     TerritoryScope(cohort, territory)));
-  const std::set<std::string> allowed = {"display_name", "description",
-                                         "status", "carriers"};
-  std::set<std::string> paths(req.update_mask().paths().begin(),
-                              req.update_mask().paths().end());
-  if (paths.empty()) {
-    return InvalidField(
-        "update_mask",
-        "is required (display_name, description, status, carriers)");
-  }
-  for (const std::string& p : paths) {
-    if (!allowed.count(p)) {
-      return InvalidField(
-          "update_mask",
-          absl::StrCat("'", p.substr(0, 64),
-                       "' is not a field of Chantier that can be updated "
-                       "(display_name, description, status, carriers)"));
-    }
-  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::set<std::string> paths,
+      CheckUpdateMask(req.update_mask(),
+                      {"display_name", "description", "status", "carriers"},
+                      "Chantier"));
   COHORTE_RETURN_IF_ERROR(CheckChantierFields(req.chantier(), paths));
   if (paths.count("status") &&
       req.chantier().status() == Chantier::STATUS_UNSPECIFIED) {

@@ -277,19 +277,12 @@ absl::StatusOr<Member> MemberService::UpdateMember(
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("member.name", name, "members").status());
   google::protobuf::FieldMask mask = req.update_mask();
-  const std::set<std::string> allowed(MutablePaths().begin(),
-                                      MutablePaths().end());
-  if (mask.paths().empty()) {
-    return InvalidField("update_mask", "is required");
-  }
-  for (const std::string& p : mask.paths()) {
-    if (!allowed.count(p)) {
-      return InvalidField("update_mask",
-                          absl::StrCat("'", p.substr(0, 64),
-                                       "' is not a field of Member that can "
-                                       "be updated"));
-    }
-  }
+  COHORTE_RETURN_IF_ERROR(
+      CheckUpdateMask(
+          mask,
+          std::set<std::string>(MutablePaths().begin(), MutablePaths().end()),
+          "Member")
+          .status());
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;
   merge.set_replace_repeated_fields(true);

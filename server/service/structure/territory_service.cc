@@ -159,24 +159,11 @@ absl::StatusOr<Territory> TerritoryService::UpdateTerritory(
       ParseCohortChildName("territory.name", name, "territories"));
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kTerritory,
                                     Action::kUpdate, CohortScope(cohort)));
-  const std::set<std::string> allowed = {"display_name", "kind",
-                                         "official_code"};
-  std::set<std::string> paths(req.update_mask().paths().begin(),
-                              req.update_mask().paths().end());
-  if (paths.empty()) {
-    return InvalidField("update_mask",
-                        "is required (display_name, kind, official_code)");
-  }
-  for (const std::string& p : paths) {
-    if (!allowed.count(p)) {
-      return InvalidField("update_mask",
-                          absl::StrCat("'", p.substr(0, 64),
-                                       "' is not a field of Territory that "
-                                       "can be updated (display_name, kind, "
-                                       "official_code; the phase changes "
-                                       "through ChangeTerritoryPhase)"));
-    }
-  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::set<std::string> paths,
+      CheckUpdateMask(req.update_mask(),
+                      {"display_name", "kind", "official_code"}, "Territory",
+                      "the phase changes through ChangeTerritoryPhase"));
   COHORTE_RETURN_IF_ERROR(CheckFields(req.territory(), paths));
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   return CommitForResponse<Territory>(
