@@ -63,34 +63,31 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
     auto stub = v1::MemberService::NewStub(env.connection()->channel());
     v1::GetMemberRequest req;
     req.set_name("members/me");
-    {
+    grpc::ClientContext ctx;
+    env.connection()->Prepare(&ctx);
+    v1::Member member;
+    const grpc::Status s = stub->GetMember(&ctx, req, &member);
+    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
       // A service token acts as no member: it is shown by its token, with
       // the cohorts it reaches and its access.
-      grpc::ClientContext ctx;
-      env.connection()->Prepare(&ctx);
-      v1::Member unused;
-      if (stub->GetMember(&ctx, req, &unused).error_code() ==
-          grpc::StatusCode::FAILED_PRECONDITION) {
-        auto tokens = v1::TokenService::NewStub(env.connection()->channel());
-        v1::GetTokenRequest me;
-        me.set_name("tokens/me");
-        return Call<v1::Token>(
-            env,
-            [&](auto* ctx2, auto* resp) {
-              return tokens->GetToken(ctx2, me, resp);
-            },
-            [](const v1::Token& t) { PrintResource(t); });
-      }
+      auto tokens = v1::TokenService::NewStub(env.connection()->channel());
+      v1::GetTokenRequest me;
+      me.set_name("tokens/me");
+      return Call<v1::Token>(
+          env,
+          [&](auto* ctx2, auto* resp) {
+            return tokens->GetToken(ctx2, me, resp);
+          },
+          [](const v1::Token& t) { PrintResource(t); });
     }
-    return Call<v1::Member>(
-        env,
-        [&](auto* ctx, auto* resp) { return stub->GetMember(ctx, req, resp); },
-        [](const v1::Member& m) {
-          PrintFields({{"name", m.name()},
-                       {"given_name", m.given_name()},
-                       {"family_name", m.family_name()},
-                       {"role", Label(m.role())}});
-        });
+    if (!s.ok()) return ReportError(s);
+    PrintMessage(member, env.format, [&] {
+      PrintFields({{"name", member.name()},
+                   {"given_name", member.given_name()},
+                   {"family_name", member.family_name()},
+                   {"role", Label(member.role())}});
+    });
+    return kExitOk;
   });
 }
 
