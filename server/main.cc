@@ -179,7 +179,7 @@ void LogLine(const std::string& level, const std::string& fields) {
 // line on each change. Not thread-safe: one thread checks.
 class WriteWatch {
  public:
-  WriteWatch(const Flags& flags, const cohorte::storage::Store* store,
+  WriteWatch(const Flags& flags, cohorte::storage::Store* store,
              grpc::HealthCheckServiceInterface* health)
       : flags_(flags), store_(store), health_(health) {}
 
@@ -198,7 +198,9 @@ class WriteWatch {
         low_space_ = low;
       }
     }
-    const absl::Status fault = store_->write_status();
+    // Writes stopped by a fault resume once it clears, even with no client
+    // writing (a balancer routing by this health entry would send none).
+    const absl::Status fault = store_->ResumeWrites();
     if (fault.code() != last_fault_.code()) {
       if (fault.ok()) {
         LogLine("info", "msg=writes_resumed");
@@ -224,7 +226,7 @@ class WriteWatch {
 
  private:
   const Flags& flags_;
-  const cohorte::storage::Store* const store_;
+  cohorte::storage::Store* const store_;
   grpc::HealthCheckServiceInterface* const health_;
   bool writable_ = true;  // as the health entry says
   bool low_space_ = false;

@@ -469,6 +469,20 @@ absl::Status Store::write_status() const {
   return write_fault_;
 }
 
+absl::Status Store::ResumeWrites() {
+  if (write_status().ok()) return absl::OkStatus();
+  Mutation probe;
+  probe.actor = "cohorted";
+  probe.method = "ResumeWrites";
+  // Runs after the group's recovery attempt; refusing writes nothing and
+  // uses no revision.
+  probe.apply = [](Txn&) -> absl::StatusOr<std::string> {
+    return absl::CancelledError("a probe writes nothing");
+  };
+  Commit(std::move(probe)).IgnoreError();
+  return write_status();
+}
+
 absl::Status Store::Recover() {
   // A synced write of a probe file first: while the disk refuses it, the
   // database stays open (for reads) as it is.
@@ -489,10 +503,13 @@ absl::Status Store::Recover() {
     COHORTE_RETURN_IF_ERROR(FromRocksDb(io, "probing the disk"));
   }
 
-  // Only tried (see ReopenLock): readers may hold it for a while.
+  // Only tried (see ReopenLock): new readers wait meanwhile, and the reads
+  // in flight finish.
+  db_lock_.BeginDrain();
   const absl::Time give_up = absl::Now() + absl::Seconds(1);
   while (!db_lock_.TryLockExclusive()) {
     if (absl::Now() > give_up) {
+      db_lock_.EndDrain();
       return absl::UnavailableError(
           "reads kept the store busy for a second; reopening it is "
           "postponed");
@@ -501,6 +518,7 @@ absl::Status Store::Recover() {
   }
   absl::Status s = ReopenLocked();
   db_lock_.UnlockExclusive();
+  db_lock_.EndDrain();
   return s;
 }
 
@@ -618,6 +636,10 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     if (absl::Now() >= next_recovery_) {
       next_recovery_ = absl::Now() + options_.recovery_interval;
       absl::Status recovered = Recover();
+      if (absl::IsDataLoss(recovered)) {
+        // Another instance or a corrupt store: no retry will mend that.
+        next_recovery_ = absl::InfiniteFuture();
+      }
       absl::MutexLock lock(&fault_mu_);
       write_fault_ = recovered.ok() ? recovered : Suspended(recovered);
       fault = write_fault_;

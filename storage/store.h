@@ -265,6 +265,11 @@ class Store {
   // (see Commit). For health checks and logs.
   absl::Status write_status() const;
 
+  // While writes are stopped, tries to resume them now (if a retry is due)
+  // without waiting for a client's write; writes nothing. Returns
+  // write_status() after.
+  absl::Status ResumeWrites();
+
   // Change-log records with revision >= from_revision, at most `limit`, in
   // revision order. The log is unredacted (closed-group content as is): it
   // is read only through the gate, which applies each change's read rule.

@@ -230,11 +230,22 @@ TEST_P(StoreFaultTest, NestedReadsGoOnWhileTheStoreReopens) {
     failed = Put(absl::StrCat("during/", i));
   }
   EXPECT_THAT(failed, StatusIs(c.code));
+  // Reads go on while writes are stopped, and again once the store has
+  // reopened (not only those made before the fault).
+  auto reads_progress = [&] {
+    const int from = nested_reads.load();
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (nested_reads.load() <= from + 50 && absl::Now() < deadline) {
+      std::this_thread::yield();
+    }
+    return nested_reads.load() > from + 50;
+  };
+  EXPECT_TRUE(reads_progress()) << "reads stopped during the fault";
   fs_->Clear();
   EXPECT_THAT(PutUntilAcknowledged(absl::Seconds(20)), IsOk());
+  EXPECT_TRUE(reads_progress()) << "reads stopped after the reopen";
   stop = true;
   reader.join();
-  EXPECT_GT(nested_reads.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(
