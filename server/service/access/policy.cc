@@ -175,11 +175,4 @@ absl::Status Authorize(const Principal& caller, Resource resource,
       scope.cohort.empty() ? "" : absl::StrCat(" in ", scope.cohort)));
 }
 
-absl::Status AuthorizeGroupContent(const Principal& caller,
-                                   const v1::PeerGroup& group) {
-  if (IsGroupMember(caller, group)) return absl::OkStatus();
-  return PermissionDenied(
-      absl::StrCat("read ", group.name(), ": it is closed to its members"));
-}
-
 }  // namespace cohorte::service

@@ -105,10 +105,6 @@ v1::PeerGroup RedactGroup(const Principal& caller, v1::PeerGroup group);
 // the coordinators of a cohort the member takes part in.
 v1::Member RedactMember(const Principal& caller, v1::Member member);
 
-// OK if IsGroupMember; PERMISSION_DENIED otherwise.
-absl::Status AuthorizeGroupContent(const Principal& caller,
-                                   const v1::PeerGroup& group);
-
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_ACCESS_POLICY_H_

@@ -187,15 +187,6 @@ struct Presenter<v1::MarkExchangeReadResponse> {
   }
 };
 
-Message PresentMessage(Message m) {
-  if (m.has_delete_time() || m.hidden()) {
-    m.clear_body();
-    m.clear_edits();
-    m.clear_attachments();
-  }
-  return m;
-}
-
 absl::StatusOr<Exchange> ExchangeService::CreateExchange(
     const Principal& caller, const v1::CreateExchangeRequest& req) {
   COHORTE_RETURN_IF_ERROR(
@@ -471,9 +462,7 @@ absl::StatusOr<Message> ExchangeService::PostMessage(
 absl::StatusOr<Message> ExchangeService::GetMessage(
     const Principal& caller, const v1::GetMessageRequest& req) {
   COHORTE_RETURN_IF_ERROR(AuthorizeMessage(Reader(store_, caller), req.name()));
-  COHORTE_ASSIGN_OR_RETURN(Message m,
-                           Reader(store_, caller).Get<Message>(req.name()));
-  return PresentMessage(std::move(m));
+  return Reader(store_, caller).Get<Message>(req.name());
 }
 
 absl::StatusOr<v1::ListMessagesResponse> ExchangeService::ListMessages(
@@ -511,7 +500,6 @@ absl::StatusOr<v1::ListMessagesResponse> ExchangeService::ListMessages(
                 if (TimeUtil::TimestampToNanoseconds(m.create_time()) < since) {
                   return false;
                 }
-                m = PresentMessage(std::move(m));
                 return true;
               },
               response.mutable_messages(), req.newest_first()));
@@ -583,7 +571,7 @@ absl::StatusOr<Message> ExchangeService::DeleteMessage(
         }
         *m.mutable_delete_time() = ToTimestamp(txn.commit_time());
         SaveEntity(txn, m);
-        return PresentMessage(m);
+        return m;
       });
 }
 
@@ -602,7 +590,7 @@ absl::StatusOr<Message> ExchangeService::UndeleteMessage(
         }
         m.clear_delete_time();
         SaveEntity(txn, m);
-        return PresentMessage(m);
+        return m;
       });
 }
 

@@ -2,9 +2,11 @@
 //
 // ExchangeService: the exchanges (threads) of a closed peer group and their
 // messages, with edit history, soft delete by the author, one level of
-// threading, and per-member read markers. Every call goes through
-// LoadGroupForContent first: the group's members, and nobody else, read
-// and write here. New messages notify followers, the author of the message
+// threading, and per-member read markers. Every call goes through the read
+// gate (Reader::GroupForContent, the Exchange and Message read rules, which
+// also present a message: no text while deleted or hidden, edit history
+// for its author and facilitators): the group's members, and nobody else,
+// read and write here. New messages notify followers, the author of the message
 // replied to and mentioned members (Inbox), each only if they may read the
 // group. No gRPC. Thread-safe; `store` must outlive it.
 #ifndef COHORTE_SERVER_SERVICE_CONTENT_EXCHANGE_SERVICE_H_
@@ -59,10 +61,6 @@ class ExchangeService {
  private:
   storage::Store& store_;
 };
-
-// What a reader sees of `message`: no body, history or attachments while
-// it is deleted or hidden.
-v1::Message PresentMessage(v1::Message message);
 
 }  // namespace cohorte::service
 

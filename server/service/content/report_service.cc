@@ -230,18 +230,6 @@ absl::StatusOr<ExperienceReport> LoadForAuthor(const Reader& reader,
 
 }  // namespace
 
-ExperienceReport PresentReport(ExperienceReport r) {
-  if (r.hidden()) {
-    r.clear_context();
-    r.clear_actions();
-    r.clear_results();
-    r.clear_what_worked();
-    r.clear_what_failed();
-    r.clear_lessons();
-  }
-  return r;
-}
-
 absl::StatusOr<ExperienceReport> ReportService::CreateReport(
     const Principal& caller, const v1::CreateReportRequest& req) {
   COHORTE_RETURN_IF_ERROR(

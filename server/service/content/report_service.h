@@ -16,9 +16,6 @@
 
 namespace cohorte::service {
 
-// What a reader sees of `report`: no narrative while it is hidden.
-v1::ExperienceReport PresentReport(v1::ExperienceReport report);
-
 class ReportService {
  public:
   explicit ReportService(storage::Store* store) : store_(*store) {}
