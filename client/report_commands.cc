@@ -74,6 +74,25 @@ void ShowReport(const v1::ExperienceReport& r) {
   }
 }
 
+// Runs `rpc` (GetReport, PublishReport, ArchiveReport: one report named on
+// the command line) and shows the report it answers.
+template <typename Request>
+int ReportByName(const CommandEnv& env, const DomainFlags& f,
+                 grpc::Status (v1::ReportService::Stub::*rpc)(
+                     grpc::ClientContext*, const Request&,
+                     v1::ExperienceReport*)) {
+  Request req;
+  if (!Resolve(NameKind::kReport, f.name, "<name>", f.Names(),
+               req.mutable_name())) {
+    return kExitUsage;
+  }
+  auto stub = v1::ReportService::NewStub(env.connection()->channel());
+  return Call<v1::ExperienceReport>(
+      env,
+      [&](auto* ctx, auto* resp) { return ((*stub).*rpc)(ctx, req, resp); },
+      ShowReport);
+}
+
 }  // namespace
 
 void AddReportCommands(CLI::App& app, const CommandEnv& env,
@@ -137,17 +156,7 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* get = root->add_subcommand("get", "Read a report");
   report_arg(get);
   registry.Register(get, [=, &env] {
-    v1::GetReportRequest req;
-    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
-                 req.mutable_name())) {
-      return kExitUsage;
-    }
-    return Call<v1::ExperienceReport>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->GetReport(ctx, req, resp);
-        },
-        ShowReport);
+    return ReportByName(env, *f, &v1::ReportService::Stub::GetReport);
   });
 
   CLI::App* create = root->add_subcommand("create", "Write a draft report");
@@ -219,33 +228,13 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   CLI::App* publish = root->add_subcommand("publish", "Publish a draft");
   report_arg(publish);
   registry.Register(publish, [=, &env] {
-    v1::PublishReportRequest req;
-    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
-                 req.mutable_name())) {
-      return kExitUsage;
-    }
-    return Call<v1::ExperienceReport>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->PublishReport(ctx, req, resp);
-        },
-        ShowReport);
+    return ReportByName(env, *f, &v1::ReportService::Stub::PublishReport);
   });
 
   CLI::App* archive = root->add_subcommand("archive", "Archive a report");
   report_arg(archive);
   registry.Register(archive, [=, &env] {
-    v1::ArchiveReportRequest req;
-    if (!Resolve(NameKind::kReport, f->name, "<name>", f->Names(),
-                 req.mutable_name())) {
-      return kExitUsage;
-    }
-    return Call<v1::ExperienceReport>(
-        env,
-        [&](auto* ctx, auto* resp) {
-          return stub()->ArchiveReport(ctx, req, resp);
-        },
-        ShowReport);
+    return ReportByName(env, *f, &v1::ReportService::Stub::ArchiveReport);
   });
 }
 
