@@ -144,9 +144,9 @@ int MakeCredentials(const Flags& flags,
   return 0;
 }
 
-// True if `path` is missing or an empty directory: the only places where
-// a new instance is made. Sets *error (and returns false) if it cannot be
-// read.
+// True if `path` is missing or an empty directory (but for lost+found): the
+// only places where a new instance is made. Sets *error (and returns false) if
+// it cannot be read.
 bool IsMissingOrEmpty(const std::string& path, std::string* error) {
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) {
@@ -157,7 +157,8 @@ bool IsMissingOrEmpty(const std::string& path, std::string* error) {
   bool empty = true;
   while (const dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
-    if (name != "." && name != "..") {
+    // lost+found: what a freshly formatted volume holds.
+    if (name != "." && name != ".." && name != "lost+found") {
       empty = false;
       break;
     }

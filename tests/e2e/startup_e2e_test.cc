@@ -80,6 +80,16 @@ TEST_F(StartupE2eTest, EmptyExistingDirectoryGetsANewInstance) {
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 }
 
+// A freshly formatted volume mounted as the data directory holds only
+// lost+found: it counts as empty.
+TEST_F(StartupE2eTest, AFreshVolumeWithLostAndFoundGetsANewInstance) {
+  fs::create_directories(data_dir_ + "/lost+found");
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(data_dir_);
+  ASSERT_NE(server, nullptr);
+  EXPECT_FALSE(server->AdminToken().empty());
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+}
+
 TEST_F(StartupE2eTest, DirectoryWithOtherFilesIsRefused) {
   fs::create_directory(data_dir_);
   std::ofstream(data_dir_ + "/notes.txt") << "not an instance\n";
