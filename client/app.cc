@@ -8,6 +8,7 @@
 #include <string>
 
 #include "client/access_commands.h"
+#include "client/feed_commands.h"
 #include "client/call.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
@@ -190,6 +191,7 @@ std::unique_ptr<Cli> BuildCli() {
   AddCohortCommands(app, cli->env, cli->registry);
   AddStructureCommands(app, cli->env, cli->registry);
   AddAccessCommands(app, cli->env, cli->registry);
+  AddFeedCommands(app, cli->env, cli->registry);
   AddDomainCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(

@@ -93,6 +93,10 @@ struct Flags {
   double shutdown_grace_seconds = 10;
   bool seed_demo = false;
   int64_t min_free_mb = 256;
+  double changes_retention_hours = 24 * 30;
+  int64_t changes_retention_count = 0;
+  double watch_progress_seconds = 10;
+  int64_t watch_max_lag = 10000;
 };
 
 int Fail(int code, const std::string& message) {
@@ -369,7 +373,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   }
 
   cohorte::service::BuiltInReferentiel();  // parsed now, not on a call
-  cohorte::service::Services services(store.get());
+  cohorte::service::ServicesOptions options;
+  options.feed.retention_age = absl::Hours(flags.changes_retention_hours);
+  options.feed.retention_count = flags.changes_retention_count;
+  options.watch.progress_interval = absl::Seconds(flags.watch_progress_seconds);
+  options.watch.max_lag = flags.watch_max_lag;
+  cohorte::service::Services services(store.get(), options);
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
         cohorte::demo::SeedDemo(services, boot->admin, flags.data_dir);
@@ -401,6 +410,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                 absl::StrCat("cannot listen on ", flags.listen,
                              " (address in use, or not a host:port)"));
   }
+  services.watches.Start();
+  services.changes.StartCompaction();
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const std::string& service : cohorte::transport::GrpcServices::Names()) {
@@ -438,7 +449,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   const absl::Time drain_start = absl::Now();
   stop_watching.Notify();
   watcher.join();
-  health->Shutdown();  // NOT_SERVING first, so balancers move away
+  health->Shutdown();           // NOT_SERVING first, so balancers move away
+  services.watches.Shutdown();  // watchers end now, with their cursor
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(static_cast<int64_t>(
                        flags.shutdown_grace_seconds * 1000)));
@@ -494,6 +506,28 @@ int main(int argc, char** argv) {
                  "health of cohorte.v1.Writes turns NOT_SERVING and a line "
                  "is logged; 0 turns the check off")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--changes-retention-hours", flags.changes_retention_hours,
+                 "the change feed keeps changes younger than this; older "
+                 "ones are compacted (a cursor below gets OUT_OF_RANGE); 0 "
+                 "keeps them whatever their age")
+      ->check(CLI::Range(0.0, 24.0 * 3660))
+      ->capture_default_str();
+  app.add_option("--changes-retention-count", flags.changes_retention_count,
+                 "the change feed keeps at most this many newest changes; 0: "
+                 "no limit by count")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50))
+      ->capture_default_str();
+  app.add_option("--watch-progress-seconds", flags.watch_progress_seconds,
+                 "an idle Watch stream gets a progress notification (its "
+                 "cursor at the current revision) this often")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  app.add_option("--watch-max-lag", flags.watch_max_lag,
+                 "a Watch stream whose client does not read is ended with "
+                 "RESOURCE_EXHAUSTED (and its cursor) once it is this many "
+                 "revisions behind")
+      ->check(CLI::Range(int64_t{100}, int64_t{1} << 30))
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");

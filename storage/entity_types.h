@@ -18,6 +18,7 @@
 
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "absl/strings/string_view.h"
 #include "cohorte/storage/v1/records.pb.h"
@@ -104,6 +105,19 @@ using AllEntityTypes =
                ::cohorte::v1::ContentFlag>;
 static_assert(std::tuple_size_v<AllEntityTypes> == kEntityKindCount,
               "every EntityKind needs an entry in AllEntityTypes");
+
+// Types whose read rule depends on their own fields (a group's members, a
+// report's visibility and state, a member's college and delegations): a
+// write of one logs the entity it replaces (Change.previous), so that the
+// change feed can tell who loses access.
+template <typename T>
+struct LogsPreviousVersion : std::false_type {};
+template <>
+struct LogsPreviousVersion<::cohorte::v1::PeerGroup> : std::true_type {};
+template <>
+struct LogsPreviousVersion<::cohorte::v1::ExperienceReport> : std::true_type {};
+template <>
+struct LogsPreviousVersion<::cohorte::v1::Member> : std::true_type {};
 
 // The key of entity `name` of type T.
 template <typename T>

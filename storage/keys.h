@@ -54,6 +54,9 @@ inline constexpr absl::string_view kMetaRevisionKey = "revision";
 // uint64-be: the schema version of the data (absent: 1). Store::Open
 // migrates older data and refuses newer.
 inline constexpr absl::string_view kMetaSchemaKey = "schema";
+// uint64-be: the first revision the change log still holds (absent: 1).
+// Written by Store::CompactChanges with the records' deletion.
+inline constexpr absl::string_view kMetaChangelogStartKey = "changelog_start";
 inline constexpr uint64_t kSchemaVersion = 2;
 
 // entities: tag byte, then the resource name (`cohorts/occitanie`).

@@ -143,20 +143,23 @@ void Txn::DeleteRaw(Table table, absl::string_view key) {
   batch_->Delete(store_->handle(table), ToSlice(key));
 }
 
-void Txn::RecordPut(EntityKind kind, absl::string_view resource_name,
-                    const google::protobuf::Message& resource) {
+v1::Change& Txn::RecordPut(EntityKind kind, absl::string_view resource_name,
+                           const google::protobuf::Message& resource) {
   v1::Change& change = changes_.emplace_back();
   change.set_kind(v1::Change::PUT);
   change.set_entity_kind(static_cast<uint32_t>(kind));
   change.set_resource_name(std::string(resource_name));
   change.mutable_resource()->PackFrom(resource);
+  return change;
 }
 
-void Txn::RecordDelete(EntityKind kind, absl::string_view resource_name) {
+v1::Change& Txn::RecordDelete(EntityKind kind,
+                              absl::string_view resource_name) {
   v1::Change& change = changes_.emplace_back();
   change.set_kind(v1::Change::DELETE);
   change.set_entity_kind(static_cast<uint32_t>(kind));
   change.set_resource_name(std::string(resource_name));
+  return change;
 }
 
 // ---- Store -----------------------------------------------------------------
@@ -308,6 +311,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
       store->LoadInstance(/*create=*/is_new, &store->instance_, &revision));
   store->last_revision_ = revision;
   store->committed_revision_.store(revision, std::memory_order_release);
+  COHORTE_RETURN_IF_ERROR(store->LoadChangelogStart());
   store->max_group_size_ =
       options.max_group_size > 0 ? options.max_group_size : 1;
   if (store->dropped_wal_tail_) {
@@ -539,6 +543,22 @@ absl::Status Store::ReopenLocked() {
   }
   last_revision_ = revision;
   committed_revision_.store(revision, std::memory_order_release);
+  return LoadChangelogStart();
+}
+
+absl::Status Store::LoadChangelogStart() {
+  std::string value;
+  absl::Status s =
+      FromRocksDb(db_->Get(rocksdb::ReadOptions(), handle(Table::kMeta),
+                           ToSlice(kMetaChangelogStartKey), &value),
+                  "reading the change log's start");
+  uint64_t start = 1;
+  if (s.ok() && !DecodeUint64BigEndian(value, &start)) {
+    return absl::DataLossError("the change log's start is malformed");
+  }
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+  first_change_revision_.store(static_cast<int64_t>(start),
+                               std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -737,7 +757,11 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     return;
   }
   last_revision_ = revision;
-  committed_revision_.store(revision, std::memory_order_release);
+  {
+    absl::MutexLock lock(&commit_mu_);
+    committed_revision_.store(revision, std::memory_order_release);
+    commit_cv_.SignalAll();
+  }
   committed_mutations_.fetch_add(static_cast<int64_t>(committing.size()),
                                  std::memory_order_relaxed);
   wal_syncs_.fetch_add(1, std::memory_order_relaxed);
@@ -794,21 +818,133 @@ absl::Status Store::CommittedView::ScanReverse(Table table,
   return VisitPrefix(*it, prefix, /*backward=*/true, visit, "reverse scan");
 }
 
+namespace {
+
+absl::Status Compacted(int64_t from_revision, int64_t start) {
+  absl::Status status = absl::OutOfRangeError(
+      absl::StrCat("the change log no longer holds revision ", from_revision,
+                   ": it was compacted up to revision ", start - 1));
+  return status;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::ChangeRecord>> Store::ReadChanges(
     const CommittedReadKey&, int64_t from_revision, int limit) const {
   ReopenLock::Reader lock(&db_lock_);
   if (db_ == nullptr) return Closed();
+  if (from_revision < 1) from_revision = 1;
+  const int64_t start = first_change_revision();
+  if (from_revision < start) return Compacted(from_revision, start);
   std::vector<v1::ChangeRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handle(Table::kChangelog)));
-  for (it->Seek(ChangelogKey(from_revision < 0 ? 0 : from_revision));
+  int64_t expected = from_revision;
+  for (it->Seek(ChangelogKey(from_revision));
        it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
     v1::ChangeRecord record;
     COHORTE_RETURN_IF_ERROR(DecodeValue(ToView(it->value()), &record));
+    if (record.revision() != expected) {
+      // Compacted meanwhile (the log is gap-free otherwise).
+      if (record.revision() > expected && expected == from_revision) {
+        return Compacted(from_revision, first_change_revision());
+      }
+      return absl::DataLossError(
+          absl::StrCat("the change log has a gap: revision ", record.revision(),
+                       " follows ", expected - 1));
+    }
+    ++expected;
     out.push_back(std::move(record));
   }
   COHORTE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
   return out;
+}
+
+absl::StatusOr<v1::ChangeRecord> Store::ReadChange(const CommittedReadKey&,
+                                                   int64_t revision) const {
+  std::string value;
+  COHORTE_RETURN_IF_ERROR(
+      committed_.Get(Table::kChangelog, ChangelogKey(revision), &value));
+  v1::ChangeRecord record;
+  COHORTE_RETURN_IF_ERROR(DecodeValue(value, &record));
+  return record;
+}
+
+absl::Status Store::CompactChanges(int64_t before) {
+  // Keep the last record: Open checks it against the revision counter.
+  before = std::min(before, revision());
+  if (before <= first_change_revision()) return absl::OkStatus();
+
+  // Take the commit leadership: no group writes while this batch does.
+  mu_.Lock();
+  while (leader_active_) cv_.Wait(&mu_);
+  leader_active_ = true;
+  mu_.Unlock();
+
+  absl::Status result = write_status();
+  if (result.ok()) {
+    ReopenLock::Reader lock(&db_lock_);
+    rocksdb::WriteBatch batch;
+    rocksdb::Status s =
+        batch.DeleteRange(handle(Table::kChangelog), ToSlice(ChangelogKey(0)),
+                          ToSlice(ChangelogKey(before)));
+    if (s.ok()) {
+      s = batch.Put(handle(Table::kMeta), ToSlice(kMetaChangelogStartKey),
+                    EncodeUint64BigEndian(static_cast<uint64_t>(before)));
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    if (s.ok()) s = db_->Write(sync, &batch);
+    result = FromRocksDb(s, "compacting the change log");
+    if (result.ok()) {
+      first_change_revision_.store(before, std::memory_order_release);
+    } else {
+      // As after a failed commit: never append to that WAL again.
+      absl::MutexLock fault_lock(&fault_mu_);
+      write_fault_ = Suspended(result);
+      next_recovery_ = absl::Now() + options_.recovery_interval;
+    }
+  }
+
+  mu_.Lock();
+  leader_active_ = false;
+  cv_.SignalAll();
+  mu_.Unlock();
+  return result;
+}
+
+absl::StatusOr<int64_t> Store::FirstChangeAtOrAfter(absl::Time t) const {
+  int64_t lo = first_change_revision();
+  int64_t hi = revision() + 1;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    std::string value;
+    absl::Status s =
+        committed_.Get(Table::kChangelog, ChangelogKey(mid), &value);
+    if (absl::IsNotFound(s)) {  // compacted meanwhile
+      lo = mid + 1;
+      continue;
+    }
+    COHORTE_RETURN_IF_ERROR(s);
+    v1::ChangeRecord record;
+    COHORTE_RETURN_IF_ERROR(DecodeValue(value, &record));
+    if (absl::FromUnixNanos(
+            google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                record.commit_time())) >= t) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
+int64_t Store::WaitForRevision(int64_t after, absl::Time deadline) const {
+  absl::MutexLock lock(&commit_mu_);
+  while (committed_revision_.load(std::memory_order_acquire) <= after) {
+    if (commit_cv_.WaitWithDeadline(&commit_mu_, deadline)) break;
+  }
+  return committed_revision_.load(std::memory_order_acquire);
 }
 
 Store::Stats Store::stats() const {

@@ -134,17 +134,45 @@ class Txn final : public View {
   }
   // Writes `entity` under `name` and records `logged` (the form the change
   // log may hold, e.g. a token without its hash) in the change log.
+  //
+  // The change records whether the entity is new (Change.created) and, for
+  // the types LogsPreviousVersion lists, the entity it replaces
+  // (Change.previous), so that the change feed can tell a reader who could
+  // read the old form and cannot read the new one.
   template <typename T>
   void PutEntity(absl::string_view name, const T& entity,
                  const google::protobuf::Message& logged) {
-    PutRaw(Table::kEntities, EntityKeyOf<T>(name), EncodeValue(entity));
-    RecordPut(EntityTraits<T>::kKind, name, logged);
+    const std::string key = EntityKeyOf<T>(name);
+    std::string before;
+    // An error other than NOT_FOUND counts as "existed": never claim a
+    // creation that may not be one.
+    const bool existed = !absl::IsNotFound(Get(Table::kEntities, key, &before));
+    PutRaw(Table::kEntities, key, EncodeValue(entity));
+    v1::Change& change = RecordPut(EntityTraits<T>::kKind, name, logged);
+    change.set_created(!existed);
+    if constexpr (LogsPreviousVersion<T>::value && EntityTraits<T>::kLogged) {
+      T old;
+      if (existed && !before.empty() && DecodeValue(before, &old).ok()) {
+        change.mutable_previous()->PackFrom(old);
+      }
+    }
   }
-  // Deletes entity `name` of type T and records the deletion.
+  // Deletes entity `name` of type T and records the deletion with the
+  // deleted entity (Change.previous; not for types whose stored form may
+  // not be logged).
   template <typename T>
   void DeleteEntity(absl::string_view name) {
-    DeleteRaw(Table::kEntities, EntityKeyOf<T>(name));
-    RecordDelete(EntityTraits<T>::kKind, name);
+    const std::string key = EntityKeyOf<T>(name);
+    std::string before;
+    const bool existed = Get(Table::kEntities, key, &before).ok();
+    DeleteRaw(Table::kEntities, key);
+    v1::Change& change = RecordDelete(EntityTraits<T>::kKind, name);
+    if constexpr (EntityTraits<T>::kLogged) {
+      T old;
+      if (existed && DecodeValue(before, &old).ok()) {
+        change.mutable_previous()->PackFrom(old);
+      }
+    }
   }
 
   // Index entries (Table::kIndexes): claims and secondary indexes.
@@ -169,9 +197,9 @@ class Txn final : public View {
 
   void PutRaw(Table table, absl::string_view key, absl::string_view value);
   void DeleteRaw(Table table, absl::string_view key);
-  void RecordPut(EntityKind kind, absl::string_view resource_name,
-                 const google::protobuf::Message& resource);
-  void RecordDelete(EntityKind kind, absl::string_view resource_name);
+  v1::Change& RecordPut(EntityKind kind, absl::string_view resource_name,
+                        const google::protobuf::Message& resource);
+  v1::Change& RecordDelete(EntityKind kind, absl::string_view resource_name);
 
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;
@@ -273,8 +301,39 @@ class Store {
   // Change-log records with revision >= from_revision, at most `limit`, in
   // revision order. The log is unredacted (closed-group content as is): it
   // is read only through the gate, which applies each change's read rule.
+  // OUT_OF_RANGE (reason CHANGES_COMPACTED) if from_revision is below
+  // first_change_revision(), or if the log was compacted past it while
+  // reading.
   absl::StatusOr<std::vector<v1::ChangeRecord>> ReadChanges(
       const CommittedReadKey&, int64_t from_revision, int limit) const;
+
+  // The change-log record of `revision`; NOT_FOUND if it was compacted away
+  // or is not committed.
+  absl::StatusOr<v1::ChangeRecord> ReadChange(const CommittedReadKey&,
+                                              int64_t revision) const;
+
+  // The oldest revision the change log still holds (1 until compacted; the
+  // revision after the last one when everything was compacted).
+  int64_t first_change_revision() const {
+    return first_change_revision_.load(std::memory_order_acquire);
+  }
+
+  // Drops the change-log records below `before` (at most up to the last
+  // committed revision + 1), durably, serialized with commits (it takes the
+  // commit leadership for one synced write, so no WAL is written by two
+  // threads). A no-op if `before` <= first_change_revision(). Fails like a
+  // Commit while writes are stopped. Idempotency records and entities are
+  // untouched.
+  absl::Status CompactChanges(int64_t before);
+
+  // The first retained revision committed at or after `t` (commit times
+  // grow with revisions: a binary search), or revision() + 1 if none. For
+  // the change log's retention: reads no content.
+  absl::StatusOr<int64_t> FirstChangeAtOrAfter(absl::Time t) const;
+
+  // Waits until the committed revision exceeds `after` or `deadline`
+  // passes; returns revision(). For the change feed's single log reader.
+  int64_t WaitForRevision(int64_t after, absl::Time deadline) const;
 
   // Counters since Open, for benchmarks and logs.
   struct Stats {
@@ -314,6 +373,8 @@ class Store {
   absl::Status OpenDb(bool create, bool read_only, bool point_in_time = false);
   // Closes db_ and its handles, if open.
   void CloseDb();
+  // Loads first_change_revision_ from the meta table.
+  absl::Status LoadChangelogStart();
   // Reads the instance record (creating it if `create`) and the revision.
   absl::Status LoadInstance(bool create, v1::InstanceRecord* instance,
                             int64_t* revision);
@@ -344,6 +405,10 @@ class Store {
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};
+  std::atomic<int64_t> first_change_revision_{1};
+  // Signalled (under commit_mu_) after each committed group.
+  mutable absl::Mutex commit_mu_;
+  mutable absl::CondVar commit_cv_;
   std::atomic<int64_t> committed_mutations_{0};
   std::atomic<int64_t> wal_syncs_{0};
 

@@ -13,6 +13,8 @@
 #include "server/service/content/moderation_service.h"
 #include "server/service/content/referentiel.h"
 #include "server/service/content/report_service.h"
+#include "server/service/feed/change_service.h"
+#include "server/service/feed/watch_hub.h"
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
 #include "server/service/inbox/inbox.h"
@@ -25,8 +27,14 @@
 
 namespace cohorte::service {
 
+// What cohorted's flags set; the defaults are the documented ones.
+struct ServicesOptions {
+  FeedOptions feed;
+  WatchOptions watch;
+};
+
 struct Services {
-  explicit Services(storage::Store* store)
+  explicit Services(storage::Store* store, ServicesOptions options = {})
       : cohorts(store),
         members(store),
         territories(store),
@@ -38,7 +46,9 @@ struct Services {
         inbox(store),
         reports(store),
         sessions(store),
-        moderation(store) {}
+        moderation(store),
+        changes(store, options.feed),
+        watches(&changes, options.watch) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
@@ -55,6 +65,10 @@ struct Services {
   SessionService sessions;
   ModerationService moderation;
   ReferentielService referentiel;
+  ChangeService changes;
+  // Its threads start with watches.Start(); cohorted calls
+  // watches.Shutdown() before the gRPC server's.
+  WatchHub watches;
 };
 
 }  // namespace cohorte::service

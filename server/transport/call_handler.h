@@ -63,6 +63,27 @@ class CallHandler {
                                      const Request& r) { return method(r); });
   }
 
+  // For a streaming call: resolves the caller on a worker, then calls
+  // `start` there with the caller, or with the authentication error (the
+  // reactor then finishes with it). The stream logs its end with Log.
+  void Resolve(grpc::CallbackServerContext* context,
+               std::function<void(absl::StatusOr<service::Principal>)> start) {
+    pool_.Schedule([this, context, start = std::move(start)] {
+      service::Principal caller;
+      absl::Status status = Authenticate(*context, &caller);
+      if (status.ok()) {
+        start(std::move(caller));
+      } else {
+        start(status);
+      }
+    });
+  }
+
+  // Writes the call's structured log line.
+  void Log(const char* name, const grpc::CallbackServerContext& context,
+           const absl::Status& status, absl::Duration latency,
+           const service::Principal& caller) const;
+
  private:
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Serve(
@@ -94,10 +115,6 @@ class CallHandler {
 
   absl::Status Authenticate(const grpc::CallbackServerContext& context,
                             service::Principal* caller) const;
-  void Log(const char* name, const grpc::CallbackServerContext& context,
-           const absl::Status& status, absl::Duration latency,
-           const service::Principal& caller) const;
-
   const service::Authenticator& authenticator_;
   WorkerPool& pool_;
 };

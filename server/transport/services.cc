@@ -17,6 +17,7 @@ namespace {
 #define ReportGrpcService_kName "cohorte.v1.ReportService"
 #define SessionGrpcService_kName "cohorte.v1.SessionService"
 #define ModerationGrpcService_kName "cohorte.v1.ModerationService"
+#define ChangeGrpcService_kName "cohorte.v1.ChangeService"
 
 }  // namespace
 
@@ -187,7 +188,11 @@ grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
       });
 }
 
+COHORTE_UNARY(ChangeGrpcService, changes_, ListChanges, ListChangesRequest,
+              ListChangesResponse)
+
 #undef COHORTE_UNARY
+#undef ChangeGrpcService_kName
 #undef CohortGrpcService_kName
 #undef MemberGrpcService_kName
 #undef TerritoryGrpcService_kName
@@ -206,7 +211,7 @@ void GrpcServices::Register(grpc::ServerBuilder& builder) {
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &cohorts_, &members_, &territories_, &groups_, &tokens_,
            &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
-           &reports_, &sessions_, &moderation_}) {
+           &reports_, &sessions_, &moderation_, &changes_}) {
     builder.RegisterService(service);
   }
 }
@@ -224,7 +229,8 @@ std::vector<std::string> GrpcServices::Names() {
           v1::InboxService::service_full_name(),
           v1::ReportService::service_full_name(),
           v1::SessionService::service_full_name(),
-          v1::ModerationService::service_full_name()};
+          v1::ModerationService::service_full_name(),
+          v1::ChangeService::service_full_name()};
 }
 
 }  // namespace cohorte::transport

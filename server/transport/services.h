@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cohorte/v1/audit.grpc.pb.h"
+#include "cohorte/v1/changes.grpc.pb.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
 #include "cohorte/v1/exchanges.grpc.pb.h"
 #include "cohorte/v1/groups.grpc.pb.h"
@@ -314,6 +315,25 @@ class ModerationGrpcService final
 // Every gRPC service cohorted serves, over one service::Services: the one
 // place that wires services -> gRPC adapters. Thread-safe once built; what
 // it points to must outlive it.
+// The change feed: ListChanges through CallHandler; Watch as a callback
+// write reactor (watch.cc) that the WatchHub feeds.
+class ChangeGrpcService final : public v1::ChangeService::CallbackService {
+ public:
+  ChangeGrpcService(CallHandler* calls, service::ChangeService* changes,
+                    service::WatchHub* watches)
+      : calls_(*calls), changes_(*changes), watches_(*watches) {}
+  grpc::ServerUnaryReactor* ListChanges(grpc::CallbackServerContext* ctx,
+                                        const v1::ListChangesRequest* req,
+                                        v1::ListChangesResponse* resp) override;
+  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
+      grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) override;
+
+ private:
+  CallHandler& calls_;
+  service::ChangeService& changes_;
+  service::WatchHub& watches_;
+};
+
 class GrpcServices {
  public:
   GrpcServices(CallHandler* calls, service::Services* s)
@@ -329,7 +349,8 @@ class GrpcServices {
         inbox_(calls, &s->inbox),
         reports_(calls, &s->reports),
         sessions_(calls, &s->sessions),
-        moderation_(calls, &s->moderation) {}
+        moderation_(calls, &s->moderation),
+        changes_(calls, &s->changes, &s->watches) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -353,6 +374,7 @@ class GrpcServices {
   ReportGrpcService reports_;
   SessionGrpcService sessions_;
   ModerationGrpcService moderation_;
+  ChangeGrpcService changes_;
 };
 
 }  // namespace cohorte::transport

@@ -93,6 +93,21 @@ class AccessFixture : public ::testing::Test {
     who_[id] = Principal::FromMember(*created, "tokens/test");
   }
 
+  // A thematic group `club` of occitanie with `members`, made by the
+  // coordinator.
+  std::string CreateClub(const std::vector<std::string>& members) {
+    v1::CreateGroupRequest req;
+    req.set_parent(kOccitanie);
+    req.set_group_id("club");
+    req.mutable_group()->set_display_name("Club sobriété");
+    req.mutable_group()->set_kind(v1::PeerGroup::THEMATIC);
+    for (const std::string& m : members) req.mutable_group()->add_members(m);
+    absl::StatusOr<v1::PeerGroup> g =
+        services_.groups->CreateGroup(who("coordinator"), req);
+    EXPECT_THAT(g, ::cohorte::testing::IsOk());
+    return g.ok() ? g->name() : "";
+  }
+
   // The principal a bearer secret resolves to, through the real
   // Authenticator, now (or at `at`).
   absl::StatusOr<Principal> As(const std::string& secret,

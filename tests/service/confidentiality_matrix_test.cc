@@ -135,6 +135,7 @@ class World {
     grpc::ServerBuilder builder;
     grpc_.Register(builder);
     server_ = builder.BuildAndStart();
+    services_.all->watches.Start();
     stub_ = std::make_unique<grpc::GenericStub>(
         server_->InProcessChannel(grpc::ChannelArguments()));
   }
@@ -142,6 +143,7 @@ class World {
   World& operator=(const World&) = delete;
   ~World() {
     stub_.reset();
+    services_.all->watches.Shutdown();
     server_->Shutdown();
   }
 
@@ -152,6 +154,7 @@ class World {
   // empty).
   Result Call(const MethodDescriptor& method, const Message& request,
               const std::string& secret) {
+    if (method.server_streaming()) return CallStream(method, request, secret);
     grpc::ClientContext context;
     if (!secret.empty()) {
       context.AddMetadata("authorization", "Bearer " + secret);
@@ -190,6 +193,75 @@ class World {
               ->GetPrototype(method.output_type())
               ->New());
       EXPECT_TRUE(result.response->ParseFromString(bytes)) << method.name();
+    }
+    return result;
+  }
+
+  // A server-streaming call (Watch): the responses up to the first whose
+  // cursor is at the revision of the call's start, merged into one (events
+  // appended, the last cursor), then the call is cancelled.
+  Result CallStream(const MethodDescriptor& method, const Message& request,
+                    const std::string& secret) {
+    const int64_t target = revision();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    if (!secret.empty()) {
+      context.AddMetadata("authorization", "Bearer " + secret);
+    }
+    grpc::CompletionQueue queue;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+        stub_->PrepareCall(&context,
+                           absl::StrCat("/", method.service()->full_name(), "/",
+                                        method.name()),
+                           &queue);
+    void* tag = nullptr;
+    bool ok = false;
+    auto step = [&](void* t) {
+      return queue.Next(&tag, &ok) && tag == t && ok;
+    };
+    int tags[5];
+    call->StartCall(&tags[0]);
+    EXPECT_TRUE(step(&tags[0]));
+    grpc::Slice slice(request.SerializeAsString());
+    grpc::ByteBuffer in(&slice, 1);
+    call->Write(in, &tags[1]);
+    EXPECT_TRUE(step(&tags[1]));
+    call->WritesDone(&tags[2]);
+    EXPECT_TRUE(step(&tags[2]));
+    Result result;
+    std::unique_ptr<Message> merged(
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(method.output_type())
+            ->New());
+    bool caught_up = false;
+    while (!caught_up) {
+      grpc::ByteBuffer out;
+      call->Read(&out, &tags[3]);
+      if (!step(&tags[3])) break;
+      std::vector<grpc::Slice> slices;
+      (void)out.Dump(&slices);
+      std::string bytes;
+      for (const grpc::Slice& s : slices) {
+        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      v1::WatchResponse response;
+      EXPECT_TRUE(response.ParseFromString(bytes));
+      merged->MergeFromString(bytes);
+      caught_up = response.cursor().revision() >= target;
+    }
+    if (caught_up) context.TryCancel();
+    grpc::Status status;
+    call->Finish(&status, &tags[4]);
+    queue.Shutdown();
+    while (queue.Next(&tag, &ok)) {
+    }
+    if (caught_up) {
+      result.code = grpc::StatusCode::OK;
+      result.response = std::move(merged);
+    } else {
+      result.code = status.error_code();
+      result.message = status.error_message();
     }
     return result;
   }
@@ -414,7 +486,8 @@ void ExpectAgreesWithPolicy(const Row& row, const std::string& kind,
 }
 
 bool IsWrite(const std::string& method) {
-  return !absl::StartsWith(method, "Get") && !absl::StartsWith(method, "List");
+  return !absl::StartsWith(method, "Get") &&
+         !absl::StartsWith(method, "List") && method != "Watch";
 }
 
 class ConfidentialityMatrixTest : public ::testing::Test {
@@ -748,6 +821,8 @@ void ConfidentialityMatrixTest::BuildWorld(World& world) {
   const auto& inv = static_cast<v1::CreateInvitationResponse&>(*invited);
   (*names_)["invitation"] = inv.invitation().name();
   (*names_)["invitation_secret"] = inv.secret();
+  (*names_)["cursor0"] =
+      absl::StrCat(s.store->instance_id(), ".", s.store->epoch(), ".0");
 
   // The removed member: moved to the other cohort, so out of the élus group
   // of occitanie. Their token now resolves to an élu of `autre`.
@@ -1296,6 +1371,37 @@ std::vector<Row> Rows() {
           {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=35", kD, kD, kU},
           {"events#"}}
           .Policy("audit log", "read")
+          .NoCohort(),
+      // The change feed, from the first revision: every caller's whole
+      // history of the world, through the gate (the marker checks above
+      // apply to every event).
+      Row{"ChangeService.ListChanges",
+          "page_size: 1000",
+          {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
+           "OK events#=40", "OK events#=35", "OK events#=65", "OK events#=34",
+           "OK events#=31", "OK events#=31", "OK events#=99", "OK events#=17",
+           "OK events#=18", "UNAUTHENTICATED"},
+          {"events#"}}
+          .Policy("change feed", "read")
+          .NoCohort(),
+      Row{"ChangeService.ListChanges (cohort filter)",
+          "page_size: 1000 filter { cohorts: 'cohorts/occitanie' "
+          "resource_types: 'ExperienceReport' }",
+          {"OK events#=6", "OK events#=2", "OK events#=2", "OK events#=2",
+           "OK events#=2", "OK events#=4", "OK events#=2", "OK events#=2",
+           "OK events#=2", "OK events#=2", "OK events#=2", "OK events#=1",
+           "OK events#=1", "UNAUTHENTICATED"},
+          {"events#"}}
+          .Policy("change feed", "read")
+          .NoCohort(),
+      Row{"ChangeService.Watch",
+          "since: '{cursor0}'",
+          {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
+           "OK events#=40", "OK events#=35", "OK events#=65", "OK events#=34",
+           "OK events#=31", "OK events#=31", "OK events#=99", "OK events#=17",
+           "OK events#=18", "UNAUTHENTICATED"},
+          {"events#"}}
+          .Policy("change feed", "read")
           .NoCohort(),
       Row{"ReferentielService.GetReferentiel",
           "",

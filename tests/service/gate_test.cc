@@ -63,19 +63,6 @@ class GateTest : public AccessFixture {
     return created->name();
   }
 
-  std::string CreateClub(const std::vector<std::string>& members) {
-    v1::CreateGroupRequest req;
-    req.set_parent(kOccitanie);
-    req.set_group_id("club");
-    req.mutable_group()->set_display_name("Club sobriété");
-    req.mutable_group()->set_kind(v1::PeerGroup::THEMATIC);
-    for (const std::string& m : members) req.mutable_group()->add_members(m);
-    absl::StatusOr<v1::PeerGroup> g =
-        services_.groups->CreateGroup(who("coordinator"), req);
-    EXPECT_THAT(g, IsOk());
-    return g.ok() ? g->name() : "";
-  }
-
   std::vector<v1::InboxItem> Announcements(const std::string& id) {
     std::vector<v1::InboxItem> out;
     absl::StatusOr<v1::ListInboxResponse> r =

@@ -100,6 +100,11 @@ const std::vector<PolicyRow>& PolicyTable() {
        {R::kSelf}},
       {"follows", "follow", "a member, what they may read", {R::kSelfReader}},
       {"moderation", "flag", "whoever may read the content", {R::kReader}},
+      {"change feed",
+       "read",
+       "every authenticated caller: a change only if the caller may read its "
+       "resource now (the rows above), as they may read it",
+       {R::kAuthenticated}},
       {"moderation",
        "queue, hide, unhide, dismiss",
        "the group's facilitators; the cohort's coordinators who may read the "

@@ -28,6 +28,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <tuple>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -38,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
+#include "server/service/access/feed.h"
 #include "server/service/access/principal.h"
 #include "server/service/access/rules.h"
 #include "server/service/core/entities.h"
@@ -253,6 +256,24 @@ class Reader {
   absl::StatusOr<std::vector<storage::v1::ChangeRecord>> VisibleChanges(
       int64_t from_revision, int limit) const;
 
+  // ---- The change feed (feed.h; defined in feed.cc) ----
+
+  // Reads at most `max_records` change-log records from `from_revision` on,
+  // once, into a slice only a Reader can present (to any number of
+  // callers). OUT_OF_RANGE if `from_revision` was compacted away.
+  static absl::StatusOr<std::shared_ptr<const LogSlice>> ReadLog(
+      const storage::Store& store, int64_t from_revision, int max_records);
+
+  // Presents the records of `slice` after page->reached, in revision order:
+  // appends the events the caller may see and `filter` selects to
+  // page->events (each with its cursor's revision: its own for the last
+  // event of a revision, the one before for the others) and moves
+  // page->reached to each record looked at. Stops before a record once
+  // page->events holds `max_events` (a page ends at a revision boundary).
+  // REQUIRES: a Reader over the committed state.
+  absl::Status PresentLog(const LogSlice& slice, const FeedFilter& filter,
+                          int max_events, FeedPage* page) const;
+
   // The targets the caller follows (their own follows only).
   absl::StatusOr<std::vector<std::string>> OwnFollows() const;
 
@@ -272,6 +293,19 @@ class Reader {
   Reader(const storage::Store* store, const storage::View& view,
          Principal caller)
       : store_(store), view_(view), caller_(std::move(caller)) {}
+
+  // PresentLog for one change of entity type T.
+  template <typename T>
+  absl::Status PresentFeedChange(const storage::v1::ChangeRecord& record,
+                                 const storage::v1::Change& change,
+                                 const FeedFilter& filter,
+                                 std::vector<v1::ChangeEvent>* out) const;
+  template <typename... T>
+  absl::Status PresentFeedChangeOf(const storage::v1::ChangeRecord& record,
+                                   const storage::v1::Change& change,
+                                   const FeedFilter& filter,
+                                   std::vector<v1::ChangeEvent>* out,
+                                   std::tuple<T...>*) const;
 
   // For the rules: the stored group `name`, or nullptr if absent. Cached.
   const v1::PeerGroup* Group(absl::string_view name) const;

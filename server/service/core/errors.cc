@@ -6,8 +6,12 @@
 namespace cohorte::service {
 namespace {
 
-void AttachErrorInfo(absl::Status& status, absl::string_view reason) {
+void AttachErrorInfo(
+    absl::Status& status, absl::string_view reason,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
   google::rpc::ErrorInfo info;
+  for (const auto& [key, value] : metadata)
+    (*info.mutable_metadata())[key] = value;
   info.set_reason(std::string(reason));
   info.set_domain(std::string(kErrorDomain));
   status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
@@ -34,6 +38,23 @@ absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
   absl::Status status(code, message);
   AttachErrorInfo(status, reason);
   return status;
+}
+
+absl::Status ErrorWithReason(
+    absl::StatusCode code, absl::string_view reason, absl::string_view message,
+    const std::vector<std::pair<std::string, std::string>>& metadata) {
+  absl::Status status(code, message);
+  AttachErrorInfo(status, reason, metadata);
+  return status;
+}
+
+std::string ErrorMetadata(const absl::Status& status, absl::string_view key) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoTypeUrl);
+  if (!payload.has_value()) return "";
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return "";
+  auto it = info.metadata().find(std::string(key));
+  return it == info.metadata().end() ? "" : it->second;
 }
 
 std::string ErrorReason(const absl::Status& status) {

@@ -8,6 +8,8 @@
 #define COHORTE_SERVER_SERVICE_CORE_ERRORS_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -39,6 +41,12 @@ inline constexpr absl::string_view kReasonInvitationRevoked =
 inline constexpr absl::string_view kReasonInvitationUsed = "INVITATION_USED";
 inline constexpr absl::string_view kReasonPermissionDenied =
     "PERMISSION_DENIED";
+// The change feed's cursors (metadata: `compacted_through`, `cursor`).
+inline constexpr absl::string_view kReasonCursorInstance = "CURSOR_INSTANCE";
+inline constexpr absl::string_view kReasonCursorEpoch = "CURSOR_EPOCH";
+inline constexpr absl::string_view kReasonChangesCompacted =
+    "CHANGES_COMPACTED";
+inline constexpr absl::string_view kReasonWatcherTooSlow = "WATCHER_TOO_SLOW";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").
@@ -54,6 +62,15 @@ absl::Status WrongState(absl::string_view message);
 // `code` with `message` and an ErrorInfo carrying `reason`.
 absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
                              absl::string_view message);
+
+// Like ErrorWithReason, with ErrorInfo metadata (e.g. the cursor to resume
+// from).
+absl::Status ErrorWithReason(
+    absl::StatusCode code, absl::string_view reason, absl::string_view message,
+    const std::vector<std::pair<std::string, std::string>>& metadata);
+
+// The ErrorInfo metadata value `key` of `status`, or "".
+std::string ErrorMetadata(const absl::Status& status, absl::string_view key);
 
 // The ErrorInfo reason of `status`, or "" if it has none.
 std::string ErrorReason(const absl::Status& status);

@@ -88,6 +88,19 @@ inline constexpr int kMaxSessionMinutesChars = 20000;
 inline constexpr int kMaxFlagNoteChars = 1000;
 inline constexpr int kMaxHiddenReasonChars = 1000;
 
+// The change feed.
+inline constexpr int kDefaultChangesPageSize = 100;
+inline constexpr int kMaxChangesPageSize = 1000;
+inline constexpr int kMaxCursorLength = 100;
+inline constexpr int kMaxFeedFilterCohorts = 20;
+inline constexpr int kMaxFeedFilterTypes = 20;
+inline constexpr int kMaxFeedNamePrefixChars = 500;
+// Change-log records one ListChanges call looks at, visible or not: a page
+// may end short of page_size (with caught_up false) to bound its time.
+inline constexpr int kMaxChangesScannedPerCall = 10000;
+// Events in one Watch response.
+inline constexpr int kMaxWatchEventsPerResponse = 500;
+
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_CORE_LIMITS_H_

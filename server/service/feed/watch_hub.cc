@@ -1,0 +1,319 @@
+#include "server/service/feed/watch_hub.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/service/access/reader.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::service {
+
+namespace {
+
+// Records read from the store per slice while catching up, and the most
+// one watcher catches up per round (others wait their turn meanwhile).
+constexpr int kSliceRecords = 1000;
+constexpr int64_t kMaxCatchUpPerRound = 10000;
+
+}  // namespace
+
+WatchHub::WatchHub(const ChangeService* feed, WatchOptions options)
+    : feed_(feed), options_(options) {}
+
+WatchHub::~WatchHub() { Shutdown(); }
+
+void WatchHub::Start() {
+  ring_last_ = feed_->store().revision();
+  hub_ = std::thread([this] { Run(); });
+  pump_ = std::thread([this] { Pump(); });
+}
+
+int WatchHub::watchers() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(watchers_.size());
+}
+
+absl::StatusOr<int64_t> WatchHub::Add(const Principal& caller,
+                                      const v1::WatchRequest& request,
+                                      Sink* sink) {
+  const int64_t head = feed_->store().revision();
+  absl::StatusOr<int64_t> since =
+      feed_->ParseSince("since", request.since(), head);
+  if (!since.ok()) return since.status();
+  absl::StatusOr<FeedFilter> filter =
+      ChangeService::ParseFilter("filter", request.filter());
+  if (!filter.ok()) return filter.status();
+
+  auto w = std::make_unique<Watcher>();
+  w->caller = caller;
+  w->filter = *std::move(filter);
+  w->sink = sink;
+  w->position = *since;
+  w->last_sent = absl::InfinitePast();  // the first response comes at once
+  absl::MutexLock lock(&mu_);
+  if (stopping_) {
+    return absl::UnavailableError("the server is shutting down");
+  }
+  w->id = next_id_++;
+  const int64_t id = w->id;
+  sink->Bind(id);
+  watchers_.emplace(id, std::move(w));
+  wake_ = true;
+  return id;
+}
+
+void WatchHub::WriteDone(int64_t id, bool ok) {
+  absl::MutexLock lock(&mu_);
+  auto it = watchers_.find(id);
+  if (it == watchers_.end()) return;
+  Watcher& w = *it->second;
+  w.busy = false;
+  if (w.finished) {
+    watchers_.erase(it);  // its response is no longer referenced
+    return;
+  }
+  if (!ok && !w.finishing) {
+    w.finishing = true;
+    w.finish = absl::CancelledError("the stream broke");
+  }
+  wake_ = true;
+}
+
+void WatchHub::Cancel(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  auto it = watchers_.find(id);
+  if (it == watchers_.end()) return;
+  Watcher& w = *it->second;
+  if (!w.finishing && !w.finished) {
+    w.finishing = true;
+    w.finish = absl::CancelledError("the watch was cancelled");
+  }
+  wake_ = true;
+}
+
+void WatchHub::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (hub_.joinable()) hub_.join();
+  if (pump_.joinable()) pump_.join();
+  std::vector<Action> actions;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      Watcher& w = *it->second;
+      if (!w.finished) {
+        actions.push_back({w.sink, nullptr,
+                           w.finishing ? w.finish
+                                       : absl::UnavailableError(
+                                             "the server is shutting down: "
+                                             "resume from the last cursor")});
+        w.finished = true;
+      }
+      it = w.busy ? std::next(it) : watchers_.erase(it);
+    }
+  }
+  Perform(actions);
+}
+
+void WatchHub::Pump() {
+  int64_t seen = feed_->store().revision();
+  while (true) {
+    const int64_t now = feed_->store().WaitForRevision(
+        seen, absl::Now() + absl::Milliseconds(200));
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    if (now > seen) {
+      seen = now;
+      wake_ = true;
+    }
+  }
+}
+
+void WatchHub::FillRing(int64_t head) {
+  while (ring_last_ < head) {
+    absl::StatusOr<std::shared_ptr<const LogSlice>> slice =
+        Reader::ReadLog(feed_->store(), ring_last_ + 1, kSliceRecords);
+    if (!slice.ok() || (*slice)->empty()) {
+      if (slice.ok() || !absl::IsOutOfRange(slice.status())) break;
+      // Compacted past the ring's end (a long stall): start after it.
+      ring_.clear();
+      ring_bytes_ = 0;
+      ring_last_ = feed_->store().first_change_revision() - 1;
+      continue;
+    }
+    ring_last_ = (*slice)->last();
+    ring_bytes_ += (*slice)->bytes();
+    ring_.push_back(*std::move(slice));
+  }
+  while (ring_.size() > 1 && ring_bytes_ > options_.ring_bytes) {
+    ring_bytes_ -= ring_.front()->bytes();
+    ring_.pop_front();
+  }
+}
+
+absl::Status WatchHub::Serve(Watcher& w, int64_t head, absl::Time now) {
+  w.response.reset();  // the last one was written (w was not busy)
+  if (w.position >= head) {
+    if (now - w.last_sent >= options_.progress_interval) {
+      w.response = std::make_unique<v1::WatchResponse>();
+      *w.response->mutable_cursor() = feed_->CursorAt(w.position);
+    }
+    return absl::OkStatus();
+  }
+  const Reader reader(feed_->store(), w.caller);
+  FeedPage page;
+  page.reached = w.position;
+  int64_t from_store = 0;
+  while (static_cast<int>(page.events.size()) < kMaxWatchEventsPerResponse &&
+         page.reached < head && from_store < kMaxCatchUpPerRound) {
+    std::shared_ptr<const LogSlice> slice;
+    const int64_t next = page.reached + 1;
+    if (!ring_.empty() && next >= ring_.front()->first() &&
+        next <= ring_last_) {
+      auto it = std::upper_bound(
+          ring_.begin(), ring_.end(), next,
+          [](int64_t r, const std::shared_ptr<const LogSlice>& s) {
+            return r < s->first();
+          });
+      slice = *std::prev(it);
+    } else {
+      absl::StatusOr<std::shared_ptr<const LogSlice>> read =
+          Reader::ReadLog(feed_->store(), next, kSliceRecords);
+      if (!read.ok()) {
+        if (!absl::IsOutOfRange(read.status())) return read.status();
+        // Compacted past it: the cursor error says what to do.
+        absl::Status compacted =
+            feed_->ParseSince("since", feed_->CursorAt(page.reached).token(), 0)
+                .status();
+        return compacted.ok() ? read.status() : compacted;
+      }
+      if ((*read)->empty()) break;
+      slice = *std::move(read);
+      from_store += static_cast<int64_t>(slice->size());
+    }
+    COHORTE_RETURN_IF_ERROR(
+        reader.PresentLog(*slice, w.filter, kMaxWatchEventsPerResponse, &page));
+  }
+  w.position = page.reached;
+  if (page.events.empty() && now - w.last_sent < options_.progress_interval) {
+    return absl::OkStatus();
+  }
+  w.response = std::make_unique<v1::WatchResponse>();
+  for (v1::ChangeEvent& e : page.events) {
+    *w.response->add_events() = std::move(e);
+  }
+  feed_->CompleteCursors(w.response->mutable_events());
+  *w.response->mutable_cursor() = feed_->CursorAt(w.position);
+  return absl::OkStatus();
+}
+
+void WatchHub::Perform(std::vector<Action>& actions) {
+  for (Action& a : actions) {
+    if (a.send != nullptr) {
+      a.sink->Send(a.send);
+    } else {
+      a.sink->Finish(a.status);
+    }
+  }
+  actions.clear();
+}
+
+void WatchHub::Run() {
+  const absl::Duration tick =
+      std::min(options_.progress_interval, absl::Seconds(1));
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](WatchHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+                return h->wake_ || h->stopping_;
+              },
+              this),
+          tick);
+      if (stopping_) return;
+      wake_ = false;
+    }
+    const int64_t head = feed_->store().revision();
+    FillRing(head);
+    const absl::Time now = absl::Now();
+
+    std::vector<Action> actions;
+    std::vector<Watcher*> todo;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto it = watchers_.begin(); it != watchers_.end();) {
+        Watcher& w = *it->second;
+        if (w.finished) {
+          ++it;
+          continue;
+        }
+        if (w.busy && !w.finishing && head - w.position > options_.max_lag) {
+          // Not reading: end it now, even with its write still out.
+          w.finishing = true;
+          const std::string cursor = feed_->CursorAt(w.position).token();
+          w.finish = ErrorWithReason(
+              absl::StatusCode::kResourceExhausted, kReasonWatcherTooSlow,
+              absl::StrCat("the watcher fell more than ", options_.max_lag,
+                           " revisions behind: resume from cursor ", cursor),
+              {{"cursor", cursor}});
+          actions.push_back({w.sink, nullptr, w.finish});
+          w.finished = true;
+          ++it;
+          continue;
+        }
+        if (w.busy) {
+          ++it;
+          continue;
+        }
+        if (w.finishing) {
+          actions.push_back({w.sink, nullptr, w.finish});
+          it = watchers_.erase(it);
+          continue;
+        }
+        w.serving = true;
+        w.busy = true;  // reserved: no write can be reported meanwhile
+        todo.push_back(&w);
+        ++it;
+      }
+    }
+    std::vector<absl::Status> served;
+    served.reserve(todo.size());
+    for (Watcher* w : todo) served.push_back(Serve(*w, head, now));
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i = 0; i < todo.size(); ++i) {
+        Watcher* w = todo[i];
+        w->serving = false;
+        if (!served[i].ok() && !w->finishing) {
+          w->finishing = true;
+          w->finish = served[i];
+        }
+        if (w->finishing) {
+          // Cancelled while served, or a read failed: finish instead.
+          w->busy = false;
+          w->response.reset();
+          actions.push_back({w->sink, nullptr, w->finish});
+          w->finished = true;
+          watchers_.erase(w->id);
+          continue;
+        }
+        if (w->response != nullptr) {
+          w->last_sent = now;
+          actions.push_back({w->sink, w->response.get(), absl::OkStatus()});
+        } else {
+          w->busy = false;
+        }
+      }
+    }
+    Perform(actions);
+  }
+}
+
+}  // namespace cohorte::service

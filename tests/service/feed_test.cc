@@ -1,0 +1,390 @@
+// The change feed's semantics at the service layer: what each caller's feed
+// holds (through the read gate, as the resource is now), tombstones for
+// lost access, cursors and their errors, paging, retention, and the Watch
+// hub's live delivery and bound on a watcher that does not read.
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/service/core/errors.h"
+#include "server/service/feed/change_service.h"
+#include "server/service/feed/watch_hub.h"
+#include "tests/service/access_fixture.h"
+
+namespace cohorte::service {
+namespace {
+
+using ::cohorte::testing::InvalidFieldIs;
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::StatusIs;
+
+constexpr char kSecret[] = "SECRET-DU-CLUB-41";
+
+class FeedTest : public AccessFixture {
+ protected:
+  ChangeService& feed() { return services_.all->changes; }
+
+  // Every event of `who`'s feed after `since`, paging `page_size` at a time.
+  std::vector<v1::ChangeEvent> Feed(const Principal& who,
+                                    const std::string& since = "",
+                                    int page_size = 1000,
+                                    std::string* cursor = nullptr) {
+    std::vector<v1::ChangeEvent> out;
+    v1::ListChangesRequest req;
+    req.set_since(since);
+    req.set_page_size(page_size);
+    for (int i = 0; i < 10000; ++i) {
+      absl::StatusOr<v1::ListChangesResponse> page =
+          feed().ListChanges(who, req);
+      EXPECT_THAT(page, IsOk());
+      if (!page.ok()) break;
+      for (const v1::ChangeEvent& e : page->events()) out.push_back(e);
+      req.set_since(page->cursor().token());
+      if (page->caught_up()) break;
+    }
+    if (cursor != nullptr) *cursor = req.since();
+    return out;
+  }
+
+  std::string Head() { return feed().CursorAt(store_->revision()).token(); }
+
+  static bool Mentions(const std::vector<v1::ChangeEvent>& events,
+                       absl::string_view text) {
+    for (const v1::ChangeEvent& e : events) {
+      if (absl::StrContains(e.SerializeAsString(), text)) return true;
+    }
+    return false;
+  }
+
+  static const v1::ChangeEvent* Find(const std::vector<v1::ChangeEvent>& events,
+                                     absl::string_view name,
+                                     v1::ChangeEvent::Type type) {
+    for (const v1::ChangeEvent& e : events) {
+      if (e.resource_name() == name && e.type() == type) return &e;
+    }
+    return nullptr;
+  }
+
+  std::string Post(const std::string& group, const std::string& author) {
+    v1::CreateExchangeRequest req;
+    req.set_parent(group);
+    req.mutable_exchange()->set_title(absl::StrCat("Sujet ", kSecret));
+    req.mutable_exchange()->set_kind(v1::Exchange::CALL_FOR_HELP);
+    req.set_first_message(absl::StrCat("Message ", kSecret));
+    absl::StatusOr<v1::Exchange> x =
+        services_.exchanges->CreateExchange(who(author), req);
+    EXPECT_THAT(x, IsOk());
+    return x.ok() ? x->name() : "";
+  }
+};
+
+TEST_F(FeedTest, MembersSeeTheGroupsChangesOutsidersNothingALeaverLosesAccess) {
+  const std::string club =
+      CreateClub({"members/elu-petr", "members/agent-petr"});
+  const std::string start = Head();
+  const std::string exchange = Post(club, "elu-petr");
+
+  const std::vector<v1::ChangeEvent> agent = Feed(who("agent-petr"), start);
+  const v1::ChangeEvent* created =
+      Find(agent, exchange, v1::ChangeEvent::CREATED);
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->resource_type(), "cohorte.v1.Exchange");
+  EXPECT_TRUE(Mentions(agent, kSecret));
+  // In revision order, each event's cursor at or before its revision.
+  for (size_t i = 1; i < agent.size(); ++i) {
+    EXPECT_LE(agent[i - 1].revision(), agent[i].revision());
+    EXPECT_LE(agent[i].cursor().revision(), agent[i].revision());
+  }
+
+  for (const char* outsider :
+       {"elu-coteaux", "coordinator", "ally", "elu-ailleurs"}) {
+    const std::vector<v1::ChangeEvent> seen = Feed(who(outsider), start);
+    EXPECT_FALSE(Mentions(seen, kSecret)) << outsider;
+    EXPECT_FALSE(Mentions(seen, exchange)) << outsider;
+  }
+  EXPECT_FALSE(Mentions(Feed(admin_, start), kSecret));
+
+  // The agent leaves the club: an ACCESS_LOST tombstone, and replaying
+  // from before shows none of the content any more.
+  const std::string before_leaving = Head();
+  v1::SetGroupMembersRequest leave;
+  leave.set_name(club);
+  leave.add_remove_members("members/agent-petr");
+  ASSERT_THAT(services_.groups->SetGroupMembers(who("coordinator"), leave),
+              IsOk());
+  const std::vector<v1::ChangeEvent> after =
+      Feed(who("agent-petr"), before_leaving);
+  const v1::ChangeEvent* lost = Find(after, club, v1::ChangeEvent::DELETED);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(lost->reason(), v1::ChangeEvent::ACCESS_LOST);
+  EXPECT_FALSE(Mentions(Feed(who("agent-petr"), start), kSecret));
+  // The élu still reads it all.
+  EXPECT_TRUE(Mentions(Feed(who("elu-petr"), start), kSecret));
+}
+
+TEST_F(FeedTest, ALoweredVisibilityIsADeletionForWhoCouldReadIt) {
+  v1::CreateReportRequest req;
+  req.set_parent(kOccitanie);
+  req.set_report_id("rex");
+  req.mutable_report()->set_title("REX");
+  req.mutable_report()->set_territory(kPetr);
+  req.mutable_report()->set_visibility(v1::COHORT);
+  ASSERT_THAT(services_.reports->CreateReport(who("elu-petr"), req), IsOk());
+  v1::PublishReportRequest publish;
+  publish.set_name("cohorts/occitanie/reports/rex");
+  ASSERT_THAT(services_.reports->PublishReport(who("elu-petr"), publish),
+              IsOk());
+  const std::string published = Head();
+  EXPECT_NE(
+      Find(Feed(who("coordinator")), publish.name(), v1::ChangeEvent::CREATED),
+      nullptr);
+
+  v1::UpdateReportRequest lower;
+  lower.mutable_report()->set_name(publish.name());
+  lower.mutable_report()->set_visibility(v1::GROUP);
+  lower.mutable_report()->set_group("cohorts/occitanie/groups/elus");
+  lower.mutable_update_mask()->add_paths("visibility");
+  lower.mutable_update_mask()->add_paths("group");
+  ASSERT_THAT(services_.reports->UpdateReport(who("elu-petr"), lower), IsOk());
+
+  const std::vector<v1::ChangeEvent> coordinator =
+      Feed(who("coordinator"), published);
+  const v1::ChangeEvent* gone =
+      Find(coordinator, publish.name(), v1::ChangeEvent::DELETED);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->reason(), v1::ChangeEvent::NO_LONGER_VISIBLE);
+  EXPECT_FALSE(gone->has_resource());
+  // Whoever never could read it learns nothing.
+  EXPECT_FALSE(Mentions(Feed(who("elu-ailleurs")), publish.name()));
+  // The élus read it, updated.
+  EXPECT_NE(Find(Feed(who("elu-coteaux"), published), publish.name(),
+                 v1::ChangeEvent::UPDATED),
+            nullptr);
+}
+
+TEST_F(FeedTest, PagesAreGapFreeAndEndAtRevisionBoundaries) {
+  CreateClub({"members/elu-petr"});
+  const std::string start = Head();
+  for (int i = 0; i < 5; ++i) Post("cohorts/occitanie/groups/club", "elu-petr");
+  const std::vector<v1::ChangeEvent> whole = Feed(who("elu-petr"), start);
+  ASSERT_GE(whole.size(), 10u);
+  for (int size : {1, 3, 7}) {
+    const std::vector<v1::ChangeEvent> paged =
+        Feed(who("elu-petr"), start, size);
+    ASSERT_EQ(paged.size(), whole.size()) << size;
+    for (size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(paged[i].SerializeAsString(), whole[i].SerializeAsString());
+    }
+  }
+  // Resuming from any event's cursor never skips an event: what follows
+  // is a suffix of the whole, at least as long as what came after it.
+  for (size_t i = 0; i < whole.size(); ++i) {
+    const std::vector<v1::ChangeEvent> rest =
+        Feed(who("elu-petr"), whole[i].cursor().token());
+    ASSERT_GE(rest.size(), whole.size() - i - 1) << i;
+    for (size_t j = 0; j < rest.size(); ++j) {
+      EXPECT_EQ(rest[rest.size() - 1 - j].SerializeAsString(),
+                whole[whole.size() - 1 - j].SerializeAsString());
+    }
+  }
+}
+
+TEST_F(FeedTest, CursorErrorsSayWhatToDo) {
+  v1::ListChangesRequest req;
+  for (const char* bad :
+       {"x", "1.2.3", "0123.1.5", "0123456789abcdef0123456789abcdef.1.-4",
+        "0123456789abcdef0123456789ABCDEF.1.4"}) {
+    req.set_since(bad);
+    EXPECT_THAT(feed().ListChanges(who("elu-petr"), req),
+                InvalidFieldIs("since"))
+        << bad;
+  }
+  req.set_since(absl::StrCat(std::string(32, 'a'), ".1.0"));
+  absl::StatusOr<v1::ListChangesResponse> other =
+      feed().ListChanges(who("elu-petr"), req);
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(other.status()), kReasonCursorInstance);
+
+  req.set_since(
+      absl::StrCat(store_->instance_id(), ".", store_->epoch() + 1, ".0"));
+  absl::StatusOr<v1::ListChangesResponse> epoch =
+      feed().ListChanges(who("elu-petr"), req);
+  EXPECT_THAT(epoch, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(epoch.status()), kReasonCursorEpoch);
+
+  req.set_since(feed().CursorAt(store_->revision() + 1).token());
+  EXPECT_THAT(feed().ListChanges(who("elu-petr"), req),
+              InvalidFieldIs("since"));
+  req.set_since("");
+  req.set_page_size(-1);
+  EXPECT_THAT(feed().ListChanges(who("elu-petr"), req),
+              InvalidFieldIs("page_size"));
+  req.set_page_size(0);
+  req.mutable_filter()->add_resource_types("Nope");
+  EXPECT_THAT(feed().ListChanges(who("elu-petr"), req),
+              InvalidFieldIs("filter.resource_types[0]"));
+}
+
+TEST_F(FeedTest, RetentionCompactsAndAnOldCursorIsOutOfRange) {
+  const std::string old = feed().CursorAt(0).token();
+  const int64_t head = store_->revision();
+  ASSERT_GT(head, 10);
+  FeedOptions options;
+  options.retention_age = absl::ZeroDuration();
+  options.retention_count = 5;
+  ChangeService compacting(store_.get(), options);
+  ASSERT_THAT(compacting.Compact(absl::Now()), IsOk());
+  EXPECT_EQ(store_->first_change_revision(), head - 4);
+
+  v1::ListChangesRequest req;
+  req.set_since(old);
+  absl::StatusOr<v1::ListChangesResponse> r = feed().ListChanges(admin_, req);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(ErrorReason(r.status()), kReasonChangesCompacted);
+  EXPECT_EQ(ErrorMetadata(r.status(), "compacted_through"),
+            absl::StrCat(head - 5));
+  // From the start (empty cursor): what is left, nothing older.
+  for (const v1::ChangeEvent& e : Feed(admin_)) {
+    EXPECT_GE(e.revision(), head - 4);
+  }
+  // By age: everything older than now, except the last record.
+  options.retention_count = 0;
+  options.retention_age = absl::Nanoseconds(1);
+  ChangeService by_age(store_.get(), options);
+  ASSERT_THAT(by_age.Compact(absl::Now() + absl::Seconds(1)), IsOk());
+  EXPECT_EQ(store_->first_change_revision(), head);
+  // The store still opens (the last record agrees with the counter).
+}
+
+// A Watch sink that records what it gets; acknowledges writes unless told.
+class RecordingSink : public WatchHub::Sink {
+ public:
+  explicit RecordingSink(WatchHub* hub, bool reads = true)
+      : hub_(hub), reads_(reads) {}
+  void Bind(int64_t id) override { id_ = id; }
+  void Send(const v1::WatchResponse* r) override {
+    {
+      absl::MutexLock lock(&mu_);
+      responses_.push_back(*r);
+      cv_.SignalAll();
+    }
+    if (reads_) hub_->WriteDone(id_, true);
+  }
+  void Finish(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    status_ = status;
+    cv_.SignalAll();
+  }
+  // Waits (10 s at most) until `done` holds.
+  bool WaitFor(const std::function<bool(const std::vector<v1::WatchResponse>&,
+                                        bool finished)>& done) {
+    absl::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!done(responses_, finished_)) {
+      if (cv_.WaitWithDeadline(&mu_, deadline)) {
+        return done(responses_, finished_);
+      }
+    }
+    return true;
+  }
+  // Whether an event (revision, name, type) came twice.
+  bool AnyTwice() {
+    absl::MutexLock lock(&mu_);
+    std::set<std::string> seen;
+    for (const v1::WatchResponse& r : responses_) {
+      for (const v1::ChangeEvent& e : r.events()) {
+        if (!seen.insert(absl::StrCat(e.revision(), " ", e.resource_name(), " ",
+                                      e.type()))
+                 .second) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  bool Mentions(absl::string_view text) {
+    absl::MutexLock lock(&mu_);
+    for (const v1::WatchResponse& r : responses_) {
+      if (absl::StrContains(r.SerializeAsString(), text)) return true;
+    }
+    return false;
+  }
+  absl::Status status() {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+  int64_t id() const { return id_; }
+
+ private:
+  WatchHub* hub_;
+  const bool reads_;
+  int64_t id_ = 0;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<v1::WatchResponse> responses_;
+  bool finished_ = false;
+  absl::Status status_;
+};
+
+TEST_F(FeedTest, WatchDeliversLiveAndEndsAWatcherThatDoesNotRead) {
+  WatchOptions options;
+  options.progress_interval = absl::Milliseconds(50);
+  options.max_lag = 20;
+  WatchHub hub(&feed(), options);
+  hub.Start();
+  CreateClub({"members/elu-petr"});
+  RecordingSink reader(&hub), outsider(&hub), stalled(&hub, /*reads=*/false);
+  ASSERT_THAT(hub.Add(who("elu-petr"), {}, &reader), IsOk());
+  ASSERT_THAT(hub.Add(who("elu-coteaux"), {}, &outsider), IsOk());
+  ASSERT_THAT(hub.Add(who("elu-petr"), {}, &stalled), IsOk());
+
+  const std::string exchange =
+      Post("cohorts/occitanie/groups/club", "elu-petr");
+  EXPECT_TRUE(reader.WaitFor([&](const auto& responses, bool) {
+    for (const v1::WatchResponse& r : responses) {
+      for (const v1::ChangeEvent& e : r.events()) {
+        if (e.resource_name() == exchange) return true;
+      }
+    }
+    return false;
+  }));
+  // The outsider's stream moves (progress) but never names it.
+  const int64_t head = store_->revision();
+  EXPECT_TRUE(outsider.WaitFor([&](const auto& responses, bool) {
+    return !responses.empty() && responses.back().cursor().revision() >= head;
+  }));
+  EXPECT_FALSE(reader.AnyTwice());
+  EXPECT_FALSE(outsider.Mentions(exchange));
+  EXPECT_FALSE(outsider.Mentions(kSecret));
+  EXPECT_TRUE(reader.Mentions(kSecret));
+
+  // The stalled watcher never acknowledges its first write: once the
+  // instance is max_lag revisions further, it ends with its cursor.
+  for (int i = 0; i < 30; ++i)
+    Post("cohorts/occitanie/groups/club", "elu-petr");
+  EXPECT_TRUE(
+      stalled.WaitFor([](const auto&, bool finished) { return finished; }));
+  EXPECT_THAT(stalled.status(), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(ErrorMetadata(stalled.status(), "cursor").empty());
+  EXPECT_EQ(hub.watchers(), 3);  // its response is still out
+  hub.WriteDone(stalled.id(), false);
+  EXPECT_EQ(hub.watchers(), 2);
+  // Writers never waited for it; the readers go on, each event once.
+  EXPECT_TRUE(reader.status().ok());
+  EXPECT_TRUE(reader.WaitFor([&](const auto& responses, bool) {
+    return !responses.empty() &&
+           responses.back().cursor().revision() >= store_->revision();
+  }));
+  EXPECT_FALSE(reader.AnyTwice());
+  hub.Shutdown();
+  EXPECT_THAT(reader.status(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace cohorte::service
