@@ -85,11 +85,18 @@ struct StoreOptions {
   // directory, recovers to the last good record (point in time) and bumps
   // the epoch.
   std::string wal_copy_dir;
+  // Set by RestoreBackup only: the store at `path` was just made from a
+  // backup. Open accepts it without a WAL file (a backup need not hold
+  // one) and bumps the epoch to one more than the larger of the store's and
+  // restored_min_epoch (the newest epoch the backups know of).
+  bool restored = false;
+  int64_t restored_min_epoch = 0;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
+class Backups;
 class Store;
 
 // Txn is the view a mutation runs against inside Commit: reads see the
@@ -237,6 +244,8 @@ class Store {
   // True if Open dropped a corrupt end of the WAL (see
   // StoreOptions::wal_copy_dir).
   bool dropped_wal_tail() const { return dropped_wal_tail_; }
+  // The epoch before Open bumped it (equal to epoch() if it did not).
+  int64_t opened_epoch() const { return opened_epoch_; }
   // The last committed revision (0 for a new store).
   int64_t revision() const {
     return committed_revision_.load(std::memory_order_acquire);
@@ -285,6 +294,8 @@ class Store {
 
  private:
   friend class Txn;
+  // Backs up the database while holding db_lock_ shared.
+  friend class Backups;
   struct Writer;
 
   // The committed state as a View.
@@ -317,6 +328,10 @@ class Store {
   // Reads the instance record (creating it if `create`) and the revision.
   absl::Status LoadInstance(bool create, v1::InstanceRecord* instance,
                             int64_t* revision);
+  // Sets the epoch to one more than max(epoch, at_least) and writes it,
+  // synced: another history starts here (a recovery that dropped the WAL's
+  // tail, a restore).
+  absl::Status BumpEpoch(int64_t at_least);
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
   // Leader only, after a failed write: OK once the disk takes a synced
@@ -341,6 +356,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned
   v1::InstanceRecord instance_;                            // fixed after Open
   bool dropped_wal_tail_ = false;                          // fixed after Open
+  int64_t opened_epoch_ = 0;                               // fixed after Open
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};
