@@ -8,6 +8,10 @@
 #ifndef COHORTE_SERVER_SERVICE_SERVICES_H_
 #define COHORTE_SERVER_SERVICE_SERVICES_H_
 
+#include <string>
+#include <utility>
+
+#include "server/service/admin/admin_service.h"
 #include "server/service/audit/audit.h"
 #include "server/service/content/exchange_service.h"
 #include "server/service/content/moderation_service.h"
@@ -26,7 +30,11 @@
 namespace cohorte::service {
 
 struct Services {
-  explicit Services(storage::Store* store)
+  // `backups` may be null (backups not set up: AdminService says `why`).
+  explicit Services(storage::Store* store, storage::Backups* backups = nullptr,
+                    std::string why =
+                        "backups are not set up on this "
+                        "instance")
       : cohorts(store),
         members(store),
         territories(store),
@@ -38,7 +46,8 @@ struct Services {
         inbox(store),
         reports(store),
         sessions(store),
-        moderation(store) {}
+        moderation(store),
+        admin(store, backups, std::move(why)) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
@@ -55,6 +64,7 @@ struct Services {
   SessionService sessions;
   ModerationService moderation;
   ReferentielService referentiel;
+  AdminService admin;
 };
 
 }  // namespace cohorte::service
