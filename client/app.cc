@@ -8,6 +8,7 @@
 #include <string>
 
 #include "client/access_commands.h"
+#include "client/admin_commands.h"
 #include "client/call.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
@@ -191,6 +192,7 @@ std::unique_ptr<Cli> BuildCli() {
   AddStructureCommands(app, cli->env, cli->registry);
   AddAccessCommands(app, cli->env, cli->registry);
   AddDomainCommands(app, cli->env, cli->registry);
+  AddAdminCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(
       "completion",

@@ -189,7 +189,7 @@ absl::StatusOr<RestoreResult> RestoreBackup(const RestoreOptions& options) {
   }
   // Past every epoch the directory knows: a later backup may have been
   // taken after an earlier restore or recovery.
-  int64_t newest_epoch = 0;
+  int64_t newest_epoch = options.min_epoch;
   bool found = false;
   for (const rocksdb::BackupInfo& info : infos) {
     const BackupInfo backup = FromEngineInfo(info);

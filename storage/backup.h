@@ -118,6 +118,9 @@ struct RestoreOptions {
   uint32_t backup_id = 0;
   // The store directory to make. REQUIRES: missing or empty.
   std::string store_path;
+  // The restored epoch is also above this: the epoch of the store the
+  // restore replaces, if any.
+  int64_t min_epoch = 0;
 };
 
 struct RestoreResult {
@@ -132,7 +135,8 @@ struct RestoreResult {
 
 // Makes a store at options.store_path from a backup, then opens it once to
 // bump its epoch past every epoch the backup directory knows of (this
-// backup's and any later one's), keeping the instance id. Offline: no
+// backup's and any later one's) and options.min_epoch, keeping the
+// instance id. Offline: no
 // process may use store_path. FAILED_PRECONDITION: store_path holds
 // something. NOT_FOUND: the directory holds no backup, or no backup
 // `backup_id`. DATA_LOSS: the backup's files are corrupt (nothing usable is
