@@ -27,9 +27,14 @@ rocksdb::BackupEngineOptions EngineOptions(const std::string& dir) {
   return options;
 }
 
+// Makes `dir` and its parents; a directory it makes is its owner's only,
+// since backups hold everything, closed groups included.
 absl::Status MakeDirectories(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  if (std::filesystem::create_directories(dir, ec)) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (ec) {
     return absl::UnavailableError(absl::StrCat(
         "cannot make the backup directory ", dir, ": ", ec.message()));

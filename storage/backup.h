@@ -46,7 +46,7 @@ class BackupEngine;
 namespace cohorte::storage {
 
 struct BackupOptions {
-  // The backup directory; made (with its parents) if missing.
+  // The backup directory; made (with its parents) if missing, mode 0700.
   std::string dir;
   // After each Create, only the newest `keep` backups stay (at least 1).
   int keep = 7;
