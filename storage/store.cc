@@ -310,7 +310,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   store->committed_revision_.store(revision, std::memory_order_release);
   store->max_group_size_ =
       options.max_group_size > 0 ? options.max_group_size : 1;
-  store->opened_epoch_ = store->instance_.epoch();
   if (store->dropped_wal_tail_ || options.restored) {
     COHORTE_RETURN_IF_ERROR(store->BumpEpoch(options.restored_min_epoch));
   }

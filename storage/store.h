@@ -86,9 +86,10 @@ struct StoreOptions {
   // the epoch.
   std::string wal_copy_dir;
   // Set by RestoreBackup only: the store at `path` was just made from a
-  // backup. Open accepts it without a WAL file (a backup need not hold
-  // one) and bumps the epoch to one more than the larger of the store's and
-  // restored_min_epoch (the newest epoch the backups know of).
+  // backup. Open accepts it without a WAL file (BackupEngine leaves an
+  // empty live WAL out of a backup) and bumps the epoch to one more than the
+  // larger of the store's and restored_min_epoch (the newest epoch the backups
+  // know of).
   bool restored = false;
   int64_t restored_min_epoch = 0;
   // The file system RocksDB uses; null for the operating system's. Tests
@@ -244,8 +245,6 @@ class Store {
   // True if Open dropped a corrupt end of the WAL (see
   // StoreOptions::wal_copy_dir).
   bool dropped_wal_tail() const { return dropped_wal_tail_; }
-  // The epoch before Open bumped it (equal to epoch() if it did not).
-  int64_t opened_epoch() const { return opened_epoch_; }
   // The last committed revision (0 for a new store).
   int64_t revision() const {
     return committed_revision_.load(std::memory_order_acquire);
@@ -356,7 +355,6 @@ class Store {
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned
   v1::InstanceRecord instance_;                            // fixed after Open
   bool dropped_wal_tail_ = false;                          // fixed after Open
-  int64_t opened_epoch_ = 0;                               // fixed after Open
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};

@@ -139,6 +139,27 @@ TEST_F(BackupTest, BackupTakenWhileWritingHoldsEveryAcknowledgedWrite) {
   WriteUpTo(*reopened, reopened->revision() + 1);
 }
 
+TEST_F(BackupTest, ABackupWithoutAWalRestores) {
+  std::unique_ptr<Store> store = OpenStore(store_path_);
+  ASSERT_NE(store, nullptr);
+  WriteUpTo(*store, 5);
+  // Reopening flushes what the WAL held: the live WAL is empty, and the
+  // engine leaves an empty WAL out of the backup.
+  store.reset();
+  store = OpenStore(store_path_);
+  ASSERT_NE(store, nullptr);
+  std::unique_ptr<Backups> backups = OpenBackups(/*keep=*/1);
+  ASSERT_NE(backups, nullptr);
+  ASSERT_THAT(backups->Create(*store), IsOk());
+  for (const auto& entry : fs::directory_iterator(backup_dir_ + "/private/1")) {
+    EXPECT_NE(entry.path().extension(), ".log") << entry.path();
+  }
+  absl::StatusOr<RestoreResult> restored = Restore(dir_.path() + "/restored");
+  ASSERT_THAT(restored, IsOk());
+  EXPECT_EQ(restored->revision, 5);
+  EXPECT_EQ(restored->epoch, 2);
+}
+
 TEST_F(BackupTest, RetentionKeepsTheNewestBackups) {
   std::unique_ptr<Store> store = OpenStore(store_path_);
   std::unique_ptr<Backups> backups = OpenBackups(/*keep=*/2);
