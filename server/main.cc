@@ -382,18 +382,17 @@ std::string BackupDir(const Flags& flags) {
                                   : flags.backup_dir;
 }
 
-// True if `path` is `dir` or inside it (lexically, after making both
-// absolute and resolving what exists).
+// True if `path` is `dir` or inside it, both made absolute, with symbolic
+// links of what exists resolved.
 bool IsWithin(const std::string& path, const std::string& dir) {
-  std::error_code ec;
-  const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
-  const std::filesystem::path d = std::filesystem::weakly_canonical(dir, ec);
-  auto pi = p.begin();
-  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
-    if (di->empty()) continue;  // a trailing separator
-    if (pi == p.end() || *pi != *di) return false;
-  }
-  return true;
+  auto resolved = [](const std::string& p) {
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(p, ec);
+    return std::filesystem::weakly_canonical(absolute, ec).lexically_normal();
+  };
+  const std::filesystem::path relative =
+      resolved(path).lexically_relative(resolved(dir));
+  return !relative.empty() && *relative.begin() != "..";
 }
 
 // Opens the backup directory. Backups are an option, not a condition of

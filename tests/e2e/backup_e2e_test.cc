@@ -207,13 +207,22 @@ TEST_F(BackupE2eTest, BackupsAreForTheAdministratorOnly) {
 }
 
 TEST_F(BackupE2eTest, ABackupDirectoryInsideTheStoreIsRefused) {
-  ProcessResult r =
-      RunProcess({"/usr/bin/timeout", "-s", "KILL", "60", COHORTED_PATH,
-                  "--listen=127.0.0.1:0", "--data-dir=" + data_dir_,
-                  "--backup-dir=" + data_dir_ + "/store/backups"});
-  EXPECT_EQ(r.exit_code, 64);
-  EXPECT_THAT(r.err, HasSubstr("--backup-dir must not be inside the store"));
-  EXPECT_FALSE(fs::exists(data_dir_));
+  // However it is spelled, relative paths included (cohorted runs in this
+  // process's working directory, the test's directory for this test).
+  const fs::path was = fs::current_path();
+  fs::current_path(dir_.path());
+  for (const std::string& inside :
+       {data_dir_ + "/store/backups", data_dir_ + "//store/./backups",
+        std::string("./data/store"), std::string("data/../data/store/b")}) {
+    ProcessResult r = RunProcess({"/usr/bin/timeout", "-s", "KILL", "60",
+                                  COHORTED_PATH, "--listen=127.0.0.1:0",
+                                  "--data-dir=data", "--backup-dir=" + inside});
+    EXPECT_EQ(r.exit_code, 64) << inside;
+    EXPECT_THAT(r.err, HasSubstr("--backup-dir must not be inside the store"))
+        << inside;
+    EXPECT_FALSE(fs::exists(data_dir_)) << inside;
+  }
+  fs::current_path(was);
 }
 
 }  // namespace
