@@ -9,6 +9,7 @@
 
 #include "client/access_commands.h"
 #include "client/feed_commands.h"
+#include "client/admin_commands.h"
 #include "client/call.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
@@ -193,6 +194,7 @@ std::unique_ptr<Cli> BuildCli() {
   AddAccessCommands(app, cli->env, cli->registry);
   AddFeedCommands(app, cli->env, cli->registry);
   AddDomainCommands(app, cli->env, cli->registry);
+  AddAdminCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(
       "completion",

@@ -9,6 +9,13 @@
 // `cohorted recover --data-dir=...` opens a store whose WAL is corrupt
 // before its end at its last good revision, for an operator who accepts
 // losing the rest (kept aside), bumps the epoch and exits.
+// `cohorted restore --from=BACKUP_DIR --data-dir=...` makes the instance
+// from a backup (offline), bumps the epoch and exits; it refuses a data
+// directory that holds anything unless --replace (the store it replaces is
+// kept aside, never deleted).
+//
+// Backups (AdminService) go to --backup-dir, by default the data
+// directory's sibling `<data-dir>-backups`; never inside the store.
 //
 // Exit codes: 0 clean stop, 64 bad usage, 65 the data directory holds
 // something that is not a complete instance, 66 a TLS file cannot be read,
@@ -27,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -64,6 +72,7 @@
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
+#include "storage/backup.h"
 #include "storage/store.h"
 
 namespace {
@@ -97,7 +106,17 @@ struct Flags {
   int64_t changes_retention_count = 0;
   double watch_progress_seconds = 10;
   int64_t watch_max_lag = 10000;
+  // Empty: `<data_dir>-backups`.
+  std::string backup_dir;
+  int backup_keep = 7;
+  // `cohorted restore`.
+  std::string restore_from;
+  uint32_t restore_backup_id = 0;
+  bool restore_replace = false;
 };
+
+// The limit of --backup-keep: ListBackups answers in one page.
+constexpr int kMaxBackupsKept = 100;
 
 int Fail(int code, const std::string& message) {
   std::cerr << "cohorted: " << message << "\n";
@@ -354,6 +373,150 @@ int Recover(const Flags& flags) {
   return 0;
 }
 
+// --data-dir without trailing slashes (so that its sibling is a sibling).
+std::string TrimmedDataDir(const Flags& flags) {
+  std::string dir = flags.data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+// --backup-dir, or its default beside the data directory.
+std::string BackupDir(const Flags& flags) {
+  return flags.backup_dir.empty() ? TrimmedDataDir(flags) + "-backups"
+                                  : flags.backup_dir;
+}
+
+// True if `path` is `dir` or inside it, both made absolute, with symbolic
+// links of what exists resolved.
+bool IsWithin(const std::string& path, const std::string& dir) {
+  auto resolved = [](const std::string& p) {
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(p, ec);
+    return std::filesystem::weakly_canonical(absolute, ec).lexically_normal();
+  };
+  const std::filesystem::path relative =
+      resolved(path).lexically_relative(resolved(dir));
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+// Opens the backup directory. Backups are an option, not a condition of
+// serving: if it cannot be opened, cohorted serves and says why, and
+// AdminService answers FAILED_PRECONDITION with the reason.
+std::unique_ptr<cohorte::storage::Backups> OpenBackups(const Flags& flags,
+                                                       std::string* why) {
+  const std::string dir = BackupDir(flags);
+  absl::StatusOr<std::unique_ptr<cohorte::storage::Backups>> backups =
+      cohorte::storage::Backups::Open({.dir = dir, .keep = flags.backup_keep});
+  if (backups.ok()) return *std::move(backups);
+  *why = absl::StrCat("the backup directory ", dir,
+                      " cannot be used: ", backups.status().message());
+  LogLine("error", absl::StrFormat("msg=backups_unavailable detail=\"%s\"",
+                                   absl::CEscape(*why)));
+  return nullptr;
+}
+
+// `cohorted restore`: makes the instance of --data-dir from a backup in
+// --from (the newest, or --backup-id), bumps its epoch and says what it did.
+// The data directory must be missing or empty, unless --replace: then its
+// store is moved aside (never deleted) once the new one is complete.
+int Restore(const Flags& flags) {
+  const std::string data_dir = TrimmedDataDir(flags);
+  const std::string store_path = data_dir + "/store";
+  std::string error;
+  const bool empty = IsMissingOrEmpty(data_dir, &error);
+  if (!error.empty()) {
+    return Fail(kExitCantCreate, absl::StrCat("cannot read data directory ",
+                                              data_dir, ": ", error));
+  }
+  if (!empty && !flags.restore_replace) {
+    return Fail(kExitDataErr,
+                absl::StrCat("data directory ", data_dir,
+                             " is not empty; refusing to restore over it "
+                             "(restore into a new directory, or pass "
+                             "--replace to keep its store aside and replace "
+                             "it)"));
+  }
+  if (IsWithin(flags.restore_from, data_dir)) {
+    return Fail(kExitUsage, "--from must not be inside --data-dir");
+  }
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail(kExitCantCreate,
+                absl::StrCat("cannot create data directory ", data_dir, ": ",
+                             std::strerror(errno)));
+  }
+  // Restored beside the store it may replace: nothing is touched until the
+  // new store is complete.
+  const std::string stamp =
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string staging =
+      absl::StrCat(data_dir, "/store.restoring-", stamp);
+  int64_t replaced_epoch = 0;
+  if (!empty) {
+    // Refuses while a cohorted uses the data directory (its store is
+    // locked); a store too damaged to open is replaced all the same. The
+    // new epoch is above the replaced store's, which its followers know.
+    cohorte::storage::StoreOptions probe;
+    probe.path = store_path;
+    probe.create_if_missing = false;
+    absl::StatusOr<std::unique_ptr<cohorte::storage::Store>> opened =
+        cohorte::storage::Store::Open(probe);
+    if (absl::IsFailedPrecondition(opened.status())) {
+      return Fail(kExitTempFail,
+                  absl::StrCat("data directory ", data_dir,
+                               " is locked: stop the cohorted using it "
+                               "first"));
+    }
+    if (opened.ok()) replaced_epoch = (*opened)->epoch();
+  }
+  absl::StatusOr<cohorte::storage::RestoreResult> restored =
+      cohorte::storage::RestoreBackup({.backup_dir = flags.restore_from,
+                                       .backup_id = flags.restore_backup_id,
+                                       .store_path = staging,
+                                       .min_epoch = replaced_epoch});
+  if (!restored.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(staging, ignored);
+    const absl::Status& s = restored.status();
+    const int code = absl::IsNotFound(s)   ? kExitNoInput
+                     : absl::IsDataLoss(s) ? kExitIoErr
+                                           : kExitCantCreate;
+    return Fail(code, absl::StrCat("restore failed: ", s.message()));
+  }
+  std::string aside;
+  std::error_code ec;
+  if (std::filesystem::exists(store_path, ec)) {
+    aside = absl::StrCat(data_dir, "/store.replaced-", stamp);
+    std::filesystem::rename(store_path, aside, ec);
+    if (ec) {
+      return Fail(
+          kExitCantCreate,
+          absl::StrCat("cannot move ", store_path, " aside: ", ec.message(),
+                       " (the restored store is in ", staging, ")"));
+    }
+  }
+  std::filesystem::rename(staging, store_path, ec);
+  if (ec) {
+    return Fail(kExitCantCreate,
+                absl::StrCat("cannot move the restored store into place: ",
+                             ec.message(), " (it is in ", staging, ")"));
+  }
+  std::cout << "cohorted: restored backup " << restored->backup_id << " of "
+            << flags.restore_from << " into " << data_dir << ": instance "
+            << restored->instance_id << " at revision " << restored->revision
+            << "; epoch " << restored->backup_epoch << " -> " << restored->epoch
+            << " (followers re-read what they follow).\n";
+  if (!aside.empty()) {
+    std::cout << "cohorted: the store it replaces is kept in " << aside << "\n";
+  }
+  if (!std::filesystem::exists(data_dir + "/admin.token", ec)) {
+    std::cout << "cohorted: " << data_dir
+              << "/admin.token is not there: copy the instance's admin.token "
+                 "into it (a backup holds only the token's hash)\n";
+  }
+  std::cout << "cohorted: start cohorted as usual.\n";
+  return 0;
+}
+
 int Run(const Flags& flags, const sigset_t& stop_signals) {
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (int rc = MakeCredentials(flags, &creds); rc != 0) return rc;
@@ -372,12 +535,18 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     return Fail(kExitCantCreate, std::string(boot.status().message()));
   }
 
+  std::string backups_unavailable;
+  std::unique_ptr<cohorte::storage::Backups> backups =
+      OpenBackups(flags, &backups_unavailable);
+
   cohorte::service::BuiltInReferentiel();  // parsed now, not on a call
   cohorte::service::ServicesOptions options;
   options.feed.retention_age = absl::Hours(flags.changes_retention_hours);
   options.feed.retention_count = flags.changes_retention_count;
   options.watch.progress_interval = absl::Seconds(flags.watch_progress_seconds);
   options.watch.max_lag = flags.watch_max_lag;
+  options.backups = backups.get();
+  options.backups_unavailable = backups_unavailable;
   cohorte::service::Services services(store.get(), options);
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
@@ -531,12 +700,33 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");
+  app.add_option("--backup-dir", flags.backup_dir,
+                 "directory of the backups AdminService takes (default: "
+                 "<data-dir>-backups); never inside the data directory's "
+                 "store");
+  app.add_option("--backup-keep", flags.backup_keep,
+                 "after each backup, only the newest this many stay")
+      ->check(CLI::Range(1, kMaxBackupsKept))
+      ->capture_default_str();
   CLI::App* recover = app.add_subcommand(
       "recover",
       "open a store whose write-ahead log is corrupt before its end at its "
       "last good revision, dropping the rest (kept aside), and bump the "
       "epoch; then exit");
   recover->fallthrough();  // `cohorted recover --data-dir=...`
+  CLI::App* restore = app.add_subcommand(
+      "restore",
+      "make the instance of --data-dir from a backup (offline) and bump its "
+      "epoch; then exit");
+  restore->fallthrough();
+  restore->add_option("--from", flags.restore_from, "the backup directory")
+      ->required();
+  restore->add_option("--backup-id", flags.restore_backup_id,
+                      "the backup to restore (default: the newest)");
+  restore->add_flag("--replace", flags.restore_replace,
+                    "restore even though --data-dir holds an instance: its "
+                    "store is moved aside to store.replaced-<time>, not "
+                    "deleted");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -546,5 +736,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (recover->parsed()) return Recover(flags);
+  if (restore->parsed()) return Restore(flags);
+  if (IsWithin(BackupDir(flags), TrimmedDataDir(flags) + "/store")) {
+    return Fail(kExitUsage, "--backup-dir must not be inside the store (" +
+                                TrimmedDataDir(flags) + "/store)");
+  }
   return Run(flags, stop_signals);
 }

@@ -261,7 +261,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     }
     // RocksDB keeps its live WAL even when empty; with none, the last
     // writes are gone and opening would silently go back in time.
-    if (dir.wals.empty()) {
+    if (dir.wals.empty() && !options.restored) {
       return absl::NotFoundError(absl::StrCat(
           options.path,
           " is not a complete store: its write-ahead log (*.log) is missing, "
@@ -314,16 +314,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   COHORTE_RETURN_IF_ERROR(store->LoadChangelogStart());
   store->max_group_size_ =
       options.max_group_size > 0 ? options.max_group_size : 1;
-  if (store->dropped_wal_tail_) {
-    // Another history from here on: say so to whoever follows the log.
-    store->instance_.set_epoch(store->instance_.epoch() + 1);
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    const std::string value = EncodeValue(store->instance_);
-    COHORTE_RETURN_IF_ERROR(
-        FromRocksDb(store->db_->Put(sync, store->handle(Table::kMeta),
-                                    ToSlice(kMetaInstanceKey), ToSlice(value)),
-                    "bumping the epoch"));
+  if (store->dropped_wal_tail_ || options.restored) {
+    COHORTE_RETURN_IF_ERROR(store->BumpEpoch(options.restored_min_epoch));
   }
   COHORTE_RETURN_IF_ERROR(store->Migrate());
   return store;
@@ -466,6 +458,17 @@ absl::Status Store::LoadInstance(bool create, v1::InstanceRecord* instance,
   }
   *revision_out = static_cast<int64_t>(revision);
   return absl::OkStatus();
+}
+
+absl::Status Store::BumpEpoch(int64_t at_least) {
+  // Another history from here on: say so to whoever follows the log.
+  instance_.set_epoch(std::max(instance_.epoch(), at_least) + 1);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  const std::string value = EncodeValue(instance_);
+  return FromRocksDb(db_->Put(sync, handle(Table::kMeta),
+                              ToSlice(kMetaInstanceKey), ToSlice(value)),
+                     "bumping the epoch");
 }
 
 absl::Status Store::write_status() const {

@@ -85,11 +85,19 @@ struct StoreOptions {
   // directory, recovers to the last good record (point in time) and bumps
   // the epoch.
   std::string wal_copy_dir;
+  // Set by RestoreBackup only: the store at `path` was just made from a
+  // backup. Open accepts it without a WAL file (BackupEngine leaves an
+  // empty live WAL out of a backup) and bumps the epoch to one more than the
+  // larger of the store's and restored_min_epoch (the newest epoch the backups
+  // know of).
+  bool restored = false;
+  int64_t restored_min_epoch = 0;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
+class Backups;
 class Store;
 
 // Txn is the view a mutation runs against inside Commit: reads see the
@@ -344,6 +352,8 @@ class Store {
 
  private:
   friend class Txn;
+  // Backs up the database while holding db_lock_ shared.
+  friend class Backups;
   struct Writer;
 
   // The committed state as a View.
@@ -378,6 +388,10 @@ class Store {
   // Reads the instance record (creating it if `create`) and the revision.
   absl::Status LoadInstance(bool create, v1::InstanceRecord* instance,
                             int64_t* revision);
+  // Sets the epoch to one more than max(epoch, at_least) and writes it,
+  // synced: another history starts here (a recovery that dropped the WAL's
+  // tail, a restore).
+  absl::Status BumpEpoch(int64_t at_least);
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
   // Leader only, after a failed write: OK once the disk takes a synced

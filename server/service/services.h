@@ -8,6 +8,10 @@
 #ifndef COHORTE_SERVER_SERVICE_SERVICES_H_
 #define COHORTE_SERVER_SERVICE_SERVICES_H_
 
+#include <string>
+#include <utility>
+
+#include "server/service/admin/admin_service.h"
 #include "server/service/audit/audit.h"
 #include "server/service/content/exchange_service.h"
 #include "server/service/content/moderation_service.h"
@@ -31,6 +35,9 @@ namespace cohorte::service {
 struct ServicesOptions {
   FeedOptions feed;
   WatchOptions watch;
+  // May be null (backups not set up: AdminService says why).
+  storage::Backups* backups = nullptr;
+  std::string backups_unavailable = "backups are not set up on this instance";
 };
 
 struct Services {
@@ -48,7 +55,8 @@ struct Services {
         sessions(store),
         moderation(store),
         changes(store, options.feed),
-        watches(&changes, options.watch) {}
+        watches(&changes, options.watch),
+        admin(store, options.backups, std::move(options.backups_unavailable)) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
@@ -69,6 +77,7 @@ struct Services {
   // Its threads start with watches.Start(); cohorted calls
   // watches.Shutdown() before the gRPC server's.
   WatchHub watches;
+  AdminService admin;
 };
 
 }  // namespace cohorte::service

@@ -18,6 +18,7 @@ namespace {
 #define SessionGrpcService_kName "cohorte.v1.SessionService"
 #define ModerationGrpcService_kName "cohorte.v1.ModerationService"
 #define ChangeGrpcService_kName "cohorte.v1.ChangeService"
+#define AdminGrpcService_kName "cohorte.v1.AdminService"
 
 }  // namespace
 
@@ -176,6 +177,14 @@ COHORTE_UNARY(ModerationGrpcService, moderation_, UnhideContent,
               UnhideContentRequest, HideContentResponse)
 COHORTE_UNARY(ModerationGrpcService, moderation_, DismissFlag,
               DismissFlagRequest, ContentFlag)
+COHORTE_UNARY(AdminGrpcService, admin_, CreateBackup, CreateBackupRequest,
+              Backup)
+COHORTE_UNARY(AdminGrpcService, admin_, ListBackups, ListBackupsRequest,
+              ListBackupsResponse)
+COHORTE_UNARY(AdminGrpcService, admin_, VerifyBackup, VerifyBackupRequest,
+              Backup)
+COHORTE_UNARY(AdminGrpcService, admin_, DeleteBackup, DeleteBackupRequest,
+              DeleteBackupResponse)
 
 grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
     grpc::CallbackServerContext* ctx, const v1::AcceptInvitationRequest* req,
@@ -211,7 +220,7 @@ void GrpcServices::Register(grpc::ServerBuilder& builder) {
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &cohorts_, &members_, &territories_, &groups_, &tokens_,
            &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
-           &reports_, &sessions_, &moderation_, &changes_}) {
+           &reports_, &sessions_, &moderation_, &changes_, &admin_}) {
     builder.RegisterService(service);
   }
 }
@@ -230,7 +239,8 @@ std::vector<std::string> GrpcServices::Names() {
           v1::ReportService::service_full_name(),
           v1::SessionService::service_full_name(),
           v1::ModerationService::service_full_name(),
-          v1::ChangeService::service_full_name()};
+          v1::ChangeService::service_full_name(),
+          v1::AdminService::service_full_name()};
 }
 
 }  // namespace cohorte::transport

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cohorte/v1/admin.grpc.pb.h"
 #include "cohorte/v1/audit.grpc.pb.h"
 #include "cohorte/v1/changes.grpc.pb.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
@@ -24,6 +25,7 @@
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
 #include "grpcpp/server_builder.h"
+#include "server/service/admin/admin_service.h"
 #include "server/service/audit/audit.h"
 #include "server/service/content/exchange_service.h"
 #include "server/service/content/moderation_service.h"
@@ -310,6 +312,21 @@ class ModerationGrpcService final
   service::ModerationService& moderation_;
 };
 
+class AdminGrpcService final : public v1::AdminService::CallbackService {
+ public:
+  AdminGrpcService(CallHandler* calls, service::AdminService* admin)
+      : calls_(*calls), admin_(*admin) {}
+  COHORTE_DECLARE_UNARY(CreateBackup, CreateBackupRequest, Backup);
+  COHORTE_DECLARE_UNARY(ListBackups, ListBackupsRequest, ListBackupsResponse);
+  COHORTE_DECLARE_UNARY(VerifyBackup, VerifyBackupRequest, Backup);
+  COHORTE_DECLARE_UNARY(DeleteBackup, DeleteBackupRequest,
+                        DeleteBackupResponse);
+
+ private:
+  CallHandler& calls_;
+  service::AdminService& admin_;
+};
+
 #undef COHORTE_DECLARE_UNARY
 
 // Every gRPC service cohorted serves, over one service::Services: the one
@@ -350,7 +367,8 @@ class GrpcServices {
         reports_(calls, &s->reports),
         sessions_(calls, &s->sessions),
         moderation_(calls, &s->moderation),
-        changes_(calls, &s->changes, &s->watches) {}
+        changes_(calls, &s->changes, &s->watches),
+        admin_(calls, &s->admin) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -375,6 +393,7 @@ class GrpcServices {
   SessionGrpcService sessions_;
   ModerationGrpcService moderation_;
   ChangeGrpcService changes_;
+  AdminGrpcService admin_;
 };
 
 }  // namespace cohorte::transport

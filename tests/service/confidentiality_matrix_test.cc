@@ -518,8 +518,10 @@ class ConfidentialityMatrixTest : public ::testing::Test {
     auto dir = std::filesystem::is_directory("/dev/shm", error)
                    ? std::make_unique<::cohorte::testing::TempDir>("/dev/shm")
                    : std::make_unique<::cohorte::testing::TempDir>();
-    std::filesystem::copy(template_->path() + "/db", dir->path() + "/db",
-                          std::filesystem::copy_options::recursive);
+    for (const char* sub : {"/db", "/backups"}) {
+      std::filesystem::copy(template_->path() + sub, dir->path() + sub,
+                            std::filesystem::copy_options::recursive);
+    }
     return std::make_unique<World>(std::move(dir));
   }
 
@@ -830,6 +832,9 @@ void ConfidentialityMatrixTest::BuildWorld(World& world) {
      "member { name: 'members/elu-removed' delegations: "
      "'cohorts/autre/territories/ailleurs' } update_mask { paths: "
      "'delegations' }");
+
+  // A backup of all of it, closed groups included (backups/1).
+  as("admin", "AdminService.CreateBackup", "");
 }
 
 std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
@@ -1969,6 +1974,41 @@ std::vector<Row> Rows() {
           // The flagged report is a COHORT one.
           .Readers({"elu", "agent", "etat", "acteur", "facil", "author",
                     "coord", "ally", "svc-r", "svc-rw", "admin"}),
+      // Backups: the administrator only; they describe, never show, what
+      // they hold.
+      Row{"AdminService.CreateBackup",
+          "",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=backups/2 epoch=1",
+           kD, kD, kU},
+          {"name", "epoch"}}
+          .Policy("backup", "create, list, verify, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"AdminService.ListBackups",
+          "",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK backups.name=backups/1",
+           kD, kD, kU},
+          {"backups.name"}}
+          .Policy("backup", "create, list, verify, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"AdminService.VerifyBackup",
+          "name: 'backups/1'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK name=backups/1", kD, kD,
+           kU},
+          {"name"},
+          {"backups/1", "backups/9"}}
+          .Policy("backup", "create, list, verify, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"AdminService.DeleteBackup",
+          "name: 'backups/1'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK", kD, kD, kU},
+          {},
+          {"backups/1", "backups/9"}}
+          .Policy("backup", "create, list, verify, delete")
+          .Readers({"admin"})
+          .NoCohort(),
   };
 }
 

@@ -11,16 +11,20 @@
 #include <string>
 
 #include "server/service/services.h"
+#include "storage/backup.h"
 #include "storage/store.h"
 
 namespace cohorte::testing {
 
 struct Services {
-  // Opens (or creates) the store under `dir`/db; aborts the test binary if
-  // it cannot, since nothing else could run.
+  // Opens (or creates) the store under `dir`/db and the backup directory
+  // `dir`/backups; aborts the test binary if it cannot, since nothing else
+  // could run.
   explicit Services(const std::string& dir)
       : store(Open(dir)),
-        all(std::make_unique<service::Services>(store.get())),
+        backups(OpenBackups(dir)),
+        all(std::make_unique<service::Services>(store.get(),
+                                                WithBackups(backups.get()))),
         cohorts(&all->cohorts),
         members(&all->members),
         territories(&all->territories),
@@ -36,6 +40,7 @@ struct Services {
         referentiel(all->referentiel) {}
 
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<storage::Backups> backups;
   std::unique_ptr<service::Services> all;
   service::CohortService* cohorts;
   service::MemberService* members;
@@ -52,6 +57,11 @@ struct Services {
   service::ReferentielService& referentiel;
 
  private:
+  static service::ServicesOptions WithBackups(storage::Backups* backups) {
+    service::ServicesOptions options;
+    options.backups = backups;
+    return options;
+  }
   static std::unique_ptr<storage::Store> Open(const std::string& dir) {
     storage::StoreOptions options;
     options.path = dir + "/db";
@@ -59,6 +69,12 @@ struct Services {
         storage::Store::Open(options);
     if (!store.ok()) std::abort();
     return *std::move(store);
+  }
+  static std::unique_ptr<storage::Backups> OpenBackups(const std::string& dir) {
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open({.dir = dir + "/backups", .keep = 3});
+    if (!backups.ok()) std::abort();
+    return *std::move(backups);
   }
 };
 

@@ -32,6 +32,8 @@ absl::string_view ResourceName(Resource r) {
       return "sessions";
     case Resource::kRegistrations:
       return "registrations";
+    case Resource::kBackup:
+      return "backups";
   }
   return "resources";
 }
@@ -84,6 +86,8 @@ bool Allowed(const Principal& p, Resource resource, Action action,
       return admin || (action == Action::kRead && Coordinates(p, scope.cohort));
     case Resource::kRegistrations:
       return admin || Coordinates(p, scope.cohort);
+    case Resource::kBackup:
+      return admin;
     case Resource::kTerritory:
     case Resource::kGroup:
     case Resource::kSession:

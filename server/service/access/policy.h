@@ -46,6 +46,7 @@ enum class Resource {
   kAuditLog,
   kSession,
   kRegistrations,
+  kBackup,
 };
 enum class Action { kCreate, kRead, kUpdate, kDelete };
 

@@ -32,6 +32,11 @@ const std::vector<PolicyRow>& PolicyTable() {
        "admin (all); a cohort's coordinators (what touches it, redacted by "
        "the read rules)",
        {R::kAdmin, R::kCoordinator}},
+      {"backup",
+       "create, list, verify, delete",
+       "admin (a backup holds everything, closed groups included: the API "
+       "shows what describes it, never its content)",
+       {R::kAdmin}},
       {"référentiel",
        "read",
        "every authenticated caller",
