@@ -171,6 +171,19 @@ absl::Status Reader::PresentFeedChange(
   if constexpr (!std::is_same_v<T, v1::Member>) {
     if (!filter.Selects(name, type, {})) return absl::OkStatus();
   }
+  // Cheapest: scopes the name alone decides (the rules of these types
+  // require as much): a group's exchanges and messages only to its
+  // members, an inbox only to its owner.
+  if (const size_t inbox = name.find("/inbox/");
+      absl::StartsWith(name, "members/") && inbox != std::string::npos &&
+      absl::string_view(name).substr(0, inbox) != caller_.member) {
+    return absl::OkStatus();
+  }
+  if (const size_t exchanges = name.find("/exchanges/");
+      exchanges != std::string::npos &&
+      !InGroup(absl::string_view(name).substr(0, exchanges))) {
+    return absl::OkStatus();
+  }
 
   T previous;
   const bool has_previous =

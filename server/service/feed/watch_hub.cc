@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/service/access/reader.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
@@ -18,6 +19,14 @@ namespace {
 // one watcher catches up per round (others wait their turn meanwhile).
 constexpr int kSliceRecords = 1000;
 constexpr int64_t kMaxCatchUpPerRound = 10000;
+
+// What a presentation depends on: the caller's rights and the filter.
+std::string ShareKey(const Principal& p, const v1::ChangeFilter& filter) {
+  return absl::StrCat(p.member, "\x1f", p.role, "\x1f", p.token, "\x1f",
+                      p.college, "\x1f", absl::StrJoin(p.delegations, ","),
+                      "\x1f", absl::StrJoin(p.cohorts, ","), "\x1f", p.service,
+                      p.read_write, "\x1f", filter.SerializeAsString());
+}
 
 }  // namespace
 
@@ -53,6 +62,7 @@ absl::StatusOr<int64_t> WatchHub::Add(const Principal& caller,
   w->filter = *std::move(filter);
   w->sink = sink;
   w->position = *since;
+  w->share_key = ShareKey(caller, request.filter());
   w->last_sent = absl::InfinitePast();  // the first response comes at once
   absl::MutexLock lock(&mu_);
   if (stopping_) {
@@ -161,7 +171,7 @@ absl::Status WatchHub::Serve(Watcher& w, int64_t head, absl::Time now) {
   w.response.reset();  // the last one was written (w was not busy)
   if (w.position >= head) {
     if (now - w.last_sent >= options_.progress_interval) {
-      w.response = std::make_unique<v1::WatchResponse>();
+      w.response = std::make_shared<v1::WatchResponse>();
       *w.response->mutable_cursor() = feed_->CursorAt(w.position);
     }
     return absl::OkStatus();
@@ -204,7 +214,7 @@ absl::Status WatchHub::Serve(Watcher& w, int64_t head, absl::Time now) {
   if (page.events.empty() && now - w.last_sent < options_.progress_interval) {
     return absl::OkStatus();
   }
-  w.response = std::make_unique<v1::WatchResponse>();
+  w.response = std::make_shared<v1::WatchResponse>();
   for (v1::ChangeEvent& e : page.events) {
     *w.response->add_events() = std::move(e);
   }
@@ -283,9 +293,24 @@ void WatchHub::Run() {
         ++it;
       }
     }
-    std::vector<absl::Status> served;
-    served.reserve(todo.size());
-    for (Watcher* w : todo) served.push_back(Serve(*w, head, now));
+    // Presented once per (rights and filter, position) among those behind;
+    // the others of the same key take the same response.
+    std::vector<absl::Status> served(todo.size());
+    std::map<std::pair<std::string, int64_t>, size_t> first_of;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      Watcher& w = *todo[i];
+      if (w.position < head) {
+        auto [it, fresh] = first_of.try_emplace({w.share_key, w.position}, i);
+        if (!fresh) {
+          const Watcher& model = *todo[it->second];
+          w.position = model.position;
+          w.response = model.response;
+          served[i] = served[it->second];
+          continue;
+        }
+      }
+      served[i] = Serve(w, head, now);
+    }
     {
       absl::MutexLock lock(&mu_);
       for (size_t i = 0; i < todo.size(); ++i) {

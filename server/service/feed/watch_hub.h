@@ -7,6 +7,10 @@
 // reader of the log, never one scan each, and writers never wait for
 // watchers (the hub only reads committed state).
 //
+// Watchers whose callers have the same rights and the same filter, at the
+// same position, share one presentation per round (an integration's many
+// streams, a group's members who all follow it).
+//
 // Bounds: a watcher has at most one response in flight (at most
 // kMaxWatchEventsPerResponse events). A watcher that does not read while
 // the instance moves more than WatchOptions::max_lag revisions past what it
@@ -107,7 +111,12 @@ class WatchHub {
     bool finishing = false;  // finish with `finish` once no write is out
     bool finished = false;   // Finish was called; erase at WriteDone
     absl::Status finish;
-    std::unique_ptr<v1::WatchResponse> response;
+    // The response in flight or to send; shared by the watchers that got
+    // the same one (see share_key).
+    std::shared_ptr<v1::WatchResponse> response;
+    // Watchers with the same key (the caller's rights and the filter) at
+    // the same position get the same events: presented once per round.
+    std::string share_key;
   };
   // What the hub thread does outside its lock.
   struct Action {
