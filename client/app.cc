@@ -14,11 +14,13 @@
 #include "client/cohort_commands.h"
 #include "client/completion.h"
 #include "client/domain_commands.h"
+#include "client/feed_commands.h"
 #include "client/labels.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "client/times.h"
 #include "client/token.h"
+#include "client/webhook_commands.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
 #include "google/protobuf/stubs/common.h"
@@ -195,6 +197,7 @@ std::unique_ptr<Cli> BuildCli() {
   AddFeedCommands(app, cli->env, cli->registry);
   AddDomainCommands(app, cli->env, cli->registry);
   AddAdminCommands(app, cli->env, cli->registry);
+  AddWebhookCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(
       "completion",

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev
-  protobuf-compiler libabsl-dev librocksdb-dev libssl-dev libcli11-dev
+  protobuf-compiler libabsl-dev librocksdb-dev libssl-dev libcurl4-openssl-dev libcli11-dev
   libgtest-dev libgmock-dev tzdata
 )
 

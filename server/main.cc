@@ -41,6 +41,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
@@ -60,6 +61,7 @@
 #include "server/service/content/moderation_service.h"
 #include "server/service/content/referentiel.h"
 #include "server/service/content/report_service.h"
+#include "server/service/core/limits.h"
 #include "server/service/identity/bootstrap.h"
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
@@ -69,6 +71,9 @@
 #include "server/service/structure/group_service.h"
 #include "server/service/structure/member_service.h"
 #include "server/service/structure/territory_service.h"
+#include "server/service/webhooks/dispatcher.h"
+#include "server/service/webhooks/http_poster.h"
+#include "server/service/webhooks/url_guard.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
@@ -113,6 +118,9 @@ struct Flags {
   std::string restore_from;
   uint32_t restore_backup_id = 0;
   bool restore_replace = false;
+  std::vector<std::string> webhook_allow;
+  int64_t webhook_pause_after_seconds =
+      cohorte::service::kWebhookPauseAfterSeconds;
 };
 
 // The limit of --backup-keep: ListBackups answers in one page.
@@ -538,6 +546,11 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   std::string backups_unavailable;
   std::unique_ptr<cohorte::storage::Backups> backups =
       OpenBackups(flags, &backups_unavailable);
+  absl::StatusOr<cohorte::service::WebhookAllowList> webhook_allow =
+      cohorte::service::WebhookAllowList::Parse(flags.webhook_allow);
+  if (!webhook_allow.ok()) {
+    return Fail(kExitUsage, std::string(webhook_allow.status().message()));
+  }
 
   cohorte::service::BuiltInReferentiel();  // parsed now, not on a call
   cohorte::service::ServicesOptions options;
@@ -547,7 +560,10 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   options.watch.max_lag = flags.watch_max_lag;
   options.backups = backups.get();
   options.backups_unavailable = backups_unavailable;
-  cohorte::service::Services services(store.get(), options);
+  options.webhook_allow = *std::move(webhook_allow);
+  options.webhook_dispatch.pause_after =
+      absl::Seconds(flags.webhook_pause_after_seconds);
+  cohorte::service::Services services(store.get(), std::move(options));
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
         cohorte::demo::SeedDemo(services, boot->admin, flags.data_dir);
@@ -580,6 +596,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                              " (address in use, or not a host:port)"));
   }
   services.watches.Start();
+  services.webhook_dispatcher.Start();
   services.changes.StartCompaction();
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
@@ -620,6 +637,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   watcher.join();
   health->Shutdown();           // NOT_SERVING first, so balancers move away
   services.watches.Shutdown();  // watchers end now, with their cursor
+  services.webhook_dispatcher.Stop();  // after its current POST
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(static_cast<int64_t>(
                        flags.shutdown_grace_seconds * 1000)));
@@ -707,6 +725,15 @@ int main(int argc, char** argv) {
   app.add_option("--backup-keep", flags.backup_keep,
                  "after each backup, only the newest this many stay")
       ->check(CLI::Range(1, kMaxBackupsKept))
+      ->capture_default_str();
+  app.add_option("--webhook-allow", flags.webhook_allow,
+                 "where webhooks may be sent: host names, addresses and "
+                 "networks (a.b.c.d/n), comma-separated; default none (every "
+                 "webhook refused)")
+      ->delimiter(',');
+  app.add_option("--webhook-pause-after", flags.webhook_pause_after_seconds,
+                 "seconds a webhook may fail before it is paused")
+      ->check(CLI::Range(int64_t{1}, int64_t{365} * 24 * 3600))
       ->capture_default_str();
   CLI::App* recover = app.add_subcommand(
       "recover",

@@ -33,6 +33,7 @@
 #include "cohorte/v1/reports.pb.h"
 #include "cohorte/v1/sessions.pb.h"
 #include "cohorte/v1/territories.pb.h"
+#include "cohorte/v1/webhooks.pb.h"
 #include "storage/keys.h"
 
 namespace cohorte::storage {
@@ -89,20 +90,25 @@ COHORTE_ENTITY_TYPE(::cohorte::v1::Registration, kRegistration,
                     true);
 COHORTE_ENTITY_TYPE(::cohorte::v1::ContentFlag, kFlag,
                     "cohorts/{cohort}/flags/{flag}", true);
+// Holds the signing secret: logged as its cohorte.v1.Webhook.
+COHORTE_ENTITY_TYPE(::cohorte::storage::v1::WebhookRecord, kWebhook,
+                    "webhooks/{webhook}", false);
+COHORTE_ENTITY_TYPE(::cohorte::v1::WebhookDelivery, kWebhookDelivery,
+                    "webhooks/{webhook}/deliveries/{delivery}", true);
 
 #undef COHORTE_ENTITY_TYPE
 
 // Every stored type, in tag order.
-using AllEntityTypes =
-    std::tuple<::cohorte::v1::Cohort, ::cohorte::v1::Member,
-               ::cohorte::storage::v1::TokenRecord, ::cohorte::v1::Territory,
-               ::cohorte::v1::PeerGroup, ::cohorte::v1::Chantier,
-               ::cohorte::v1::Invitation, ::cohorte::v1::AuditEvent,
-               ::cohorte::v1::Exchange, ::cohorte::v1::Message,
-               ::cohorte::storage::v1::ReadMarkerRecord,
-               ::cohorte::v1::InboxItem, ::cohorte::v1::ExperienceReport,
-               ::cohorte::v1::Session, ::cohorte::v1::Registration,
-               ::cohorte::v1::ContentFlag>;
+using AllEntityTypes = std::tuple<
+    ::cohorte::v1::Cohort, ::cohorte::v1::Member,
+    ::cohorte::storage::v1::TokenRecord, ::cohorte::v1::Territory,
+    ::cohorte::v1::PeerGroup, ::cohorte::v1::Chantier,
+    ::cohorte::v1::Invitation, ::cohorte::v1::AuditEvent,
+    ::cohorte::v1::Exchange, ::cohorte::v1::Message,
+    ::cohorte::storage::v1::ReadMarkerRecord, ::cohorte::v1::InboxItem,
+    ::cohorte::v1::ExperienceReport, ::cohorte::v1::Session,
+    ::cohorte::v1::Registration, ::cohorte::v1::ContentFlag,
+    ::cohorte::storage::v1::WebhookRecord, ::cohorte::v1::WebhookDelivery>;
 static_assert(std::tuple_size_v<AllEntityTypes> == kEntityKindCount,
               "every EntityKind needs an entry in AllEntityTypes");
 

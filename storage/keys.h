@@ -31,9 +31,12 @@ enum class EntityKind : uint8_t {
   kSession = 0x0E,
   kRegistration = 0x0F,
   kFlag = 0x10,
+  kWebhook = 0x15,          // name: webhooks/{w}
+  kWebhookDelivery = 0x16,  // name: webhooks/{w}/deliveries/{d}
 };
-// The number of entity kinds (tags 0x01 to kEntityKindCount).
-inline constexpr int kEntityKindCount = 16;
+// The number of entity kinds (tags 0x01 to 0x10, 0x15 and 0x16; 0x11 to
+// 0x14 are reserved).
+inline constexpr int kEntityKindCount = 18;
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
 // renumber, never reuse a retired value.

@@ -27,6 +27,10 @@
 #include "server/service/structure/group_service.h"
 #include "server/service/structure/member_service.h"
 #include "server/service/structure/territory_service.h"
+#include "server/service/webhooks/dispatcher.h"
+#include "server/service/webhooks/http_poster.h"
+#include "server/service/webhooks/url_guard.h"
+#include "server/service/webhooks/webhook_service.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
@@ -38,11 +42,15 @@ struct ServicesOptions {
   // May be null (backups not set up: AdminService says why).
   storage::Backups* backups = nullptr;
   std::string backups_unavailable = "backups are not set up on this instance";
+  // Where webhooks may be sent (--webhook-allow; empty: nowhere).
+  WebhookAllowList webhook_allow;
+  DispatcherOptions webhook_dispatch;
 };
 
 struct Services {
   explicit Services(storage::Store* store, ServicesOptions options = {})
-      : cohorts(store),
+      : webhook_allow(std::move(options.webhook_allow)),
+        cohorts(store),
         members(store),
         territories(store),
         groups(store),
@@ -56,10 +64,20 @@ struct Services {
         moderation(store),
         changes(store, options.feed),
         watches(&changes, options.watch),
-        admin(store, options.backups, std::move(options.backups_unavailable)) {}
+        admin(store, options.backups, std::move(options.backups_unavailable)),
+        webhooks(store, &webhook_allow),
+        webhook_dispatcher(
+            store,
+            [this](const Principal& caller,
+                   const v1::ListChangesRequest& request) {
+              return changes.ListChanges(caller, request);
+            },
+            CurlPoster(&webhook_allow), options.webhook_dispatch) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
+  // Declared first: the webhook service borrows it.
+  const WebhookAllowList webhook_allow;
   CohortService cohorts;
   MemberService members;
   TerritoryService territories;
@@ -78,6 +96,10 @@ struct Services {
   // watches.Shutdown() before the gRPC server's.
   WatchHub watches;
   AdminService admin;
+  WebhookService webhooks;
+  // Delivers webhooks from the change feed once started (Start(); cohorted
+  // does, tests call RunOnce). Stopped before the store closes.
+  WebhookDispatcher webhook_dispatcher;
 };
 
 }  // namespace cohorte::service

@@ -19,6 +19,7 @@ namespace {
 #define ModerationGrpcService_kName "cohorte.v1.ModerationService"
 #define ChangeGrpcService_kName "cohorte.v1.ChangeService"
 #define AdminGrpcService_kName "cohorte.v1.AdminService"
+#define WebhookGrpcService_kName "cohorte.v1.WebhookService"
 
 }  // namespace
 
@@ -200,6 +201,20 @@ grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
 COHORTE_UNARY(ChangeGrpcService, changes_, ListChanges, ListChangesRequest,
               ListChangesResponse)
 
+COHORTE_UNARY(WebhookGrpcService, webhooks_, CreateWebhook,
+              CreateWebhookRequest, WebhookSecret)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, GetWebhook, GetWebhookRequest,
+              Webhook)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhooks, ListWebhooksRequest,
+              ListWebhooksResponse)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, PauseWebhook, PauseWebhookRequest,
+              Webhook)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, ResumeWebhook,
+              ResumeWebhookRequest, Webhook)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, DeleteWebhook,
+              DeleteWebhookRequest, Webhook)
+COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhookDeliveries,
+              ListWebhookDeliveriesRequest, ListWebhookDeliveriesResponse)
 #undef COHORTE_UNARY
 #undef ChangeGrpcService_kName
 #undef CohortGrpcService_kName
@@ -215,12 +230,14 @@ COHORTE_UNARY(ChangeGrpcService, changes_, ListChanges, ListChangesRequest,
 #undef ReportGrpcService_kName
 #undef SessionGrpcService_kName
 #undef ModerationGrpcService_kName
+#undef WebhookGrpcService_kName
 
 void GrpcServices::Register(grpc::ServerBuilder& builder) {
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &cohorts_, &members_, &territories_, &groups_, &tokens_,
            &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
-           &reports_, &sessions_, &moderation_, &changes_, &admin_}) {
+           &reports_, &sessions_, &moderation_, &changes_, &admin_,
+           &webhooks_}) {
     builder.RegisterService(service);
   }
 }
@@ -240,7 +257,8 @@ std::vector<std::string> GrpcServices::Names() {
           v1::SessionService::service_full_name(),
           v1::ModerationService::service_full_name(),
           v1::ChangeService::service_full_name(),
-          v1::AdminService::service_full_name()};
+          v1::AdminService::service_full_name(),
+          v1::WebhookService::service_full_name()};
 }
 
 }  // namespace cohorte::transport

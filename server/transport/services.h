@@ -24,6 +24,7 @@
 #include "cohorte/v1/sessions.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
+#include "cohorte/v1/webhooks.grpc.pb.h"
 #include "grpcpp/server_builder.h"
 #include "server/service/admin/admin_service.h"
 #include "server/service/audit/audit.h"
@@ -327,6 +328,26 @@ class AdminGrpcService final : public v1::AdminService::CallbackService {
   service::AdminService& admin_;
 };
 
+class WebhookGrpcService final : public v1::WebhookService::CallbackService {
+ public:
+  WebhookGrpcService(CallHandler* calls, service::WebhookService* webhooks)
+      : calls_(*calls), webhooks_(*webhooks) {}
+
+  COHORTE_DECLARE_UNARY(CreateWebhook, CreateWebhookRequest, WebhookSecret);
+  COHORTE_DECLARE_UNARY(GetWebhook, GetWebhookRequest, Webhook);
+  COHORTE_DECLARE_UNARY(ListWebhooks, ListWebhooksRequest,
+                        ListWebhooksResponse);
+  COHORTE_DECLARE_UNARY(PauseWebhook, PauseWebhookRequest, Webhook);
+  COHORTE_DECLARE_UNARY(ResumeWebhook, ResumeWebhookRequest, Webhook);
+  COHORTE_DECLARE_UNARY(DeleteWebhook, DeleteWebhookRequest, Webhook);
+  COHORTE_DECLARE_UNARY(ListWebhookDeliveries, ListWebhookDeliveriesRequest,
+                        ListWebhookDeliveriesResponse);
+
+ private:
+  CallHandler& calls_;
+  service::WebhookService& webhooks_;
+};
+
 #undef COHORTE_DECLARE_UNARY
 
 // Every gRPC service cohorted serves, over one service::Services: the one
@@ -368,7 +389,8 @@ class GrpcServices {
         sessions_(calls, &s->sessions),
         moderation_(calls, &s->moderation),
         changes_(calls, &s->changes, &s->watches),
-        admin_(calls, &s->admin) {}
+        admin_(calls, &s->admin),
+        webhooks_(calls, &s->webhooks) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -394,6 +416,7 @@ class GrpcServices {
   ModerationGrpcService moderation_;
   ChangeGrpcService changes_;
   AdminGrpcService admin_;
+  WebhookGrpcService webhooks_;
 };
 
 }  // namespace cohorte::transport

@@ -47,7 +47,7 @@ TEST(LabelsTest, EveryEnumValueOfTheApiHasBothLabels) {
   for (const char* file :
        {"audit", "cohorts", "exchanges", "groups", "inbox", "invitations",
         "members", "moderation", "referentiel", "reports", "sessions",
-        "territories", "tokens"}) {
+        "territories", "tokens", "webhooks"}) {
     const auto* f =
         pool->FindFileByName(std::string("cohorte/v1/") + file + ".proto");
     ASSERT_NE(f, nullptr) << file;

@@ -682,7 +682,17 @@ void ConfidentialityMatrixTest::BuildWorld(World& world) {
                      "' cohorts: 'cohorts/occitanie' access: ", access, " }"));
     ASSERT_NE(t, nullptr);
     (*secrets_)[kind] = static_cast<v1::TokenSecret&>(*t).secret();
+    (*names_)["token:" + kind] =
+        static_cast<v1::TokenSecret&>(*t).token().name();
   }
+  // A webhook of the READ service token, made by the coordinator.
+  std::unique_ptr<Message> hook =
+      as("coordinator", "WebhookService.CreateWebhook",
+         Fill("webhook { token: '{token:svc-r}' url: "
+              "'http://127.0.0.1:9/hook' }"));
+  ASSERT_NE(hook, nullptr);
+  (*names_)["webhook"] =
+      static_cast<v1::WebhookSecret&>(*hook).webhook().name();
 
   // Groups: the club (agent-petr, acteur-petr; facilitated by
   // facil-coteaux), elu-coteaux facilitates the élus group.
@@ -1367,13 +1377,13 @@ std::vector<Row> Rows() {
       // Audit.
       Row{"AuditService.ListAuditEvents",
           "parent: 'cohorts/occitanie'",
-          {kD, kD, kD, kD, kD, kD, "OK events#=28", kD, kD, kD, "OK events#=28",
+          {kD, kD, kD, kD, kD, kD, "OK events#=29", kD, kD, kD, "OK events#=29",
            kD, kD, kU},
           {"events#"}}
           .Policy("audit log", "read"),
       Row{"AuditService.ListAuditEvents (instance)",
           "",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=35", kD, kD, kU},
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=36", kD, kD, kU},
           {"events#"}}
           .Policy("audit log", "read")
           .NoCohort(),
@@ -1383,8 +1393,8 @@ std::vector<Row> Rows() {
       Row{"ChangeService.ListChanges",
           "page_size: 1000",
           {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
-           "OK events#=40", "OK events#=35", "OK events#=65", "OK events#=34",
-           "OK events#=31", "OK events#=31", "OK events#=99", "OK events#=17",
+           "OK events#=40", "OK events#=35", "OK events#=67", "OK events#=34",
+           "OK events#=31", "OK events#=31", "OK events#=101", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -1402,8 +1412,8 @@ std::vector<Row> Rows() {
       Row{"ChangeService.Watch",
           "since: '{cursor0}'",
           {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
-           "OK events#=40", "OK events#=35", "OK events#=65", "OK events#=34",
-           "OK events#=31", "OK events#=31", "OK events#=99", "OK events#=17",
+           "OK events#=40", "OK events#=35", "OK events#=67", "OK events#=34",
+           "OK events#=31", "OK events#=31", "OK events#=101", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -2009,6 +2019,61 @@ std::vector<Row> Rows() {
           .Policy("backup", "create, list, verify, delete")
           .Readers({"admin"})
           .NoCohort(),
+      // Webhooks: the administrator and the coordinators of the token's
+      // cohorts; never the token itself.
+      Row{"WebhookService.CreateWebhook",
+          "webhook { token: '{token:svc-r}' url: 'http://127.0.0.1:9/h' }",
+          {kD, kD, kD, kD, kD, kD, "OK", kD, kD, kD, "OK", kD, kD, kU}}
+          .Policy("webhook", "create"),
+      Row{"WebhookService.GetWebhook",
+          "name: '{webhook}'",
+          {kD, kD, kD, kD, kD, kD, "OK state=ACTIVE", kD, kD, kD,
+           "OK state=ACTIVE", kD, kD, kU},
+          {"state"},
+          {"{webhook}", "webhooks/absent"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log")
+          .Readers({"coord", "admin"}),
+      Row{"WebhookService.ListWebhooks",
+          "",
+          {"OK webhooks#=0", "OK webhooks#=0", "OK webhooks#=0",
+           "OK webhooks#=0", "OK webhooks#=0", "OK webhooks#=0",
+           "OK webhooks#=1", "OK webhooks#=0", "OK webhooks#=0",
+           "OK webhooks#=0", "OK webhooks#=1", "OK webhooks#=0",
+           "OK webhooks#=0", kU},
+          {"webhooks#"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log"),
+      Row{"WebhookService.PauseWebhook",
+          "name: '{webhook}'",
+          {kD, kD, kD, kD, kD, kD, "OK state=PAUSED", kD, kD, kD,
+           "OK state=PAUSED", kD, kD, kU},
+          {"state"},
+          {"{webhook}", "webhooks/absent"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log")
+          .Readers({"coord", "admin"}),
+      Row{"WebhookService.ResumeWebhook",
+          "name: '{webhook}'",
+          {kD, kD, kD, kD, kD, kD, "FAILED_PRECONDITION", kD, kD, kD,
+           "FAILED_PRECONDITION", kD, kD, kU},
+          {"state"},
+          {"{webhook}", "webhooks/absent"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log")
+          .Readers({"coord", "admin"}),
+      Row{"WebhookService.DeleteWebhook",
+          "name: '{webhook}'",
+          {kD, kD, kD, kD, kD, kD, "OK state=ACTIVE", kD, kD, kD,
+           "OK state=ACTIVE", kD, kD, kU},
+          {"state"},
+          {"{webhook}", "webhooks/absent"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log")
+          .Readers({"coord", "admin"}),
+      Row{"WebhookService.ListWebhookDeliveries",
+          "parent: '{webhook}'",
+          {kD, kD, kD, kD, kD, kD, "OK deliveries#=0", kD, kD, kD,
+           "OK deliveries#=0", kD, kD, kU},
+          {"deliveries#"},
+          {"{webhook}", "webhooks/absent"}}
+          .Policy("webhook", "read, pause, resume, delete; its delivery log")
+          .Readers({"coord", "admin"}),
   };
 }
 

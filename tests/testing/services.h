@@ -24,7 +24,7 @@ struct Services {
       : store(Open(dir)),
         backups(OpenBackups(dir)),
         all(std::make_unique<service::Services>(store.get(),
-                                                WithBackups(backups.get()))),
+                                                Options(backups.get()))),
         cohorts(&all->cohorts),
         members(&all->members),
         territories(&all->territories),
@@ -37,7 +37,8 @@ struct Services {
         reports(&all->reports),
         sessions(&all->sessions),
         moderation(&all->moderation),
-        referentiel(all->referentiel) {}
+        referentiel(all->referentiel),
+        webhooks(&all->webhooks) {}
 
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<storage::Backups> backups;
@@ -55,11 +56,17 @@ struct Services {
   service::SessionService* sessions;
   service::ModerationService* moderation;
   service::ReferentielService& referentiel;
+  service::WebhookService* webhooks;
 
  private:
-  static service::ServicesOptions WithBackups(storage::Backups* backups) {
+  // Backups in the test's directory; webhooks to loopback only.
+  static service::ServicesOptions Options(storage::Backups* backups) {
+    absl::StatusOr<service::WebhookAllowList> allow =
+        service::WebhookAllowList::Parse({"127.0.0.0/8", "::1"});
+    if (!allow.ok()) std::abort();
     service::ServicesOptions options;
     options.backups = backups;
+    options.webhook_allow = *std::move(allow);
     return options;
   }
   static std::unique_ptr<storage::Store> Open(const std::string& dir) {

@@ -23,6 +23,8 @@ template <typename T>
 absl::string_view TypeNameOf() {
   if constexpr (std::is_same_v<T, storage::v1::TokenRecord>) {
     return v1::Token::descriptor()->full_name();
+  } else if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
+    return v1::Webhook::descriptor()->full_name();
   } else if constexpr (std::is_same_v<T, storage::v1::ReadMarkerRecord>) {
     return "";  // bookkeeping of the exchange service, not a resource
   } else {
@@ -40,11 +42,14 @@ absl::string_view TypeOfKind(uint32_t kind, std::tuple<T...>*) {
   return type;
 }
 
-// The resource as the feed shows it: tokens in their API form.
+// The resource as the feed shows it: tokens and webhooks in their API
+// form (never a hash or a secret).
 template <typename T>
 void PackShown(const T& entity, google::protobuf::Any* any) {
   if constexpr (std::is_same_v<T, storage::v1::TokenRecord>) {
     any->PackFrom(TokenToApi(entity));
+  } else if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
+    any->PackFrom(entity.webhook());
   } else {
     any->PackFrom(entity);
   }
@@ -197,9 +202,15 @@ absl::Status Reader::PresentFeedChange(
                 !std::is_same_v<T, v1::Member>) {
     if (put && !(has_previous && ReadRule<T>::MaySee(*this, name, previous))) {
       T logged;
-      if (!std::is_same_v<T, storage::v1::TokenRecord> &&
-          change.resource().UnpackTo(&logged) &&
-          !ReadRule<T>::MaySee(*this, name, logged)) {
+      bool unpacked = false;
+      if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
+        // Logged in its API form: its rule reads that part only.
+        unpacked = change.resource().UnpackTo(logged.mutable_webhook());
+      } else {
+        unpacked = !std::is_same_v<T, storage::v1::TokenRecord> &&
+                   change.resource().UnpackTo(&logged);
+      }
+      if (unpacked && !ReadRule<T>::MaySee(*this, name, logged)) {
         return absl::OkStatus();
       }
     }

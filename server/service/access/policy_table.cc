@@ -115,6 +115,15 @@ const std::vector<PolicyRow>& PolicyTable() {
        "the group's facilitators; the cohort's coordinators who may read the "
        "content",
        {R::kFacilitator, R::kCoordinatorReader}},
+      {"webhook",
+       "create",
+       "admin; a coordinator of every cohort its service token reaches",
+       {R::kAdmin, R::kCoordinator}},
+      {"webhook",
+       "read, pause, resume, delete; its delivery log",
+       "admin; the coordinators of every cohort of its token (never the "
+       "token itself); the secret is shown once, at creation",
+       {R::kAdmin, R::kCoordinator}},
   };
   return *table;
 }

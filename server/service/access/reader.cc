@@ -31,6 +31,11 @@ bool PresentChangeAs(const Reader& reader, storage::v1::Change& change,
   }
   T entity;
   if (!change.resource().UnpackTo(&entity)) {
+    // A webhook is logged in its API form, without its secret.
+    storage::v1::WebhookRecord webhook;
+    if (change.resource().UnpackTo(webhook.mutable_webhook())) {
+      return reader.MaySee(change.resource_name(), webhook);
+    }
     // A token is logged in its API form, without its hash.
     v1::Token token;
     if (!change.resource().UnpackTo(&token)) return false;
@@ -154,6 +159,10 @@ absl::Status Reader::MayRead(absl::string_view name) const {
   if (collection == "sessions") return ok(Load<v1::Session>(name));
   if (collection == "registrations") return ok(Load<v1::Registration>(name));
   if (collection == "flags") return ok(Load<v1::ContentFlag>(name));
+  if (collection == "webhooks") {
+    return ok(Load<storage::v1::WebhookRecord>(name));
+  }
+  if (collection == "deliveries") return ok(Load<v1::WebhookDelivery>(name));
   return Denied(name);
 }
 

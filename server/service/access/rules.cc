@@ -163,6 +163,13 @@ bool PresentAny(const Reader& r, absl::string_view name,
   // hash): shown to whoever reads the event, so that a cohort's
   // coordinators see a token minted for one of its members.
   if (any->Is<v1::Token>()) return true;
+  // The logged form of a webhook (cohorte.v1.Webhook, without its secret),
+  // by the webhook's rule.
+  if (any->Is<v1::Webhook>()) {
+    storage::v1::WebhookRecord record;
+    if (!any->UnpackTo(record.mutable_webhook())) return false;
+    return r.MaySee(name, record);
+  }
   return false;  // a type without a rule is never shown
 }
 
@@ -355,6 +362,48 @@ v1::InboxItem ReadRule<v1::InboxItem>::Present(const Reader&,
   return item;
 }
 
+// ---- Webhooks --------------------------------------------------------------
+
+// A webhook and its delivery log: the administrator and the coordinators
+// of every cohort its token reached when it was made. Never its secret
+// (shown once, at creation); never a service token (its own deliveries
+// would feed its own feed).
+bool ReadRule<storage::v1::WebhookRecord>::MaySee(
+    const Reader& r, absl::string_view, const storage::v1::WebhookRecord& w) {
+  const Principal& p = r.caller();
+  if (p.is_admin()) return true;
+  if (w.webhook().cohorts().empty()) return false;
+  for (const std::string& c : w.webhook().cohorts()) {
+    if (!Coordinates(p, c)) return false;
+  }
+  return true;
+}
+storage::v1::WebhookRecord ReadRule<storage::v1::WebhookRecord>::Present(
+    const Reader&, storage::v1::WebhookRecord w) {
+  w.clear_secret();
+  return w;
+}
+
+namespace {
+
+// `webhooks/{w}` of a name under a webhook.
+absl::string_view WebhookOf(absl::string_view name) {
+  const size_t at = name.find("/deliveries/");
+  return at == absl::string_view::npos ? name : name.substr(0, at);
+}
+
+}  // namespace
+
+bool ReadRule<v1::WebhookDelivery>::MaySee(const Reader& r,
+                                           absl::string_view name,
+                                           const v1::WebhookDelivery&) {
+  return r.Load<storage::v1::WebhookRecord>(WebhookOf(name)).ok();
+}
+v1::WebhookDelivery ReadRule<v1::WebhookDelivery>::Present(
+    const Reader&, v1::WebhookDelivery d) {
+  return d;
+}
+
 // ---- Absence: who may learn that a name does not exist ----------------------
 
 bool ReadRule<v1::Cohort>::MayKnowAbsent(const Reader& r, absl::string_view) {
@@ -416,6 +465,14 @@ bool ReadRule<v1::Registration>::MayKnowAbsent(const Reader& r,
 bool ReadRule<v1::ContentFlag>::MayKnowAbsent(const Reader&,
                                               absl::string_view) {
   return false;
+}
+bool ReadRule<storage::v1::WebhookRecord>::MayKnowAbsent(const Reader& r,
+                                                         absl::string_view) {
+  return r.caller().is_admin();
+}
+bool ReadRule<v1::WebhookDelivery>::MayKnowAbsent(const Reader& r,
+                                                  absl::string_view name) {
+  return r.Load<storage::v1::WebhookRecord>(WebhookOf(name)).ok();
 }
 
 }  // namespace cohorte::service

@@ -52,6 +52,8 @@ COHORTE_DECLARE_READ_RULE(::cohorte::v1::ExperienceReport);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::Session);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::Registration);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::ContentFlag);
+COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::WebhookRecord);
+COHORTE_DECLARE_READ_RULE(::cohorte::v1::WebhookDelivery);
 
 #undef COHORTE_DECLARE_READ_RULE
 

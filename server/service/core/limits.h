@@ -101,6 +101,30 @@ inline constexpr int kMaxChangesScannedPerCall = 10000;
 // Events in one Watch response.
 inline constexpr int kMaxWatchEventsPerResponse = 500;
 
+// Webhooks.
+inline constexpr int kMaxWebhookUrlLength = 2048;
+inline constexpr int kMaxWebhookDisplayNameChars = 100;
+inline constexpr int kMaxWebhookFilterTypes = 20;
+// The delivery log keeps this many attempts per webhook, the oldest dropped.
+inline constexpr int kMaxWebhookDeliveriesKept = 100;
+// Events pulled from the feed per step of one webhook.
+inline constexpr int kWebhookFeedPageSize = 50;
+// Retries after a failed delivery wait 1 s, doubling up to 10 min.
+inline constexpr int kWebhookFirstBackoffSeconds = 1;
+inline constexpr int kWebhookMaxBackoffSeconds = 600;
+// Default of --webhook-pause-after: a webhook failing this long is paused.
+inline constexpr int kWebhookPauseAfterSeconds = 24 * 3600;
+// One POST: connect within 3 s, done within 10 s.
+inline constexpr int kWebhookConnectTimeoutMs = 3000;
+inline constexpr int kWebhookRequestTimeoutMs = 10000;
+// A webhook whose feed moves on with nothing to deliver has its cursor
+// saved when it is this many revisions or this long behind, so that a
+// quiet webhook's cursor stays within the change log's retention.
+inline constexpr int kWebhookCursorSaveRevisions = 10000;
+inline constexpr int kWebhookCursorSaveSeconds = 3600;
+// Error texts kept in the delivery log are cut to this length.
+inline constexpr int kMaxWebhookErrorChars = 300;
+
 }  // namespace cohorte::service
 
 #endif  // COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
