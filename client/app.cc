@@ -8,7 +8,6 @@
 #include <string>
 
 #include "client/access_commands.h"
-#include "client/feed_commands.h"
 #include "client/admin_commands.h"
 #include "client/call.h"
 #include "client/cohort_commands.h"
