@@ -75,6 +75,7 @@
 #include "server/service/webhooks/http_poster.h"
 #include "server/service/webhooks/url_guard.h"
 #include "server/transport/call_handler.h"
+#include "server/transport/request_decoding.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
 #include "storage/backup.h"
@@ -578,6 +579,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::transport::CallHandler calls(&authenticator, pool.get());
   cohorte::transport::GrpcServices grpc_services(&calls, &services);
 
+  // Protobuf's complaints about undecodable requests go to their callers.
+  cohorte::transport::InstallProtobufLogHandler();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

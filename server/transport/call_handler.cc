@@ -35,18 +35,17 @@ absl::Status CallHandler::Authenticate(
   return absl::OkStatus();
 }
 
-void CallHandler::Log(const char* name,
-                      const grpc::CallbackServerContext& context,
-                      const absl::Status& status, absl::Duration latency,
-                      const service::Principal& caller) const {
+void LogCall(absl::string_view method,
+             const grpc::CallbackServerContext& context,
+             const absl::Status& status, absl::Duration latency,
+             const service::Principal& caller) {
   const std::string line = absl::StrFormat(
       "ts=%s level=info msg=call method=%s code=%s latency_ms=%.3f "
       "caller=%s token=%s peer=%s\n",
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
-      name, CodeName(status.code()), absl::ToDoubleMilliseconds(latency),
+      method, CodeName(status.code()), absl::ToDoubleMilliseconds(latency),
       caller.member.empty() ? "-" : caller.member,
       caller.token.empty() ? "-" : caller.token, context.peer());
-  // One write per line, so that lines of concurrent calls never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -27,6 +27,14 @@
 
 namespace cohorte::transport {
 
+// Writes the call-log line of one finished call (one write, so that lines of
+// concurrent calls never interleave). `caller` is empty before
+// authentication.
+void LogCall(absl::string_view method,
+             const grpc::CallbackServerContext& context,
+             const absl::Status& status, absl::Duration latency,
+             const service::Principal& caller);
+
 class CallHandler {
  public:
   CallHandler(const service::Authenticator* authenticator, WorkerPool* pool)
@@ -79,10 +87,12 @@ class CallHandler {
     });
   }
 
-  // Writes the call's structured log line.
+  // Writes the call's structured log line (LogCall).
   void Log(const char* name, const grpc::CallbackServerContext& context,
            const absl::Status& status, absl::Duration latency,
-           const service::Principal& caller) const;
+           const service::Principal& caller) const {
+    LogCall(name, context, status, latency, caller);
+  }
 
  private:
   template <typename Request, typename Response>
@@ -107,7 +117,7 @@ class CallHandler {
           status = result.status();
         }
       }
-      Log(name, *context, status, absl::Now() - start, caller);
+      LogCall(name, *context, status, absl::Now() - start, caller);
       reactor->Finish(ToGrpcStatus(status));
     });
     return reactor;

@@ -42,51 +42,42 @@
 #include "server/service/structure/member_service.h"
 #include "server/service/structure/territory_service.h"
 #include "server/transport/call_handler.h"
+#include "server/transport/request_decoding.h"
 
 namespace cohorte::transport {
 
-class CohortGrpcService final : public v1::CohortService::CallbackService {
+// Declares a unary adapter method, served behind a DecodeCheckingHandler
+// (request_decoding.h): the member it declares puts it there.
+#define COHORTE_DECLARE_UNARY(Method, Request, Response)                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
+                                   const v1::Request* req, v1::Response* resp) \
+      override;                                                                \
+  const bool Method##_checks_decoding_ =                                       \
+      CheckDecoding<v1::Request, v1::Response>(                                \
+          #Method,                                                             \
+          [this](grpc::CallbackServerContext* c, const v1::Request* q,         \
+                 v1::Response* r) { return Method(c, q, r); })
+
+class CohortGrpcService final : public DecodingService<v1::CohortService> {
  public:
   CohortGrpcService(CallHandler* calls, service::CohortService* cohorts)
       : calls_(*calls), cohorts_(*cohorts) {}
 
-  grpc::ServerUnaryReactor* CreateCohort(grpc::CallbackServerContext* ctx,
-                                         const v1::CreateCohortRequest* req,
-                                         v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* GetCohort(grpc::CallbackServerContext* ctx,
-                                      const v1::GetCohortRequest* req,
-                                      v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* ListCohorts(grpc::CallbackServerContext* ctx,
-                                        const v1::ListCohortsRequest* req,
-                                        v1::ListCohortsResponse* resp) override;
-  grpc::ServerUnaryReactor* UpdateCohort(grpc::CallbackServerContext* ctx,
-                                         const v1::UpdateCohortRequest* req,
-                                         v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* DeleteCohort(grpc::CallbackServerContext* ctx,
-                                         const v1::DeleteCohortRequest* req,
-                                         v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* UndeleteCohort(grpc::CallbackServerContext* ctx,
-                                           const v1::UndeleteCohortRequest* req,
-                                           v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* ArchiveCohort(grpc::CallbackServerContext* ctx,
-                                          const v1::ArchiveCohortRequest* req,
-                                          v1::Cohort* resp) override;
-  grpc::ServerUnaryReactor* UnarchiveCohort(
-      grpc::CallbackServerContext* ctx, const v1::UnarchiveCohortRequest* req,
-      v1::Cohort* resp) override;
+  COHORTE_DECLARE_UNARY(CreateCohort, CreateCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(GetCohort, GetCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(ListCohorts, ListCohortsRequest, ListCohortsResponse);
+  COHORTE_DECLARE_UNARY(UpdateCohort, UpdateCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(DeleteCohort, DeleteCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(UndeleteCohort, UndeleteCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(ArchiveCohort, ArchiveCohortRequest, Cohort);
+  COHORTE_DECLARE_UNARY(UnarchiveCohort, UnarchiveCohortRequest, Cohort);
 
  private:
   CallHandler& calls_;
   service::CohortService& cohorts_;
 };
 
-// Declares a unary adapter method.
-#define COHORTE_DECLARE_UNARY(Method, Request, Response)                       \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
-                                   const v1::Request* req, v1::Response* resp) \
-      override
-
-class MemberGrpcService final : public v1::MemberService::CallbackService {
+class MemberGrpcService final : public DecodingService<v1::MemberService> {
  public:
   MemberGrpcService(CallHandler* calls, service::MemberService* members)
       : calls_(*calls), members_(*members) {}
@@ -103,7 +94,7 @@ class MemberGrpcService final : public v1::MemberService::CallbackService {
 };
 
 class TerritoryGrpcService final
-    : public v1::TerritoryService::CallbackService {
+    : public DecodingService<v1::TerritoryService> {
  public:
   TerritoryGrpcService(CallHandler* calls,
                        service::TerritoryService* territories)
@@ -127,7 +118,7 @@ class TerritoryGrpcService final
   service::TerritoryService& territories_;
 };
 
-class GroupGrpcService final : public v1::GroupService::CallbackService {
+class GroupGrpcService final : public DecodingService<v1::GroupService> {
  public:
   GroupGrpcService(CallHandler* calls, service::GroupService* groups)
       : calls_(*calls), groups_(*groups) {}
@@ -144,7 +135,7 @@ class GroupGrpcService final : public v1::GroupService::CallbackService {
   service::GroupService& groups_;
 };
 
-class TokenGrpcService final : public v1::TokenService::CallbackService {
+class TokenGrpcService final : public DecodingService<v1::TokenService> {
  public:
   TokenGrpcService(CallHandler* calls, service::TokenService* tokens)
       : calls_(*calls), tokens_(*tokens) {}
@@ -162,7 +153,7 @@ class TokenGrpcService final : public v1::TokenService::CallbackService {
 };
 
 class InvitationGrpcService final
-    : public v1::InvitationService::CallbackService {
+    : public DecodingService<v1::InvitationService> {
  public:
   InvitationGrpcService(CallHandler* calls,
                         service::InvitationService* invitations)
@@ -183,7 +174,7 @@ class InvitationGrpcService final
   service::InvitationService& invitations_;
 };
 
-class AuditGrpcService final : public v1::AuditService::CallbackService {
+class AuditGrpcService final : public DecodingService<v1::AuditService> {
  public:
   AuditGrpcService(CallHandler* calls, service::AuditService* audit)
       : calls_(*calls), audit_(*audit) {}
@@ -197,7 +188,7 @@ class AuditGrpcService final : public v1::AuditService::CallbackService {
 };
 
 class ReferentielGrpcService final
-    : public v1::ReferentielService::CallbackService {
+    : public DecodingService<v1::ReferentielService> {
  public:
   ReferentielGrpcService(CallHandler* calls,
                          service::ReferentielService* referentiel)
@@ -210,7 +201,7 @@ class ReferentielGrpcService final
   service::ReferentielService& referentiel_;
 };
 
-class ExchangeGrpcService final : public v1::ExchangeService::CallbackService {
+class ExchangeGrpcService final : public DecodingService<v1::ExchangeService> {
  public:
   ExchangeGrpcService(CallHandler* calls, service::ExchangeService* exchanges)
       : calls_(*calls), exchanges_(*exchanges) {}
@@ -235,7 +226,7 @@ class ExchangeGrpcService final : public v1::ExchangeService::CallbackService {
   service::ExchangeService& exchanges_;
 };
 
-class InboxGrpcService final : public v1::InboxService::CallbackService {
+class InboxGrpcService final : public DecodingService<v1::InboxService> {
  public:
   InboxGrpcService(CallHandler* calls, service::InboxService* inbox)
       : calls_(*calls), inbox_(*inbox) {}
@@ -252,7 +243,7 @@ class InboxGrpcService final : public v1::InboxService::CallbackService {
   service::InboxService& inbox_;
 };
 
-class ReportGrpcService final : public v1::ReportService::CallbackService {
+class ReportGrpcService final : public DecodingService<v1::ReportService> {
  public:
   ReportGrpcService(CallHandler* calls, service::ReportService* reports)
       : calls_(*calls), reports_(*reports) {}
@@ -269,7 +260,7 @@ class ReportGrpcService final : public v1::ReportService::CallbackService {
   service::ReportService& reports_;
 };
 
-class SessionGrpcService final : public v1::SessionService::CallbackService {
+class SessionGrpcService final : public DecodingService<v1::SessionService> {
  public:
   SessionGrpcService(CallHandler* calls, service::SessionService* sessions)
       : calls_(*calls), sessions_(*sessions) {}
@@ -295,7 +286,7 @@ class SessionGrpcService final : public v1::SessionService::CallbackService {
 };
 
 class ModerationGrpcService final
-    : public v1::ModerationService::CallbackService {
+    : public DecodingService<v1::ModerationService> {
  public:
   ModerationGrpcService(CallHandler* calls,
                         service::ModerationService* moderation)
@@ -313,7 +304,7 @@ class ModerationGrpcService final
   service::ModerationService& moderation_;
 };
 
-class AdminGrpcService final : public v1::AdminService::CallbackService {
+class AdminGrpcService final : public DecodingService<v1::AdminService> {
  public:
   AdminGrpcService(CallHandler* calls, service::AdminService* admin)
       : calls_(*calls), admin_(*admin) {}
@@ -328,7 +319,7 @@ class AdminGrpcService final : public v1::AdminService::CallbackService {
   service::AdminService& admin_;
 };
 
-class WebhookGrpcService final : public v1::WebhookService::CallbackService {
+class WebhookGrpcService final : public DecodingService<v1::WebhookService> {
  public:
   WebhookGrpcService(CallHandler* calls, service::WebhookService* webhooks)
       : calls_(*calls), webhooks_(*webhooks) {}
@@ -348,29 +339,31 @@ class WebhookGrpcService final : public v1::WebhookService::CallbackService {
   service::WebhookService& webhooks_;
 };
 
-#undef COHORTE_DECLARE_UNARY
-
 // Every gRPC service cohorted serves, over one service::Services: the one
 // place that wires services -> gRPC adapters. Thread-safe once built; what
 // it points to must outlive it.
 // The change feed: ListChanges through CallHandler; Watch as a callback
 // write reactor (watch.cc) that the WatchHub feeds.
-class ChangeGrpcService final : public v1::ChangeService::CallbackService {
+class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
  public:
   ChangeGrpcService(CallHandler* calls, service::ChangeService* changes,
                     service::WatchHub* watches)
       : calls_(*calls), changes_(*changes), watches_(*watches) {}
-  grpc::ServerUnaryReactor* ListChanges(grpc::CallbackServerContext* ctx,
-                                        const v1::ListChangesRequest* req,
-                                        v1::ListChangesResponse* resp) override;
+  COHORTE_DECLARE_UNARY(ListChanges, ListChangesRequest, ListChangesResponse);
   grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
       grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) override;
+  const bool watch_checks_decoding_ =
+      CheckStreamDecoding<v1::WatchRequest, v1::WatchResponse>(
+          "Watch", [this](grpc::CallbackServerContext* c,
+                          const v1::WatchRequest* q) { return Watch(c, q); });
 
  private:
   CallHandler& calls_;
   service::ChangeService& changes_;
   service::WatchHub& watches_;
 };
+
+#undef COHORTE_DECLARE_UNARY
 
 class GrpcServices {
  public:
