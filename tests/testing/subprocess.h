@@ -43,6 +43,8 @@ class ServerProcess {
   ~ServerProcess();
 
   int port() const { return port_; }
+  // The server's process id (for reading /proc), -1 once stopped.
+  pid_t pid() const { return pid_; }
   std::string address() const;
   // The admin token written on first start.
   std::string AdminToken() const;

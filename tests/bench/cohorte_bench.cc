@@ -1,0 +1,717 @@
+// cohorte-bench: a load generator against a real `cohorted`, and this
+// machine's ceilings measured the same way in the same run. A benchmark,
+// not a test: it asserts nothing but that the set-up succeeds.
+//
+// It starts the `cohorted` built next to it on a free loopback port with
+// the demo seeded (--seed-demo), acts as the demo élue marie-dubois, and
+// drives each workload with N concurrent calls over several channels (the
+// callback client API: each client issues its next call from the previous
+// one's completion), a warm-up, then a fixed measured window:
+//
+//   health    grpc.health.v1.Health/Check
+//   post      ExchangeService/PostMessage, a 1 KiB body, durable when acked
+//   get       ReportService/GetReport of a published 4 KiB report
+//   list      ExchangeService/ListMessages, one page of 50
+//   mixed     45 % post, 45 % get, 10 % list
+// and the ceilings, inside the bench process (no cohorted):
+//   store     Store::Commit of one 1 KiB put, durable, N threads
+//   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
+//             put per call (on a 64-thread pool, as cohorted does)
+//   grpc-get  a bare gRPC service reading and parsing one 4 KiB report per
+//             call, on gRPC's own threads
+//
+// Prints one Markdown table row per workload: throughput, latency
+// percentiles of the calls started in the window, errors by code, and the
+// server's CPU (over the window) and RSS from /proc (for the ceilings, the
+// bench process itself, client included).
+//
+//   build-rel/tests/cohorte-bench [--workloads=health,post,...]
+//       [--clients=64] [--channels=4] [--warmup=2] [--seconds=5]
+//       [--prefill=0]   (messages posted before the workloads run)
+
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "cohorte/v1/exchanges.grpc.pb.h"
+#include "cohorte/v1/reports.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "server/transport/worker_pool.h"
+#include "storage/store.h"
+#include "tests/testing/raw_access.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cohorte::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Completes one call with its status.
+using Done = std::function<void(const grpc::Status&)>;
+// Starts one call for client `c`; `done` runs when it completes.
+using StartCall = std::function<void(int c, Done done)>;
+
+struct Options {
+  std::vector<std::string> workloads = {"health",   "post",    "get",
+                                        "list",     "mixed",   "store",
+                                        "grpc-put", "grpc-get"};
+  int clients = 64;
+  int channels = 4;
+  double warmup = 2;
+  double seconds = 5;
+  int prefill = 0;
+};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "cohorte-bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(absl::StatusOr<T> result, const char* what) {
+  if (!result.ok()) Die(absl::StrCat(what, ": ", result.status().ToString()));
+  return *std::move(result);
+}
+
+void Must(const grpc::Status& status, const char* what) {
+  if (!status.ok()) {
+    Die(absl::StrCat(what, ": ", status.error_code(), " ",
+                     status.error_message()));
+  }
+}
+
+// What one client saw in the measured window.
+struct ClientRecord {
+  std::vector<uint32_t> latencies_us;
+  std::map<int, int64_t> errors;  // by grpc::StatusCode
+};
+
+// /proc figures of a process.
+struct ProcSample {
+  double cpu_seconds = 0;  // user + system
+  double rss_mib = 0;
+  double peak_rss_mib = 0;
+};
+
+ProcSample ReadProc(pid_t pid) {
+  ProcSample sample;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string content((std::istreambuf_iterator<char>(stat)),
+                      std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces): state is 3rd,
+  // utime 14th, stime 15th.
+  const size_t close = content.rfind(')');
+  if (close != std::string::npos) {
+    std::vector<std::string> fields =
+        absl::StrSplit(content.substr(close + 2), ' ');
+    if (fields.size() > 12) {
+      double utime = 0, stime = 0;
+      (void)absl::SimpleAtod(fields[11], &utime);
+      (void)absl::SimpleAtod(fields[12], &stime);
+      sample.cpu_seconds = (utime + stime) / ::sysconf(_SC_CLK_TCK);
+    }
+  }
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    double kib = 0;
+    std::vector<std::string> parts =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (parts.size() < 2 || !absl::SimpleAtod(parts[1], &kib)) continue;
+    if (parts[0] == "VmRSS:") sample.rss_mib = kib / 1024;
+    if (parts[0] == "VmHWM:") sample.peak_rss_mib = kib / 1024;
+  }
+  return sample;
+}
+
+// The result of one workload.
+struct Result {
+  std::string workload;
+  int clients = 0;
+  double seconds = 0;
+  std::vector<uint32_t> latencies_us;  // sorted
+  std::map<int, int64_t> errors;
+  ProcSample before, after;
+
+  double Percentile(double p) const {
+    if (latencies_us.empty()) return 0;
+    size_t i = static_cast<size_t>(p * (latencies_us.size() - 1) + 0.5);
+    return latencies_us[std::min(i, latencies_us.size() - 1)] / 1000.0;
+  }
+  double PerSecond() const { return latencies_us.size() / seconds; }
+};
+
+Result Collect(const std::string& workload, int clients, double seconds,
+               std::vector<ClientRecord>& records) {
+  Result result;
+  result.workload = workload;
+  result.clients = clients;
+  result.seconds = seconds;
+  for (ClientRecord& r : records) {
+    result.latencies_us.insert(result.latencies_us.end(),
+                               r.latencies_us.begin(), r.latencies_us.end());
+    for (const auto& [code, n] : r.errors) result.errors[code] += n;
+  }
+  std::sort(result.latencies_us.begin(), result.latencies_us.end());
+  return result;
+}
+
+// Runs `start` for `clients` concurrent clients, each issuing its next call
+// when the previous completes; records the calls started in the window.
+Result DriveCalls(const std::string& workload, const Options& options,
+                  pid_t server, const StartCall& start) {
+  const Clock::time_point begin = Clock::now();
+  const auto measure_from =
+      begin + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(options.warmup));
+  const auto end =
+      measure_from + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(options.seconds));
+  std::vector<ClientRecord> records(options.clients);
+  std::atomic<int> running{options.clients};
+  absl::Notification all_done;
+  ProcSample before;
+  std::atomic<bool> sampled{false};
+
+  std::function<void(int)> next = [&](int c) {
+    const Clock::time_point t0 = Clock::now();
+    if (t0 >= end) {
+      if (running.fetch_sub(1) == 1) all_done.Notify();
+      return;
+    }
+    if (t0 >= measure_from && !sampled.exchange(true))
+      before = ReadProc(server);
+    start(c, [&, c, t0](const grpc::Status& status) {
+      if (t0 >= measure_from) {
+        ClientRecord& r = records[c];
+        if (status.ok()) {
+          r.latencies_us.push_back(static_cast<uint32_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                  Clock::now() - t0)
+                  .count()));
+        } else {
+          ++r.errors[status.error_code()];
+        }
+      }
+      next(c);
+    });
+  };
+  for (int c = 0; c < options.clients; ++c) next(c);
+  all_done.WaitForNotification();
+  Result result = Collect(workload, options.clients, options.seconds, records);
+  result.before = before;
+  result.after = ReadProc(server);
+  return result;
+}
+
+// Like DriveCalls for blocking calls on `options.clients` threads.
+Result DriveThreads(const std::string& workload, const Options& options,
+                    const std::function<absl::Status(int thread)>& op) {
+  const Clock::time_point begin = Clock::now();
+  const auto measure_from =
+      begin + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(options.warmup));
+  const auto end =
+      measure_from + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(options.seconds));
+  std::vector<ClientRecord> records(options.clients);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.clients; ++t) {
+    threads.emplace_back([&, t] {
+      for (Clock::time_point t0 = Clock::now(); t0 < end; t0 = Clock::now()) {
+        const absl::Status status = op(t);
+        if (t0 < measure_from) continue;
+        if (status.ok()) {
+          records[t].latencies_us.push_back(static_cast<uint32_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                  Clock::now() - t0)
+                  .count()));
+        } else {
+          ++records[t].errors[static_cast<int>(status.code())];
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_until(measure_from);
+  const ProcSample before = ReadProc(::getpid());
+  for (std::thread& t : threads) t.join();
+  Result result = Collect(workload, options.clients, options.seconds, records);
+  result.before = before;
+  result.after = ReadProc(::getpid());
+  return result;
+}
+
+void PrintHeader() {
+  std::printf(
+      "| workload | clients | calls/s | p50 ms | p90 ms | p99 ms | p99.9 ms "
+      "| max ms | errors | server CPU %% | server RSS MiB |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+}
+
+void PrintRow(const Result& r) {
+  std::vector<std::string> errors;
+  for (const auto& [code, n] : r.errors) {
+    errors.push_back(absl::StrCat(n, "×", code));
+  }
+  const double cpu =
+      100 * (r.after.cpu_seconds - r.before.cpu_seconds) / r.seconds;
+  std::printf(
+      "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.0f | "
+      "%.0f |\n",
+      r.workload.c_str(), r.clients, r.PerSecond(), r.Percentile(0.5),
+      r.Percentile(0.9), r.Percentile(0.99), r.Percentile(0.999),
+      r.latencies_us.empty() ? 0.0 : r.latencies_us.back() / 1000.0,
+      errors.empty() ? "0" : absl::StrJoin(errors, " ").c_str(), cpu,
+      r.after.rss_mib);
+  std::fflush(stdout);
+}
+
+// About `bytes` of French prose (valid UTF-8, whole sentences).
+std::string Prose(size_t bytes, int seed) {
+  const char* sentences[] = {
+      "Les élus du PETR ont présenté le chantier alimentation au bureau. ",
+      "Nous avons réuni les agents et les acteurs socio-économiques. ",
+      "La délibération-cadre a été votée après deux réunions publiques. ",
+      "Le Conseil de développement a porté la démarche auprès des communes. ",
+  };
+  std::string text;
+  for (int i = seed; text.size() < bytes; ++i) text += sentences[i % 4];
+  return text;
+}
+
+// A channel of its own (no shared subchannel, so its own connection).
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, int i) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("cohorte.bench.channel", i);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+// The demo world as marie-dubois sees it, through `cohorted`.
+class ServerWorkloads {
+ public:
+  ServerWorkloads(const Options& options, testing::ServerProcess* server,
+                  const std::string& data_dir)
+      : options_(options), server_(server) {
+    std::ifstream in(data_dir + "/demo-tokens/marie-dubois.token");
+    std::getline(in, token_);
+    if (token_.empty()) Die("no demo token for marie-dubois");
+    for (int i = 0; i < options.channels; ++i) {
+      auto channel = NewChannel(server->address(), i);
+      health_.push_back(grpc::health::v1::Health::NewStub(channel));
+      exchanges_.push_back(v1::ExchangeService::NewStub(channel));
+      reports_.push_back(v1::ReportService::NewStub(channel));
+    }
+    SetUp();
+  }
+
+  pid_t pid() const { return server_->pid(); }
+
+  StartCall Health() {
+    return [this](int c, Done done) {
+      auto* call = new Call<grpc::health::v1::HealthCheckRequest,
+                            grpc::health::v1::HealthCheckResponse>();
+      Prepare(&call->context);
+      health_[c % health_.size()]->async()->Check(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    };
+  }
+
+  StartCall Post() {
+    return [this](int c, Done done) {
+      auto* call = new Call<v1::PostMessageRequest, v1::Message>();
+      Prepare(&call->context);
+      call->request = post_;
+      exchanges_[c % exchanges_.size()]->async()->PostMessage(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    };
+  }
+
+  StartCall Get() {
+    return [this](int c, Done done) {
+      auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
+      Prepare(&call->context);
+      call->request.set_name(report_);
+      reports_[c % reports_.size()]->async()->GetReport(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    };
+  }
+
+  StartCall List() {
+    return [this](int c, Done done) {
+      auto* call =
+          new Call<v1::ListMessagesRequest, v1::ListMessagesResponse>();
+      Prepare(&call->context);
+      call->request.set_parent(exchange_);
+      call->request.set_page_size(50);
+      exchanges_[c % exchanges_.size()]->async()->ListMessages(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    };
+  }
+
+  // 45 % post, 45 % get, 10 % list, interleaved per client.
+  StartCall Mixed() {
+    auto turns =
+        std::make_shared<std::vector<std::atomic<int>>>(options_.clients);
+    return [this, turns, post = Post(), get = Get(), list = List()](int c,
+                                                                    Done done) {
+      const int turn = (*turns)[c]++ % 20;
+      if (turn < 9) {
+        post(c, std::move(done));
+      } else if (turn < 18) {
+        get(c, std::move(done));
+      } else {
+        list(c, std::move(done));
+      }
+    };
+  }
+
+  // Posts `n` messages (64 at a time) so that lists run over a large
+  // exchange.
+  void Prefill(int n) {
+    std::atomic<int> left{n};
+    StartCall post = Post();
+    absl::Notification done;
+    std::atomic<int> running{64};
+    std::function<void(int)> next = [&](int c) {
+      if (left.fetch_sub(1) <= 0) {
+        if (running.fetch_sub(1) == 1) done.Notify();
+        return;
+      }
+      post(c, [&, c](const grpc::Status& s) {
+        Must(s, "prefill");
+        next(c);
+      });
+    };
+    for (int c = 0; c < 64; ++c) next(c);
+    done.WaitForNotification();
+  }
+
+ private:
+  void Prepare(grpc::ClientContext* context) const {
+    context->AddMetadata("authorization", "Bearer " + token_);
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+  }
+
+  // Finds the élus' exchange and publishes a 4 KiB report.
+  void SetUp() {
+    grpc::ClientContext list_context;
+    Prepare(&list_context);
+    v1::ListExchangesRequest list;
+    list.set_parent("cohorts/occitanie/groups/elus");
+    v1::ListExchangesResponse exchanges;
+    Must(exchanges_[0]->ListExchanges(&list_context, list, &exchanges),
+         "listing the élus' exchanges");
+    if (exchanges.exchanges().empty()) Die("the élus have no exchange");
+    exchange_ = exchanges.exchanges(0).name();
+    post_.set_parent(exchange_);
+    post_.mutable_message()->set_body(Prose(1024, 0));
+
+    grpc::ClientContext create_context;
+    Prepare(&create_context);
+    v1::CreateReportRequest create;
+    create.set_parent("cohorts/occitanie");
+    create.set_report_id("bench-rapport-4k");
+    v1::ExperienceReport* r = create.mutable_report();
+    r->set_title("Rapport de banc d'essai : quatre kilo-octets de retour");
+    r->set_territory("cohorts/occitanie/territories/petr-vallees");
+    r->set_visibility(v1::NETWORK);
+    r->set_context(Prose(600, 0));
+    r->set_actions(Prose(600, 1));
+    r->set_results(Prose(600, 2));
+    r->set_what_worked(Prose(600, 3));
+    r->set_what_failed(Prose(600, 0));
+    r->set_lessons(Prose(600, 1));
+    v1::ExperienceReport created;
+    Must(reports_[0]->CreateReport(&create_context, create, &created),
+         "creating the report");
+    grpc::ClientContext publish_context;
+    Prepare(&publish_context);
+    v1::PublishReportRequest publish;
+    publish.set_name(created.name());
+    v1::ExperienceReport published;
+    Must(reports_[0]->PublishReport(&publish_context, publish, &published),
+         "publishing the report");
+    report_ = published.name();
+    std::fprintf(stderr, "cohorte-bench: report %s is %zu bytes\n",
+                 report_.c_str(), published.ByteSizeLong());
+  }
+
+  const Options& options_;
+  testing::ServerProcess* const server_;
+  std::string token_;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_;
+  std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges_;
+  std::vector<std::unique_ptr<v1::ReportService::Stub>> reports_;
+  std::string exchange_;
+  std::string report_;
+  v1::PostMessageRequest post_;
+};
+
+// One durable 1 KiB put through Store::Commit.
+absl::Status PutOnce(storage::Store& store, const std::string& value) {
+  static std::atomic<int64_t> next_key{0};
+  storage::Mutation m;
+  m.actor = "members/bench";
+  m.method = "Bench";
+  const std::string key = absl::StrCat("bench/", next_key++);
+  m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    txn.PutIndex(key, value);
+    return std::string();
+  };
+  return store.Commit(std::move(m)).status();
+}
+
+std::unique_ptr<storage::Store> OpenStore(const std::string& dir) {
+  storage::StoreOptions options;
+  options.path = dir + "/db";
+  return Must(storage::Store::Open(options), "opening a bare store");
+}
+
+constexpr char kReportKey[] = "bench/report";
+
+// The bare gRPC services of the ceilings: nothing but the store call.
+class BarePut final : public v1::ExchangeService::CallbackService {
+ public:
+  BarePut(storage::Store* store, transport::WorkerPool* pool)
+      : store_(*store), pool_(*pool) {}
+  grpc::ServerUnaryReactor* PostMessage(grpc::CallbackServerContext* context,
+                                        const v1::PostMessageRequest* request,
+                                        v1::Message* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    pool_.Schedule([this, request, response, reactor] {
+      const absl::Status s = PutOnce(store_, request->message().body());
+      response->set_name("m");
+      reactor->Finish(s.ok() ? grpc::Status::OK
+                             : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                            std::string(s.message())));
+    });
+    return reactor;
+  }
+
+ private:
+  storage::Store& store_;
+  transport::WorkerPool& pool_;
+};
+
+class BareGet final : public v1::ReportService::CallbackService {
+ public:
+  explicit BareGet(storage::Store* store) : store_(*store) {}
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
+                                      const v1::GetReportRequest*,
+                                      v1::ExperienceReport* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    std::string value;
+    const absl::Status s = storage::testing::RawAccess::Committed(store_).Get(
+        storage::Table::kIndexes, kReportKey, &value);
+    reactor->Finish(s.ok() && response->ParseFromString(value)
+                        ? grpc::Status::OK
+                        : grpc::Status(grpc::StatusCode::INTERNAL, "get"));
+    return reactor;
+  }
+
+ private:
+  storage::Store& store_;
+};
+
+// Runs the ceilings in `workloads` (store, grpc-put, grpc-get).
+void RunCeilings(const Options& options,
+                 const std::vector<std::string>& workloads) {
+  testing::TempDir dir;
+  std::unique_ptr<storage::Store> store = OpenStore(dir.path());
+  const std::string value = Prose(1024, 0);
+  v1::ExperienceReport report;
+  report.set_name("cohorts/occitanie/reports/bench-rapport-4k");
+  report.set_title("Rapport de banc d'essai : quatre kilo-octets de retour");
+  report.set_context(Prose(600, 0));
+  report.set_actions(Prose(600, 1));
+  report.set_results(Prose(600, 2));
+  report.set_what_worked(Prose(600, 3));
+  report.set_what_failed(Prose(600, 0));
+  report.set_lessons(Prose(600, 1));
+  {
+    storage::Mutation m;
+    m.actor = "members/bench";
+    m.method = "Bench";
+    const std::string bytes = report.SerializeAsString();
+    m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+      txn.PutIndex(kReportKey, bytes);
+      return std::string();
+    };
+    Must(store->Commit(std::move(m)), "storing the report");
+  }
+
+  transport::WorkerPool pool(64);
+  BarePut put(store.get(), &pool);
+  BareGet get(store.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&put);
+  builder.RegisterService(&get);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) Die("cannot start the bare gRPC server");
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges;
+  std::vector<std::unique_ptr<v1::ReportService::Stub>> reports;
+  for (int i = 0; i < options.channels; ++i) {
+    auto channel = NewChannel(address, i);
+    exchanges.push_back(v1::ExchangeService::NewStub(channel));
+    reports.push_back(v1::ReportService::NewStub(channel));
+  }
+  v1::PostMessageRequest post;
+  post.set_parent("bench");
+  post.mutable_message()->set_body(value);
+
+  for (const std::string& w : workloads) {
+    if (w == "store") {
+      PrintRow(DriveThreads(w, options,
+                            [&](int) { return PutOnce(*store, value); }));
+    } else if (w == "grpc-put") {
+      PrintRow(DriveCalls(w, options, ::getpid(), [&](int c, Done done) {
+        auto* call = new Call<v1::PostMessageRequest, v1::Message>();
+        call->request = post;
+        exchanges[c % exchanges.size()]->async()->PostMessage(
+            &call->context, &call->request, &call->response,
+            [call, done](grpc::Status s) {
+              done(s);
+              delete call;
+            });
+      }));
+    } else if (w == "grpc-get") {
+      PrintRow(DriveCalls(w, options, ::getpid(), [&](int c, Done done) {
+        auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
+        call->request.set_name(report.name());
+        reports[c % reports.size()]->async()->GetReport(
+            &call->context, &call->request, &call->response,
+            [call, done](grpc::Status s) {
+              done(s);
+              delete call;
+            });
+      }));
+    }
+  }
+  server->Shutdown();
+}
+
+Options ParseFlags(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
+    bool ok = eq != std::string::npos;
+    if (name == "--workloads") {
+      options.workloads = absl::StrSplit(value, ',', absl::SkipEmpty());
+    } else if (name == "--clients") {
+      ok = ok && absl::SimpleAtoi(value, &options.clients) &&
+           options.clients > 0;
+    } else if (name == "--channels") {
+      ok = ok && absl::SimpleAtoi(value, &options.channels) &&
+           options.channels > 0;
+    } else if (name == "--warmup") {
+      ok = ok && absl::SimpleAtod(value, &options.warmup);
+    } else if (name == "--seconds") {
+      ok = ok && absl::SimpleAtod(value, &options.seconds) &&
+           options.seconds > 0;
+    } else if (name == "--prefill") {
+      ok = ok && absl::SimpleAtoi(value, &options.prefill);
+    } else {
+      ok = false;
+    }
+    if (!ok) Die(absl::StrCat("bad flag ", arg, " (see the file's header)"));
+  }
+  return options;
+}
+
+int Main(int argc, char** argv) {
+  const Options options = ParseFlags(argc, argv);
+  std::vector<std::string> served, ceilings;
+  for (const std::string& w : options.workloads) {
+    if (w == "store" || w == "grpc-put" || w == "grpc-get") {
+      ceilings.push_back(w);
+    } else if (w == "health" || w == "post" || w == "get" || w == "list" ||
+               w == "mixed") {
+      served.push_back(w);
+    } else {
+      Die(absl::StrCat("unknown workload ", w));
+    }
+  }
+  PrintHeader();
+  if (!served.empty()) {
+    testing::TempDir dir;
+    const std::string data_dir = dir.path() + "/data";
+    std::unique_ptr<testing::ServerProcess> server =
+        testing::ServerProcess::Start(data_dir, {"--seed-demo"});
+    if (server == nullptr) Die("cohorted did not start");
+    ServerWorkloads load(options, server.get(), data_dir);
+    if (options.prefill > 0) load.Prefill(options.prefill);
+    for (const std::string& w : served) {
+      StartCall start = w == "health" ? load.Health()
+                        : w == "post" ? load.Post()
+                        : w == "get"  ? load.Get()
+                        : w == "list" ? load.List()
+                                      : load.Mixed();
+      PrintRow(DriveCalls(w, options, load.pid(), start));
+    }
+    const ProcSample end = ReadProc(load.pid());
+    std::printf("\ncohorted peak RSS through the run: %.0f MiB\n\n",
+                end.peak_rss_mib);
+    server->Stop(SIGTERM);
+  }
+  if (!ceilings.empty()) RunCeilings(options, ceilings);
+  return 0;
+}
+
+}  // namespace
+}  // namespace cohorte::bench
+
+int main(int argc, char** argv) { return cohorte::bench::Main(argc, argv); }

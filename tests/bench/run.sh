@@ -1,0 +1,50 @@
+#!/bin/sh
+# Runs cohorte-bench's standard suite on a Release build and writes
+# tests/bench/RESULTS.md with the machine it ran on. A few minutes; not a
+# test, not in CI. The figures are worth what the machine was doing
+# meanwhile: the load average before the run is written down with them.
+#
+#   tests/bench/run.sh [build-dir]      (default: build-rel)
+#   CLIENTS=64 CHANNELS=4 WARMUP=2 SECONDS_PER_WORKLOAD=5 tests/bench/run.sh
+set -eu
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build-rel}
+clients=${CLIENTS:-64}
+channels=${CHANNELS:-4}
+warmup=${WARMUP:-2}
+seconds=${SECONDS_PER_WORKLOAD:-5}
+out=$root/tests/bench/RESULTS.md
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+ninja -C "$build" cohorte_bench cohorted >/dev/null
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+"$build/tests/cohorte-bench" --clients="$clients" --channels="$channels" \
+  --warmup="$warmup" --seconds="$seconds" >"$table"
+
+{
+  echo "# cohorte-bench results"
+  echo
+  echo "Written by \`tests/bench/run.sh\`; do not edit by hand."
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$root" rev-parse --short HEAD)"
+  echo "- machine: $(nproc) CPUs, $cpu; kernel $(uname -r)"
+  echo "- load average before the run: $load (the bench's client shares the"
+  echo "  machine with the server, and with whatever else ran)"
+  echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
+  echo "- $clients concurrent calls over $channels channels, ${warmup} s warm-up, ${seconds} s measured per workload"
+  echo
+  echo "Server figures are \`cohorted\`'s (CPU over the window, RSS at its end);"
+  echo "for the ceilings (\`store\`, \`grpc-put\`, \`grpc-get\`) they are the bench"
+  echo "process's own, client included. Latencies are of the calls started in"
+  echo "the window; errors are counted by gRPC status code."
+  echo
+  cat "$table"
+} >"$out"
+cat "$out"
