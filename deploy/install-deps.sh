@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev
   protobuf-compiler libabsl-dev librocksdb-dev libssl-dev libcurl4-openssl-dev libcli11-dev
   libgtest-dev libgmock-dev tzdata
+  clang libclang-rt-14-dev
 )
 
 missing=()

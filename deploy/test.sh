@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds everything
 # with AddressSanitizer and UndefinedBehaviorSanitizer and warnings as
-# errors, and runs the whole suite with ctest.
+# errors, and runs the whole suite with ctest; then builds the fuzz targets
+# with clang (libFuzzer + AddressSanitizer) and runs each for 3 seconds from
+# its seed corpus (tests/fuzz/README.md has the long run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +15,9 @@ cmake --build build-asan
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_COMPILER=clang++ \
+  -DCOHORTE_FUZZ=ON -DCOHORTE_BUILD_TESTS=OFF >/dev/null
+cmake --build build-fuzz --target fuzz_targets
+tests/fuzz/run.sh build-fuzz 3
