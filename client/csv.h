@@ -22,7 +22,9 @@ struct CsvRow {
 
 struct CsvParse {
   std::vector<CsvRow> rows;
-  // Empty if the text parsed; otherwise "line N: what is wrong".
+  // Empty if the text parsed; otherwise "line N: what is wrong", or, for
+  // text that is not UTF-8, a message saying so (no line: the whole file
+  // is refused).
   std::string error;
 };
 
