@@ -148,6 +148,34 @@ TEST_F(AuthTest, ExpiredAndRevokedTokensAreRefusedAtOnce) {
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+TEST_F(AuthTest, AKeptPrincipalIsDroppedByTheNextCommitAndAtExpiry) {
+  Authenticator auth(store_.get());
+  const absl::Time now = absl::Now();
+  const std::string secret =
+      AddToken("kept", now + absl::Hours(1), /*revoked=*/false);
+  // Resolved twice at the same revision: the second comes from the cache.
+  ASSERT_THAT(auth.Authenticate("Bearer " + secret, now), IsOk());
+  ASSERT_THAT(auth.Authenticate("Bearer " + secret, now), IsOk());
+  // Expiry needs no commit to take effect.
+  EXPECT_THAT(auth.Authenticate("Bearer " + secret, now + absl::Hours(2)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  ASSERT_THAT(auth.Authenticate("Bearer " + secret, now), IsOk());
+
+  // Revoked underneath the Authenticator: the very next call is refused.
+  storage::Mutation revoke;
+  revoke.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    storage::v1::TokenRecord record;
+    COHORTE_RETURN_IF_ERROR(
+        txn.GetEntity<storage::v1::TokenRecord>("tokens/kept", &record));
+    *record.mutable_revoke_time() = TimeUtil::GetCurrentTime();
+    SaveToken(txn, record, /*secret=*/"");
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(revoke)), IsOk());
+  EXPECT_THAT(auth.Authenticate("Bearer " + secret, now),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
 TEST_F(AuthTest, MembersReadThemselvesAndOnlyAdminsReadOthers) {
   MemberService members(store_.get());
   Principal admin =

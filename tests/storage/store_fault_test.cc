@@ -101,6 +101,7 @@ class StoreFaultTest : public ::testing::TestWithParam<FaultCase> {
   // change log has exactly one record per revision, with no gap.
   void ExpectEveryAcknowledgedWriteKept() {
     OpenStore(nullptr);
+    absl::MutexLock lock(&mu_);  // no writer is left; the analysis asks
     for (const std::string& key : acknowledged_) {
       std::string value;
       EXPECT_THAT(

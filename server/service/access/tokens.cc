@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -112,14 +113,43 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
       absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
   if (!absl::StartsWith(secret, kTokenPrefix)) return Invalid();
 
+  const std::string hash = TokenSecretHash(secret);
+  const int64_t now_nanos = absl::ToUnixNanos(now);
+  // Read before the store: what Resolve reads is at least this recent.
+  const int64_t revision = store_->revision();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (cached_revision_ == revision) {
+      auto it = cache_.find(hash);
+      if (it != cache_.end() && now_nanos < it->second.expire_nanos) {
+        return it->second.principal;
+      }
+    }
+  }
+  absl::StatusOr<Resolved> resolved = Resolve(hash);
+  if (!resolved.ok()) return resolved.status();
+  if (resolved->expire_nanos <= now_nanos) return Invalid();
+  absl::MutexLock lock(&mu_);
+  if (revision > cached_revision_) {
+    cache_.clear();
+    cached_revision_ = revision;
+  }
+  if (revision == cached_revision_) {
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    cache_.insert_or_assign(hash, *resolved);
+  }
+  return resolved->principal;
+}
+
+absl::StatusOr<Authenticator::Resolved> Authenticator::Resolve(
+    const std::string& hash) const {
   const storage::View& committed =
       store_->committed(storage::CommittedReadKey());
   std::string token_name;
-  absl::Status s =
-      committed.Get(storage::Table::kIndexes,
-                    storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
-                                      TokenSecretHash(secret)),
-                    &token_name);
+  absl::Status s = committed.Get(
+      storage::Table::kIndexes,
+      storage::IndexKey(storage::IndexKind::kTokenBySecretHash, hash),
+      &token_name);
   if (absl::IsNotFound(s)) return Invalid();
   if (!s.ok()) return s;
 
@@ -127,32 +157,30 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   s = committed.GetEntity<storage::v1::TokenRecord>(token_name, &token);
   if (absl::IsNotFound(s)) return Invalid();
   if (!s.ok()) return s;
-  const int64_t now_nanos = absl::ToUnixNanos(now);
   if (token.has_revoke_time()) return Invalid();
   // A rotated-out secret whose index entry survived still fails here.
-  if (!token.secret_hash().empty() &&
-      token.secret_hash() != TokenSecretHash(secret)) {
+  if (!token.secret_hash().empty() && token.secret_hash() != hash) {
     return Invalid();
   }
-  if (token.has_expire_time() &&
-      TimeUtil::TimestampToNanoseconds(token.expire_time()) <= now_nanos) {
-    return Invalid();
-  }
+  const int64_t expire_nanos =
+      token.has_expire_time()
+          ? TimeUtil::TimestampToNanoseconds(token.expire_time())
+          : std::numeric_limits<int64_t>::max();
 
   if (token.kind() == v1::Token::SERVICE) {
-    return Principal::ForService(
-        token.name(),
-        std::vector<std::string>(token.cohorts().begin(),
-                                 token.cohorts().end()),
-        token.access() == v1::Token::READ_WRITE);
+    return Resolved{
+        Principal::ForService(token.name(),
+                              std::vector<std::string>(token.cohorts().begin(),
+                                                       token.cohorts().end()),
+                              token.access() == v1::Token::READ_WRITE),
+        expire_nanos};
   }
 
   v1::Member member;
   s = committed.GetEntity<v1::Member>(token.member(), &member);
   if (absl::IsNotFound(s)) return Invalid();
   if (!s.ok()) return s;
-
-  return Principal::FromMember(member, token.name());
+  return Resolved{Principal::FromMember(member, token.name()), expire_nanos};
 }
 
 }  // namespace cohorte::service
