@@ -1,7 +1,8 @@
 // File: server/transport/call_handler.h
 //
 // CallHandler is what every RPC adapter goes through: it moves the call onto
-// the WorkerPool, resolves the caller from the `authorization` metadata
+// the WorkerPool (a call cancelled while it waited there is not run),
+// resolves the caller from the `authorization` metadata
 // (UNAUTHENTICATED stops the call before the service runs: gRPC 1.51's
 // interceptors cannot), runs the service method, converts its status once,
 // and writes one structured log line: method, code, latency, caller (the
@@ -107,8 +108,14 @@ class CallHandler {
     pool_.Schedule([this, name, authenticate, context, request, response,
                     reactor, start, method = std::move(method)] {
       service::Principal caller;
-      absl::Status status =
-          authenticate ? Authenticate(*context, &caller) : absl::OkStatus();
+      absl::Status status;
+      if (context->IsCancelled()) {
+        // Its deadline passed or its client left while it waited for a
+        // worker: nobody waits for the answer, so nothing is run.
+        status = absl::CancelledError("the call was cancelled before it ran");
+      } else if (authenticate) {
+        status = Authenticate(*context, &caller);
+      }
       if (status.ok()) {
         absl::StatusOr<Response> result = method(caller, *request);
         if (result.ok()) {

@@ -28,6 +28,8 @@
 //   build-rel/tests/cohorte-bench [--workloads=health,post,...]
 //       [--clients=64] [--channels=4] [--warmup=2] [--seconds=5]
 //       [--prefill=0]   (messages posted before the workloads run)
+//       [--deadline_ms=30000]  (of each call to cohorted; short ones
+//                               overload it on purpose)
 
 #include <signal.h>
 #include <sys/types.h>
@@ -81,6 +83,7 @@ struct Options {
   double warmup = 2;
   double seconds = 5;
   int prefill = 0;
+  int deadline_ms = 30000;
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -433,16 +436,18 @@ class ServerWorkloads {
   }
 
  private:
-  void Prepare(grpc::ClientContext* context) const {
+  void Prepare(grpc::ClientContext* context, int deadline_ms = 0) const {
     context->AddMetadata("authorization", "Bearer " + token_);
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(30));
+    context->set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(deadline_ms > 0 ? deadline_ms
+                                                  : options_.deadline_ms));
   }
 
   // Finds the élus' exchange and publishes a 4 KiB report.
   void SetUp() {
     grpc::ClientContext list_context;
-    Prepare(&list_context);
+    Prepare(&list_context, /*deadline_ms=*/30000);
     v1::ListExchangesRequest list;
     list.set_parent("cohorts/occitanie/groups/elus");
     v1::ListExchangesResponse exchanges;
@@ -454,7 +459,7 @@ class ServerWorkloads {
     post_.mutable_message()->set_body(Prose(1024, 0));
 
     grpc::ClientContext create_context;
-    Prepare(&create_context);
+    Prepare(&create_context, /*deadline_ms=*/30000);
     v1::CreateReportRequest create;
     create.set_parent("cohorts/occitanie");
     create.set_report_id("bench-rapport-4k");
@@ -472,7 +477,7 @@ class ServerWorkloads {
     Must(reports_[0]->CreateReport(&create_context, create, &created),
          "creating the report");
     grpc::ClientContext publish_context;
-    Prepare(&publish_context);
+    Prepare(&publish_context, /*deadline_ms=*/30000);
     v1::PublishReportRequest publish;
     publish.set_name(created.name());
     v1::ExperienceReport published;
@@ -662,6 +667,9 @@ Options ParseFlags(int argc, char** argv) {
     } else if (name == "--seconds") {
       ok = ok && absl::SimpleAtod(value, &options.seconds) &&
            options.seconds > 0;
+    } else if (name == "--deadline_ms") {
+      ok = ok && absl::SimpleAtoi(value, &options.deadline_ms) &&
+           options.deadline_ms > 0;
     } else if (name == "--prefill") {
       ok = ok && absl::SimpleAtoi(value, &options.prefill);
     } else {
