@@ -13,7 +13,7 @@
 //   get       ReportService/GetReport of a published 4 KiB report
 //   list      ExchangeService/ListMessages, one page of 50
 //   mixed     45 % post, 45 % get, 10 % list
-// and the ceilings, inside the bench process (no cohorted):
+// and the ceilings (no cohorted):
 //   store     Store::Commit of one 1 KiB put, durable, N threads
 //   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
 //             put per call (on a 64-thread pool, as cohorted does)
@@ -22,8 +22,9 @@
 //
 // Prints one Markdown table row per workload: throughput, latency
 // percentiles of the calls started in the window, errors by code, and the
-// server's CPU (over the window) and RSS from /proc (for the ceilings, the
-// bench process itself, client included).
+// server's CPU (over the window) and RSS from /proc (the bare server's for
+// grpc-put and grpc-get, which runs as a child process; for store, the
+// bench process itself).
 //
 //   build-rel/tests/cohorte-bench [--workloads=health,post,...]
 //       [--clients=64] [--channels=4] [--warmup=2] [--seconds=5]
@@ -31,8 +32,10 @@
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
 //                               overload it on purpose)
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +43,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -401,17 +405,17 @@ class ServerWorkloads {
   StartCall Mixed() {
     auto turns =
         std::make_shared<std::vector<std::atomic<int>>>(options_.clients);
-    return [this, turns, post = Post(), get = Get(), list = List()](int c,
-                                                                    Done done) {
-      const int turn = (*turns)[c]++ % 20;
-      if (turn < 9) {
-        post(c, std::move(done));
-      } else if (turn < 18) {
-        get(c, std::move(done));
-      } else {
-        list(c, std::move(done));
-      }
-    };
+    return
+        [turns, post = Post(), get = Get(), list = List()](int c, Done done) {
+          const int turn = (*turns)[c]++ % 20;
+          if (turn < 9) {
+            post(c, std::move(done));
+          } else if (turn < 18) {
+            get(c, std::move(done));
+          } else {
+            list(c, std::move(done));
+          }
+        };
   }
 
   // Posts `n` messages (64 at a time) so that lists run over a large
@@ -514,6 +518,7 @@ absl::Status PutOnce(storage::Store& store, const std::string& value) {
 }
 
 std::unique_ptr<storage::Store> OpenStore(const std::string& dir) {
+  std::filesystem::create_directories(dir);
   storage::StoreOptions options;
   options.path = dir + "/db";
   return Must(storage::Store::Open(options), "opening a bare store");
@@ -565,12 +570,8 @@ class BareGet final : public v1::ReportService::CallbackService {
   storage::Store& store_;
 };
 
-// Runs the ceilings in `workloads` (store, grpc-put, grpc-get).
-void RunCeilings(const Options& options,
-                 const std::vector<std::string>& workloads) {
-  testing::TempDir dir;
-  std::unique_ptr<storage::Store> store = OpenStore(dir.path());
-  const std::string value = Prose(1024, 0);
+// The 4 KiB report the bare get serves.
+v1::ExperienceReport BenchReport() {
   v1::ExperienceReport report;
   report.set_name("cohorts/occitanie/reports/bench-rapport-4k");
   report.set_title("Rapport de banc d'essai : quatre kilo-octets de retour");
@@ -580,18 +581,28 @@ void RunCeilings(const Options& options,
   report.set_what_worked(Prose(600, 3));
   report.set_what_failed(Prose(600, 0));
   report.set_lessons(Prose(600, 1));
+  return report;
+}
+
+// The child process of the gRPC ceilings (--serve-ceilings=DIR): a bare
+// server over a store in DIR, its port on stdout, until SIGTERM.
+int ServeCeilings(const std::string& dir) {
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, nullptr);  // before any thread starts
+  std::unique_ptr<storage::Store> store = OpenStore(dir);
   {
     storage::Mutation m;
     m.actor = "members/bench";
     m.method = "Bench";
-    const std::string bytes = report.SerializeAsString();
+    const std::string bytes = BenchReport().SerializeAsString();
     m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
       txn.PutIndex(kReportKey, bytes);
       return std::string();
     };
     Must(store->Commit(std::move(m)), "storing the report");
   }
-
   transport::WorkerPool pool(64);
   BarePut put(store.get(), &pool);
   BareGet get(store.get());
@@ -603,7 +614,53 @@ void RunCeilings(const Options& options,
   builder.RegisterService(&get);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) Die("cannot start the bare gRPC server");
-  const std::string address = absl::StrCat("127.0.0.1:", port);
+  std::printf("listening on 127.0.0.1:%d\n", port);
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&term, &signal);
+  server->Shutdown();
+  return 0;
+}
+
+// Runs the ceilings in `workloads`: store in this process; grpc-put and
+// grpc-get against this binary run again as a bare server in a child
+// process, so that it has threads and /proc figures of its own.
+void RunCeilings(const Options& options,
+                 const std::vector<std::string>& workloads) {
+  testing::TempDir dir;
+  const std::string value = Prose(1024, 0);
+  bool wants_grpc = false;
+  for (const std::string& w : workloads) {
+    if (w == "store") {
+      std::unique_ptr<storage::Store> store = OpenStore(dir.path() + "/store");
+      PrintRow(DriveThreads(w, options,
+                            [&](int) { return PutOnce(*store, value); }));
+    } else {
+      wants_grpc = true;
+    }
+  }
+  if (!wants_grpc) return;
+
+  int out[2];
+  if (pipe(out) != 0) Die("pipe");
+  const std::string flag = "--serve-ceilings=" + dir.path() + "/grpc";
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    execl("/proc/self/exe", "cohorte-bench", flag.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  const std::string marker = "listening on ";
+  if (line.rfind(marker, 0) != 0) Die("the bare gRPC server did not start");
+  const std::string address = line.substr(marker.size());
+
   std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges;
   std::vector<std::unique_ptr<v1::ReportService::Stub>> reports;
   for (int i = 0; i < options.channels; ++i) {
@@ -614,13 +671,10 @@ void RunCeilings(const Options& options,
   v1::PostMessageRequest post;
   post.set_parent("bench");
   post.mutable_message()->set_body(value);
-
+  const std::string report_name = BenchReport().name();
   for (const std::string& w : workloads) {
-    if (w == "store") {
-      PrintRow(DriveThreads(w, options,
-                            [&](int) { return PutOnce(*store, value); }));
-    } else if (w == "grpc-put") {
-      PrintRow(DriveCalls(w, options, ::getpid(), [&](int c, Done done) {
+    if (w == "grpc-put") {
+      PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
         auto* call = new Call<v1::PostMessageRequest, v1::Message>();
         call->request = post;
         exchanges[c % exchanges.size()]->async()->PostMessage(
@@ -631,9 +685,9 @@ void RunCeilings(const Options& options,
             });
       }));
     } else if (w == "grpc-get") {
-      PrintRow(DriveCalls(w, options, ::getpid(), [&](int c, Done done) {
+      PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
         auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
-        call->request.set_name(report.name());
+        call->request.set_name(report_name);
         reports[c % reports.size()]->async()->GetReport(
             &call->context, &call->request, &call->response,
             [call, done](grpc::Status s) {
@@ -643,7 +697,9 @@ void RunCeilings(const Options& options,
       }));
     }
   }
-  server->Shutdown();
+  kill(child, SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
 }
 
 Options ParseFlags(int argc, char** argv) {
@@ -681,6 +737,10 @@ Options ParseFlags(int argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  const std::string serve = "--serve-ceilings=";
+  if (argc == 2 && std::string(argv[1]).rfind(serve, 0) == 0) {
+    return ServeCeilings(std::string(argv[1]).substr(serve.size()));
+  }
   const Options options = ParseFlags(argc, argv);
   std::vector<std::string> served, ceilings;
   for (const std::string& w : options.workloads) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs cohorte-bench's standard suite on a Release build and writes
-# tests/bench/RESULTS.md with the machine it ran on. A few minutes; not a
+# tests/bench/RESULTS.md with the machine it ran on, followed by
+# tests/bench/NOTES.md (hand-written). A few minutes; not a
 # test, not in CI. The figures are worth what the machine was doing
 # meanwhile: the load average before the run is written down with them.
 #
@@ -46,5 +47,9 @@ trap 'rm -f "$table"' EXIT
   echo "the window; errors are counted by gRPC status code."
   echo
   cat "$table"
+  echo
+  # What the figures mean and the before/after of hot-path changes,
+  # written by hand.
+  cat "$root/tests/bench/NOTES.md"
 } >"$out"
 cat "$out"
