@@ -276,7 +276,18 @@ void PrintHeader() {
       "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
 }
 
+// Throughput and p99 of each workload printed, for PrintTargets.
+struct Printed {
+  double per_second;
+  double p99_ms;
+};
+std::map<std::string, Printed>& PrintedResults() {
+  static auto* printed = new std::map<std::string, Printed>();
+  return *printed;
+}
+
 void PrintRow(const Result& r) {
+  PrintedResults()[r.workload] = {r.PerSecond(), r.Percentile(0.99)};
   std::vector<std::string> errors;
   for (const auto& [code, n] : r.errors) {
     errors.push_back(absl::StrCat(n, "×", code));
@@ -702,6 +713,29 @@ void RunCeilings(const Options& options,
   waitpid(child, &status, 0);
 }
 
+// The targets that this run measured, as ratios.
+void PrintTargets() {
+  const std::map<std::string, Printed>& p = PrintedResults();
+  auto ratio = [&](const char* a, const char* b, double target) {
+    if (p.count(a) == 0 || p.count(b) == 0 || p.at(b).per_second == 0) return;
+    const double r = p.at(a).per_second / p.at(b).per_second;
+    std::printf("| %s / %s throughput | %.2f | >= %.1f | %s |\n", a, b, r,
+                target, r >= target ? "met" : "not met");
+  };
+  auto p99 = [&](const char* a, double target_ms) {
+    if (p.count(a) == 0) return;
+    const double v = p.at(a).p99_ms;
+    std::printf("| %s p99 | %.2f ms | <= %.0f ms | %s |\n", a, v, target_ms,
+                v <= target_ms ? "met" : "not met");
+  };
+  std::printf("\n| target | measured | wanted | |\n|---|---:|---:|---|\n");
+  ratio("post", "grpc-put", 0.8);
+  p99("post", 10);
+  ratio("get", "grpc-get", 0.8);
+  ratio("get", "health", 0.5);
+  p99("get", 5);
+}
+
 Options ParseFlags(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -776,6 +810,7 @@ int Main(int argc, char** argv) {
     server->Stop(SIGTERM);
   }
   if (!ceilings.empty()) RunCeilings(options, ceilings);
+  PrintTargets();
   return 0;
 }
 
