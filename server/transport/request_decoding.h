@@ -40,12 +40,13 @@ namespace cohorte::transport {
 // server starts.
 void InstallProtobufLogHandler();
 
-// Finishes `context`'s call with INVALID_ARGUMENT ("the request's bytes are
-// not a valid <type>", then `detail` when not empty) and writes its
+// The INVALID_ARGUMENT that `context`'s call gets ("the request's bytes
+// are not a valid <type>", then `detail` when not empty); writes its
 // call-log line. `method` is the full method name.
-grpc::ServerUnaryReactor* RejectUndecodable(
-    absl::string_view method, absl::string_view request_type,
-    grpc::CallbackServerContext* context, absl::string_view detail);
+grpc::Status RejectUndecodable(absl::string_view method,
+                               absl::string_view request_type,
+                               const grpc::CallbackServerContext& context,
+                               absl::string_view detail);
 
 namespace internal {
 
