@@ -339,9 +339,6 @@ class WebhookGrpcService final : public DecodingService<v1::WebhookService> {
   service::WebhookService& webhooks_;
 };
 
-// Every gRPC service cohorted serves, over one service::Services: the one
-// place that wires services -> gRPC adapters. Thread-safe once built; what
-// it points to must outlive it.
 // The change feed: ListChanges through CallHandler; Watch as a callback
 // write reactor (watch.cc) that the WatchHub feeds.
 class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
@@ -365,6 +362,9 @@ class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
 
 #undef COHORTE_DECLARE_UNARY
 
+// Every gRPC service cohorted serves, over one service::Services: the one
+// place that wires services -> gRPC adapters. Thread-safe once built; what
+// it points to must outlive it.
 class GrpcServices {
  public:
   GrpcServices(CallHandler* calls, service::Services* s)
