@@ -42,9 +42,9 @@ trap 'rm -f "$table"' EXIT
   echo "- $clients concurrent calls over $channels channels, ${warmup} s warm-up, ${seconds} s measured per workload"
   echo
   echo "Server figures are \`cohorted\`'s (CPU over the window, RSS at its end);"
-  echo "for the ceilings (\`store\`, \`grpc-put\`, \`grpc-get\`) they are the bench"
-  echo "process's own, client included. Latencies are of the calls started in"
-  echo "the window; errors are counted by gRPC status code."
+  echo "for \`grpc-put\` and \`grpc-get\` the bare server's (a child process of the"
+  echo "bench); for \`store\` the bench process's own. Latencies are of the calls"
+  echo "started in the window; errors are counted by gRPC status code."
   echo
   cat "$table"
   echo
