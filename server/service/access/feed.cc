@@ -35,10 +35,15 @@ absl::string_view TypeNameOf() {
 template <typename... T>
 absl::string_view TypeOfKind(uint32_t kind, std::tuple<T...>*) {
   absl::string_view type;
-  ((kind == static_cast<uint32_t>(storage::EntityTraits<T>::kKind)
-        ? (type = TypeNameOf<T>(), true)
-        : false) ||
-   ...);
+  auto match = [&](auto* entity) {
+    using E = std::remove_pointer_t<decltype(entity)>;
+    if (kind != static_cast<uint32_t>(storage::EntityTraits<E>::kKind)) {
+      return false;
+    }
+    type = TypeNameOf<E>();
+    return true;
+  };
+  (void)(match(static_cast<T*>(nullptr)) || ...);
   return type;
 }
 
@@ -157,11 +162,16 @@ absl::Status Reader::PresentFeedChangeOf(
     const FeedFilter& filter, std::vector<v1::ChangeEvent>* out,
     std::tuple<T...>*) const {
   absl::Status status;
-  ((change.entity_kind() ==
-            static_cast<uint32_t>(storage::EntityTraits<T>::kKind)
-        ? (status = PresentFeedChange<T>(record, change, filter, out), true)
-        : false) ||
-   ...);
+  auto match = [&](auto* entity) {
+    using E = std::remove_pointer_t<decltype(entity)>;
+    if (change.entity_kind() !=
+        static_cast<uint32_t>(storage::EntityTraits<E>::kKind)) {
+      return false;
+    }
+    status = PresentFeedChange<E>(record, change, filter, out);
+    return true;
+  };
+  (void)(match(static_cast<T*>(nullptr)) || ...);
   return status;  // a kind without a type is never shown
 }
 
