@@ -113,6 +113,9 @@ struct Flags {
   std::string restore_from;
   uint32_t restore_backup_id = 0;
   bool restore_replace = false;
+  int64_t max_record_mb = cohorte::service::kDefaultMaxRecordBytes >> 20;
+  int64_t cohort_quota_mb = cohorte::service::kDefaultCohortQuotaBytes >> 20;
+  double record_gc_interval_seconds = 600;
 };
 
 // The limit of --backup-keep: ListBackups answers in one page.
@@ -256,6 +259,28 @@ class WriteWatch {
   bool low_space_ = false;
   absl::Status last_fault_;
 };
+
+// One pass of the shared records' garbage collector, logged when it did
+// something or failed.
+void CollectRecordGarbage(cohorte::service::RecordService& records) {
+  absl::StatusOr<cohorte::service::RecordGarbageStats> stats =
+      records.CollectGarbage(absl::Now());
+  if (!stats.ok()) {
+    LogLine("warn",
+            absl::StrFormat("msg=record_gc_failed code=%s",
+                            absl::StatusCodeToString(stats.status().code())));
+    return;
+  }
+  if (stats->expired_uploads + stats->purged_records + stats->deleted_blobs >
+      0) {
+    LogLine("info",
+            absl::StrFormat("msg=record_gc expired_uploads=%d "
+                            "purged_records=%d freed_contents=%d "
+                            "deleted_blobs=%d",
+                            stats->expired_uploads, stats->purged_records,
+                            stats->freed_contents, stats->deleted_blobs));
+  }
+}
 
 // Opens the instance under --data-dir, or makes one if the directory is
 // missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
@@ -547,6 +572,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   options.watch.max_lag = flags.watch_max_lag;
   options.backups = backups.get();
   options.backups_unavailable = backups_unavailable;
+  options.records.max_file_bytes = flags.max_record_mb << 20;
+  options.records.max_cohort_bytes = flags.cohort_quota_mb << 20;
   cohorte::service::Services services(store.get(), options);
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
@@ -591,6 +618,15 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   write_watch.Check();  // before the port is printed: tests and balancers
   absl::Notification stop_watching;
   std::thread watcher([&] { write_watch.Run(&stop_watching); });
+  // Shared records' garbage: at start (what a crash left), then at each
+  // interval.
+  std::thread collector([&] {
+    if (flags.record_gc_interval_seconds <= 0) return;
+    do {
+      CollectRecordGarbage(services.records);
+    } while (!stop_watching.WaitForNotificationWithTimeout(
+        absl::Seconds(flags.record_gc_interval_seconds)));
+  });
 
   const std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   const std::string address = absl::StrCat(host, ":", port);
@@ -618,6 +654,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   const absl::Time drain_start = absl::Now();
   stop_watching.Notify();
   watcher.join();
+  collector.join();
   health->Shutdown();           // NOT_SERVING first, so balancers move away
   services.watches.Shutdown();  // watchers end now, with their cursor
   server->Shutdown(std::chrono::system_clock::now() +
@@ -697,6 +734,20 @@ int main(int argc, char** argv) {
                  "RESOURCE_EXHAUSTED (and its cursor) once it is this many "
                  "revisions behind")
       ->check(CLI::Range(int64_t{100}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-record-mb", flags.max_record_mb,
+                 "largest content of one shared record's version (MiB)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--cohort-quota-mb", flags.cohort_quota_mb,
+                 "most bytes of shared records one cohort holds (MiB)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--record-gc-interval", flags.record_gc_interval_seconds,
+                 "seconds between passes of the shared records' garbage "
+                 "collector (expired uploads, purged records, unreferenced "
+                 "content); 0 turns it off")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");

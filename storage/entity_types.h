@@ -30,6 +30,7 @@
 #include "cohorte/v1/invitations.pb.h"
 #include "cohorte/v1/members.pb.h"
 #include "cohorte/v1/moderation.pb.h"
+#include "cohorte/v1/records.pb.h"
 #include "cohorte/v1/reports.pb.h"
 #include "cohorte/v1/sessions.pb.h"
 #include "cohorte/v1/territories.pb.h"
@@ -89,6 +90,15 @@ COHORTE_ENTITY_TYPE(::cohorte::v1::Registration, kRegistration,
                     true);
 COHORTE_ENTITY_TYPE(::cohorte::v1::ContentFlag, kFlag,
                     "cohorts/{cohort}/flags/{flag}", true);
+COHORTE_ENTITY_TYPE(::cohorte::v1::Record, kRecord,
+                    "cohorts/{cohort}/records/{record}", true);
+COHORTE_ENTITY_TYPE(::cohorte::v1::RecordVersion, kRecordVersion,
+                    "cohorts/{cohort}/records/{record}/versions/{version}",
+                    true);
+// Logged as its cohorte.v1.Upload (without the blob and hash state).
+COHORTE_ENTITY_TYPE(::cohorte::storage::v1::UploadRecord, kUpload,
+                    "cohorts/{cohort}/records/{record}/uploads/{upload}",
+                    false);
 
 #undef COHORTE_ENTITY_TYPE
 
@@ -102,7 +112,9 @@ using AllEntityTypes =
                ::cohorte::storage::v1::ReadMarkerRecord,
                ::cohorte::v1::InboxItem, ::cohorte::v1::ExperienceReport,
                ::cohorte::v1::Session, ::cohorte::v1::Registration,
-               ::cohorte::v1::ContentFlag>;
+               ::cohorte::v1::ContentFlag, ::cohorte::v1::Record,
+               ::cohorte::v1::RecordVersion,
+               ::cohorte::storage::v1::UploadRecord>;
 static_assert(std::tuple_size_v<AllEntityTypes> == kEntityKindCount,
               "every EntityKind needs an entry in AllEntityTypes");
 

@@ -92,6 +92,10 @@ struct StoreOptions {
   // know of).
   bool restored = false;
   int64_t restored_min_epoch = 0;
+  // Shared records' chunks in RocksDB's integrated blob files (true) or in
+  // the column family's tables (false, chosen by measuring: see the
+  // README's "Where the bytes of shared records live").
+  bool record_blob_files = false;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -182,6 +186,11 @@ class Txn final : public View {
       }
     }
   }
+
+  // Writes `data` as the chunk of blob `blob` at `offset` (record_chunks):
+  // the bytes of an upload, durable when the mutation commits. Not logged
+  // (the change log records the upload's committed size).
+  void PutRecordChunk(uint64_t blob, int64_t offset, absl::string_view data);
 
   // Index entries (Table::kIndexes): claims and secondary indexes.
   void PutIndex(absl::string_view key, absl::string_view value) {
@@ -342,6 +351,22 @@ class Store {
   // Waits until the committed revision exceeds `after` or `deadline`
   // passes; returns revision(). For the change feed's single log reader.
   int64_t WaitForRevision(int64_t after, absl::Time deadline) const;
+
+  // Deletes every chunk of `blob` (a range deletion, fsynced). For the
+  // garbage collector, after a committed mutation marked the blob as
+  // garbage (nothing refers to it any more), and before another removes
+  // the mark: so a crash in between only repeats this. Errors as Commit's.
+  absl::Status DeleteRecordChunks(uint64_t blob);
+
+  // For the garbage collector of shared records, never on a caller's
+  // behalf (it returns names and numbers, no content): up to `limit` names
+  // queued under `kind` (TimeQueueKey entries) at or before
+  // `until_seconds`, in time order.
+  absl::StatusOr<std::vector<std::string>> DueInTimeQueue(IndexKind kind,
+                                                          int64_t until_seconds,
+                                                          int limit) const;
+  // Up to `limit` blobs marked as garbage (kRecordGarbage entries).
+  absl::StatusOr<std::vector<uint64_t>> RecordGarbageBlobs(int limit) const;
 
   // Counters since Open, for benchmarks and logs.
   struct Stats {

@@ -22,6 +22,7 @@
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
 #include "server/service/inbox/inbox.h"
+#include "server/service/records/record_service.h"
 #include "server/service/sessions/session_service.h"
 #include "server/service/structure/cohort_service.h"
 #include "server/service/structure/group_service.h"
@@ -38,6 +39,7 @@ struct ServicesOptions {
   // May be null (backups not set up: AdminService says why).
   storage::Backups* backups = nullptr;
   std::string backups_unavailable = "backups are not set up on this instance";
+  RecordLimits records;
 };
 
 struct Services {
@@ -54,6 +56,7 @@ struct Services {
         reports(store),
         sessions(store),
         moderation(store),
+        records(store, options.records),
         changes(store, options.feed),
         watches(&changes, options.watch),
         admin(store, options.backups, std::move(options.backups_unavailable)) {}
@@ -72,6 +75,7 @@ struct Services {
   ReportService reports;
   SessionService sessions;
   ModerationService moderation;
+  RecordService records;
   ReferentielService referentiel;
   ChangeService changes;
   // Its threads start with watches.Start(); cohorted calls

@@ -19,6 +19,7 @@
 #include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/moderation.grpc.pb.h"
+#include "cohorte/v1/records.grpc.pb.h"
 #include "cohorte/v1/referentiel.grpc.pb.h"
 #include "cohorte/v1/reports.grpc.pb.h"
 #include "cohorte/v1/sessions.grpc.pb.h"
@@ -327,6 +328,33 @@ class AdminGrpcService final : public v1::AdminService::CallbackService {
   service::AdminService& admin_;
 };
 
+class RecordGrpcService final : public v1::RecordService::CallbackService {
+ public:
+  RecordGrpcService(CallHandler* calls, service::RecordService* records)
+      : calls_(*calls), records_(*records) {}
+
+  COHORTE_DECLARE_UNARY(CreateRecord, CreateRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(GetRecord, GetRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(ListRecords, ListRecordsRequest, ListRecordsResponse);
+  COHORTE_DECLARE_UNARY(UpdateRecord, UpdateRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(DeleteRecord, DeleteRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(UndeleteRecord, UndeleteRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(ListRecordVersions, ListRecordVersionsRequest,
+                        ListRecordVersionsResponse);
+  COHORTE_DECLARE_UNARY(StartUpload, StartUploadRequest, Upload);
+  COHORTE_DECLARE_UNARY(QueryUpload, QueryUploadRequest, Upload);
+  // Streaming: record_streams.h.
+  grpc::ServerReadReactor<v1::WriteUploadRequest>* WriteUpload(
+      grpc::CallbackServerContext* ctx, v1::Upload* resp) override;
+  grpc::ServerWriteReactor<v1::ReadRecordVersionResponse>* ReadRecordVersion(
+      grpc::CallbackServerContext* ctx,
+      const v1::ReadRecordVersionRequest* req) override;
+
+ private:
+  CallHandler& calls_;
+  service::RecordService& records_;
+};
+
 #undef COHORTE_DECLARE_UNARY
 
 // Every gRPC service cohorted serves, over one service::Services: the one
@@ -368,7 +396,8 @@ class GrpcServices {
         sessions_(calls, &s->sessions),
         moderation_(calls, &s->moderation),
         changes_(calls, &s->changes, &s->watches),
-        admin_(calls, &s->admin) {}
+        admin_(calls, &s->admin),
+        records_(calls, &s->records) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -394,6 +423,7 @@ class GrpcServices {
   ModerationGrpcService moderation_;
   ChangeGrpcService changes_;
   AdminGrpcService admin_;
+  RecordGrpcService records_;
 };
 
 }  // namespace cohorte::transport

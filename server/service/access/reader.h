@@ -274,6 +274,15 @@ class Reader {
   absl::Status PresentLog(const LogSlice& slice, const FeedFilter& filter,
                           int max_events, FeedPage* page) const;
 
+  // Up to `max_bytes` of the content of record version `version` from
+  // byte `offset` (fewer at the end of a stored chunk; empty at the end of
+  // the content), if the caller may read the version (PERMISSION_DENIED
+  // as Get otherwise). OUT_OF_RANGE past the end; DATA_LOSS if the bytes
+  // are missing.
+  absl::StatusOr<std::string> ReadVersionContent(absl::string_view version,
+                                                 int64_t offset,
+                                                 int64_t max_bytes) const;
+
   // The targets the caller follows (their own follows only).
   absl::StatusOr<std::vector<std::string>> OwnFollows() const;
 

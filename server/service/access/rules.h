@@ -52,6 +52,9 @@ COHORTE_DECLARE_READ_RULE(::cohorte::v1::ExperienceReport);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::Session);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::Registration);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::ContentFlag);
+COHORTE_DECLARE_READ_RULE(::cohorte::v1::Record);
+COHORTE_DECLARE_READ_RULE(::cohorte::v1::RecordVersion);
+COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::UploadRecord);
 
 #undef COHORTE_DECLARE_READ_RULE
 
