@@ -537,17 +537,14 @@ absl::Status Store::BumpEpoch(int64_t at_least) {
 }
 
 absl::Status Store::DeleteRecordChunks(uint64_t blob) {
-  COHORTE_RETURN_IF_ERROR(write_status());
-  ReopenLock::Reader lock(&db_lock_);
-  if (db_ == nullptr) return Closed();
   // Blob ids come from a counter: never all 0xff, so the range is bounded.
   const std::string begin = RecordChunkPrefix(blob);
   const std::string end = PrefixSuccessor(begin);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  return FromRocksDb(db_->DeleteRange(sync, handle(Table::kRecordChunks),
-                                      ToSlice(begin), ToSlice(end)),
-                     "deleting a record's chunks");
+  return WriteAsLeader("deleting a record's chunks",
+                       [&](rocksdb::WriteBatch& batch) {
+                         return batch.DeleteRange(handle(Table::kRecordChunks),
+                                                  ToSlice(begin), ToSlice(end));
+                       });
 }
 
 absl::StatusOr<std::vector<std::string>> Store::DueInTimeQueue(
@@ -993,7 +990,24 @@ absl::Status Store::CompactChanges(int64_t before) {
   // Keep the last record: Open checks it against the revision counter.
   before = std::min(before, revision());
   if (before <= first_change_revision()) return absl::OkStatus();
+  absl::Status result = WriteAsLeader(
+      "compacting the change log", [&](rocksdb::WriteBatch& batch) {
+        rocksdb::Status s = batch.DeleteRange(handle(Table::kChangelog),
+                                              ToSlice(ChangelogKey(0)),
+                                              ToSlice(ChangelogKey(before)));
+        if (!s.ok()) return s;
+        return batch.Put(handle(Table::kMeta), ToSlice(kMetaChangelogStartKey),
+                         EncodeUint64BigEndian(static_cast<uint64_t>(before)));
+      });
+  if (result.ok()) {
+    first_change_revision_.store(before, std::memory_order_release);
+  }
+  return result;
+}
 
+absl::Status Store::WriteAsLeader(
+    absl::string_view what,
+    const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build) {
   // Take the commit leadership: no group writes while this batch does.
   mu_.Lock();
   while (leader_active_) cv_.Wait(&mu_);
@@ -1004,20 +1018,12 @@ absl::Status Store::CompactChanges(int64_t before) {
   if (result.ok()) {
     ReopenLock::Reader lock(&db_lock_);
     rocksdb::WriteBatch batch;
-    rocksdb::Status s =
-        batch.DeleteRange(handle(Table::kChangelog), ToSlice(ChangelogKey(0)),
-                          ToSlice(ChangelogKey(before)));
-    if (s.ok()) {
-      s = batch.Put(handle(Table::kMeta), ToSlice(kMetaChangelogStartKey),
-                    EncodeUint64BigEndian(static_cast<uint64_t>(before)));
-    }
+    rocksdb::Status s = build(batch);
     rocksdb::WriteOptions sync;
     sync.sync = true;
     if (s.ok()) s = db_->Write(sync, &batch);
-    result = FromRocksDb(s, "compacting the change log");
-    if (result.ok()) {
-      first_change_revision_.store(before, std::memory_order_release);
-    } else {
+    result = FromRocksDb(s, what);
+    if (!result.ok()) {
       // As after a failed commit: never append to that WAL again.
       absl::MutexLock fault_lock(&fault_mu_);
       write_fault_ = Suspended(result);

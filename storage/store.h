@@ -56,6 +56,8 @@ class ColumnFamilyHandle;
 class DB;
 class Env;
 class FileSystem;
+class Status;
+class WriteBatch;
 class WriteBatchWithIndex;
 }  // namespace rocksdb
 
@@ -352,7 +354,8 @@ class Store {
   // passes; returns revision(). For the change feed's single log reader.
   int64_t WaitForRevision(int64_t after, absl::Time deadline) const;
 
-  // Deletes every chunk of `blob` (a range deletion, fsynced). For the
+  // Deletes every chunk of `blob` (a range deletion, fsynced, under the
+  // commit leadership like CompactChanges). For the
   // garbage collector, after a committed mutation marked the blob as
   // garbage (nothing refers to it any more), and before another removes
   // the mark: so a crash in between only repeats this. Errors as Commit's.
@@ -424,6 +427,13 @@ class Store {
   absl::Status Recover();
   // Recover's reopen. REQUIRES: db_lock_ held exclusively.
   absl::Status ReopenLocked();
+  // One synced write of the batch `build` fills, under the commit
+  // leadership (no group writes meanwhile), with a commit's fault rules:
+  // refused while writes are stopped, and a failure stops them. For writes
+  // outside a mutation (range deletions); `what` names it in errors.
+  absl::Status WriteAsLeader(
+      absl::string_view what,
+      const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build);
 
   const StoreOptions options_;
   // Owned when options_.file_system is set; outlives db_.
