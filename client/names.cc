@@ -53,6 +53,9 @@ Shape ShapeOf(NameKind kind) {
     case NameKind::kFlag:
       return {"flags", NameKind::kCohort, true, "--cohort",
               "cohorts/occitanie/flags/f1"};
+    case NameKind::kRecord:
+      return {"records", NameKind::kCohort, true, "--cohort",
+              "cohorts/occitanie/records/compte-rendu"};
   }
   return {"", kind, false, "", ""};
 }

@@ -37,6 +37,7 @@ enum class NameKind {
   kSession,     // cohorts/{c}/sessions/{s}
   kInvitation,  // cohorts/{c}/invitations/{i}
   kFlag,        // cohorts/{c}/flags/{f}
+  kRecord,      // cohorts/{c}/records/{r}
 };
 
 // The full name of `value` of `kind`, given on `flag` (e.g. "--reply-to"

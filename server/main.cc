@@ -122,6 +122,9 @@ struct Flags {
   std::vector<std::string> webhook_allow;
   int64_t webhook_pause_after_seconds =
       cohorte::service::kWebhookPauseAfterSeconds;
+  int64_t max_record_mb = cohorte::service::kDefaultMaxRecordBytes >> 20;
+  int64_t cohort_quota_mb = cohorte::service::kDefaultCohortQuotaBytes >> 20;
+  double record_gc_interval_seconds = 600;
 };
 
 // The limit of --backup-keep: ListBackups answers in one page.
@@ -265,6 +268,28 @@ class WriteWatch {
   bool low_space_ = false;
   absl::Status last_fault_;
 };
+
+// One pass of the shared records' garbage collector, logged when it did
+// something or failed.
+void CollectRecordGarbage(cohorte::service::RecordService& records) {
+  absl::StatusOr<cohorte::service::RecordGarbageStats> stats =
+      records.CollectGarbage(absl::Now());
+  if (!stats.ok()) {
+    LogLine("warn",
+            absl::StrFormat("msg=record_gc_failed code=%s",
+                            absl::StatusCodeToString(stats.status().code())));
+    return;
+  }
+  if (stats->expired_uploads + stats->purged_records + stats->deleted_blobs >
+      0) {
+    LogLine("info",
+            absl::StrFormat("msg=record_gc expired_uploads=%d "
+                            "purged_records=%d freed_contents=%d "
+                            "deleted_blobs=%d",
+                            stats->expired_uploads, stats->purged_records,
+                            stats->freed_contents, stats->deleted_blobs));
+  }
+}
 
 // Opens the instance under --data-dir, or makes one if the directory is
 // missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
@@ -564,6 +589,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   options.webhook_allow = *std::move(webhook_allow);
   options.webhook_dispatch.pause_after =
       absl::Seconds(flags.webhook_pause_after_seconds);
+  options.records.max_file_bytes = flags.max_record_mb << 20;
+  options.records.max_cohort_bytes = flags.cohort_quota_mb << 20;
   cohorte::service::Services services(store.get(), std::move(options));
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
@@ -611,6 +638,15 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   write_watch.Check();  // before the port is printed: tests and balancers
   absl::Notification stop_watching;
   std::thread watcher([&] { write_watch.Run(&stop_watching); });
+  // Shared records' garbage: at start (what a crash left), then at each
+  // interval.
+  std::thread collector([&] {
+    if (flags.record_gc_interval_seconds <= 0) return;
+    do {
+      CollectRecordGarbage(services.records);
+    } while (!stop_watching.WaitForNotificationWithTimeout(
+        absl::Seconds(flags.record_gc_interval_seconds)));
+  });
 
   const std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   const std::string address = absl::StrCat(host, ":", port);
@@ -638,6 +674,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   const absl::Time drain_start = absl::Now();
   stop_watching.Notify();
   watcher.join();
+  collector.join();
   health->Shutdown();           // NOT_SERVING first, so balancers move away
   services.watches.Shutdown();  // watchers end now, with their cursor
   services.webhook_dispatcher.Stop();  // after its current POST
@@ -718,6 +755,20 @@ int main(int argc, char** argv) {
                  "RESOURCE_EXHAUSTED (and its cursor) once it is this many "
                  "revisions behind")
       ->check(CLI::Range(int64_t{100}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-record-mb", flags.max_record_mb,
+                 "largest content of one shared record's version (MiB)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--cohort-quota-mb", flags.cohort_quota_mb,
+                 "most bytes of shared records one cohort holds (MiB)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--record-gc-interval", flags.record_gc_interval_seconds,
+                 "seconds between passes of the shared records' garbage "
+                 "collector (expired uploads, purged records, unreferenced "
+                 "content); 0 turns it off")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   app.add_flag("--seed-demo", flags.seed_demo,
                "on first start, create the demo cohorts");

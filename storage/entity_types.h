@@ -30,6 +30,7 @@
 #include "cohorte/v1/invitations.pb.h"
 #include "cohorte/v1/members.pb.h"
 #include "cohorte/v1/moderation.pb.h"
+#include "cohorte/v1/records.pb.h"
 #include "cohorte/v1/reports.pb.h"
 #include "cohorte/v1/sessions.pb.h"
 #include "cohorte/v1/territories.pb.h"
@@ -95,6 +96,15 @@ COHORTE_ENTITY_TYPE(::cohorte::storage::v1::WebhookRecord, kWebhook,
                     "webhooks/{webhook}", false);
 COHORTE_ENTITY_TYPE(::cohorte::v1::WebhookDelivery, kWebhookDelivery,
                     "webhooks/{webhook}/deliveries/{delivery}", true);
+COHORTE_ENTITY_TYPE(::cohorte::v1::Record, kRecord,
+                    "cohorts/{cohort}/records/{record}", true);
+COHORTE_ENTITY_TYPE(::cohorte::v1::RecordVersion, kRecordVersion,
+                    "cohorts/{cohort}/records/{record}/versions/{version}",
+                    true);
+// Logged as its cohorte.v1.Upload (without the blob and hash state).
+COHORTE_ENTITY_TYPE(::cohorte::storage::v1::UploadRecord, kUpload,
+                    "cohorts/{cohort}/records/{record}/uploads/{upload}",
+                    false);
 
 #undef COHORTE_ENTITY_TYPE
 
@@ -108,7 +118,9 @@ using AllEntityTypes = std::tuple<
     ::cohorte::storage::v1::ReadMarkerRecord, ::cohorte::v1::InboxItem,
     ::cohorte::v1::ExperienceReport, ::cohorte::v1::Session,
     ::cohorte::v1::Registration, ::cohorte::v1::ContentFlag,
-    ::cohorte::storage::v1::WebhookRecord, ::cohorte::v1::WebhookDelivery>;
+    ::cohorte::v1::Record, ::cohorte::v1::RecordVersion,
+    ::cohorte::storage::v1::UploadRecord, ::cohorte::storage::v1::WebhookRecord,
+    ::cohorte::v1::WebhookDelivery>;
 static_assert(std::tuple_size_v<AllEntityTypes> == kEntityKindCount,
               "every EntityKind needs an entry in AllEntityTypes");
 

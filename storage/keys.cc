@@ -44,6 +44,52 @@ std::string AuditByCohortKey(absl::string_view cohort, int64_t revision) {
          EncodeUint64BigEndian(static_cast<uint64_t>(revision));
 }
 
+std::string RecordChunkPrefix(uint64_t blob) {
+  return EncodeUint64BigEndian(blob);
+}
+
+std::string RecordChunkKey(uint64_t blob, int64_t offset) {
+  return EncodeUint64BigEndian(blob) +
+         EncodeUint64BigEndian(static_cast<uint64_t>(offset));
+}
+
+bool ParseRecordChunkKey(absl::string_view key, uint64_t* blob,
+                         int64_t* offset) {
+  uint64_t at = 0;
+  if (key.size() != 16 || !DecodeUint64BigEndian(key.substr(0, 8), blob) ||
+      !DecodeUint64BigEndian(key.substr(8), &at)) {
+    return false;
+  }
+  *offset = static_cast<int64_t>(at);
+  return true;
+}
+
+std::string TimeQueuePrefix(IndexKind kind) { return IndexKey(kind, ""); }
+
+std::string TimeQueueKey(IndexKind kind, int64_t unix_seconds,
+                         absl::string_view name) {
+  std::string key = TimeQueuePrefix(kind);
+  key += EncodeUint64BigEndian(static_cast<uint64_t>(unix_seconds));
+  key.append(name.data(), name.size());
+  return key;
+}
+
+bool ParseTimeQueueKey(IndexKind kind, absl::string_view key,
+                       int64_t* unix_seconds, std::string* name) {
+  const std::string prefix = TimeQueuePrefix(kind);
+  if (key.size() < prefix.size() + 8 ||
+      key.substr(0, prefix.size()) != prefix) {
+    return false;
+  }
+  uint64_t seconds = 0;
+  if (!DecodeUint64BigEndian(key.substr(prefix.size(), 8), &seconds)) {
+    return false;
+  }
+  *unix_seconds = static_cast<int64_t>(seconds);
+  *name = std::string(key.substr(prefix.size() + 8));
+  return true;
+}
+
 std::string ChangelogKey(int64_t revision) {
   return EncodeUint64BigEndian(static_cast<uint64_t>(revision));
 }

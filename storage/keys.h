@@ -31,12 +31,17 @@ enum class EntityKind : uint8_t {
   kSession = 0x0E,
   kRegistration = 0x0F,
   kFlag = 0x10,
+  kRecord = 0x11,
+  kRecordVersion = 0x12,
+  kUpload = 0x13,           // 0x14 is reserved for records too
   kWebhook = 0x15,          // name: webhooks/{w}
   kWebhookDelivery = 0x16,  // name: webhooks/{w}/deliveries/{d}
 };
-// The number of entity kinds (tags 0x01 to 0x10, 0x15 and 0x16; 0x11 to
-// 0x14 are reserved).
-inline constexpr int kEntityKindCount = 18;
+// The number of entity kinds (tags 0x01 to 0x13, 0x15 and 0x16; 0x14 is
+// reserved).
+inline constexpr int kEntityKindCount = 21;
+// The largest tag in use.
+inline constexpr int kMaxEntityKind = 0x16;
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
 // renumber, never reuse a retired value.
@@ -49,6 +54,10 @@ enum class IndexKind : uint8_t {
   kFollowerByTarget = 0x86,          // target NUL member; value: empty
   kFollowByMember = 0x87,            // member NUL target; value: empty
   kCounter = 0x88,                   // a named counter; value: uint64-be
+  kRecordContent = 0x89,             // sha256 hex; value: RecordContentRecord
+  kRecordGarbage = 0x8A,      // blob uint64-be; value: empty (chunks to delete)
+  kUploadByExpiry = 0x8B,     // expiry seconds uint64-be, upload name; empty
+  kRecordByPurgeTime = 0x8C,  // purge seconds uint64-be, record name; empty
 };
 
 // Keys of the `meta` column family.
@@ -80,6 +89,25 @@ std::string IndexKey(IndexKind kind, absl::string_view value);
 std::string AuditByCohortKey(absl::string_view cohort, int64_t revision);
 // The prefix of every AuditByCohortKey of `cohort`.
 std::string AuditByCohortPrefix(absl::string_view cohort);
+
+// record_chunks: the blob id then the chunk's offset, both uint64-be, so
+// that a blob's chunks are one range in offset order.
+std::string RecordChunkKey(uint64_t blob, int64_t offset);
+// The prefix of every RecordChunkKey of `blob`.
+std::string RecordChunkPrefix(uint64_t blob);
+// False unless `key` is a RecordChunkKey.
+bool ParseRecordChunkKey(absl::string_view key, uint64_t* blob,
+                         int64_t* offset);
+
+// indexes, a time-ordered queue (kUploadByExpiry, kRecordByPurgeTime): tag,
+// the time in Unix seconds uint64-be, the resource name.
+std::string TimeQueueKey(IndexKind kind, int64_t unix_seconds,
+                         absl::string_view name);
+// The prefix of every TimeQueueKey of `kind`.
+std::string TimeQueuePrefix(IndexKind kind);
+// False unless `key` is a TimeQueueKey of `kind`.
+bool ParseTimeQueueKey(IndexKind kind, absl::string_view key,
+                       int64_t* unix_seconds, std::string* name);
 
 // changelog: the revision, 8 bytes big-endian.
 std::string ChangelogKey(int64_t revision);

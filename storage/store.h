@@ -56,6 +56,8 @@ class ColumnFamilyHandle;
 class DB;
 class Env;
 class FileSystem;
+class Status;
+class WriteBatch;
 class WriteBatchWithIndex;
 }  // namespace rocksdb
 
@@ -92,6 +94,10 @@ struct StoreOptions {
   // know of).
   bool restored = false;
   int64_t restored_min_epoch = 0;
+  // Shared records' chunks in RocksDB's integrated blob files (true) or in
+  // the column family's tables (false, chosen by measuring: see the
+  // README's "Where the bytes of shared records live").
+  bool record_blob_files = false;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -182,6 +188,11 @@ class Txn final : public View {
       }
     }
   }
+
+  // Writes `data` as the chunk of blob `blob` at `offset` (record_chunks):
+  // the bytes of an upload, durable when the mutation commits. Not logged
+  // (the change log records the upload's committed size).
+  void PutRecordChunk(uint64_t blob, int64_t offset, absl::string_view data);
 
   // Index entries (Table::kIndexes): claims and secondary indexes.
   void PutIndex(absl::string_view key, absl::string_view value) {
@@ -343,6 +354,23 @@ class Store {
   // passes; returns revision(). For the change feed's single log reader.
   int64_t WaitForRevision(int64_t after, absl::Time deadline) const;
 
+  // Deletes every chunk of `blob` (a range deletion, fsynced, under the
+  // commit leadership like CompactChanges). For the
+  // garbage collector, after a committed mutation marked the blob as
+  // garbage (nothing refers to it any more), and before another removes
+  // the mark: so a crash in between only repeats this. Errors as Commit's.
+  absl::Status DeleteRecordChunks(uint64_t blob);
+
+  // For the garbage collector of shared records, never on a caller's
+  // behalf (it returns names and numbers, no content): up to `limit` names
+  // queued under `kind` (TimeQueueKey entries) at or before
+  // `until_seconds`, in time order.
+  absl::StatusOr<std::vector<std::string>> DueInTimeQueue(IndexKind kind,
+                                                          int64_t until_seconds,
+                                                          int limit) const;
+  // Up to `limit` blobs marked as garbage (kRecordGarbage entries).
+  absl::StatusOr<std::vector<uint64_t>> RecordGarbageBlobs(int limit) const;
+
   // Counters since Open, for benchmarks and logs.
   struct Stats {
     int64_t committed_mutations = 0;
@@ -399,6 +427,13 @@ class Store {
   absl::Status Recover();
   // Recover's reopen. REQUIRES: db_lock_ held exclusively.
   absl::Status ReopenLocked();
+  // One synced write of the batch `build` fills, under the commit
+  // leadership (no group writes meanwhile), with a commit's fault rules:
+  // refused while writes are stopped, and a failure stops them. For writes
+  // outside a mutation (range deletions); `what` names it in errors.
+  absl::Status WriteAsLeader(
+      absl::string_view what,
+      const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build);
 
   const StoreOptions options_;
   // Owned when options_.file_system is set; outlives db_.

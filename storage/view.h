@@ -44,13 +44,14 @@ class Store;
 // The column families. Their names (in store.cc) are persisted: never
 // rename or renumber one.
 enum class Table {
-  kMeta = 0,       // instance identity and revision counter
-  kEntities = 1,   // resources, keyed by kind tag + resource name
-  kIndexes = 2,    // secondary indexes and uniqueness claims
-  kChangelog = 3,  // one ChangeRecord per revision
-  kRequests = 4,   // idempotency records of request_ids
+  kMeta = 0,          // instance identity and revision counter
+  kEntities = 1,      // resources, keyed by kind tag + resource name
+  kIndexes = 2,       // secondary indexes and uniqueness claims
+  kChangelog = 3,     // one ChangeRecord per revision
+  kRequests = 4,      // idempotency records of request_ids
+  kRecordChunks = 5,  // the bytes of shared records' versions and uploads
 };
-inline constexpr int kTableCount = 5;
+inline constexpr int kTableCount = 6;
 
 using ScanVisitor =
     std::function<bool(absl::string_view key, absl::string_view value)>;

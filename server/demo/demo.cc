@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "cohorte/v1/cohorts.pb.h"
 #include "cohorte/v1/territories.pb.h"
+#include "server/demo/demo_records.h"
 #include "server/service/core/entities.h"
 #include "server/service/identity/bootstrap.h"
 #include "storage/status_macros.h"
@@ -438,7 +439,7 @@ absl::Status AddLife(Services& services, const Principal& admin) {
     reg.set_session(upcoming.name());
     COHORTE_RETURN_IF_ERROR(services.sessions.Register(*p, reg).status());
   }
-  return absl::OkStatus();
+  return AddDemoRecords(services, claire, thomas);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
 #include "server/service/inbox/inbox.h"
+#include "server/service/records/record_service.h"
 #include "server/service/sessions/session_service.h"
 #include "server/service/structure/cohort_service.h"
 #include "server/service/structure/group_service.h"
@@ -45,6 +46,7 @@ struct ServicesOptions {
   // Where webhooks may be sent (--webhook-allow; empty: nowhere).
   WebhookAllowList webhook_allow;
   DispatcherOptions webhook_dispatch;
+  RecordLimits records;
 };
 
 struct Services {
@@ -62,6 +64,7 @@ struct Services {
         reports(store),
         sessions(store),
         moderation(store),
+        records(store, options.records),
         changes(store, options.feed),
         watches(&changes, options.watch),
         admin(store, options.backups, std::move(options.backups_unavailable)),
@@ -90,6 +93,7 @@ struct Services {
   ReportService reports;
   SessionService sessions;
   ModerationService moderation;
+  RecordService records;
   ReferentielService referentiel;
   ChangeService changes;
   // Its threads start with watches.Start(); cohorted calls

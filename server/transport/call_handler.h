@@ -89,6 +89,14 @@ class CallHandler {
   }
 
   // Writes the call's structured log line (LogCall).
+  // For streaming adapters that drive their own reactors
+  // (record_streams.h): runs `task` on a worker.
+  void Run(std::function<void()> task) { pool_.Schedule(std::move(task)); }
+  // The caller of `context` from its `authorization` metadata;
+  // UNAUTHENTICATED if missing or unknown.
+  absl::Status Authenticate(const grpc::CallbackServerContext& context,
+                            service::Principal* caller) const;
+  // Writes the call's structured log line.
   void Log(const char* name, const grpc::CallbackServerContext& context,
            const absl::Status& status, absl::Duration latency,
            const service::Principal& caller) const {
@@ -130,8 +138,6 @@ class CallHandler {
     return reactor;
   }
 
-  absl::Status Authenticate(const grpc::CallbackServerContext& context,
-                            service::Principal* caller) const;
   const service::Authenticator& authenticator_;
   WorkerPool& pool_;
 };

@@ -1,5 +1,7 @@
 #include "server/transport/services.h"
 
+#include "server/transport/record_streams.h"
+
 namespace cohorte::transport {
 namespace {
 
@@ -20,6 +22,7 @@ namespace {
 #define ChangeGrpcService_kName "cohorte.v1.ChangeService"
 #define AdminGrpcService_kName "cohorte.v1.AdminService"
 #define WebhookGrpcService_kName "cohorte.v1.WebhookService"
+#define RecordGrpcService_kName "cohorte.v1.RecordService"
 
 }  // namespace
 
@@ -187,6 +190,35 @@ COHORTE_UNARY(AdminGrpcService, admin_, VerifyBackup, VerifyBackupRequest,
 COHORTE_UNARY(AdminGrpcService, admin_, DeleteBackup, DeleteBackupRequest,
               DeleteBackupResponse)
 
+COHORTE_UNARY(RecordGrpcService, records_, CreateRecord, CreateRecordRequest,
+              Record)
+COHORTE_UNARY(RecordGrpcService, records_, GetRecord, GetRecordRequest, Record)
+COHORTE_UNARY(RecordGrpcService, records_, ListRecords, ListRecordsRequest,
+              ListRecordsResponse)
+COHORTE_UNARY(RecordGrpcService, records_, UpdateRecord, UpdateRecordRequest,
+              Record)
+COHORTE_UNARY(RecordGrpcService, records_, DeleteRecord, DeleteRecordRequest,
+              Record)
+COHORTE_UNARY(RecordGrpcService, records_, UndeleteRecord,
+              UndeleteRecordRequest, Record)
+COHORTE_UNARY(RecordGrpcService, records_, ListRecordVersions,
+              ListRecordVersionsRequest, ListRecordVersionsResponse)
+COHORTE_UNARY(RecordGrpcService, records_, StartUpload, StartUploadRequest,
+              Upload)
+COHORTE_UNARY(RecordGrpcService, records_, QueryUpload, QueryUploadRequest,
+              Upload)
+
+grpc::ServerReadReactor<v1::WriteUploadRequest>* RecordGrpcService::WriteUpload(
+    grpc::CallbackServerContext* ctx, v1::Upload* resp) {
+  return StartWriteUpload(calls_, records_, ctx, resp);
+}
+
+grpc::ServerWriteReactor<v1::ReadRecordVersionResponse>*
+RecordGrpcService::ReadRecordVersion(grpc::CallbackServerContext* ctx,
+                                     const v1::ReadRecordVersionRequest* req) {
+  return StartReadRecordVersion(calls_, records_, ctx, req);
+}
+
 grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
     grpc::CallbackServerContext* ctx, const v1::AcceptInvitationRequest* req,
     v1::AcceptInvitationResponse* resp) {
@@ -231,13 +263,14 @@ COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhookDeliveries,
 #undef SessionGrpcService_kName
 #undef ModerationGrpcService_kName
 #undef WebhookGrpcService_kName
+#undef RecordGrpcService_kName
 
 void GrpcServices::Register(grpc::ServerBuilder& builder) {
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &cohorts_, &members_, &territories_, &groups_, &tokens_,
            &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
-           &reports_, &sessions_, &moderation_, &changes_, &admin_,
-           &webhooks_}) {
+           &reports_, &sessions_, &moderation_, &changes_, &admin_, &webhooks_,
+           &records_}) {
     builder.RegisterService(service);
   }
 }
@@ -258,7 +291,8 @@ std::vector<std::string> GrpcServices::Names() {
           v1::ModerationService::service_full_name(),
           v1::ChangeService::service_full_name(),
           v1::AdminService::service_full_name(),
-          v1::WebhookService::service_full_name()};
+          v1::WebhookService::service_full_name(),
+          v1::RecordService::service_full_name()};
 }
 
 }  // namespace cohorte::transport

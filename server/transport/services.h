@@ -19,6 +19,7 @@
 #include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/moderation.grpc.pb.h"
+#include "cohorte/v1/records.grpc.pb.h"
 #include "cohorte/v1/referentiel.grpc.pb.h"
 #include "cohorte/v1/reports.grpc.pb.h"
 #include "cohorte/v1/sessions.grpc.pb.h"
@@ -339,6 +340,41 @@ class WebhookGrpcService final : public DecodingService<v1::WebhookService> {
   service::WebhookService& webhooks_;
 };
 
+class RecordGrpcService final : public DecodingService<v1::RecordService> {
+ public:
+  RecordGrpcService(CallHandler* calls, service::RecordService* records)
+      : calls_(*calls), records_(*records) {}
+
+  COHORTE_DECLARE_UNARY(CreateRecord, CreateRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(GetRecord, GetRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(ListRecords, ListRecordsRequest, ListRecordsResponse);
+  COHORTE_DECLARE_UNARY(UpdateRecord, UpdateRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(DeleteRecord, DeleteRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(UndeleteRecord, UndeleteRecordRequest, Record);
+  COHORTE_DECLARE_UNARY(ListRecordVersions, ListRecordVersionsRequest,
+                        ListRecordVersionsResponse);
+  COHORTE_DECLARE_UNARY(StartUpload, StartUploadRequest, Upload);
+  COHORTE_DECLARE_UNARY(QueryUpload, QueryUploadRequest, Upload);
+  // Streaming: record_streams.h.
+  grpc::ServerReadReactor<v1::WriteUploadRequest>* WriteUpload(
+      grpc::CallbackServerContext* ctx, v1::Upload* resp) override;
+  grpc::ServerWriteReactor<v1::ReadRecordVersionResponse>* ReadRecordVersion(
+      grpc::CallbackServerContext* ctx,
+      const v1::ReadRecordVersionRequest* req) override;
+  const bool read_checks_decoding_ =
+      CheckStreamDecoding<v1::ReadRecordVersionRequest,
+                          v1::ReadRecordVersionResponse>(
+          "ReadRecordVersion",
+          [this](grpc::CallbackServerContext* c,
+                 const v1::ReadRecordVersionRequest* q) {
+            return ReadRecordVersion(c, q);
+          });
+
+ private:
+  CallHandler& calls_;
+  service::RecordService& records_;
+};
+
 // The change feed: ListChanges through CallHandler; Watch as a callback
 // write reactor (watch.cc) that the WatchHub feeds.
 class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
@@ -383,7 +419,8 @@ class GrpcServices {
         moderation_(calls, &s->moderation),
         changes_(calls, &s->changes, &s->watches),
         admin_(calls, &s->admin),
-        webhooks_(calls, &s->webhooks) {}
+        webhooks_(calls, &s->webhooks),
+        records_(calls, &s->records) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -410,6 +447,7 @@ class GrpcServices {
   ChangeGrpcService changes_;
   AdminGrpcService admin_;
   WebhookGrpcService webhooks_;
+  RecordGrpcService records_;
 };
 
 }  // namespace cohorte::transport

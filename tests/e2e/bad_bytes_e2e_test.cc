@@ -122,6 +122,9 @@ TEST_F(BadBytesE2eTest, EveryServedMethodRejectsBadBytes) {
         pool->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;
     for (int i = 0; i < service->method_count(); ++i) {
+      // A client stream's messages are read after authentication, one at
+      // a time (README: known limitations).
+      if (service->method(i)->client_streaming()) continue;
       const std::string method =
           absl::StrCat("/", name, "/", service->method(i)->name());
       EXPECT_EQ(Send(method, kRandom).error_code(),

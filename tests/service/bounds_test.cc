@@ -169,6 +169,14 @@ TEST_F(BoundsTest, CountsAtTheirBoundAreAccepted) {
   post.set_parent(e->name());
   post.mutable_message()->set_body("dix pièces jointes");
   for (int i = 0; i < kMaxAttachmentsPerMessage; ++i) {
+    v1::CreateRecordRequest record;
+    record.set_parent(kOccitanie);
+    record.set_record_id(absl::StrCat("r", i));
+    record.mutable_record()->set_title("Pièce jointe");
+    record.mutable_record()->set_kind(v1::Record::OTHER);
+    record.mutable_record()->set_visibility(v1::COHORT);
+    ASSERT_THAT(services_.all->records.CreateRecord(who("elu-petr"), record),
+                IsOk());
     post.mutable_message()->add_attachments(
         absl::StrCat("cohorts/occitanie/records/r", i));
   }

@@ -58,6 +58,7 @@
 #include "gtest/gtest.h"
 #include "server/service/access/policy_table.h"
 #include "server/service/access/tokens.h"
+#include "server/service/records/content_check.h"
 #include "server/transport/call_handler.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
@@ -197,9 +198,10 @@ class World {
     return result;
   }
 
-  // A server-streaming call (Watch): the responses up to the first whose
-  // cursor is at the revision of the call's start, merged into one (events
-  // appended, the last cursor), then the call is cancelled.
+  // A server-streaming call, its responses merged into one. Watch: the
+  // responses up to the first whose cursor is at the revision of the
+  // call's start (events appended, the last cursor), then the call is
+  // cancelled. Others (ReadRecordVersion): every response to the end.
   Result CallStream(const MethodDescriptor& method, const Message& request,
                     const std::string& secret) {
     const int64_t target = revision();
@@ -234,6 +236,7 @@ class World {
         google::protobuf::MessageFactory::generated_factory()
             ->GetPrototype(method.output_type())
             ->New());
+    const bool watch = method.output_type() == v1::WatchResponse::descriptor();
     bool caught_up = false;
     while (!caught_up) {
       grpc::ByteBuffer out;
@@ -245,9 +248,10 @@ class World {
       for (const grpc::Slice& s : slices) {
         bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
       }
+      merged->MergeFromString(bytes);
+      if (!watch) continue;
       v1::WatchResponse response;
       EXPECT_TRUE(response.ParseFromString(bytes));
-      merged->MergeFromString(bytes);
       caught_up = response.cursor().revision() >= target;
     }
     if (caught_up) context.TryCancel();
@@ -256,7 +260,7 @@ class World {
     queue.Shutdown();
     while (queue.Next(&tag, &ok)) {
     }
-    if (caught_up) {
+    if (caught_up || (!watch && status.ok())) {
       result.code = grpc::StatusCode::OK;
       result.response = std::move(merged);
     } else {
@@ -836,6 +840,43 @@ void ConfidentialityMatrixTest::BuildWorld(World& world) {
   (*names_)["cursor0"] =
       absl::StrCat(s.store->instance_id(), ".", s.store->epoch(), ".0");
 
+  // Shared records: one of the élus group, marked in its title,
+  // description and content, with a version and an upload in progress; one
+  // of the cohort, likewise.
+  for (const auto& [key, who, visibility, text] :
+       std::vector<std::array<std::string, 4>>{
+           {"elus", "elu-petr", "GROUP", "ELUSMARK record content"},
+           {"cohort", "agent-petr", "COHORT", "Compte-rendu de la journée"}}) {
+    const std::string title =
+        key == "elus" ? "ELUSMARK record title" : "Journée commune";
+    std::string create = absl::StrCat(
+        "parent: 'cohorts/occitanie' record_id: '",
+        key == "elus" ? "groupe" : "partage", "' record { title: '", title,
+        "' kind: COMPTE_RENDU visibility: ", visibility);
+    if (key == "elus") {
+      absl::StrAppend(&create,
+                      " group: 'cohorts/occitanie/groups/elus' description: "
+                      "'ELUSMARK record description'");
+    }
+    const std::string record =
+        name_of(as(who, "RecordService.CreateRecord", create + " }"));
+    (*names_)[key + "_record"] = record;
+    for (const std::string& content : {text, text + " (en cours)"}) {
+      std::unique_ptr<Message> upload =
+          as(who, "RecordService.StartUpload",
+             absl::StrCat("parent: '", record, "' size_bytes: ", content.size(),
+                          " sha256: '", Sha256Hex(content),
+                          "' file_name: 'cr.txt'"));
+      (*names_)[key + "_upload"] = name_of(upload);
+      if (content != text) break;  // the second stays in progress
+      std::unique_ptr<Message> done = as(
+          who, "RecordService.WriteUpload",
+          absl::StrCat("name: '", name_of(upload), "' data: '", content, "'"));
+      ASSERT_NE(done, nullptr);
+      (*names_)[key + "_version"] = static_cast<v1::Upload&>(*done).version();
+    }
+  }
+
   // The removed member: moved to the other cohort, so out of the élus group
   // of occitanie. Their token now resolves to an élu of `autre`.
   as("admin", "MemberService.UpdateMember",
@@ -895,8 +936,8 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
     if (!InElusGroup(kind) && r.response != nullptr) {
       const std::string bytes = r.response->SerializeAsString();
       for (const std::string& name :
-           {Fill("{elus_x}"),
-            std::string("cohorts/occitanie/reports/groupe")}) {
+           {Fill("{elus_x}"), std::string("cohorts/occitanie/reports/groupe"),
+            Fill("{elus_record}")}) {
         EXPECT_TRUE(!absl::StrContains(bytes, name) ||
                     absl::StrContains(Fill(row.request), name))
             << "LEAK: " << row.rpc << " as " << kind << " names " << name
@@ -938,6 +979,12 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
 
 constexpr char kD[] = "PERMISSION_DENIED";
 constexpr char kU[] = "UNAUTHENTICATED";
+
+// Who reads a COHORT record of occitanie.
+std::set<std::string> kCohortReaders() {
+  return {"elu",   "agent", "etat",  "acteur", "facil", "author",
+          "coord", "ally",  "svc-r", "svc-rw", "admin"};
+}
 
 // The rows. Names in braces are the world's (BuildWorld).
 std::vector<Row> Rows() {
@@ -1392,9 +1439,9 @@ std::vector<Row> Rows() {
       // apply to every event).
       Row{"ChangeService.ListChanges",
           "page_size: 1000",
-          {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
-           "OK events#=40", "OK events#=35", "OK events#=67", "OK events#=34",
-           "OK events#=31", "OK events#=31", "OK events#=101", "OK events#=17",
+          {"OK events#=62", "OK events#=46", "OK events#=37", "OK events#=43",
+           "OK events#=43", "OK events#=38", "OK events#=70", "OK events#=37",
+           "OK events#=34", "OK events#=34", "OK events#=104", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -1411,9 +1458,9 @@ std::vector<Row> Rows() {
           .NoCohort(),
       Row{"ChangeService.Watch",
           "since: '{cursor0}'",
-          {"OK events#=56", "OK events#=43", "OK events#=34", "OK events#=40",
-           "OK events#=40", "OK events#=35", "OK events#=67", "OK events#=34",
-           "OK events#=31", "OK events#=31", "OK events#=101", "OK events#=17",
+          {"OK events#=62", "OK events#=46", "OK events#=37", "OK events#=43",
+           "OK events#=43", "OK events#=38", "OK events#=70", "OK events#=37",
+           "OK events#=34", "OK events#=34", "OK events#=104", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -2074,6 +2121,171 @@ std::vector<Row> Rows() {
           {"{webhook}", "webhooks/absent"}}
           .Policy("webhook", "read, pause, resume, delete; its delivery log")
           .Readers({"coord", "admin"}),
+      // Shared records.
+      Row{"RecordService.CreateRecord",
+          "parent: 'cohorts/occitanie' record_id: 'neuf' record { title: "
+          "'Neuf' kind: DIAGNOSTIC visibility: GROUP group: "
+          "'cohorts/occitanie/groups/elus' }",
+          {"OK name=cohorts/occitanie/records/neuf", kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kD, kD, kU},
+          {"name"},
+          {"groups/elus", "groups/absent"}}
+          .Policy("GROUP shared record", "create, upload a version"),
+      Row{"RecordService.CreateRecord (COHORT)",
+          "parent: 'cohorts/occitanie' record_id: 'neuf' record { title: "
+          "'Neuf' kind: DIAGNOSTIC visibility: COHORT }",
+          {"OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf",
+           "OK name=cohorts/occitanie/records/neuf", kD, kD, kD, kD, kD, kU},
+          {"name"}}
+          .Policy("COHORT, NETWORK, PUBLIC shared record",
+                  "create, upload a version"),
+      Row{"RecordService.GetRecord",
+          "name: '{elus_record}'",
+          {"OK latest_version=1", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"latest_version"},
+          {"records/groupe", "records/absent"}}
+          .Policy("GROUP shared record, its versions and content", "read"),
+      Row{"RecordService.GetRecord (cohort)",
+          "name: '{cohort_record}'",
+          {"OK latest_version=1", "OK latest_version=1", "OK latest_version=1",
+           "OK latest_version=1", "OK latest_version=1", "OK latest_version=1",
+           "OK latest_version=1", "OK latest_version=1", "OK latest_version=1",
+           "OK latest_version=1", "OK latest_version=1", kD, kD, kU},
+          {"latest_version"},
+          {"records/partage", "records/absent"}}
+          .Policy("COHORT shared record, its versions and content", "read")
+          .Readers(kCohortReaders()),
+      Row{"RecordService.ListRecords",
+          "parent: 'cohorts/occitanie' show_deleted: true",
+          {"OK "
+           "records.name=cohorts/occitanie/records/groupe,cohorts/occitanie/"
+           "records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=cohorts/occitanie/records/partage",
+           "OK records.name=", "OK records.name=", kU},
+          {"records.name"}}
+          .Policy("NETWORK, PUBLIC shared record, its versions and content",
+                  "read"),
+      Row{"RecordService.UpdateRecord",
+          "record { name: '{elus_record}' title: 'Titre' } update_mask { "
+          "paths: 'title' }",
+          {"OK title=Titre", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"title"},
+          {"records/groupe", "records/absent"}}
+          .Policy("shared record", "update, delete, undelete"),
+      Row{"RecordService.UpdateRecord (cohort)",
+          "record { name: '{cohort_record}' title: 'Titre' } update_mask { "
+          "paths: 'title' }",
+          {kD, "OK title=Titre", kD, kD, kD, kD, "OK title=Titre", kD, kD, kD,
+           kD, kD, kD, kU},
+          {"title"},
+          {"records/partage", "records/absent"}}
+          .Policy("shared record", "update, delete, undelete")
+          .Authors({"agent"})
+          .Readers(kCohortReaders()),
+      Row{"RecordService.DeleteRecord",
+          "name: '{elus_record}'",
+          {"OK delete_time#=1", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"delete_time#"},
+          {"records/groupe", "records/absent"}}
+          .Policy("shared record", "update, delete, undelete"),
+      Row{"RecordService.UndeleteRecord",
+          "name: '{elus_record}'",
+          {"FAILED_PRECONDITION", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"title"},
+          {"records/groupe", "records/absent"}}
+          .Policy("shared record", "update, delete, undelete"),
+      Row{"RecordService.ListRecordVersions",
+          "parent: '{elus_record}'",
+          {"OK versions.name#=1", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"versions.name#"},
+          {"records/groupe", "records/absent"}}
+          .Policy("GROUP shared record, its versions and content", "read"),
+      Row{"RecordService.StartUpload",
+          "parent: '{elus_record}' size_bytes: 10 sha256: "
+          "'0000000000000000000000000000000000000000000000000000000000000000'",
+          {"OK state=ACTIVE", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kU},
+          {"state"},
+          {"records/groupe", "records/absent"}}
+          .Policy("GROUP shared record", "create, upload a version"),
+      Row{"RecordService.StartUpload (cohort)",
+          "parent: '{cohort_record}' size_bytes: 10 sha256: "
+          "'0000000000000000000000000000000000000000000000000000000000000000'",
+          {"OK state=ACTIVE", "OK state=ACTIVE", "OK state=ACTIVE",
+           "OK state=ACTIVE", "OK state=ACTIVE", "OK state=ACTIVE",
+           "OK state=ACTIVE", "OK state=ACTIVE", kD, kD, kD, kD, kD, kU},
+          {"state"}}
+          .Policy("COHORT, NETWORK, PUBLIC shared record",
+                  "create, upload a version"),
+      Row{"RecordService.WriteUpload",
+          "name: '{elus_upload}' write_offset: 0 data: 'ELUSMARK'",
+          {"OK committed_size=8", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"committed_size"},
+          {"{elus_upload}", "{elus_record}/uploads/uabsent"}}
+          .Policy("upload session", "read, write, resume")
+          .Self({"elu"}),
+      Row{"RecordService.WriteUpload (cohort)",
+          "name: '{cohort_upload}' write_offset: 0 data: 'Compte'",
+          {kD, "OK committed_size=6", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kU},
+          {"committed_size"},
+          {"{cohort_upload}", "{cohort_record}/uploads/uabsent"}}
+          .Policy("upload session", "read, write, resume")
+          .Self({"agent"})
+          .Readers({"agent"}),
+      Row{"RecordService.QueryUpload",
+          "name: '{elus_upload}'",
+          {"OK committed_size=0 state=ACTIVE", kD, kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kD, kU},
+          {"committed_size", "state"},
+          {"{elus_upload}", "{elus_record}/uploads/uabsent"}}
+          .Policy("upload session", "read, write, resume")
+          .Self({"elu"}),
+      Row{"RecordService.QueryUpload (cohort)",
+          "name: '{cohort_upload}'",
+          {kD, "OK committed_size=0 state=ACTIVE", kD, kD, kD, kD, kD, kD, kD,
+           kD, kD, kD, kD, kU},
+          {"committed_size", "state"},
+          {"{cohort_upload}", "{cohort_record}/uploads/uabsent"}}
+          .Policy("upload session", "read, write, resume")
+          .Self({"agent"})
+          .Readers({"agent"}),
+      Row{"RecordService.ReadRecordVersion",
+          "name: '{elus_version}'",
+          {"OK data#=1", kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, kU},
+          {"data#"},
+          {"records/groupe", "records/absent"}}
+          .Policy("GROUP shared record, its versions and content", "read"),
+      Row{"RecordService.ReadRecordVersion (cohort)",
+          "name: '{cohort_version}' read_offset: 3 read_limit: 5",
+          {"OK data=pte-r", "OK data=pte-r", "OK data=pte-r", "OK data=pte-r",
+           "OK data=pte-r", "OK data=pte-r", "OK data=pte-r", "OK data=pte-r",
+           "OK data=pte-r", "OK data=pte-r", "OK data=pte-r", kD, kD, kU},
+          {"data"},
+          {"records/partage", "records/absent"}}
+          .Policy("COHORT shared record, its versions and content", "read")
+          .Readers(kCohortReaders()),
   };
 }
 
@@ -2099,6 +2311,9 @@ TEST_F(ConfidentialityMatrixTest, EveryMarkedTextIsReadInsideTheGroup) {
       "ELUSMARK what failed",
       "ELUSMARK lessons",
       "ELUSMARK theme",
+      "ELUSMARK record title",
+      "ELUSMARK record description",
+      "ELUSMARK record content",
   };
   std::string seen;
   for (const auto& [who, rpc, request] :
@@ -2112,6 +2327,9 @@ TEST_F(ConfidentialityMatrixTest, EveryMarkedTextIsReadInsideTheGroup) {
             "parent: 'cohorts/occitanie' show_resolved: true"},
            {"elu-petr", "ReportService.GetReport",
             "name: 'cohorts/occitanie/reports/groupe'"},
+           {"elu-petr", "RecordService.GetRecord", "name: '{elus_record}'"},
+           {"elu-petr", "RecordService.ReadRecordVersion",
+            "name: '{elus_version}'"},
        }) {
     std::unique_ptr<Message> r = Do(*shared_, who, rpc, request);
     if (r != nullptr) seen += r->SerializeAsString();
@@ -2127,7 +2345,8 @@ TEST_F(ConfidentialityMatrixTest, EveryMarkedTextIsReadInsideTheGroup) {
 // a marker or the name of the group's content.
 TEST_F(ConfidentialityMatrixTest, PagingOneByOneRevealsNothingOfTheGroup) {
   const std::vector<std::string> secrets = {kMarker, Fill("{elus_x}"),
-                                            "cohorts/occitanie/reports/groupe"};
+                                            "cohorts/occitanie/reports/groupe",
+                                            Fill("{elus_record}")};
   int tokens = 0;  // pages that had a next one
   for (const Row& row : Rows()) {
     const std::string rpc = row.rpc.substr(0, row.rpc.find(' '));

@@ -27,6 +27,8 @@ absl::string_view TypeNameOf() {
     return v1::Webhook::descriptor()->full_name();
   } else if constexpr (std::is_same_v<T, storage::v1::ReadMarkerRecord>) {
     return "";  // bookkeeping of the exchange service, not a resource
+  } else if constexpr (std::is_same_v<T, storage::v1::UploadRecord>) {
+    return "";  // an uploader's working state (a change per chunk), private
   } else {
     return T::descriptor()->full_name();
   }

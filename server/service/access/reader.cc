@@ -1,5 +1,6 @@
 #include "server/service/access/reader.h"
 
+#include <algorithm>
 #include <tuple>
 #include <vector>
 
@@ -163,7 +164,60 @@ absl::Status Reader::MayRead(absl::string_view name) const {
     return ok(Load<storage::v1::WebhookRecord>(name));
   }
   if (collection == "deliveries") return ok(Load<v1::WebhookDelivery>(name));
+  if (collection == "records") return ok(Load<v1::Record>(name));
+  if (collection == "versions") return ok(Load<v1::RecordVersion>(name));
+  if (collection == "uploads") {
+    return ok(Load<storage::v1::UploadRecord>(name));
+  }
   return Denied(name);
+}
+
+absl::StatusOr<std::string> Reader::ReadVersionContent(
+    absl::string_view version, int64_t offset, int64_t max_bytes) const {
+  COHORTE_ASSIGN_OR_RETURN(v1::RecordVersion v,
+                           Load<v1::RecordVersion>(version));
+  if (offset < 0 || offset > v.size_bytes()) {
+    return ErrorWithReason(
+        absl::StatusCode::kOutOfRange, kReasonFieldInvalid,
+        absl::StrCat("read_offset: ", offset, " is past the end of ", version,
+                     " (", v.size_bytes(), " bytes)"));
+  }
+  if (offset == v.size_bytes() || max_bytes <= 0) return std::string();
+  storage::v1::RecordContentRecord content;
+  absl::Status s = view_.GetProto(
+      storage::Table::kIndexes,
+      storage::IndexKey(storage::IndexKind::kRecordContent, v.sha256()),
+      &content);
+  if (absl::IsNotFound(s)) {
+    return absl::DataLossError(
+        absl::StrCat("the content of ", version, " is missing"));
+  }
+  COHORTE_RETURN_IF_ERROR(s);
+  // The chunk that holds `offset`: the last one starting at or before it.
+  std::string out;
+  bool found = false;
+  COHORTE_RETURN_IF_ERROR(view_.ScanReverse(
+      storage::Table::kRecordChunks, storage::RecordChunkPrefix(content.blob()),
+      storage::RecordChunkKey(content.blob(), offset + 1),
+      [&](absl::string_view key, absl::string_view value) {
+        uint64_t blob = 0;
+        int64_t start = 0;
+        if (!storage::ParseRecordChunkKey(key, &blob, &start) ||
+            start + static_cast<int64_t>(value.size()) <= offset) {
+          return false;
+        }
+        const absl::string_view part = value.substr(offset - start);
+        out.assign(
+            part.data(),
+            std::min<size_t>(part.size(), static_cast<size_t>(max_bytes)));
+        found = true;
+        return false;
+      }));
+  if (!found) {
+    return absl::DataLossError(absl::StrCat("the content of ", version,
+                                            " is missing at byte ", offset));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> Reader::OwnFollows() const {

@@ -29,8 +29,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -273,6 +273,15 @@ class Reader {
   // REQUIRES: a Reader over the committed state.
   absl::Status PresentLog(const LogSlice& slice, const FeedFilter& filter,
                           int max_events, FeedPage* page) const;
+
+  // Up to `max_bytes` of the content of record version `version` from
+  // byte `offset` (fewer at the end of a stored chunk; empty at the end of
+  // the content), if the caller may read the version (PERMISSION_DENIED
+  // as Get otherwise). OUT_OF_RANGE past the end; DATA_LOSS if the bytes
+  // are missing.
+  absl::StatusOr<std::string> ReadVersionContent(absl::string_view version,
+                                                 int64_t offset,
+                                                 int64_t max_bytes) const;
 
   // The targets the caller follows (their own follows only).
   absl::StatusOr<std::vector<std::string>> OwnFollows() const;

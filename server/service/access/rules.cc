@@ -39,6 +39,37 @@ bool AdminOrParticipant(const Principal& p, absl::string_view name) {
   return p.is_admin() || ParticipatesIn(p, CohortOf(name));
 }
 
+// Whether `p` (authenticated) sees what is stored as `name` with
+// `visibility` (a published report, a record): GROUP to its group's
+// members (`in_group`), COHORT to the administrator and the cohort's
+// participants, NETWORK and PUBLIC to everyone.
+bool SeenByVisibility(const Principal& p, absl::string_view name,
+                      v1::Visibility visibility, bool in_group) {
+  switch (visibility) {
+    case v1::GROUP:
+      return in_group;
+    case v1::COHORT:
+      return AdminOrParticipant(p, name);
+    case v1::NETWORK:
+    case v1::PUBLIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Drops from `records` the links to records the reader may not read (made
+// narrower or purged since they were linked): a link shows only what its
+// reader may open.
+void KeepReadableRecords(
+    const Reader& r, google::protobuf::RepeatedPtrField<std::string>* records) {
+  records->erase(std::remove_if(records->begin(), records->end(),
+                                [&](const std::string& name) {
+                                  return !r.Load<v1::Record>(name).ok();
+                                }),
+                 records->end());
+}
+
 }  // namespace
 
 // ---- Structure -------------------------------------------------------------
@@ -235,6 +266,7 @@ v1::Message ReadRule<v1::Message>::Present(const Reader& r, v1::Message m) {
     m.clear_attachments();
     return m;
   }
+  KeepReadableRecords(r, m.mutable_attachments());
   const std::string& me = r.caller().member;
   if (m.edits().empty() || (!me.empty() && m.author() == me)) return m;
   const v1::PeerGroup* group = r.Group(GroupOf(m.name()));
@@ -266,20 +298,13 @@ bool ReadRule<v1::ExperienceReport>::MaySee(const Reader& r,
   if (rep.state() == v1::ExperienceReport::DRAFT) {
     return !p.service && !p.member.empty() && Contains(rep.authors(), p.member);
   }
-  switch (rep.visibility()) {
-    case v1::GROUP:
-      return r.InGroup(rep.group());
-    case v1::COHORT:
-      return AdminOrParticipant(p, name);
-    case v1::NETWORK:
-    case v1::PUBLIC:
-      return true;
-    default:
-      return false;
-  }
+  return SeenByVisibility(
+      p, name, rep.visibility(),
+      rep.visibility() == v1::GROUP && r.InGroup(rep.group()));
 }
 v1::ExperienceReport ReadRule<v1::ExperienceReport>::Present(
-    const Reader&, v1::ExperienceReport rep) {
+    const Reader& r, v1::ExperienceReport rep) {
+  KeepReadableRecords(r, rep.mutable_records());
   if (rep.hidden()) {
     rep.clear_context();
     rep.clear_actions();
@@ -318,13 +343,74 @@ v1::ContentFlag ReadRule<v1::ContentFlag>::Present(const Reader&,
   return f;
 }
 
+// ---- Shared records --------------------------------------------------------
+
+namespace {
+
+// `cohorts/{c}/records/{r}` of a name under a record.
+absl::string_view RecordOf(absl::string_view name) {
+  for (absl::string_view sep : {"/versions/", "/uploads/"}) {
+    const size_t at = name.find(sep);
+    if (at != absl::string_view::npos) return name.substr(0, at);
+  }
+  return name;
+}
+
+}  // namespace
+
+// A record: by its visibility, as a published report (a GROUP record, the
+// group's members only); deleted ones alike, until purged.
+bool ReadRule<v1::Record>::MaySee(const Reader& r, absl::string_view name,
+                                  const v1::Record& rec) {
+  const Principal& p = r.caller();
+  if (!p.authenticated()) return false;
+  return SeenByVisibility(
+      p, name, rec.visibility(),
+      rec.visibility() == v1::GROUP && r.InGroup(rec.group()));
+}
+v1::Record ReadRule<v1::Record>::Present(const Reader& r, v1::Record rec) {
+  if (rec.has_latest()) {
+    rec.set_allocated_latest(
+        new v1::RecordVersion(ReadRule<v1::RecordVersion>::Present(
+            r, std::move(*rec.mutable_latest()))));
+  }
+  return rec;
+}
+
+// A version: whoever may read its record.
+bool ReadRule<v1::RecordVersion>::MaySee(const Reader& r,
+                                         absl::string_view name,
+                                         const v1::RecordVersion&) {
+  return r.Load<v1::Record>(RecordOf(name)).ok();
+}
+v1::RecordVersion ReadRule<v1::RecordVersion>::Present(const Reader&,
+                                                       v1::RecordVersion v) {
+  return v;
+}
+
+// An upload session: its uploader, while they may read the record.
+bool ReadRule<storage::v1::UploadRecord>::MaySee(
+    const Reader& r, absl::string_view name,
+    const storage::v1::UploadRecord& u) {
+  const Principal& p = r.caller();
+  return !p.service && !p.member.empty() && u.upload().uploader() == p.member &&
+         r.Load<v1::Record>(RecordOf(name)).ok();
+}
+storage::v1::UploadRecord ReadRule<storage::v1::UploadRecord>::Present(
+    const Reader&, storage::v1::UploadRecord u) {
+  u.clear_blob();
+  u.clear_sha256_state();
+  return u;
+}
+
 // ---- Sessions and inbox ----------------------------------------------------
 
 bool ReadRule<v1::Session>::MaySee(const Reader& r, absl::string_view name,
                                    const v1::Session&) {
   return AdminOrParticipant(r.caller(), name);
 }
-v1::Session ReadRule<v1::Session>::Present(const Reader&, v1::Session s) {
+v1::Session ReadRule<v1::Session>::Present(const Reader& r, v1::Session s) {
+  KeepReadableRecords(r, s.mutable_records());
   return s;
 }
 
@@ -473,6 +559,17 @@ bool ReadRule<storage::v1::WebhookRecord>::MayKnowAbsent(const Reader& r,
 bool ReadRule<v1::WebhookDelivery>::MayKnowAbsent(const Reader& r,
                                                   absl::string_view name) {
   return r.Load<storage::v1::WebhookRecord>(WebhookOf(name)).ok();
+}
+bool ReadRule<v1::Record>::MayKnowAbsent(const Reader&, absl::string_view) {
+  return false;
+}
+bool ReadRule<v1::RecordVersion>::MayKnowAbsent(const Reader& r,
+                                                absl::string_view name) {
+  return r.Load<v1::Record>(RecordOf(name)).ok();
+}
+bool ReadRule<storage::v1::UploadRecord>::MayKnowAbsent(const Reader&,
+                                                        absl::string_view) {
+  return false;
 }
 
 }  // namespace cohorte::service

@@ -54,6 +54,9 @@ COHORTE_DECLARE_READ_RULE(::cohorte::v1::Registration);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::ContentFlag);
 COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::WebhookRecord);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::WebhookDelivery);
+COHORTE_DECLARE_READ_RULE(::cohorte::v1::Record);
+COHORTE_DECLARE_READ_RULE(::cohorte::v1::RecordVersion);
+COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::UploadRecord);
 
 #undef COHORTE_DECLARE_READ_RULE
 

@@ -16,6 +16,7 @@
 #include "server/service/access/commit.h"
 #include "server/service/access/policy.h"
 #include "server/service/access/reader.h"
+#include "server/service/access/record_links.h"
 #include "server/service/content/referentiel.h"
 #include "server/service/core/entities.h"
 #include "server/service/core/errors.h"
@@ -379,6 +380,9 @@ absl::StatusOr<Message> ExchangeService::PostMessage(
         // The caller's membership, checked atomically with the post.
         COHORTE_ASSIGN_OR_RETURN(PeerGroup group,
                                  reader.GroupForContent(group_name));
+        COHORTE_RETURN_IF_ERROR(CheckRecordLinks(reader, "message.attachments",
+                                                 in.attachments(), v1::GROUP,
+                                                 group_name));
         // Recipients: followers of the exchange and of the group who may
         // read the group.
         std::vector<std::string> followers;

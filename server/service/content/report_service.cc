@@ -15,6 +15,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/service/access/commit.h"
 #include "server/service/access/policy.h"
+#include "server/service/access/record_links.h"
 #include "server/service/content/referentiel.h"
 #include "server/service/core/entities.h"
 #include "server/service/core/errors.h"
@@ -183,10 +184,12 @@ absl::Status CheckReportReferences(const Txn& txn, const Reader& reader,
   }
   COHORTE_RETURN_IF_ERROR(CheckCohortLinksExist<v1::Session>(
       txn, "report.sessions", r.sessions(), "sessions", "session", cohort));
-  // Shared records are not stored yet: their form and cohort only.
   COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "report.records", r.records(),
                                            "records", "record", cohort,
                                            nullptr));
+  // Every reader of the report may open the records it links to.
+  COHORTE_RETURN_IF_ERROR(CheckRecordLinks(
+      reader, "report.records", r.records(), r.visibility(), r.group()));
   return absl::OkStatus();
 }
 

@@ -21,9 +21,15 @@ void AttachErrorInfo(
 
 absl::Status InvalidField(absl::string_view field,
                           absl::string_view description) {
-  absl::Status status(absl::StatusCode::kInvalidArgument,
-                      absl::StrCat(field, ": ", description));
-  AttachErrorInfo(status, kReasonFieldInvalid);
+  return FieldError(absl::StatusCode::kInvalidArgument, kReasonFieldInvalid,
+                    field, description);
+}
+
+absl::Status FieldError(absl::StatusCode code, absl::string_view reason,
+                        absl::string_view field,
+                        absl::string_view description) {
+  absl::Status status(code, absl::StrCat(field, ": ", description));
+  AttachErrorInfo(status, reason);
   google::rpc::BadRequest bad_request;
   auto* violation = bad_request.add_field_violations();
   violation->set_field(std::string(field));

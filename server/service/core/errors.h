@@ -47,11 +47,19 @@ inline constexpr absl::string_view kReasonCursorEpoch = "CURSOR_EPOCH";
 inline constexpr absl::string_view kReasonChangesCompacted =
     "CHANGES_COMPACTED";
 inline constexpr absl::string_view kReasonWatcherTooSlow = "WATCHER_TOO_SLOW";
+inline constexpr absl::string_view kReasonQuotaExceeded = "QUOTA_EXCEEDED";
+inline constexpr absl::string_view kReasonUploadExpired = "UPLOAD_EXPIRED";
+inline constexpr absl::string_view kReasonWrongOffset = "WRONG_OFFSET";
+inline constexpr absl::string_view kReasonDigestMismatch = "DIGEST_MISMATCH";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").
 absl::Status InvalidField(absl::string_view field,
                           absl::string_view description);
+
+// Like InvalidField with another code and reason (a quota, an offset).
+absl::Status FieldError(absl::StatusCode code, absl::string_view reason,
+                        absl::string_view field, absl::string_view description);
 
 // PERMISSION_DENIED "the caller may not <what>", reason PERMISSION_DENIED.
 absl::Status PermissionDenied(absl::string_view what);

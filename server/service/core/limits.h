@@ -6,6 +6,8 @@
 #ifndef COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
 #define COHORTE_SERVER_SERVICE_CORE_LIMITS_H_
 
+#include <cstdint>
+
 namespace cohorte::service {
 
 // Resource ids (RFC-1034 labels, AIP-122).
@@ -83,6 +85,23 @@ inline constexpr int kMaxSessionCapacity = 10000;
 inline constexpr int kMaxSessionDays = 31;
 inline constexpr int kMaxSessionLinks = 20;
 inline constexpr int kMaxSessionMinutesChars = 20000;
+
+// Shared records.
+inline constexpr int kMaxRecordTitleChars = 200;
+inline constexpr int kMaxRecordDescriptionChars = 4000;
+inline constexpr int kMaxRecordLinks = 20;
+inline constexpr int kMaxRecordFileNameChars = 255;
+inline constexpr int kMaxRecordNoteChars = 1000;
+inline constexpr int kMaxMediaTypeChars = 127;
+// One chunk of an upload or a download: far below the gRPC message limit.
+inline constexpr int64_t kMaxRecordChunkBytes = 1 << 20;
+// Defaults of cohorted's --max-record-mb and --cohort-quota-mb.
+inline constexpr int64_t kDefaultMaxRecordBytes = int64_t{2} << 30;
+inline constexpr int64_t kDefaultCohortQuotaBytes = int64_t{50} << 30;
+// An upload session expires this long after it starts; a deleted record
+// is purged (its versions' content freed) this long after its deletion.
+inline constexpr int64_t kUploadLifetimeHours = 24;
+inline constexpr int64_t kRecordPurgeDays = 30;
 
 // Moderation.
 inline constexpr int kMaxFlagNoteChars = 1000;

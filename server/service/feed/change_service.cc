@@ -32,7 +32,7 @@ bool IsLowerHex(absl::string_view s) {
 const std::vector<std::string>& FeedTypes() {
   static const auto* types = [] {
     auto* out = new std::vector<std::string>();
-    for (uint32_t kind = 1; kind <= storage::kEntityKindCount; ++kind) {
+    for (uint32_t kind = 1; kind <= storage::kMaxEntityKind; ++kind) {
       absl::string_view t = FeedTypeOfKind(kind);
       if (!t.empty()) out->emplace_back(t);
     }

@@ -16,6 +16,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "server/service/access/commit.h"
 #include "server/service/access/policy.h"
+#include "server/service/access/record_links.h"
 #include "server/service/core/entities.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
@@ -137,8 +138,8 @@ absl::Status CheckSessionFields(const Session& s,
 
 // Inside a mutation, on the whole session: times in order, references in
 // the cohort.
-absl::Status CheckSessionWhole(const Txn& txn, const Session& s,
-                               absl::string_view cohort) {
+absl::Status CheckSessionWhole(const Txn& txn, const Reader& reader,
+                               const Session& s, absl::string_view cohort) {
   if (Nanos(s.end_time()) <= Nanos(s.start_time())) {
     return InvalidField("session.end_time", "must be after start_time");
   }
@@ -151,10 +152,12 @@ absl::Status CheckSessionWhole(const Txn& txn, const Session& s,
   COHORTE_RETURN_IF_ERROR(CheckCohortLinksExist<v1::Territory>(
       txn, "session.audience_territories", s.audience_territories(),
       "territories", "territory", cohort));
-  // Shared records are not stored yet: their form and cohort only.
   COHORTE_RETURN_IF_ERROR(CheckCohortLinks(txn, "session.records", s.records(),
                                            "records", "record", cohort,
                                            nullptr));
+  // A session is read by the cohort: so must its records be.
+  COHORTE_RETURN_IF_ERROR(
+      CheckRecordLinks(reader, "session.records", s.records(), v1::COHORT, ""));
   COHORTE_RETURN_IF_ERROR(CheckCohortLinksExist<v1::ExperienceReport>(
       txn, "session.reports", s.reports(), "reports", "report", cohort));
   return absl::OkStatus();
@@ -283,7 +286,8 @@ absl::StatusOr<Session> SessionService::CreateSession(
         if (s.time_zone().empty()) s.set_time_zone(kDefaultTimeZone);
         s.set_registered_count(0);
         s.set_waitlist_count(0);
-        COHORTE_RETURN_IF_ERROR(CheckSessionWhole(txn, s, req.parent()));
+        COHORTE_RETURN_IF_ERROR(
+            CheckSessionWhole(txn, reader, s, req.parent()));
         CreateEntity(txn, s);
         if (Nanos(s.end_time()) > absl::ToUnixNanos(txn.commit_time())) {
           COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> people,
@@ -421,7 +425,7 @@ absl::StatusOr<Session> SessionService::UpdateSession(
         google::protobuf::util::FieldMaskUtil::MergeMessageTo(
             req.session(), req.update_mask(), merge, &s);
         if (s.time_zone().empty()) s.set_time_zone(kDefaultTimeZone);
-        COHORTE_RETURN_IF_ERROR(CheckSessionWhole(txn, s, cohort));
+        COHORTE_RETURN_IF_ERROR(CheckSessionWhole(txn, reader, s, cohort));
         if (s.capacity() != 0 && s.capacity() < s.registered_count()) {
           return InvalidField(
               "session.capacity",

@@ -1,0 +1,130 @@
+// File: server/service/records/record_service.h
+//
+// RecordService: a cohort's shared records (documents) and their immutable
+// versions, after Google's ByteStream API. A version's bytes arrive through
+// an upload session (StartUpload, then WriteUpload chunks at the committed
+// offset, each durable once written; QueryUpload tells how far it is), and
+// the version appears in the same commit as the last chunk, only if the
+// whole content's SHA-256 is the announced one. Content is stored once per
+// instance by its SHA-256, with a count of the versions referring to it;
+// CollectGarbage frees what nothing refers to (see record_gc.cc).
+//
+// Every read goes through the gate: a record has a report's visibility
+// rules (a GROUP record is read by the group's members only), a version
+// and its bytes are read by whoever reads the record, an upload session
+// by its uploader only. No gRPC. Thread-safe; `store` must outlive it.
+#ifndef COHORTE_SERVER_SERVICE_RECORDS_RECORD_SERVICE_H_
+#define COHORTE_SERVER_SERVICE_RECORDS_RECORD_SERVICE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cohorte/v1/records.pb.h"
+#include "server/service/access/principal.h"
+#include "server/service/core/limits.h"
+#include "storage/store.h"
+
+namespace cohorte::service {
+
+// The quotas of shared records (cohorted's --max-record-mb and
+// --cohort-quota-mb).
+struct RecordLimits {
+  // The largest content of one version.
+  int64_t max_file_bytes = kDefaultMaxRecordBytes;
+  // The most bytes of versions one cohort holds (each version counts, even
+  // when its content is shared), uploads in progress included.
+  int64_t max_cohort_bytes = kDefaultCohortQuotaBytes;
+};
+
+// What one CollectGarbage pass did.
+struct RecordGarbageStats {
+  int expired_uploads = 0;
+  int purged_records = 0;
+  int freed_contents = 0;
+  int deleted_blobs = 0;
+};
+
+class RecordService {
+ public:
+  RecordService(storage::Store* store, RecordLimits limits)
+      : store_(*store), limits_(limits) {}
+  RecordService(const RecordService&) = delete;
+  RecordService& operator=(const RecordService&) = delete;
+
+  // A participant of the cohort acting as a member (not the administrator,
+  // not a service token); for GROUP, a member of the group. Links must
+  // name resources of the cohort the caller may read. INVALID_ARGUMENT
+  // naming the field; ALREADY_EXISTS for a taken id the caller may read.
+  absl::StatusOr<v1::Record> CreateRecord(const Principal& caller,
+                                          const v1::CreateRecordRequest& req);
+  // PERMISSION_DENIED alike for a missing record and one the caller may not
+  // read.
+  absl::StatusOr<v1::Record> GetRecord(const Principal& caller,
+                                       const v1::GetRecordRequest& req);
+  // What the caller may read, in name order; deleted ones if asked.
+  absl::StatusOr<v1::ListRecordsResponse> ListRecords(
+      const Principal& caller, const v1::ListRecordsRequest& req);
+  // Its creator, or a coordinator of the cohort who may read it. ABORTED
+  // (ETAG_MISMATCH) for a stale etag.
+  absl::StatusOr<v1::Record> UpdateRecord(const Principal& caller,
+                                          const v1::UpdateRecordRequest& req);
+  // Soft delete (AIP-164) by its creator or a coordinator who may read it;
+  // purged kRecordPurgeDays later unless undeleted.
+  absl::StatusOr<v1::Record> DeleteRecord(const Principal& caller,
+                                          const v1::DeleteRecordRequest& req);
+  absl::StatusOr<v1::Record> UndeleteRecord(
+      const Principal& caller, const v1::UndeleteRecordRequest& req);
+  // Newest first, to whoever may read the record.
+  absl::StatusOr<v1::ListRecordVersionsResponse> ListRecordVersions(
+      const Principal& caller, const v1::ListRecordVersionsRequest& req);
+
+  // A new upload session (or the caller's ACTIVE one of the same size and
+  // SHA-256 to this record, to resume). Whoever may read the record and
+  // takes part in its cohort as a member. RESOURCE_EXHAUSTED naming the
+  // limit for a size over the per-file limit or the cohort's quota;
+  // FAILED_PRECONDITION for a deleted record.
+  absl::StatusOr<v1::Upload> StartUpload(const Principal& caller,
+                                         const v1::StartUploadRequest& req);
+  // Writes one chunk at req.write_offset, durably; with the last one, makes
+  // the version. `name` is the upload the stream names (its first
+  // message's). OUT_OF_RANGE if the offset is not the committed size or the
+  // chunk goes past the announced size; INVALID_ARGUMENT for a chunk over 1
+  // MiB or empty, a content whose SHA-256 is not the announced one (nothing
+  // is kept of the last chunk) or whose first bytes contradict its media
+  // type; FAILED_PRECONDITION once expired or completed. PERMISSION_DENIED,
+  // alike, for someone else's upload and a missing one.
+  absl::StatusOr<v1::Upload> WriteUpload(const Principal& caller,
+                                         absl::string_view name,
+                                         const v1::WriteUploadRequest& req);
+  absl::StatusOr<v1::Upload> QueryUpload(const Principal& caller,
+                                         const v1::QueryUploadRequest& req);
+  // The version a download reads, after checking the request (offset within
+  // the content, limit not negative).
+  absl::StatusOr<v1::RecordVersion> StartRead(
+      const Principal& caller, const v1::ReadRecordVersionRequest& req);
+  // Up to kMaxRecordChunkBytes and `max_bytes` of the content of `version`
+  // from `offset`, read through the gate at each call (a reader who loses
+  // access stops reading).
+  absl::StatusOr<std::string> ReadChunk(const Principal& caller,
+                                        absl::string_view version,
+                                        int64_t offset, int64_t max_bytes);
+
+  // One pass of the garbage collector, as of `now`: expired upload
+  // sessions are removed, records deleted for kRecordPurgeDays are purged
+  // with their versions, contents no version refers to are unreferenced,
+  // and the chunks of every blob so marked are deleted. Each step is its
+  // own commit and marks before it deletes, so a crash at any point leaves
+  // work that the next pass (after a restart too) finishes; nothing that a
+  // version or an active upload refers to is ever deleted.
+  absl::StatusOr<RecordGarbageStats> CollectGarbage(absl::Time now);
+
+ private:
+  storage::Store& store_;
+  const RecordLimits limits_;
+};
+
+}  // namespace cohorte::service
+
+#endif  // COHORTE_SERVER_SERVICE_RECORDS_RECORD_SERVICE_H_

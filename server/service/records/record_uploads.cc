@@ -1,0 +1,353 @@
+// RecordService: upload sessions and downloads of versions' content.
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/service/access/commit.h"
+#include "server/service/core/entities.h"
+#include "server/service/core/errors.h"
+#include "server/service/core/limits.h"
+#include "server/service/core/validation.h"
+#include "server/service/records/content_check.h"
+#include "server/service/records/record_service.h"
+#include "server/service/records/record_store.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace cohorte::service {
+namespace {
+
+using storage::Txn;
+using storage::v1::UploadRecord;
+using v1::Record;
+using v1::Upload;
+
+absl::Status CheckSha256(absl::string_view sha256) {
+  if (sha256.size() != 64 ||
+      !std::all_of(sha256.begin(), sha256.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
+               (c >= 'a' && c <= 'f');
+      })) {
+    return InvalidField("sha256", "must be 64 lowercase hex digits");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMediaTypeForm(absl::string_view media_type) {
+  if (media_type.empty()) return absl::OkStatus();
+  const size_t slash = media_type.find('/');
+  const bool ok =
+      media_type.size() <= kMaxMediaTypeChars && slash != 0 &&
+      slash != absl::string_view::npos && slash + 1 < media_type.size() &&
+      media_type.find('/', slash + 1) == absl::string_view::npos &&
+      std::all_of(media_type.begin(), media_type.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+               c == '.' || c == '+' || c == '-' || c == '_';
+      });
+  if (!ok) return InvalidField("media_type", "must be type/subtype");
+  return absl::OkStatus();
+}
+
+std::string ExpiryKey(const Upload& u) {
+  return storage::TimeQueueKey(storage::IndexKind::kUploadByExpiry,
+                               u.expire_time().seconds(), u.name());
+}
+
+// Whether a write of `size` bytes at `offset` may go to `u` at `now`.
+absl::Status CheckWrite(const Upload& u, int64_t offset, int64_t size,
+                        absl::Time now) {
+  if (u.state() == Upload::COMPLETED) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+        absl::StrCat(u.name(), " is completed (", u.version(), ")"));
+  }
+  if (google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+          u.expire_time()) <= absl::ToUnixNanos(now)) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, kReasonUploadExpired,
+        absl::StrCat(u.name(), " has expired (uploads last ",
+                     kUploadLifetimeHours, " hours); start a new one"));
+  }
+  if (offset != u.committed_size()) {
+    return FieldError(absl::StatusCode::kOutOfRange, kReasonWrongOffset,
+                      "write_offset",
+                      absl::StrCat("is ", offset, " but the committed size is ",
+                                   u.committed_size()));
+  }
+  if (offset + size > u.size_bytes()) {
+    return FieldError(
+        absl::StatusCode::kOutOfRange, kReasonWrongOffset, "data",
+        absl::StrCat("goes to byte ", offset + size,
+                     ", past the announced size of ", u.size_bytes()));
+  }
+  return absl::OkStatus();
+}
+
+// Inside the last write's mutation: the version, its content's reference
+// and the record's latest version.
+absl::StatusOr<v1::RecordVersion> CompleteVersion(Txn& txn,
+                                                  const Reader& reader,
+                                                  UploadRecord& u) {
+  const std::string record_name(RecordNameOf(u.name()));
+  COHORTE_ASSIGN_OR_RETURN(Record record, reader.Load<Record>(record_name));
+  if (record.has_delete_time()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           kReasonDeleted,
+                           absl::StrCat(record_name, " is deleted"));
+  }
+  absl::StatusOr<storage::v1::RecordContentRecord> content =
+      LoadContent(txn, u.upload().sha256());
+  if (content.ok()) {
+    content->set_references(content->references() + 1);
+    // Its bytes are stored already: those written here are a copy.
+    if (!u.known_content()) MarkBlobGarbage(txn, u.blob());
+  } else if (absl::IsNotFound(content.status())) {
+    if (u.known_content()) {
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+          absl::StrCat("the content of ", u.name(),
+                       " was deleted while it was uploaded; start a new "
+                       "upload"));
+    }
+    content = storage::v1::RecordContentRecord();
+    content->set_blob(u.blob());
+    content->set_size_bytes(u.upload().size_bytes());
+    content->set_references(1);
+  } else {
+    return content.status();
+  }
+  SaveContent(txn, u.upload().sha256(), *content);
+
+  v1::RecordVersion v;
+  v.set_number(record.latest_version() + 1);
+  v.set_name(absl::StrCat(record_name, "/versions/",
+                          storage::SequenceId("v", v.number())));
+  v.set_sha256(u.upload().sha256());
+  v.set_size_bytes(u.upload().size_bytes());
+  v.set_media_type(u.upload().media_type());
+  v.set_file_name(u.upload().file_name());
+  v.set_author(u.upload().uploader());
+  v.set_note(u.upload().note());
+  *v.mutable_create_time() = ToTimestamp(txn.commit_time());
+  txn.PutEntity(v);
+  record.set_latest_version(v.number());
+  *record.mutable_latest() = v;
+  SaveEntity(txn, record);
+  u.mutable_upload()->set_state(Upload::COMPLETED);
+  u.mutable_upload()->set_version(v.name());
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<Upload> RecordService::StartUpload(
+    const Principal& caller, const v1::StartUploadRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string cohort,
+      ParseCohortChildName("parent", req.parent(), "records"));
+  COHORTE_RETURN_IF_ERROR(
+      AuthorizeRecordWriter(caller, cohort, "upload a version"));
+  if (req.size_bytes() <= 0) {
+    return InvalidField("size_bytes", "must be at least 1");
+  }
+  if (req.size_bytes() > limits_.max_file_bytes) {
+    return FieldError(
+        absl::StatusCode::kResourceExhausted, kReasonQuotaExceeded,
+        "size_bytes",
+        absl::StrCat(req.size_bytes(), " bytes is over the per-file limit of ",
+                     limits_.max_file_bytes, " bytes"));
+  }
+  COHORTE_RETURN_IF_ERROR(CheckSha256(req.sha256()));
+  COHORTE_RETURN_IF_ERROR(CheckMediaTypeForm(req.media_type()));
+  COHORTE_RETURN_IF_ERROR(CheckText("file_name", req.file_name(), 0,
+                                    kMaxRecordFileNameChars,
+                                    TextKind::kSingleLine));
+  if (req.file_name().find('/') != std::string::npos) {
+    return InvalidField("file_name", "must not hold '/'");
+  }
+  COHORTE_RETURN_IF_ERROR(CheckText("note", req.note(), 0, kMaxRecordNoteChars,
+                                    TextKind::kMultiLine));
+  COHORTE_ASSIGN_OR_RETURN(
+      UploadRecord started,
+      CommitForResponse<UploadRecord>(
+          store_, caller, "StartUpload", req, /*request_id=*/"",
+          [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
+            COHORTE_ASSIGN_OR_RETURN(Record record,
+                                     reader.Load<Record>(req.parent()));
+            COHORTE_RETURN_IF_ERROR(AuthorizeRecordWriter(
+                reader.caller(), cohort, "upload a version"));
+            if (record.has_delete_time()) {
+              return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                     kReasonDeleted,
+                                     absl::StrCat(req.parent(), " is deleted"));
+            }
+            // The caller's own upload of the same content: resumed.
+            absl::optional<UploadRecord> resumed;
+            COHORTE_RETURN_IF_ERROR(reader.ForEach<UploadRecord>(
+                storage::CollectionPrefixOf<UploadRecord>(req.parent(),
+                                                          "uploads"),
+                [&](const UploadRecord& u) {
+                  const Upload& up = u.upload();
+                  if (up.state() == Upload::ACTIVE &&
+                      up.sha256() == req.sha256() &&
+                      up.size_bytes() == req.size_bytes() &&
+                      CheckWrite(up, up.committed_size(), 0, txn.commit_time())
+                          .ok()) {
+                    resumed = u;
+                    return false;
+                  }
+                  return true;
+                }));
+            if (resumed.has_value()) return *resumed;
+
+            COHORTE_ASSIGN_OR_RETURN(int64_t used,
+                                     CohortRecordBytes(txn, cohort));
+            if (used + req.size_bytes() > limits_.max_cohort_bytes) {
+              return FieldError(
+                  absl::StatusCode::kResourceExhausted, kReasonQuotaExceeded,
+                  "size_bytes",
+                  absl::StrCat(cohort, " holds ", used, " bytes of records; ",
+                               req.size_bytes(),
+                               " more would pass its quota of ",
+                               limits_.max_cohort_bytes, " bytes"));
+            }
+            COHORTE_RETURN_IF_ERROR(
+                AddCohortRecordBytes(txn, cohort, req.size_bytes()));
+            COHORTE_ASSIGN_OR_RETURN(
+                int64_t blob,
+                NextCounter(txn, "record-blobs",
+                            []() -> absl::StatusOr<int64_t> { return 0; }));
+            UploadRecord u;
+            u.set_name(
+                absl::StrCat(req.parent(), "/uploads/", GenerateId("u")));
+            u.set_blob(static_cast<uint64_t>(blob));
+            u.set_sha256_state(ResumableSha256().Save());
+            u.set_known_content(LoadContent(txn, req.sha256()).ok());
+            Upload* up = u.mutable_upload();
+            up->set_name(u.name());
+            up->set_uploader(reader.caller().member);
+            up->set_size_bytes(req.size_bytes());
+            up->set_sha256(req.sha256());
+            up->set_media_type(req.media_type());
+            up->set_file_name(req.file_name());
+            up->set_note(req.note());
+            up->set_state(Upload::ACTIVE);
+            *up->mutable_create_time() = ToTimestamp(txn.commit_time());
+            *up->mutable_expire_time() = ToTimestamp(
+                txn.commit_time() + absl::Hours(kUploadLifetimeHours));
+            txn.PutEntity(u.name(), u, *up);
+            txn.PutIndex(ExpiryKey(*up), "");
+            return u;
+          }));
+  return started.upload();
+}
+
+absl::StatusOr<Upload> RecordService::WriteUpload(
+    const Principal& caller, absl::string_view name,
+    const v1::WriteUploadRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseNestedName("name", name, {"cohorts", "records", "uploads"})
+          .status());
+  if (!req.name().empty() && req.name() != name) {
+    return InvalidField("name", "differs from the upload the stream writes");
+  }
+  if (req.data().empty()) return InvalidField("data", "is empty");
+  if (static_cast<int64_t>(req.data().size()) > kMaxRecordChunkBytes) {
+    return InvalidField("data", absl::StrCat("is over the chunk limit of ",
+                                             kMaxRecordChunkBytes, " bytes"));
+  }
+  const int64_t offset = req.write_offset();
+  const int64_t size = static_cast<int64_t>(req.data().size());
+  // Hashed before the commit, outside the store's write path.
+  COHORTE_ASSIGN_OR_RETURN(UploadRecord before,
+                           Reader(store_, caller).Load<UploadRecord>(name));
+  COHORTE_RETURN_IF_ERROR(
+      CheckWrite(before.upload(), offset, size, absl::Now()));
+  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
+                           ResumableSha256::Restore(before.sha256_state()));
+  hash.Update(req.data());
+  const bool last = offset + size == before.upload().size_bytes();
+  if (last && hash.HexDigest() != before.upload().sha256()) {
+    return FieldError(
+        absl::StatusCode::kInvalidArgument, kReasonDigestMismatch, "sha256",
+        absl::StrCat("the content's SHA-256 is ", hash.HexDigest(),
+                     ", not the announced ", before.upload().sha256(),
+                     "; the last chunk was not kept"));
+  }
+  std::string media_type = before.upload().media_type();
+  if (offset == 0) {
+    if (media_type.empty()) {
+      media_type = SniffMediaType(req.data());
+      if (media_type.empty()) media_type = "application/octet-stream";
+    } else {
+      COHORTE_RETURN_IF_ERROR(CheckMediaType(media_type, req.data()));
+    }
+  }
+  COHORTE_ASSIGN_OR_RETURN(
+      UploadRecord written,
+      CommitForResponse<UploadRecord>(
+          store_, caller, "WriteUpload", req, /*request_id=*/"",
+          [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
+            COHORTE_ASSIGN_OR_RETURN(UploadRecord u,
+                                     reader.Load<UploadRecord>(name));
+            COHORTE_RETURN_IF_ERROR(
+                CheckWrite(u.upload(), offset, size, txn.commit_time()));
+            if (!u.known_content()) {
+              txn.PutRecordChunk(u.blob(), offset, req.data());
+            }
+            u.mutable_upload()->set_committed_size(offset + size);
+            u.mutable_upload()->set_media_type(media_type);
+            u.set_sha256_state(hash.Save());
+            if (last) {
+              COHORTE_RETURN_IF_ERROR(CompleteVersion(txn, reader, u).status());
+            }
+            txn.PutEntity(u.name(), u, u.upload());
+            return u;
+          }));
+  return written.upload();
+}
+
+absl::StatusOr<Upload> RecordService::QueryUpload(
+    const Principal& caller, const v1::QueryUploadRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseNestedName("name", req.name(), {"cohorts", "records", "uploads"})
+          .status());
+  COHORTE_ASSIGN_OR_RETURN(
+      UploadRecord u, Reader(store_, caller).Get<UploadRecord>(req.name()));
+  return u.upload();
+}
+
+absl::StatusOr<v1::RecordVersion> RecordService::StartRead(
+    const Principal& caller, const v1::ReadRecordVersionRequest& req) {
+  COHORTE_RETURN_IF_ERROR(
+      ParseNestedName("name", req.name(), {"cohorts", "records", "versions"})
+          .status());
+  if (req.read_offset() < 0) {
+    return InvalidField("read_offset", "must not be negative");
+  }
+  if (req.read_limit() < 0) {
+    return InvalidField("read_limit", "must not be negative");
+  }
+  COHORTE_ASSIGN_OR_RETURN(
+      v1::RecordVersion v,
+      Reader(store_, caller).Get<v1::RecordVersion>(req.name()));
+  if (req.read_offset() > v.size_bytes()) {
+    return FieldError(
+        absl::StatusCode::kOutOfRange, kReasonFieldInvalid, "read_offset",
+        absl::StrCat("is past the end (", v.size_bytes(), " bytes)"));
+  }
+  return v;
+}
+
+absl::StatusOr<std::string> RecordService::ReadChunk(const Principal& caller,
+                                                     absl::string_view version,
+                                                     int64_t offset,
+                                                     int64_t max_bytes) {
+  return Reader(store_, caller)
+      .ReadVersionContent(version, offset,
+                          std::min(max_bytes, kMaxRecordChunkBytes));
+}
+
+}  // namespace cohorte::service

@@ -1,0 +1,122 @@
+// record_bench: where shared records' bytes live. Writes --mb MiB of 1 MiB
+// chunks through Store::Commit (one writer, as one upload: each chunk
+// fsynced before the next), then reads them back, with the record_chunks
+// column family's values in RocksDB's integrated blob files and without.
+// Reports throughput, the bytes the process wrote to disk (/proc/self/io:
+// WAL, flushes and compactions: the write amplification) and the disk the
+// store takes. A benchmark, not a test: its figures are in the README.
+//
+//   build/tests/record_bench [--mb=512] [--dir=/work/tmp]
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "tests/testing/raw_access.h"
+#include "tests/testing/temp_dir.h"
+
+namespace {
+
+int64_t ProcessWriteBytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  int64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "write_bytes:") return value;
+  }
+  return 0;
+}
+
+int64_t DiskBytes(const std::string& dir) {
+  int64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
+  }
+  return total;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+void Run(bool blob_files, int64_t mb, const std::string& parent) {
+  cohorte::testing::TempDir dir(parent);
+  cohorte::storage::StoreOptions options;
+  options.path = dir.path() + "/db";
+  options.record_blob_files = blob_files;
+  auto store = *cohorte::storage::Store::Open(options);
+  std::string chunk(1 << 20, '\0');
+  uint32_t x = 1;
+  for (char& c : chunk) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 16);
+  }
+  const int64_t written_before = ProcessWriteBytes();
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < mb; ++i) {
+    chunk[0] = static_cast<char>(i);  // no two chunks alike
+    cohorte::storage::Mutation m;
+    m.actor = "members/bench";
+    m.method = "WriteUpload";
+    m.apply = [&](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
+      txn.PutRecordChunk(/*blob=*/1 + i / 64, (i % 64) << 20, chunk);
+      return std::string();
+    };
+    if (!store->Commit(std::move(m)).ok()) std::abort();
+  }
+  const double write_s = Seconds(start);
+  const int64_t written = ProcessWriteBytes() - written_before;
+  store.reset();  // close, flush: what a restart reads
+  store = *cohorte::storage::Store::Open(options);
+  start = std::chrono::steady_clock::now();
+  int64_t read = 0;
+  const auto& view = cohorte::storage::testing::RawAccess::Committed(*store);
+  for (int64_t i = 0; i < mb; ++i) {
+    std::string value;
+    if (!view.Get(cohorte::storage::Table::kRecordChunks,
+                  cohorte::storage::RecordChunkKey(1 + i / 64, (i % 64) << 20),
+                  &value)
+             .ok()) {
+      std::abort();
+    }
+    read += static_cast<int64_t>(value.size());
+  }
+  const double read_s = Seconds(start);
+  std::printf("| %s | %lld | %.0f MiB/s | %.0f MiB/s | %.2f | %.0f MiB |\n",
+              blob_files ? "blob files" : "column family",
+              static_cast<long long>(mb), mb / write_s, (read >> 20) / read_s,
+              static_cast<double>(written) / (mb << 20),
+              DiskBytes(dir.path()) / 1048576.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t mb = 512;
+  std::string dir = "/tmp";
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--mb=")) {
+      if (!absl::SimpleAtoi(arg, &mb)) return 64;
+    } else if (absl::ConsumePrefix(&arg, "--dir=")) {
+      dir = std::string(arg);
+    } else {
+      std::fprintf(stderr, "usage: record_bench [--mb=512] [--dir=/tmp]\n");
+      return 64;
+    }
+  }
+  std::printf(
+      "| bytes in | MiB | write (fsync per chunk) | read after restart | "
+      "disk writes / data | disk used |\n|---|---:|---:|---:|---:|---:|\n");
+  Run(/*blob_files=*/false, mb, dir);
+  Run(/*blob_files=*/true, mb, dir);
+  return 0;
+}
