@@ -364,9 +364,8 @@ class RecordGrpcService final : public DecodingService<v1::RecordService> {
   const bool read_checks_decoding_ =
       CheckStreamDecoding<v1::ReadRecordVersionRequest,
                           v1::ReadRecordVersionResponse>(
-          "ReadRecordVersion",
-          [this](grpc::CallbackServerContext* c,
-                 const v1::ReadRecordVersionRequest* q) {
+          "ReadRecordVersion", [this](grpc::CallbackServerContext* c,
+                                      const v1::ReadRecordVersionRequest* q) {
             return ReadRecordVersion(c, q);
           });
 

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Any key our own tokens carry decodes back, when the token fits.
   if (!input.empty()) {
     const std::string token = cohorte::service::EncodePageToken(kQuery, input);
-    if (static_cast<int>(token.size()) <= cohorte::service::kMaxPageTokenLength) {
+    if (static_cast<int>(token.size()) <=
+        cohorte::service::kMaxPageTokenLength) {
       absl::StatusOr<std::string> back =
           cohorte::service::DecodePageToken("page_token", token, kQuery);
       if (!back.ok() || *back != input) __builtin_trap();

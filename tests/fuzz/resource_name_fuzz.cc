@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         /*returns_parent=*/true);
   Check(service::ParseTerritoryChildName("name", name, "chantiers"), name,
         /*returns_parent=*/true);
-  Check(service::ParseNestedName("name", name,
-                                 {"cohorts", "groups", "exchanges", "messages"}),
+  Check(service::ParseNestedName(
+            "name", name, {"cohorts", "groups", "exchanges", "messages"}),
         name, /*returns_parent=*/true);
   const absl::Status id = service::CheckResourceId("id", name);
   if (!id.ok() && id.code() != absl::StatusCode::kInvalidArgument) {

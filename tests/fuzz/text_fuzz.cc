@@ -34,9 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
   for (service::TextKind kind :
        {service::TextKind::kSingleLine, service::TextKind::kMultiLine}) {
-    const absl::Status status =
-        service::CheckText("text", text, /*min_chars=*/0, /*max_chars=*/200,
-                           kind);
+    const absl::Status status = service::CheckText(
+        "text", text, /*min_chars=*/0, /*max_chars=*/200, kind);
     CheckCode(status);
     if (!status.ok()) continue;
     if (!ProtobufTakesIt(text)) __builtin_trap();
