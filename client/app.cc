@@ -15,6 +15,7 @@
 #include "client/domain_commands.h"
 #include "client/feed_commands.h"
 #include "client/labels.h"
+#include "client/link_commands.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "client/times.h"
@@ -197,6 +198,7 @@ std::unique_ptr<Cli> BuildCli() {
   AddDomainCommands(app, cli->env, cli->registry);
   AddAdminCommands(app, cli->env, cli->registry);
   AddWebhookCommands(app, cli->env, cli->registry);
+  AddLinkCommands(app, cli->env, cli->registry);
 
   CLI::App* completion = app.add_subcommand(
       "completion",

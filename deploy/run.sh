@@ -14,4 +14,5 @@ cmake --build build --target cohorted cohorte
 ln -sf client/cohorte build/cohorte
 
 exec build/server/cohorted --listen "${COHORTE_LISTEN:-127.0.0.1:50051}" \
-  --data-dir "${COHORTE_DATA_DIR:-data}" --seed-demo "$@"
+  --data-dir "${COHORTE_DATA_DIR:-data}" --seed-demo \
+  --instance-name "${COHORTE_INSTANCE_NAME:-Occitanie}" "$@"

@@ -75,6 +75,7 @@
 #include "server/service/webhooks/http_poster.h"
 #include "server/service/webhooks/url_guard.h"
 #include "server/transport/call_handler.h"
+#include "server/transport/peer_client.h"
 #include "server/transport/request_decoding.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
@@ -125,6 +126,9 @@ struct Flags {
   int64_t max_record_mb = cohorte::service::kDefaultMaxRecordBytes >> 20;
   int64_t cohort_quota_mb = cohorte::service::kDefaultCohortQuotaBytes >> 20;
   double record_gc_interval_seconds = 600;
+  // What this instance calls itself to the instances that follow it.
+  std::string instance_name;
+  bool links_enabled = true;
 };
 
 // The limit of --backup-keep: ListBackups answers in one page.
@@ -591,6 +595,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
       absl::Seconds(flags.webhook_pause_after_seconds);
   options.records.max_file_bytes = flags.max_record_mb << 20;
   options.records.max_cohort_bytes = flags.cohort_quota_mb << 20;
+  options.instance_name = flags.instance_name;
+  options.peer_connector = cohorte::transport::GrpcPeerConnector();
+  options.replication.log = [](absl::string_view level,
+                               absl::string_view fields) {
+    LogLine(std::string(level), std::string(fields));
+  };
   cohorte::service::Services services(store.get(), std::move(options));
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
@@ -628,6 +638,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   services.watches.Start();
   services.webhook_dispatcher.Start();
   services.changes.StartCompaction();
+  if (flags.links_enabled) {
+    if (absl::Status s = services.replicator.Start(); !s.ok()) {
+      LogLine("warn", absl::StrCat("msg=links_not_started code=",
+                                   absl::StatusCodeToString(s.code())));
+    }
+  }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const std::string& service : cohorte::transport::GrpcServices::Names()) {
@@ -678,6 +694,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   health->Shutdown();           // NOT_SERVING first, so balancers move away
   services.watches.Shutdown();  // watchers end now, with their cursor
   services.webhook_dispatcher.Stop();  // after its current POST
+  services.replicator.Stop();          // its calls to peers are cancelled
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(static_cast<int64_t>(
                        flags.shutdown_grace_seconds * 1000)));
@@ -750,6 +767,17 @@ int main(int argc, char** argv) {
                  "cursor at the current revision) this often")
       ->check(CLI::Range(0.05, 3600.0))
       ->capture_default_str();
+  app.add_option("--instance-name", flags.instance_name,
+                 "the name this instance gives itself to the instances that "
+                 "follow its cohorts (shown as their replicas' home), e.g. "
+                 "\"Occitanie\"; default: none (its id is shown)")
+      ->check([](const std::string& v) {
+        return v.size() <= 100 ? std::string()
+                               : std::string("at most 100 bytes");
+      });
+  app.add_flag("!--no-links", flags.links_enabled,
+               "do not run the links that follow other instances (they can "
+               "still be managed)");
   app.add_option("--watch-max-lag", flags.watch_max_lag,
                  "a Watch stream whose client does not read is ended with "
                  "RESOURCE_EXHAUSTED (and its cursor) once it is this many "

@@ -34,6 +34,7 @@
 #include "cohorte/v1/reports.pb.h"
 #include "cohorte/v1/sessions.pb.h"
 #include "cohorte/v1/territories.pb.h"
+#include "cohorte/v1/links.pb.h"
 #include "cohorte/v1/webhooks.pb.h"
 #include "storage/keys.h"
 
@@ -106,6 +107,9 @@ COHORTE_ENTITY_TYPE(::cohorte::storage::v1::UploadRecord, kUpload,
                     "cohorts/{cohort}/records/{record}/uploads/{upload}",
                     false);
 
+// Holds the peer's token secret: logged as its cohorte.v1.Link.
+COHORTE_ENTITY_TYPE(::cohorte::storage::v1::LinkRecord, kLink, "links/{link}",
+                    false);
 #undef COHORTE_ENTITY_TYPE
 
 // Every stored type, in tag order.
@@ -120,7 +124,7 @@ using AllEntityTypes = std::tuple<
     ::cohorte::v1::Registration, ::cohorte::v1::ContentFlag,
     ::cohorte::v1::Record, ::cohorte::v1::RecordVersion,
     ::cohorte::storage::v1::UploadRecord, ::cohorte::storage::v1::WebhookRecord,
-    ::cohorte::v1::WebhookDelivery>;
+    ::cohorte::v1::WebhookDelivery, ::cohorte::storage::v1::LinkRecord>;
 static_assert(std::tuple_size_v<AllEntityTypes> == kEntityKindCount,
               "every EntityKind needs an entry in AllEntityTypes");
 

@@ -36,12 +36,13 @@ enum class EntityKind : uint8_t {
   kUpload = 0x13,           // 0x14 is reserved for records too
   kWebhook = 0x15,          // name: webhooks/{w}
   kWebhookDelivery = 0x16,  // name: webhooks/{w}/deliveries/{d}
+  kLink = 0x17,             // name: links/{link}
 };
-// The number of entity kinds (tags 0x01 to 0x13, 0x15 and 0x16; 0x14 is
+// The number of entity kinds (tags 0x01 to 0x13 and 0x15 to 0x17; 0x14 is
 // reserved).
-inline constexpr int kEntityKindCount = 21;
+inline constexpr int kEntityKindCount = 22;
 // The largest tag in use.
-inline constexpr int kMaxEntityKind = 0x16;
+inline constexpr int kMaxEntityKind = 0x17;
 
 // The tag byte of a key in the `indexes` column family. Persisted: never
 // renumber, never reuse a retired value.

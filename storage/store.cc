@@ -138,6 +138,19 @@ absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
                      "reverse scan in mutation");
 }
 
+void Txn::Guard(EntityKind kind, absl::string_view name,
+                const google::protobuf::Message* entity) {
+  if (guard_ == nullptr || !guard_status_.ok()) return;
+  guard_status_ = (*guard_)(*this, kind, name, entity);
+}
+
+void Store::SetWriteGuard(WriteGuard guard) {
+  std::shared_ptr<const WriteGuard> shared;
+  if (guard) shared = std::make_shared<const WriteGuard>(std::move(guard));
+  absl::MutexLock lock(&guard_mu_);
+  guard_ = std::move(shared);
+}
+
 void Txn::PutRaw(Table table, absl::string_view key, absl::string_view value) {
   batch_->Put(store_->handle(table), ToSlice(key), ToSlice(value));
 }
@@ -789,13 +802,19 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(),
                                      /*reserved_bytes=*/0,
                                      /*overwrite_key=*/true);
+  std::shared_ptr<const WriteGuard> guard;
+  {
+    absl::MutexLock lock(&guard_mu_);
+    guard = guard_;
+  }
   const absl::Time commit_time = absl::Now();
   int64_t revision = last_revision_;
   std::vector<Writer*> committing;
 
   for (Writer* w : group) {
     Mutation& m = *w->mutation;
-    Txn txn(this, &batch, revision + 1, commit_time);
+    Txn txn(this, &batch, revision + 1, commit_time,
+            m.replicated ? nullptr : guard.get());
 
     std::string request_key;
     if (!m.request_id.empty()) {
@@ -819,6 +838,9 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
 
     batch.SetSavePoint();
     absl::StatusOr<std::string> response = m.apply(txn);
+    if (response.ok() && !txn.guard_status_.ok()) {
+      response = txn.guard_status_;
+    }
     if (!response.ok()) {
       rocksdb::Status rollback = batch.RollbackToSavePoint();
       w->result = rollback.ok() ? response.status()

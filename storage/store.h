@@ -106,6 +106,17 @@ struct StoreOptions {
 class Backups;
 class Store;
 
+// Decides whether a mutation may write entity `name` of kind `kind`:
+// `entity` is its new form, null for a deletion; `txn` sees the state the
+// write would change. OK to allow; otherwise the status is what Commit
+// returns, and the whole mutation is discarded. The service layer installs
+// one (Store::SetWriteGuard) so that a rule on writes (a replica's content
+// is written only by its link) holds for every mutation, whatever service
+// runs it. Called inside the group commit: keep it to point reads.
+using WriteGuard = std::function<absl::Status(
+    const View& txn, EntityKind kind, absl::string_view name,
+    const google::protobuf::Message* entity)>;
+
 // Txn is the view a mutation runs against inside Commit: reads see the
 // committed state plus the writes of earlier mutations of the same group and
 // of this one. Writes are buffered and become visible to others only when
@@ -156,6 +167,7 @@ class Txn final : public View {
   template <typename T>
   void PutEntity(absl::string_view name, const T& entity,
                  const google::protobuf::Message& logged) {
+    Guard(EntityTraits<T>::kKind, name, &entity);
     const std::string key = EntityKeyOf<T>(name);
     std::string before;
     // An error other than NOT_FOUND counts as "existed": never claim a
@@ -176,6 +188,7 @@ class Txn final : public View {
   // not be logged).
   template <typename T>
   void DeleteEntity(absl::string_view name) {
+    Guard(EntityTraits<T>::kKind, name, nullptr);
     const std::string key = EntityKeyOf<T>(name);
     std::string before;
     const bool existed = Get(Table::kEntities, key, &before).ok();
@@ -208,11 +221,17 @@ class Txn final : public View {
  private:
   friend class Store;
   Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch, int64_t revision,
-      absl::Time commit_time)
+      absl::Time commit_time, const WriteGuard* guard)
       : store_(store),
         batch_(batch),
         revision_(revision),
-        commit_time_(commit_time) {}
+        commit_time_(commit_time),
+        guard_(guard) {}
+
+  // Runs the write guard (if any) on an entity write; its first refusal
+  // is kept in guard_status_, which fails the mutation.
+  void Guard(EntityKind kind, absl::string_view name,
+             const google::protobuf::Message* entity);
 
   void PutRaw(Table table, absl::string_view key, absl::string_view value);
   void DeleteRaw(Table table, absl::string_view key);
@@ -224,6 +243,8 @@ class Txn final : public View {
   rocksdb::WriteBatchWithIndex* const batch_;
   const int64_t revision_;
   const absl::Time commit_time_;
+  const WriteGuard* const guard_;
+  absl::Status guard_status_;
   std::vector<v1::Change> changes_;
 };
 
@@ -245,6 +266,9 @@ struct Mutation {
   // remember for replays. A non-OK status discards every write it made and
   // is returned by Commit; no revision is used.
   std::function<absl::StatusOr<std::string>(Txn& txn)> apply;
+  // A link applying its peer's changes (a replica's home is elsewhere):
+  // the write guard does not apply. Only the replication code sets it.
+  bool replicated = false;
 };
 
 struct CommitResult {
@@ -280,6 +304,11 @@ class Store {
   ~Store();
 
   const std::string& instance_id() const { return instance_.instance_id(); }
+
+  // Installs the guard every later mutation's entity writes go through
+  // (except Mutation::replicated ones); replaces the previous one. The
+  // service layer calls it once, when it is built (service::Services).
+  void SetWriteGuard(WriteGuard guard);
   int64_t epoch() const { return instance_.epoch(); }
   // True if Open dropped a corrupt end of the WAL (see
   // StoreOptions::wal_copy_dir).
@@ -477,6 +506,11 @@ class Store {
   // leader; read by write_status() from any thread.
   mutable absl::Mutex fault_mu_;
   absl::Status write_fault_ ABSL_GUARDED_BY(fault_mu_);
+
+  // The write guard (SetWriteGuard); the leader takes a reference per
+  // group.
+  mutable absl::Mutex guard_mu_;
+  std::shared_ptr<const WriteGuard> guard_ ABSL_GUARDED_BY(guard_mu_);
 };
 
 }  // namespace cohorte::storage

@@ -23,6 +23,9 @@
 #include "server/service/identity/token_service.h"
 #include "server/service/inbox/inbox.h"
 #include "server/service/records/record_service.h"
+#include "server/service/replication/home_guard.h"
+#include "server/service/replication/link_service.h"
+#include "server/service/replication/replicator.h"
 #include "server/service/sessions/session_service.h"
 #include "server/service/structure/cohort_service.h"
 #include "server/service/structure/group_service.h"
@@ -47,11 +50,18 @@ struct ServicesOptions {
   WebhookAllowList webhook_allow;
   DispatcherOptions webhook_dispatch;
   RecordLimits records;
+  // What ListSnapshot says this instance is called (--instance-name).
+  std::string instance_name;
+  // How links reach their peers (the transport's gRPC client); null: links
+  // can be managed but their workers fail UNAVAILABLE.
+  PeerConnector peer_connector;
+  ReplicationOptions replication;
 };
 
 struct Services {
   explicit Services(storage::Store* store, ServicesOptions options = {})
       : webhook_allow(std::move(options.webhook_allow)),
+        home_guard_installed((InstallHomeGuard(store), true)),
         cohorts(store),
         members(store),
         territories(store),
@@ -65,7 +75,7 @@ struct Services {
         sessions(store),
         moderation(store),
         records(store, options.records),
-        changes(store, options.feed),
+        changes(store, options.feed, options.instance_name),
         watches(&changes, options.watch),
         admin(store, options.backups, std::move(options.backups_unavailable)),
         webhooks(store, &webhook_allow),
@@ -75,12 +85,18 @@ struct Services {
                    const v1::ListChangesRequest& request) {
               return changes.ListChanges(caller, request);
             },
-            CurlPoster(&webhook_allow), options.webhook_dispatch) {}
+            CurlPoster(&webhook_allow), options.webhook_dispatch),
+        replicator(store, std::move(options.peer_connector),
+                   std::move(options.replication)),
+        links(store, &replicator) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
   // Declared first: the webhook service borrows it.
   const WebhookAllowList webhook_allow;
+  // Every mutation of the store goes through the home guard (replicas are
+  // written by their links only): installed before any service exists.
+  const bool home_guard_installed;
   CohortService cohorts;
   MemberService members;
   TerritoryService territories;
@@ -104,6 +120,10 @@ struct Services {
   // Delivers webhooks from the change feed once started (Start(); cohorted
   // does, tests call RunOnce). Stopped before the store closes.
   WebhookDispatcher webhook_dispatcher;
+  // Runs the links once started (Start(); cohorted does). Stopped before
+  // the store closes.
+  Replicator replicator;
+  LinkService links;
 };
 
 }  // namespace cohorte::service

@@ -23,4 +23,20 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  const int raw = static_cast<int>(status.error_code());
+  const auto code = raw >= 0 && raw <= 16 ? static_cast<absl::StatusCode>(raw)
+                                          : absl::StatusCode::kUnknown;
+  absl::Status out(code, status.error_message().substr(0, 4096));
+  google::rpc::Status details;
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& any : details.details()) {
+      out.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return out;
+}
+
 }  // namespace cohorte::transport

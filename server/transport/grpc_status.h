@@ -1,6 +1,6 @@
 // File: server/transport/grpc_status.h
 //
-// The one place where absl::Status becomes grpc::Status: same code and
+// The one place where absl::Status and grpc::Status convert: same code and
 // message; the ErrorInfo and BadRequest payloads attached by
 // server/service/core/errors.h travel as a google.rpc.Status in the
 // `grpc-status-details-bin` trailer.
@@ -13,6 +13,11 @@
 namespace cohorte::transport {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The other way, for what another instance answers (a link's peer): the
+// same code and message, and the details' payloads (ErrorInfo,
+// BadRequest) as absl payloads, so that service::ErrorReason reads them.
+absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace cohorte::transport
 

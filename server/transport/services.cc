@@ -23,6 +23,7 @@ namespace {
 #define AdminGrpcService_kName "cohorte.v1.AdminService"
 #define WebhookGrpcService_kName "cohorte.v1.WebhookService"
 #define RecordGrpcService_kName "cohorte.v1.RecordService"
+#define LinkGrpcService_kName "cohorte.v1.LinkService"
 
 }  // namespace
 
@@ -232,6 +233,15 @@ grpc::ServerUnaryReactor* InvitationGrpcService::AcceptInvitation(
 
 COHORTE_UNARY(ChangeGrpcService, changes_, ListChanges, ListChangesRequest,
               ListChangesResponse)
+COHORTE_UNARY(ChangeGrpcService, changes_, ListSnapshot, ListSnapshotRequest,
+              ListSnapshotResponse)
+COHORTE_UNARY(LinkGrpcService, links_, CreateLink, CreateLinkRequest, Link)
+COHORTE_UNARY(LinkGrpcService, links_, GetLink, GetLinkRequest, Link)
+COHORTE_UNARY(LinkGrpcService, links_, ListLinks, ListLinksRequest,
+              ListLinksResponse)
+COHORTE_UNARY(LinkGrpcService, links_, PauseLink, PauseLinkRequest, Link)
+COHORTE_UNARY(LinkGrpcService, links_, ResumeLink, ResumeLinkRequest, Link)
+COHORTE_UNARY(LinkGrpcService, links_, DeleteLink, DeleteLinkRequest, Link)
 
 COHORTE_UNARY(WebhookGrpcService, webhooks_, CreateWebhook,
               CreateWebhookRequest, WebhookSecret)
@@ -264,13 +274,14 @@ COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhookDeliveries,
 #undef ModerationGrpcService_kName
 #undef WebhookGrpcService_kName
 #undef RecordGrpcService_kName
+#undef LinkGrpcService_kName
 
 void GrpcServices::Register(grpc::ServerBuilder& builder) {
   for (grpc::Service* service : std::initializer_list<grpc::Service*>{
            &cohorts_, &members_, &territories_, &groups_, &tokens_,
            &invitations_, &audit_, &referentiel_, &exchanges_, &inbox_,
            &reports_, &sessions_, &moderation_, &changes_, &admin_, &webhooks_,
-           &records_}) {
+           &records_, &links_}) {
     builder.RegisterService(service);
   }
 }
@@ -292,7 +303,8 @@ std::vector<std::string> GrpcServices::Names() {
           v1::ChangeService::service_full_name(),
           v1::AdminService::service_full_name(),
           v1::WebhookService::service_full_name(),
-          v1::RecordService::service_full_name()};
+          v1::RecordService::service_full_name(),
+          v1::LinkService::service_full_name()};
 }
 
 }  // namespace cohorte::transport

@@ -17,6 +17,7 @@
 #include "cohorte/v1/groups.grpc.pb.h"
 #include "cohorte/v1/inbox.grpc.pb.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
+#include "cohorte/v1/links.grpc.pb.h"
 #include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/moderation.grpc.pb.h"
 #include "cohorte/v1/records.grpc.pb.h"
@@ -382,6 +383,8 @@ class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
                     service::WatchHub* watches)
       : calls_(*calls), changes_(*changes), watches_(*watches) {}
   COHORTE_DECLARE_UNARY(ListChanges, ListChangesRequest, ListChangesResponse);
+  COHORTE_DECLARE_UNARY(ListSnapshot, ListSnapshotRequest,
+                        ListSnapshotResponse);
   grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
       grpc::CallbackServerContext* ctx, const v1::WatchRequest* req) override;
   const bool watch_checks_decoding_ =
@@ -393,6 +396,23 @@ class ChangeGrpcService final : public DecodingService<v1::ChangeService> {
   CallHandler& calls_;
   service::ChangeService& changes_;
   service::WatchHub& watches_;
+};
+
+class LinkGrpcService final : public DecodingService<v1::LinkService> {
+ public:
+  LinkGrpcService(CallHandler* calls, service::LinkService* links)
+      : calls_(*calls), links_(*links) {}
+
+  COHORTE_DECLARE_UNARY(CreateLink, CreateLinkRequest, Link);
+  COHORTE_DECLARE_UNARY(GetLink, GetLinkRequest, Link);
+  COHORTE_DECLARE_UNARY(ListLinks, ListLinksRequest, ListLinksResponse);
+  COHORTE_DECLARE_UNARY(PauseLink, PauseLinkRequest, Link);
+  COHORTE_DECLARE_UNARY(ResumeLink, ResumeLinkRequest, Link);
+  COHORTE_DECLARE_UNARY(DeleteLink, DeleteLinkRequest, Link);
+
+ private:
+  CallHandler& calls_;
+  service::LinkService& links_;
 };
 
 #undef COHORTE_DECLARE_UNARY
@@ -419,7 +439,8 @@ class GrpcServices {
         changes_(calls, &s->changes, &s->watches),
         admin_(calls, &s->admin),
         webhooks_(calls, &s->webhooks),
-        records_(calls, &s->records) {}
+        records_(calls, &s->records),
+        links_(calls, &s->links) {}
   GrpcServices(const GrpcServices&) = delete;
   GrpcServices& operator=(const GrpcServices&) = delete;
 
@@ -447,6 +468,7 @@ class GrpcServices {
   AdminGrpcService admin_;
   WebhookGrpcService webhooks_;
   RecordGrpcService records_;
+  LinkGrpcService links_;
 };
 
 }  // namespace cohorte::transport

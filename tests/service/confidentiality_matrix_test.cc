@@ -1465,6 +1465,25 @@ std::vector<Row> Rows() {
           {"events#"}}
           .Policy("change feed", "read")
           .NoCohort(),
+      Row{"ChangeService.ListSnapshot",
+          "page_size: 1000 filter { cohorts: 'cohorts/occitanie' }",
+          {"OK events#=26", "OK events#=20", "OK events#=14", "OK events#=17",
+           "OK events#=18", "OK events#=15", "OK events#=18", "OK events#=14",
+           "OK events#=14", "OK events#=14", "OK events#=17", "OK events#=2",
+           "OK events#=2", "UNAUTHENTICATED"},
+          {"events#"}}
+          .Policy("change feed", "read")
+          .NoCohort(),
+      Row{"ChangeService.ListSnapshot (messages)",
+          "page_size: 1000 filter { cohorts: 'cohorts/occitanie' "
+          "resource_types: 'Message' }",
+          {"OK events#=5", "OK events#=2", "OK events#=0", "OK events#=2",
+           "OK events#=2", "OK events#=0", "OK events#=0", "OK events#=0",
+           "OK events#=0", "OK events#=0", "OK events#=0", "OK events#=0",
+           "OK events#=0", "UNAUTHENTICATED"},
+          {"events#"}}
+          .Policy("change feed", "read")
+          .NoCohort(),
       Row{"ReferentielService.GetReferentiel",
           "",
           {"OK fundamentals#=4", "OK fundamentals#=4", "OK fundamentals#=4",
@@ -2121,6 +2140,59 @@ std::vector<Row> Rows() {
           {"{webhook}", "webhooks/absent"}}
           .Policy("webhook", "read, pause, resume, delete; its delivery log")
           .Readers({"coord", "admin"}),
+      // Links: the administrator only.
+      Row{"LinkService.CreateLink",
+          "link_id: 'bretagne' link { display_name: 'Bretagne' endpoint: "
+          "'127.0.0.1:9' cohorts: 'cohorts/bretagne' } token: 'coh_"
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK name=links/bretagne state=SNAPSHOTTING", kD, kD, kU},
+          {"name", "state"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .NoCohort(),
+      Row{"LinkService.GetLink",
+          "name: 'links/absent'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
+          {"name"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"LinkService.ListLinks",
+          "",
+          {"OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
+           "OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
+           "OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
+           "OK links#=0", kU},
+          {"links#"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .NoCohort(),
+      Row{"LinkService.PauseLink",
+          "name: 'links/absent'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
+          {"name"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"LinkService.ResumeLink",
+          "name: 'links/absent'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
+          {"name"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .Readers({"admin"})
+          .NoCohort(),
+      Row{"LinkService.DeleteLink",
+          "name: 'links/absent'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
+          {"name"}}
+          .Policy("link (following another instance's cohorts)",
+                  "create, read, pause, resume, delete")
+          .Readers({"admin"})
+          .NoCohort(),
       // Shared records.
       Row{"RecordService.CreateRecord",
           "parent: 'cohorts/occitanie' record_id: 'neuf' record { title: "

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -98,8 +99,13 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(
     const std::string& data_dir, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {COHORTED_PATH, "--listen=127.0.0.1:0",
-                                   "--data-dir=" + data_dir};
+  std::vector<std::string> argv = {COHORTED_PATH, "--data-dir=" + data_dir};
+  // A --listen in `extra_args` (a restart on the same port) wins.
+  if (std::none_of(
+          extra_args.begin(), extra_args.end(),
+          [](const std::string& a) { return a.rfind("--listen=", 0) == 0; })) {
+    argv.push_back("--listen=127.0.0.1:0");
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   int out_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -137,8 +143,12 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
     return nullptr;
   }
 
-  server->channel_ = grpc::CreateChannel(server->address(),
-                                         grpc::InsecureChannelCredentials());
+  // Its own connections: a server restarted on the same port must not be
+  // reached through a broken connection to its predecessor.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  server->channel_ = grpc::CreateCustomChannel(
+      server->address(), grpc::InsecureChannelCredentials(), args);
   auto health = grpc::health::v1::Health::NewStub(server->channel_);
   grpc::ClientContext ctx;
   ctx.set_wait_for_ready(true);
@@ -148,7 +158,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   grpc::Status s = health->Check(&ctx, req, &resp);
   if (!s.ok() ||
       resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-    ADD_FAILURE() << "cohorted is not SERVING: " << s.error_message();
+    int status = 0;
+    const bool exited = waitpid(server->pid_, &status, WNOHANG) == server->pid_;
+    ADD_FAILURE() << "cohorted is not SERVING: " << s.error_message()
+                  << (exited ? "; it exited: " +
+                                   std::to_string(DecodeWaitStatus(status))
+                             : std::string("; it runs"))
+                  << "; stdout:\n"
+                  << server->output_ << "\nlog: " << log_path;
+    if (exited) server->pid_ = -1;
     return nullptr;
   }
   return server;

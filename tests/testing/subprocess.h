@@ -30,8 +30,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 
 class ServerProcess {
  public:
-  // Starts COHORTED_PATH with --listen=127.0.0.1:0 --data-dir=`data_dir`
-  // plus `extra_args`, reads the port it prints and waits until health
+  // Starts COHORTED_PATH with --listen=127.0.0.1:0 (unless `extra_args`
+  // has a --listen=) --data-dir=`data_dir` plus `extra_args`, reads the port it prints and waits until health
   // says SERVING. Null (with a gtest failure) if it does not start.
   static std::unique_ptr<ServerProcess> Start(
       const std::string& data_dir,

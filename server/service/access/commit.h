@@ -15,6 +15,9 @@
 //   the same request_id with another request is INVALID_ARGUMENT (reason
 //   REQUEST_ID_REUSED).
 //
+// `replicated` marks the mutation as a link's (storage::Mutation): only
+// the link service sets it, to delete a link's copies.
+//
 // `apply` gets the transaction and a Reader over it for the caller (with
 // the caller's member record as the transaction sees it), so that its
 // authorization and state checks are atomic with its writes.
@@ -66,9 +69,10 @@ template <typename Response>
 absl::StatusOr<Response> CommitForResponse(
     storage::Store& store, const Principal& principal, absl::string_view method,
     const google::protobuf::Message& request, absl::string_view request_id,
-    std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)>
-        apply) {
+    std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)> apply,
+    bool replicated = false) {
   storage::Mutation mutation;
+  mutation.replicated = replicated;
   mutation.actor = principal.actor();
   mutation.method = std::string(method);
   mutation.request_id = std::string(request_id);

@@ -25,6 +25,8 @@ absl::string_view TypeNameOf() {
     return v1::Token::descriptor()->full_name();
   } else if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
     return v1::Webhook::descriptor()->full_name();
+  } else if constexpr (std::is_same_v<T, storage::v1::LinkRecord>) {
+    return v1::Link::descriptor()->full_name();
   } else if constexpr (std::is_same_v<T, storage::v1::ReadMarkerRecord>) {
     return "";  // bookkeeping of the exchange service, not a resource
   } else if constexpr (std::is_same_v<T, storage::v1::UploadRecord>) {
@@ -57,6 +59,8 @@ void PackShown(const T& entity, google::protobuf::Any* any) {
     any->PackFrom(TokenToApi(entity));
   } else if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
     any->PackFrom(entity.webhook());
+  } else if constexpr (std::is_same_v<T, storage::v1::LinkRecord>) {
+    any->PackFrom(entity.link());
   } else {
     any->PackFrom(entity);
   }
@@ -218,6 +222,8 @@ absl::Status Reader::PresentFeedChange(
       if constexpr (std::is_same_v<T, storage::v1::WebhookRecord>) {
         // Logged in its API form: its rule reads that part only.
         unpacked = change.resource().UnpackTo(logged.mutable_webhook());
+      } else if constexpr (std::is_same_v<T, storage::v1::LinkRecord>) {
+        unpacked = change.resource().UnpackTo(logged.mutable_link());
       } else {
         unpacked = !std::is_same_v<T, storage::v1::TokenRecord> &&
                    change.resource().UnpackTo(&logged);

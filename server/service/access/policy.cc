@@ -34,6 +34,8 @@ absl::string_view ResourceName(Resource r) {
       return "registrations";
     case Resource::kBackup:
       return "backups";
+    case Resource::kLink:
+      return "links";
   }
   return "resources";
 }
@@ -87,6 +89,7 @@ bool Allowed(const Principal& p, Resource resource, Action action,
     case Resource::kRegistrations:
       return admin || Coordinates(p, scope.cohort);
     case Resource::kBackup:
+    case Resource::kLink:
       return admin;
     case Resource::kTerritory:
     case Resource::kGroup:

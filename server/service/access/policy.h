@@ -47,6 +47,7 @@ enum class Resource {
   kSession,
   kRegistrations,
   kBackup,
+  kLink,
 };
 enum class Action { kCreate, kRead, kUpdate, kDelete };
 

@@ -37,6 +37,10 @@ const std::vector<PolicyRow>& PolicyTable() {
        "admin (a backup holds everything, closed groups included: the API "
        "shows what describes it, never its content)",
        {R::kAdmin}},
+      {"link (following another instance's cohorts)",
+       "create, read, pause, resume, delete",
+       "admin (a link holds a token of another instance)",
+       {R::kAdmin}},
       {"référentiel",
        "read",
        "every authenticated caller",

@@ -32,6 +32,11 @@ bool PresentChangeAs(const Reader& reader, storage::v1::Change& change,
   }
   T entity;
   if (!change.resource().UnpackTo(&entity)) {
+    // A link is logged in its API form, without its token.
+    storage::v1::LinkRecord link;
+    if (change.resource().UnpackTo(link.mutable_link())) {
+      return reader.MaySee(change.resource_name(), link);
+    }
     // A webhook is logged in its API form, without its secret.
     storage::v1::WebhookRecord webhook;
     if (change.resource().UnpackTo(webhook.mutable_webhook())) {
@@ -82,6 +87,38 @@ absl::StatusOr<std::vector<storage::v1::ChangeRecord>> Reader::VisibleChanges(
     if (shown.changes_size() > 0) out.push_back(std::move(shown));
   }
   return out;
+}
+
+absl::StatusOr<Principal> Reader::CurrentCaller(const storage::Store& store,
+                                                const Principal& caller,
+                                                absl::Time authenticated_at,
+                                                absl::Time now) {
+  const storage::View& view = store.committed(storage::CommittedReadKey());
+  if (absl::StartsWith(caller.token, "tokens/")) {
+    storage::v1::TokenRecord token;
+    absl::Status ts =
+        view.GetEntity<storage::v1::TokenRecord>(caller.token, &token);
+    if (!ts.ok() && !absl::IsNotFound(ts)) return ts;
+    auto at = [](const google::protobuf::Timestamp& t) {
+      return absl::FromUnixNanos(
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(t));
+    };
+    if (ts.ok() &&
+        (token.has_revoke_time() ||
+         (token.has_expire_time() && at(token.expire_time()) <= now) ||
+         (token.has_rotate_time() &&
+          at(token.rotate_time()) > authenticated_at))) {
+      return ErrorWithReason(absl::StatusCode::kUnauthenticated,
+                             kReasonTokenInvalid,
+                             "the token was revoked, rotated or has expired");
+    }
+  }
+  if (caller.service || caller.member.empty()) return caller;
+  v1::Member member;
+  absl::Status s = view.GetEntity<v1::Member>(caller.member, &member);
+  if (absl::IsNotFound(s)) return caller;
+  COHORTE_RETURN_IF_ERROR(s);
+  return Principal::FromMember(member, caller.token);
 }
 
 absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
@@ -164,6 +201,7 @@ absl::Status Reader::MayRead(absl::string_view name) const {
     return ok(Load<storage::v1::WebhookRecord>(name));
   }
   if (collection == "deliveries") return ok(Load<v1::WebhookDelivery>(name));
+  if (collection == "links") return ok(Load<storage::v1::LinkRecord>(name));
   if (collection == "records") return ok(Load<v1::Record>(name));
   if (collection == "versions") return ok(Load<v1::RecordVersion>(name));
   if (collection == "uploads") {

@@ -258,6 +258,16 @@ class Reader {
 
   // ---- The change feed (feed.h; defined in feed.cc) ----
 
+  // `caller` as the committed state sees them now, for a long-lived call
+  // (a Watch) that keeps presenting with them: the member's current
+  // college, delegations and role. UNAUTHENTICATED (TOKEN_INVALID) if
+  // their token was revoked, has expired, or was rotated after
+  // `authenticated_at`.
+  static absl::StatusOr<Principal> CurrentCaller(const storage::Store& store,
+                                                 const Principal& caller,
+                                                 absl::Time authenticated_at,
+                                                 absl::Time now);
+
   // Reads at most `max_records` change-log records from `from_revision` on,
   // once, into a slice only a Reader can present (to any number of
   // callers). OUT_OF_RANGE if `from_revision` was compacted away.

@@ -194,6 +194,13 @@ bool PresentAny(const Reader& r, absl::string_view name,
   // hash): shown to whoever reads the event, so that a cohort's
   // coordinators see a token minted for one of its members.
   if (any->Is<v1::Token>()) return true;
+  // The logged form of a link (cohorte.v1.Link, without its token), by
+  // the link's rule.
+  if (any->Is<v1::Link>()) {
+    storage::v1::LinkRecord record;
+    if (!any->UnpackTo(record.mutable_link())) return false;
+    return r.MaySee(name, record);
+  }
   // The logged form of a webhook (cohorte.v1.Webhook, without its secret),
   // by the webhook's rule.
   if (any->Is<v1::Webhook>()) {
@@ -490,6 +497,21 @@ v1::WebhookDelivery ReadRule<v1::WebhookDelivery>::Present(
   return d;
 }
 
+// ---- Links -----------------------------------------------------------------
+
+// A link (links.proto): the administrator only. Never its token or key.
+bool ReadRule<storage::v1::LinkRecord>::MaySee(const Reader& r,
+                                               absl::string_view,
+                                               const storage::v1::LinkRecord&) {
+  return r.caller().is_admin();
+}
+storage::v1::LinkRecord ReadRule<storage::v1::LinkRecord>::Present(
+    const Reader&, storage::v1::LinkRecord l) {
+  l.clear_token();
+  l.clear_client_key_pem();
+  return l;
+}
+
 // ---- Absence: who may learn that a name does not exist ----------------------
 
 bool ReadRule<v1::Cohort>::MayKnowAbsent(const Reader& r, absl::string_view) {
@@ -570,6 +592,11 @@ bool ReadRule<v1::RecordVersion>::MayKnowAbsent(const Reader& r,
 bool ReadRule<storage::v1::UploadRecord>::MayKnowAbsent(const Reader&,
                                                         absl::string_view) {
   return false;
+}
+
+bool ReadRule<storage::v1::LinkRecord>::MayKnowAbsent(const Reader& r,
+                                                      absl::string_view) {
+  return r.caller().is_admin();
 }
 
 }  // namespace cohorte::service

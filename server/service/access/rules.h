@@ -57,6 +57,7 @@ COHORTE_DECLARE_READ_RULE(::cohorte::v1::WebhookDelivery);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::Record);
 COHORTE_DECLARE_READ_RULE(::cohorte::v1::RecordVersion);
 COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::UploadRecord);
+COHORTE_DECLARE_READ_RULE(::cohorte::storage::v1::LinkRecord);
 
 #undef COHORTE_DECLARE_READ_RULE
 

@@ -51,6 +51,10 @@ inline constexpr absl::string_view kReasonQuotaExceeded = "QUOTA_EXCEEDED";
 inline constexpr absl::string_view kReasonUploadExpired = "UPLOAD_EXPIRED";
 inline constexpr absl::string_view kReasonWrongOffset = "WRONG_OFFSET";
 inline constexpr absl::string_view kReasonDigestMismatch = "DIGEST_MISMATCH";
+// Links (links.proto): a write to a replica (metadata: `home_instance_id`,
+// `home_instance_name`), and a followed cohort whose name is taken here.
+inline constexpr absl::string_view kReasonReplicaReadOnly = "REPLICA_READ_ONLY";
+inline constexpr absl::string_view kReasonNameConflict = "NAME_CONFLICT";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").

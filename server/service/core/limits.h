@@ -119,6 +119,20 @@ inline constexpr int kMaxFeedNamePrefixChars = 500;
 inline constexpr int kMaxChangesScannedPerCall = 10000;
 // Events in one Watch response.
 inline constexpr int kMaxWatchEventsPerResponse = 500;
+// Resources in one ListSnapshot page.
+inline constexpr int kDefaultSnapshotPageSize = 500;
+inline constexpr int kMaxSnapshotPageSize = 1000;
+
+// Links (replication between instances).
+inline constexpr int kMaxLinks = 32;
+inline constexpr int kMaxLinkDisplayNameChars = 100;
+inline constexpr int kMaxLinkEndpointLength = 255;
+inline constexpr int kMaxLinkPemBytes = 64 * 1024;
+// Followed cohorts per link: what one ChangeFilter holds.
+inline constexpr int kMaxLinkCohorts = kMaxFeedFilterCohorts;
+// Events a link applies per mutation (one snapshot page, one Watch
+// response).
+inline constexpr int kMaxLinkBatch = 1000;
 
 // Webhooks.
 inline constexpr int kMaxWebhookUrlLength = 2048;

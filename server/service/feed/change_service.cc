@@ -1,17 +1,22 @@
 #include "server/service/feed/change_service.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/service/access/reader.h"
+#include "server/service/core/entities.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
+#include "server/service/core/pagination.h"
 #include "server/service/core/validation.h"
 #include "storage/status_macros.h"
 
@@ -41,10 +46,93 @@ const std::vector<std::string>& FeedTypes() {
   return *types;
 }
 
+// The types a snapshot lists under a cohort's name, in this order (after
+// the cohort itself). Upload sessions (an uploader's working state) and
+// read markers are not resources of the feed.
+using SnapshotTypes =
+    std::tuple<v1::Territory, v1::Chantier, v1::PeerGroup, v1::Session,
+               v1::ExperienceReport, v1::Record, v1::RecordVersion,
+               v1::Invitation, v1::Registration, v1::ContentFlag, v1::Exchange,
+               v1::Message>;
+constexpr int kSnapshotKinds = std::tuple_size_v<SnapshotTypes>;
+
+// Where a snapshot page continues.
+struct SnapshotPosition {
+  int cohort = 0;
+  // 0: the cohort itself; i > 0: SnapshotTypes' (i - 1)th type.
+  int kind = 0;
+  std::string last_key;
+};
+
+// Appends to `out` the entities of type T under `cohort` the reader may
+// read, after `pos->last_key`, until `out` holds `page_size`; moves `pos`
+// on. Returns whether the type's scan under the cohort is complete.
+template <typename T>
+absl::StatusOr<bool> SnapshotScan(
+    const Reader& reader, absl::string_view cohort, int page_size,
+    const v1::Cursor& cursor, SnapshotPosition* pos,
+    google::protobuf::RepeatedPtrField<v1::ChangeEvent>* out) {
+  google::protobuf::RepeatedPtrField<T> found;
+  PageStart start;
+  start.size = page_size - out->size();
+  start.after = pos->last_key;
+  COHORTE_ASSIGN_OR_RETURN(
+      std::string more, reader.List<T>(
+                            storage::EntityKeyOf<T>(absl::StrCat(cohort, "/")),
+                            start, [](T&) { return true; }, &found));
+  for (T& entity : found) {
+    v1::ChangeEvent* e = out->Add();
+    e->set_revision(cursor.revision());
+    e->set_type(v1::ChangeEvent::CREATED);
+    e->set_resource_name(entity.name());
+    e->set_resource_type(T::descriptor()->full_name());
+    *e->mutable_cursor() = cursor;
+    e->mutable_resource()->PackFrom(entity);
+  }
+  if (!found.empty()) {
+    pos->last_key = storage::EntityKeyOf<T>(found.rbegin()->name());
+  }
+  return more.empty();
+}
+
+template <typename... T>
+absl::StatusOr<bool> SnapshotScanKind(
+    int kind, const Reader& reader, absl::string_view cohort, int page_size,
+    const v1::Cursor& cursor, SnapshotPosition* pos,
+    google::protobuf::RepeatedPtrField<v1::ChangeEvent>* out,
+    std::tuple<T...>*) {
+  absl::StatusOr<bool> done = true;
+  int i = 0;
+  (void)((i++ == kind ? (done = SnapshotScan<T>(reader, cohort, page_size,
+                                                cursor, pos, out),
+                         true)
+                      : false) ||
+         ...);
+  return done;
+}
+
+template <typename... T>
+absl::string_view SnapshotTypeName(int kind, std::tuple<T...>*) {
+  absl::string_view name;
+  int i = 0;
+  (void)((i++ == kind ? (name = T::descriptor()->full_name(), true) : false) ||
+         ...);
+  return name;
+}
+
+bool TypeSelected(const FeedFilter& filter, absl::string_view type) {
+  return filter.types.empty() ||
+         std::find(filter.types.begin(), filter.types.end(), type) !=
+             filter.types.end();
+}
+
 }  // namespace
 
-ChangeService::ChangeService(storage::Store* store, FeedOptions options)
-    : store_(store), options_(options) {}
+ChangeService::ChangeService(storage::Store* store, FeedOptions options,
+                             std::string instance_name)
+    : store_(store),
+      options_(options),
+      instance_name_(std::move(instance_name)) {}
 
 ChangeService::~ChangeService() {
   {
@@ -214,6 +302,103 @@ absl::StatusOr<v1::ListChangesResponse> ChangeService::ListChanges(
   return response;
 }
 
+absl::StatusOr<v1::ListSnapshotResponse> ChangeService::ListSnapshot(
+    const Principal& caller, const v1::ListSnapshotRequest& request) const {
+  int page_size = request.page_size();
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  if (page_size == 0) page_size = kDefaultSnapshotPageSize;
+  page_size = std::min(page_size, kMaxSnapshotPageSize);
+  COHORTE_ASSIGN_OR_RETURN(FeedFilter filter,
+                           ParseFilter("filter", request.filter()));
+  if (filter.cohorts.empty()) {
+    return InvalidField("filter.cohorts",
+                        "a snapshot lists the cohorts it names: at least one");
+  }
+  const uint64_t query =
+      RequestFingerprint(request, {"page_size", "page_token"});
+
+  SnapshotPosition pos;
+  int64_t revision = 0;
+  if (request.page_token().empty()) {
+    revision = store_->revision();
+  } else {
+    storage::v1::SnapshotPageToken token;
+    std::string bytes;
+    if (request.page_token().size() > 4096 ||
+        !absl::WebSafeBase64Unescape(request.page_token(), &bytes) ||
+        !token.ParseFromString(bytes) || token.revision() < 0 ||
+        token.cohort_index() < 0 ||
+        token.cohort_index() >= static_cast<int>(filter.cohorts.size()) ||
+        token.kind_index() < 0 || token.kind_index() > kSnapshotKinds) {
+      return InvalidField("page_token", "not a page token of ListSnapshot");
+    }
+    if (token.query_fingerprint() != query) {
+      return InvalidField("page_token",
+                          "made for another filter: start again without it");
+    }
+    revision = token.revision();
+    // The snapshot is good only while the feed can resume from it.
+    COHORTE_RETURN_IF_ERROR(
+        ParseSince("page_token", CursorAt(revision).token(), 0).status());
+    pos.cohort = token.cohort_index();
+    pos.kind = token.kind_index();
+    pos.last_key = token.last_key();
+  }
+
+  v1::ListSnapshotResponse response;
+  const v1::Cursor cursor = CursorAt(revision);
+  const Reader reader(*store_, caller);
+  auto* events = response.mutable_events();
+  while (pos.cohort < static_cast<int>(filter.cohorts.size()) &&
+         events->size() < page_size) {
+    const std::string& cohort = filter.cohorts[pos.cohort];
+    bool done = true;
+    if (pos.kind == 0) {
+      if (TypeSelected(filter, v1::Cohort::descriptor()->full_name())) {
+        absl::StatusOr<v1::Cohort> c = reader.Get<v1::Cohort>(cohort);
+        if (c.ok()) {
+          v1::ChangeEvent* e = events->Add();
+          e->set_revision(revision);
+          e->set_type(v1::ChangeEvent::CREATED);
+          e->set_resource_name(cohort);
+          e->set_resource_type(v1::Cohort::descriptor()->full_name());
+          *e->mutable_cursor() = cursor;
+          e->mutable_resource()->PackFrom(*c);
+        } else if (!absl::IsNotFound(c.status()) &&
+                   !absl::IsPermissionDenied(c.status())) {
+          return c.status();
+        }
+      }
+    } else {
+      auto* types = static_cast<SnapshotTypes*>(nullptr);
+      if (TypeSelected(filter, SnapshotTypeName(pos.kind - 1, types))) {
+        COHORTE_ASSIGN_OR_RETURN(
+            done, SnapshotScanKind(pos.kind - 1, reader, cohort, page_size,
+                                   cursor, &pos, events, types));
+      }
+    }
+    if (!done) break;
+    pos.last_key.clear();
+    if (++pos.kind > kSnapshotKinds) {
+      pos.kind = 0;
+      ++pos.cohort;
+    }
+  }
+  if (pos.cohort < static_cast<int>(filter.cohorts.size())) {
+    storage::v1::SnapshotPageToken token;
+    token.set_query_fingerprint(query);
+    token.set_revision(revision);
+    token.set_cohort_index(pos.cohort);
+    token.set_kind_index(pos.kind);
+    token.set_last_key(pos.last_key);
+    response.set_next_page_token(
+        absl::WebSafeBase64Escape(token.SerializeAsString()));
+  }
+  *response.mutable_cursor() = cursor;
+  response.set_instance_name(instance_name_);
+  return response;
+}
+
 absl::Status ChangeService::Compact(absl::Time now) {
   const int64_t head = store_->revision();
   int64_t before = 0;
@@ -238,7 +423,16 @@ void ChangeService::StartCompaction() {
                            options_.compaction_interval);
       if (stopping_) break;
       mu_.Unlock();
-      Compact(absl::Now()).IgnoreError();  // retried at the next run
+      // Retried at the next run; said once per failing run.
+      if (absl::Status s = Compact(absl::Now()); !s.ok()) {
+        const std::string line =
+            absl::StrCat("ts=",
+                         absl::FormatTime(absl::RFC3339_sec, absl::Now(),
+                                          absl::UTCTimeZone()),
+                         " level=warn msg=changes_compaction_failed code=",
+                         absl::StatusCodeToString(s.code()), "\n");
+        std::fwrite(line.data(), 1, line.size(), stderr);
+      }
       mu_.Lock();
     }
   });

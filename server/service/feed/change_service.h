@@ -49,7 +49,9 @@ struct FeedOptions {
 
 class ChangeService {
  public:
-  ChangeService(storage::Store* store, FeedOptions options);
+  // `instance_name`: what ListSnapshot says this instance is called.
+  ChangeService(storage::Store* store, FeedOptions options,
+                std::string instance_name = "");
   ~ChangeService();  // stops the compaction thread
   ChangeService(const ChangeService&) = delete;
   ChangeService& operator=(const ChangeService&) = delete;
@@ -58,6 +60,14 @@ class ChangeService {
   // the file comment for cursor errors).
   absl::StatusOr<v1::ListChangesResponse> ListChanges(
       const Principal& caller, const v1::ListChangesRequest& request) const;
+
+  // One page of the snapshot of request.filter's cohorts as `caller` may
+  // read them (changes.proto, ListSnapshot). INVALID_ARGUMENT naming the
+  // field for a filter without cohorts, a bad page size or token;
+  // OUT_OF_RANGE (CHANGES_COMPACTED) once the changes since the token's
+  // start are compacted.
+  absl::StatusOr<v1::ListSnapshotResponse> ListSnapshot(
+      const Principal& caller, const v1::ListSnapshotRequest& request) const;
 
   // The revision `since` names (field `field`), checked against this
   // instance; an empty `since` names `empty_revision`.
@@ -84,6 +94,7 @@ class ChangeService {
  private:
   storage::Store* const store_;
   const FeedOptions options_;
+  const std::string instance_name_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -21,11 +21,14 @@ constexpr int kSliceRecords = 1000;
 constexpr int64_t kMaxCatchUpPerRound = 10000;
 
 // What a presentation depends on: the caller's rights and the filter.
-std::string ShareKey(const Principal& p, const v1::ChangeFilter& filter) {
+std::string ShareKey(const Principal& p, absl::string_view filter_bytes) {
   return absl::StrCat(p.member, "\x1f", p.role, "\x1f", p.token, "\x1f",
                       p.college, "\x1f", absl::StrJoin(p.delegations, ","),
                       "\x1f", absl::StrJoin(p.cohorts, ","), "\x1f", p.service,
-                      p.read_write, "\x1f", filter.SerializeAsString());
+                      p.read_write, "\x1f", filter_bytes);
+}
+std::string ShareKey(const Principal& p, const v1::ChangeFilter& filter) {
+  return ShareKey(p, filter.SerializeAsString());
 }
 
 }  // namespace
@@ -63,6 +66,8 @@ absl::StatusOr<int64_t> WatchHub::Add(const Principal& caller,
   w->sink = sink;
   w->position = *since;
   w->share_key = ShareKey(caller, request.filter());
+  w->filter_bytes = request.filter().SerializeAsString();
+  w->authenticated_at = absl::Now();
   w->last_sent = absl::InfinitePast();  // the first response comes at once
   absl::MutexLock lock(&mu_);
   if (stopping_) {
@@ -300,6 +305,18 @@ void WatchHub::Run() {
     for (size_t i = 0; i < todo.size(); ++i) {
       Watcher& w = *todo[i];
       if (w.position < head) {
+        // Presented with the caller's rights as they are now.
+        absl::StatusOr<Principal> current = Reader::CurrentCaller(
+            feed_->store(), w.caller, w.authenticated_at, now);
+        if (!current.ok()) {
+          served[i] = current.status();
+          continue;
+        }
+        const std::string key = ShareKey(*current, w.filter_bytes);
+        if (key != w.share_key) {
+          w.caller = *std::move(current);
+          w.share_key = key;
+        }
         auto [it, fresh] = first_of.try_emplace({w.share_key, w.position}, i);
         if (!fresh) {
           const Watcher& model = *todo[it->second];

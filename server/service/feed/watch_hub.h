@@ -101,8 +101,12 @@ class WatchHub {
  private:
   struct Watcher {
     int64_t id = 0;
+    // Re-read before each presentation (Reader::CurrentCaller): a member
+    // who left a group stops receiving it; a revoked token ends the watch.
     Principal caller;
+    absl::Time authenticated_at;
     FeedFilter filter;
+    std::string filter_bytes;  // for share_key
     Sink* sink = nullptr;
     int64_t position = 0;  // every revision up to it was presented
     bool busy = false;     // a response in flight
