@@ -44,10 +44,11 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,
 std::string SessionTime(const google::protobuf::Timestamp& t,
                         const std::string& zone);
 
-// The text of `--body`/`--body-file`; false after a usage message (also
-// when neither is given and `required`).
+// The text of `--body`/`--body-file`; when neither is given and
+// `required`, the editor on a terminal (call.h ReadRequiredText, starting
+// from `initial`), a usage error in a script. False after a usage message.
 bool ReadBody(const CLI::App& cmd, const DomainFlags& f, bool required,
-              std::string* out);
+              std::string* out, const std::string& initial = "");
 
 }  // namespace cohorte::client
 

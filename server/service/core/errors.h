@@ -51,6 +51,9 @@ inline constexpr absl::string_view kReasonQuotaExceeded = "QUOTA_EXCEEDED";
 inline constexpr absl::string_view kReasonUploadExpired = "UPLOAD_EXPIRED";
 inline constexpr absl::string_view kReasonWrongOffset = "WRONG_OFFSET";
 inline constexpr absl::string_view kReasonDigestMismatch = "DIGEST_MISMATCH";
+// A flag nobody could read in the moderation queue (a college group with no
+// facilitator, whose cohort's coordinators are not members).
+inline constexpr absl::string_view kReasonNoModerator = "NO_MODERATOR";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").

@@ -168,9 +168,43 @@ struct Presenter<v1::AcceptInvitationResponse> {
   }
 };
 
+namespace {
+
+// What a validate_only creation's `apply` answers once every check passed,
+// so that the store rolls the mutation back (no revision, nothing written).
+constexpr absl::string_view kValidatedOnly =
+    "validate_only: every check passed, nothing was written";
+
+}  // namespace
+
 absl::StatusOr<v1::CreateInvitationResponse>
 InvitationService::CreateInvitation(const Principal& caller,
                                     const v1::CreateInvitationRequest& req) {
+  absl::StatusOr<v1::CreateInvitationResponse> created = Create(caller, req);
+  if (!req.validate_only() || !absl::IsCancelled(created.status()) ||
+      created.status().message() != kValidatedOnly) {
+    return created;
+  }
+  // The caller's own request, as it would be stored: no name, no secret.
+  const Invitation& inv = req.invitation();
+  v1::CreateInvitationResponse would;
+  Invitation& shown = *would.mutable_invitation();
+  shown.set_email(inv.email());
+  shown.set_role(inv.role());
+  shown.set_college(inv.college());
+  shown.set_territory(inv.territory());
+  shown.set_inviter(caller.actor());
+  shown.set_state(Invitation::PENDING);
+  *shown.mutable_expire_time() =
+      inv.has_expire_time()
+          ? inv.expire_time()
+          : ToTimestamp(absl::Now() +
+                        absl::Hours(24 * kDefaultInvitationLifetimeDays));
+  return would;
+}
+
+absl::StatusOr<v1::CreateInvitationResponse> InvitationService::Create(
+    const Principal& caller, const v1::CreateInvitationRequest& req) {
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kInvitation,
@@ -227,6 +261,7 @@ InvitationService::CreateInvitation(const Principal& caller,
         } else if (!absl::IsNotFound(s)) {
           return s;
         }
+        if (req.validate_only()) return absl::CancelledError(kValidatedOnly);
         Invitation created;
         created.set_name(name);
         created.set_email(inv.email());
