@@ -30,6 +30,7 @@ struct DomainFlags {
   FieldValues fields;
   bool newest_first = false, unread_only = false, show_deleted = false;
   bool no_mark_read = false;
+  bool edit = false;
   bool upcoming = false, all = false, attended = true, show_resolved = false;
 
   NameContext Names() const { return {cohort, group, territory, exchange}; }

@@ -13,26 +13,23 @@
 #include "client/config_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace cohorte::client {
 namespace {
 
 using ::testing::HasSubstr;
 
+// Contexts in a directory of the test's.
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/cohorte-config-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    dir_ = dir;
     ::setenv("XDG_CONFIG_HOME", dir_.c_str(), 1);
     ::unsetenv("COHORTE_TOKEN");
   }
-  void TearDown() override {
-    ::unsetenv("XDG_CONFIG_HOME");
-    std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-  std::string dir_;
+  void TearDown() override { ::unsetenv("XDG_CONFIG_HOME"); }
+  ::cohorte::testing::TempDir temp_;
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(ConfigTest, AConfigReadsBackAsWritten) {

@@ -10,29 +10,28 @@
 #include <fstream>
 #include <string>
 
+#include "client/fields.h"
+#include "cohorte/v1/reports.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace cohorte::client {
 namespace {
 
 using ::testing::HasSubstr;
 
-// Sets VISUAL for one test (and clears it after).
+// The editor's files go to a directory of the test's; VISUAL is cleared
+// after each test.
 class EditorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir[] = "/tmp/cohorte-editor-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    dir_ = dir;
-    ::setenv("TMPDIR", dir_.c_str(), 1);
-  }
+  void SetUp() override { ::setenv("TMPDIR", dir_.c_str(), 1); }
   void TearDown() override {
     ::unsetenv("VISUAL");
     ::unsetenv("TMPDIR");
-    std::system(("rm -rf '" + dir_ + "'").c_str());
   }
-  std::string dir_;
+  ::cohorte::testing::TempDir temp_;
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(EditorTest, TheTextIsWhatLiesAboveTheScissorsHeadingsIncluded) {
@@ -98,6 +97,24 @@ TEST_F(EditorTest, NoEditorWhenTheTextWasGivenOrStdinIsNoTerminal) {
   if (::isatty(STDIN_FILENO) != 1) {
     EXPECT_FALSE(ShouldOpenEditor(/*text_given=*/false));
   }
+}
+
+TEST_F(EditorTest, AReportsNarrativeIsOneDocumentOfSections) {
+  const std::vector<FieldFlag> fields = {
+      {"title", "title", FieldType::kString, ""},
+      {"context", "context", FieldType::kLongText, ""},
+      {"lessons", "lessons", FieldType::kLongText, ""}};
+  v1::ExperienceReport report;
+  report.set_context("Un PETR rural.\n# Titre gardé");
+  const std::string document = LongTextsDocument(fields, report);
+  EXPECT_EQ(document,
+            "=== context ===\nUn PETR rural.\n# Titre gardé\n\n"
+            "=== lessons ===\n\n");
+  // A line like a section that names no text stays in the text.
+  const std::map<std::string, std::string> texts =
+      ParseLongTextsDocument(fields, document + "Écouter.\n=== title ===\n");
+  EXPECT_EQ(texts.at("context"), "Un PETR rural.\n# Titre gardé");
+  EXPECT_EQ(texts.at("lessons"), "Écouter.\n=== title ===");
 }
 
 }  // namespace

@@ -491,32 +491,15 @@ namespace {
 
 // The CLI's daily comforts: contexts, YAML, the editor, batch imports that
 // can be stopped, the manual and completion.
-class CliComfortE2eTest : public ::testing::Test {
+class CliComfortE2eTest : public CliE2eTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() + "/data";
-    server_ = ServerProcess::Start(data_, {"--seed-demo"});
-    ASSERT_NE(server_, nullptr);
+    CliE2eTest::SetUp();
     // Contexts go to the test's directory, never the runner's home.
     config_ = dir_.path() + "/config";
     ::setenv("XDG_CONFIG_HOME", config_.c_str(), 1);
   }
   void TearDown() override { ::unsetenv("XDG_CONFIG_HOME"); }
-
-  std::string Token(const std::string& who) {
-    std::ifstream in(who == "admin" ? data_ + "/admin.token"
-                                    : data_ + "/demo-tokens/" + who + ".token");
-    std::string token;
-    std::getline(in, token);
-    return token;
-  }
-
-  // The CLI under test: COHORTE_CLI_UNDER_TEST (to show that a test fails
-  // on an older build) or the one built with the tests.
-  static const char* CliPath() {
-    const char* path = std::getenv("COHORTE_CLI_UNDER_TEST");
-    return path != nullptr && *path != '\0' ? path : COHORTE_CLI_PATH;
-  }
 
   // The CLI with `env` and nothing else of the server or token.
   ProcessResult Cli(std::vector<std::string> args,
@@ -524,10 +507,6 @@ class CliComfortE2eTest : public ::testing::Test {
     args.insert(args.begin(), CliPath());
     env.push_back("TZ=Europe/Paris");
     return RunProcess(args, env);
-  }
-  ProcessResult As(const std::string& who, std::vector<std::string> args) {
-    return Cli(std::move(args), {"COHORTE_SERVER=" + server_->address(),
-                                 "COHORTE_TOKEN=" + Token(who)});
   }
 
   static std::string Slurp(const std::string& path) {
@@ -541,9 +520,7 @@ class CliComfortE2eTest : public ::testing::Test {
     return ::stat(path.c_str(), &st) == 0 ? st.st_mode & 0777 : 0;
   }
 
-  ::cohorte::testing::TempDir dir_;
-  std::string data_, config_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string config_;
 };
 
 TEST_F(CliComfortE2eTest, LoginSavesAContextThatHoldsNoSecret) {
@@ -647,8 +624,10 @@ TEST_F(CliComfortE2eTest, TheServerChecksEveryRowBeforeAnyIsSent) {
       As("claire-martin", {"invitations", "import", csv, "--cohort",
                            "occitanie", "--territory", "cc-coteaux"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("ALREADY_EXISTS: "));
   EXPECT_THAT(r.err, HasSubstr("taken.csv: line 3: marie-dubois@example.org: "
-                               "ALREADY_EXISTS"));
+                               "invitation.email: a member already has this "
+                               "e-mail"));
   EXPECT_THAT(r.err, HasSubstr("nothing was sent"));
   r = As("claire-martin", {"invitations", "list", "--cohort", "occitanie"});
   EXPECT_THAT(r.out, Not(HasSubstr("nouvelle@example.org")));
@@ -670,20 +649,29 @@ TEST_F(CliComfortE2eTest, CtrlCDuringAnImportLeavesAResultFileToResumeFrom) {
   ASSERT_EQ(::pipe(out_pipe), 0);
   const std::vector<std::string> env = {
       "COHORTE_SERVER=" + server_->address(),
-      "COHORTE_TOKEN=" + Token("claire-martin")};
+      "COHORTE_TOKEN=" + Token("claire-martin"), "TZ=Europe/Paris"};
+  // Everything the child needs is built before fork (no allocation after).
+  std::vector<std::string> args = {CliPath(),     "invitations", "import",
+                                   csv,           "--cohort",    "occitanie",
+                                   "--territory", "cc-coteaux"};
+  std::vector<char*> argv, envp;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int null_fd = ::open("/dev/null", O_RDWR);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out_pipe[1], STDOUT_FILENO);
-    const int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(null_fd, STDERR_FILENO);
     ::close(out_pipe[0]);
-    for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    ::execl(CliPath(), CliPath(), "invitations", "import", csv.c_str(),
-            "--cohort", "occitanie", "--territory", "cc-coteaux",
-            static_cast<char*>(nullptr));
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  ::close(null_fd);
   ::close(out_pipe[1]);
   std::string out;
   char buf[4096];
