@@ -79,7 +79,7 @@ std::string FishOption(const CLI::Option& option) {
   std::string out;
   for (const std::string& l : option.get_lnames()) out += " -l " + l;
   for (const std::string& s : option.get_snames()) out += " -s " + s;
-  if (option.get_type_size() != 0) out += " -r";
+  if (option.get_items_expected_min() > 0) out += " -r";
   if (!option.get_description().empty()) {
     out += " -d " + FishQuoted(FirstLine(option.get_description()));
   }

@@ -17,7 +17,7 @@ std::string OptionHeading(const CLI::Option& option) {
     out += (out.empty() ? "" : ", ") + std::string("\\fB\\-\\-") +
            RoffEscape(l) + "\\fR";
   }
-  if (option.get_type_size() != 0) {
+  if (option.get_items_expected_min() > 0) {
     std::string type = option.get_type_name();
     if (type.empty()) type = "VALUE";
     out += " \\fI" + RoffEscape(type) + "\\fR";
