@@ -195,6 +195,12 @@ bool EditLongTexts(const CLI::App& cmd, const std::vector<FieldFlag>& fields,
         given || (f.type == FieldType::kLongText && LongTextGiven(cmd, f.flag));
   }
   if (!force && !ShouldOpenEditor(given)) return true;
+  if (force && !ShouldOpenEditor(/*text_given=*/false)) {
+    UsageError("--edit",
+               "needs a terminal (stdin is not one); give the "
+               "texts with their flags");
+    return false;
+  }
   if (given) {
     UsageError("--edit", "give the texts with their flags or --edit, not both");
     return false;

@@ -616,6 +616,33 @@ TEST_F(CliComfortE2eTest, TheEditorWritesAMessageOnATerminalAndNeverInAScript) {
   EXPECT_THAT(r.out, Not(HasSubstr(">8")));
 }
 
+TEST_F(CliComfortE2eTest, AReportsNarrativeIsEditedAsOneDocument) {
+  const char* kScript = "/usr/bin/script";
+  if (::access(kScript, X_OK) != 0) GTEST_SKIP() << "no script(1)";
+  ProcessResult r =
+      As("thomas-petit",
+         {"reports", "create", "--territory", "petr-vallees", "--cohort",
+          "occitanie", "--title", "Brouillon", "--visibility", "cohort",
+          "--context", "Ancien contexte", "-o", "name"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string report = r.out.substr(0, r.out.find('\n'));
+  // The editor gets every text under its === line and changes two.
+  r = RunProcess(
+      {kScript, "-qec", CliPath() + " reports update " + report + " --edit",
+       "/dev/null"},
+      {"COHORTE_SERVER=" + server_->address(),
+       "COHORTE_TOKEN=" + Token("thomas-petit"),
+       "VISUAL=sed -i -e s/Ancien/Nouveau/ -e /^===.lessons.===$/aEcouter"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = As("thomas-petit", {"reports", "get", report});
+  EXPECT_THAT(r.out, HasSubstr("## Contexte\nNouveau contexte\n"));
+  EXPECT_THAT(r.out, HasSubstr("## Enseignements\nEcouter\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("===")));
+  // --edit in a script has no terminal to edit on.
+  r = As("thomas-petit", {"reports", "update", report, "--edit"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+}
+
 TEST_F(CliComfortE2eTest, TheServerChecksEveryRowBeforeAnyIsSent) {
   const std::string csv = dir_.path() + "/taken.csv";
   std::ofstream(csv) << "email;college\nnouvelle@example.org;elu\n"
