@@ -175,6 +175,24 @@ namespace {
 constexpr absl::string_view kValidatedOnly =
     "validate_only: every check passed, nothing was written";
 
+// The pending invitation `inviter` makes of request `in` at `now` (without
+// its name).
+Invitation PendingInvitation(const Invitation& in, const Principal& inviter,
+                             absl::Time now) {
+  Invitation out;
+  out.set_email(in.email());
+  out.set_role(in.role());
+  out.set_college(in.college());
+  out.set_territory(in.territory());
+  out.set_inviter(inviter.actor());
+  out.set_state(Invitation::PENDING);
+  *out.mutable_expire_time() =
+      in.has_expire_time()
+          ? in.expire_time()
+          : ToTimestamp(now + absl::Hours(24 * kDefaultInvitationLifetimeDays));
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::CreateInvitationResponse>
@@ -186,20 +204,9 @@ InvitationService::CreateInvitation(const Principal& caller,
     return created;
   }
   // The caller's own request, as it would be stored: no name, no secret.
-  const Invitation& inv = req.invitation();
   v1::CreateInvitationResponse would;
-  Invitation& shown = *would.mutable_invitation();
-  shown.set_email(inv.email());
-  shown.set_role(inv.role());
-  shown.set_college(inv.college());
-  shown.set_territory(inv.territory());
-  shown.set_inviter(caller.actor());
-  shown.set_state(Invitation::PENDING);
-  *shown.mutable_expire_time() =
-      inv.has_expire_time()
-          ? inv.expire_time()
-          : ToTimestamp(absl::Now() +
-                        absl::Hours(24 * kDefaultInvitationLifetimeDays));
+  *would.mutable_invitation() =
+      PendingInvitation(req.invitation(), caller, absl::Now());
   return would;
 }
 
@@ -262,19 +269,8 @@ absl::StatusOr<v1::CreateInvitationResponse> InvitationService::Create(
           return s;
         }
         if (req.validate_only()) return absl::CancelledError(kValidatedOnly);
-        Invitation created;
+        Invitation created = PendingInvitation(inv, caller, txn.commit_time());
         created.set_name(name);
-        created.set_email(inv.email());
-        created.set_role(inv.role());
-        created.set_college(inv.college());
-        created.set_territory(inv.territory());
-        created.set_inviter(caller.actor());
-        created.set_state(Invitation::PENDING);
-        *created.mutable_expire_time() =
-            inv.has_expire_time()
-                ? inv.expire_time()
-                : ToTimestamp(txn.commit_time() +
-                              absl::Hours(24 * kDefaultInvitationLifetimeDays));
         CreateEntity(txn, created);
         txn.PutIndex(PendingKey(inv.email()), name);
         txn.PutIndex(SecretKey(secret), name);
