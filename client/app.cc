@@ -12,10 +12,12 @@
 #include "client/call.h"
 #include "client/cohort_commands.h"
 #include "client/completion.h"
+#include "client/config_commands.h"
 #include "client/domain_commands.h"
 #include "client/feed_commands.h"
 #include "client/labels.h"
 #include "client/link_commands.h"
+#include "client/manpage.h"
 #include "client/output.h"
 #include "client/structure_commands.h"
 #include "client/times.h"
@@ -95,8 +97,8 @@ void AddWhoamiCommand(CLI::App& app, const CommandEnv& env,
   });
 }
 
-// Whether the command line or COHORTE_OUTPUT asks for JSON: errors of the
-// parse itself are then JSON too.
+// Whether the command line or COHORTE_OUTPUT asks for JSON or YAML: errors
+// of the parse itself are then JSON objects too (which YAML reads).
 bool WantsJson(int argc, char** argv) {
   std::string format;
   if (const char* env = std::getenv("COHORTE_OUTPUT")) format = env;
@@ -110,7 +112,7 @@ bool WantsJson(int argc, char** argv) {
       format = a.substr(2);
     }
   }
-  return format == "json";
+  return format == "json" || format == "yaml";
 }
 
 // Reads the token (COHORTE_TOKEN wins over --token-file) and checks its
@@ -164,18 +166,18 @@ std::unique_ptr<Cli> BuildCli() {
   app.set_help_flag("-h,--help", "print this help and exit");
 
   ConnectionOptions& options = cli->options;
-  options.server = "127.0.0.1:50051";
-  app.add_option("--server", options.server, "host:port of cohorted")
-      ->envname("COHORTE_SERVER")
-      ->capture_default_str();
+  app.add_option("--server", options.server,
+                 "host:port of cohorted (default: the context's, else " +
+                     std::string(kDefaultServer) + ")")
+      ->envname("COHORTE_SERVER");
   app.add_option("--token-file", cli->token_file,
                  "file holding the bearer token (COHORTE_TOKEN wins)")
       ->envname("COHORTE_TOKEN_FILE");
   app.add_option("-o,--output", cli->output,
-                 "table, json (protobuf JSON; errors too) or name (resource "
-                 "names, one a line)")
+                 "table, json (protobuf JSON; errors too), yaml (the same "
+                 "document as YAML) or name (resource names, one a line)")
       ->envname("COHORTE_OUTPUT")
-      ->check(CLI::IsMember({"table", "json", "name"}))
+      ->check(CLI::IsMember({"table", "json", "yaml", "name"}))
       ->capture_default_str();
   app.add_option("--timeout", options.timeout_seconds,
                  "seconds before a call gives up")
@@ -188,6 +190,10 @@ std::unique_ptr<Cli> BuildCli() {
       ->envname("COHORTE_TLS_CERT");
   app.add_option("--tls-key", options.tls_key, "PEM client key")
       ->envname("COHORTE_TLS_KEY");
+  app.add_option("--context", cli->context,
+                 "use this context of cohorte login (default: the current "
+                 "one, see cohorte config)")
+      ->envname("COHORTE_CONTEXT");
 
   AddHealthCommand(app, cli->env, cli->registry);
   AddWhoamiCommand(app, cli->env, cli->registry);
@@ -200,14 +206,27 @@ std::unique_ptr<Cli> BuildCli() {
   AddWebhookCommands(app, cli->env, cli->registry);
   AddLinkCommands(app, cli->env, cli->registry);
 
+  AddConfigCommands(*cli);
+
   CLI::App* completion = app.add_subcommand(
       "completion",
-      "Print shell completion: source <(cohorte completion bash)");
-  completion->add_option("shell", cli->shell, "bash")
-      ->check(CLI::IsMember({"bash"}))
+      "Print shell completion: source <(cohorte completion bash), source "
+      "<(cohorte completion zsh), cohorte completion fish | source");
+  completion->add_option("shell", cli->shell, "bash, zsh or fish")
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}))
       ->required();
-  cli->registry.Register(completion, [&app] {
-    std::cout << BashCompletion(app);
+  cli->registry.Register(completion, [&app, shell = &cli->shell] {
+    std::cout << CompletionScript(app, *shell);
+    return kExitOk;
+  });
+
+  CLI::App* help = app.add_subcommand(
+      "help", "Print the help of every command, or the manual page (--man)");
+  help->add_flag("--man", cli->man,
+                 "the manual page, in roff: cohorte help --man | man -l -");
+  cli->registry.Register(help, [&app, man = &cli->man] {
+    std::cout << (*man ? ManPage(app, CliVersion())
+                       : app.help("", CLI::AppFormatMode::All));
     return kExitOk;
   });
   return cli;
@@ -272,7 +291,7 @@ int RunCli(int argc, char** argv) {
 
   OutputFormat format = OutputFormat::kTable;
   ParseOutputFormat(cli->output, &format);
-  SetJsonErrors(format == OutputFormat::kJson);
+  SetJsonErrors(IsStructured(format));
   cli->env.format = format;
   cli->env.zone = UserTimeZone();
 
@@ -281,13 +300,23 @@ int RunCli(int argc, char** argv) {
     std::cerr << cli->app.help();
     return kExitUsage;
   }
+  // Completion, help and contexts need neither a server nor a token;
+  // login finds both itself.
+  const CLI::App* parent = command->get_parent();
+  const std::string top =
+      parent == &cli->app ? command->get_name()
+      : parent != nullptr && parent->get_parent() == &cli->app
+          ? parent->get_name()
+          : "";
+  if (top == "completion" || top == "help" || top == "login" ||
+      top == "config") {
+    return (*action)();
+  }
+  if (!ApplyContext(*cli)) return kExitUsage;
   SetErrorContext(
       {cli->options.server, [command = command](const std::string& field) {
          return FlagForField(*command, field);
        }});
-
-  // Completion needs neither a server nor a token.
-  if (command->get_name() == "completion") return (*action)();
   int exit = kExitOk;
   if (!ReadToken(cli->token_file, &cli->options.token, &exit)) return exit;
   cli->env.conn = Connection::Create(cli->options);

@@ -27,8 +27,10 @@ struct Cli {
   CommandRegistry registry;
   ConnectionOptions options;
   std::string token_file;
+  std::string context;  // --context / COHORTE_CONTEXT
   std::string output = "table";
   std::string shell;  // `completion <shell>`
+  bool man = false;   // `help --man`
 };
 
 // The version `cohorte --version` prints.

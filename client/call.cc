@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client/editor.h"
 #include "google/protobuf/descriptor.h"
 
 namespace cohorte::client {
@@ -207,6 +208,26 @@ bool ReadLongText(const CLI::App& cmd, const std::string& name,
   // Editors end files with a line break that is not part of the text.
   if (!out->empty() && out->back() == '\n') out->pop_back();
   if (!out->empty() && out->back() == '\r') out->pop_back();
+  return true;
+}
+
+bool ReadRequiredText(const CLI::App& cmd, const std::string& name,
+                      const LongText& value, const std::string& initial,
+                      const std::string& help, std::string* out) {
+  const bool given = LongTextGiven(cmd, name);
+  if (given) return ReadLongText(cmd, name, value, out);
+  if (!ShouldOpenEditor(given)) {
+    UsageError("--" + name, "give --" + name + " TEXT, --" + name +
+                                " - (stdin) or --" + name +
+                                "-file (or run on a terminal to use $EDITOR)");
+    return false;
+  }
+  absl::StatusOr<std::string> text = EditText(initial, help);
+  if (!text.ok()) {
+    UsageError("--" + name, std::string(text.status().message()));
+    return false;
+  }
+  *out = *std::move(text);
   return true;
 }
 

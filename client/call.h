@@ -85,6 +85,15 @@ bool LongTextGiven(const CLI::App& cmd, const std::string& name);
 bool ReadLongText(const CLI::App& cmd, const std::string& name,
                   const LongText& value, std::string* out);
 
+// A text the command needs: `--<name>` or `--<name>-file` when given;
+// else, on a terminal, the user's editor (editor.h) opened on `initial`
+// with `help` below the scissors line; else (in a script) a usage error
+// naming the flags. False after a usage message (also an editor that
+// failed or a text left empty: nothing is sent).
+bool ReadRequiredText(const CLI::App& cmd, const std::string& name,
+                      const LongText& value, const std::string& initial,
+                      const std::string& help, std::string* out);
+
 // --page-size, --page-token, --all.
 struct PageFlags {
   int page_size = 0;
@@ -125,7 +134,7 @@ void HintMore(const std::string& next_page_token);
 
 // Runs a List call: one page, or every page with --all; prints the
 // result (table: `show`) and, when the list was cut, how to get the rest.
-// JSON output holds `nextPageToken`.
+// JSON and YAML output hold `nextPageToken`.
 template <typename Request, typename Response>
 int CallList(const CommandEnv& env, const PageFlags& page, Request request,
              const std::function<grpc::Status(grpc::ClientContext*,
@@ -147,7 +156,7 @@ int CallList(const CommandEnv& env, const PageFlags& page, Request request,
   }
   PrintMessage(all, env.format, [&] { show(all); });
   const auto* field = all.GetDescriptor()->FindFieldByName("next_page_token");
-  if (field != nullptr && env.format != OutputFormat::kJson) {
+  if (field != nullptr && !IsStructured(env.format)) {
     HintMore(all.GetReflection()->GetString(all, field));
   }
   return kExitOk;

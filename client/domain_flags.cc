@@ -22,10 +22,13 @@ std::string SessionTime(const google::protobuf::Timestamp& t,
 }
 
 bool ReadBody(const CLI::App& cmd, const DomainFlags& f, bool required,
-              std::string* out) {
-  if (required && !LongTextGiven(cmd, "body")) {
-    UsageError("--body", "give --body TEXT, --body - (stdin) or --body-file");
-    return false;
+              std::string* out, const std::string& initial) {
+  if (required) {
+    return ReadRequiredText(
+        cmd, "body", f.body, initial,
+        "# Write the message above (Markdown; `# Heading` lines are kept).\n"
+        "# Save and quit to send it; leave it empty to send nothing.",
+        out);
   }
   return ReadLongText(cmd, "body", f.body, out);
 }

@@ -30,6 +30,7 @@ struct DomainFlags {
   FieldValues fields;
   bool newest_first = false, unread_only = false, show_deleted = false;
   bool no_mark_read = false;
+  bool edit = false;
   bool upcoming = false, all = false, attended = true, show_resolved = false;
 
   NameContext Names() const { return {cohort, group, territory, exchange}; }
@@ -44,10 +45,11 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list,
 std::string SessionTime(const google::protobuf::Timestamp& t,
                         const std::string& zone);
 
-// The text of `--body`/`--body-file`; false after a usage message (also
-// when neither is given and `required`).
+// The text of `--body`/`--body-file`; when neither is given and
+// `required`, the editor on a terminal (call.h ReadRequiredText, starting
+// from `initial`), a usage error in a script. False after a usage message.
 bool ReadBody(const CLI::App& cmd, const DomainFlags& f, bool required,
-              std::string* out);
+              std::string* out, const std::string& initial = "");
 
 }  // namespace cohorte::client
 

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/call.h"
+#include "client/editor.h"
 #include "client/labels.h"
 #include "client/output.h"
 #include "client/times.h"
@@ -315,8 +316,21 @@ void AddExchangeCommands(CLI::App& app, const CommandEnv& env,
                    "fail with a conflict if the message changed since");
   registry.Register(edit, [=, &env] {
     v1::EditMessageRequest req;
-    if (!message_of(f->name, "<name>", req.mutable_name()) ||
-        !ReadBody(*edit, *f, true, req.mutable_body())) {
+    if (!message_of(f->name, "<name>", req.mutable_name())) return kExitUsage;
+    // In the editor, the author starts from the text as it is.
+    std::string current;
+    if (ShouldOpenEditor(LongTextGiven(*edit, "body"))) {
+      v1::GetMessageRequest get;
+      get.set_name(req.name());
+      v1::Message message;
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      const grpc::Status s = stub()->GetMessage(&ctx, get, &message);
+      if (!s.ok()) return ReportError(s);
+      current = message.body();
+      if (f->etag.empty()) f->etag = message.etag();
+    }
+    if (!ReadBody(*edit, *f, true, req.mutable_body(), current)) {
       return kExitUsage;
     }
     req.set_etag(f->etag);

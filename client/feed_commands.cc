@@ -126,7 +126,7 @@ int ListChanges(const CommandEnv& env, const FeedFlags& f) {
     }
     PrintTable({"REVISION", "CHANGE", "TYPE", "NAME"}, rows);
   });
-  if (env.format != OutputFormat::kJson) {
+  if (!IsStructured(env.format)) {
     std::cerr << "cursor: " << all.cursor().token()
               << (all.caught_up() ? " (caught up)"
                                   : " (more: --since it, or --all)")

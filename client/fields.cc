@@ -1,8 +1,10 @@
 #include "client/fields.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "client/editor.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -133,6 +135,103 @@ bool FillFields(const CLI::App& cmd, const std::vector<FieldFlag>& fields,
         }
         break;
     }
+  }
+  return true;
+}
+
+std::string LongTextsDocument(const std::vector<FieldFlag>& fields,
+                              const Message& current) {
+  const auto* d = current.GetDescriptor();
+  const auto* r = current.GetReflection();
+  std::string out;
+  for (const FieldFlag& f : fields) {
+    if (f.type != FieldType::kLongText) continue;
+    const FieldDescriptor* field = d->FindFieldByName(f.path);
+    if (field == nullptr) continue;
+    out += std::string("=== ") + f.flag + " ===\n";
+    const std::string text = r->GetString(current, field);
+    if (!text.empty()) out += text + "\n";
+    out += "\n";
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseLongTextsDocument(
+    const std::vector<FieldFlag>& fields, const std::string& document) {
+  std::map<std::string, std::string> texts;
+  std::string* section = nullptr;
+  std::istringstream in(document);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > 8 && line.rfind("=== ", 0) == 0 &&
+        line.compare(line.size() - 4, 4, " ===") == 0) {
+      const std::string flag = line.substr(4, line.size() - 8);
+      bool known = false;
+      for (const FieldFlag& f : fields) {
+        known = known || (f.type == FieldType::kLongText && flag == f.flag);
+      }
+      if (known) {
+        section = &texts[flag];
+        continue;
+      }
+    }
+    if (section != nullptr) *section += line + "\n";
+  }
+  for (auto& [flag, text] : texts) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+      text.pop_back();
+    }
+    text.erase(0, text.find_first_not_of('\n'));
+  }
+  return texts;
+}
+
+bool EditLongTexts(const CLI::App& cmd, const std::vector<FieldFlag>& fields,
+                   bool force, const Message& current, Message* target,
+                   google::protobuf::FieldMask* mask) {
+  bool given = false;
+  for (const FieldFlag& f : fields) {
+    given =
+        given || (f.type == FieldType::kLongText && LongTextGiven(cmd, f.flag));
+  }
+  if (!force && !ShouldOpenEditor(given)) return true;
+  if (force && !ShouldOpenEditor(/*text_given=*/false)) {
+    UsageError("--edit",
+               "needs a terminal (stdin is not one); give the "
+               "texts with their flags");
+    return false;
+  }
+  if (given) {
+    UsageError("--edit", "give the texts with their flags or --edit, not both");
+    return false;
+  }
+  absl::StatusOr<std::string> edited = EditText(
+      LongTextsDocument(fields, current),
+      "# Each text is under its === flag === line (Markdown; `# Heading`\n"
+      "# lines are kept). Save and quit to send; change nothing to send\n"
+      "# nothing.");
+  if (!edited.ok()) {
+    UsageError("--edit", std::string(edited.status().message()));
+    return false;
+  }
+  const auto* d = target->GetDescriptor();
+  const auto* r = target->GetReflection();
+  bool changed = false;
+  for (const auto& [flag, text] : ParseLongTextsDocument(fields, *edited)) {
+    for (const FieldFlag& f : fields) {
+      if (f.type != FieldType::kLongText || flag != f.flag) continue;
+      const FieldDescriptor* field = d->FindFieldByName(f.path);
+      if (field == nullptr || r->GetString(current, field) == text) continue;
+      r->SetString(target, field, text);
+      mask->add_paths(f.path);
+      changed = true;
+    }
+  }
+  // A draft may start without its narrative; an --edit that changes
+  // nothing has nothing to send.
+  if (!changed && force) {
+    UsageError("--edit", "no text was changed; nothing was sent");
+    return false;
   }
   return true;
 }

@@ -63,6 +63,27 @@ bool FillFields(const CLI::App& cmd, const std::vector<FieldFlag>& fields,
                 const TimeInput& times, google::protobuf::Message* target,
                 google::protobuf::FieldMask* mask);
 
+// The long texts (kLongText rows) of `fields` as one document for the
+// editor: each under a line `=== <flag> ===`, starting from `current`'s.
+std::string LongTextsDocument(const std::vector<FieldFlag>& fields,
+                              const google::protobuf::Message& current);
+
+// The texts of such a document, by flag (a section's leading and trailing
+// blank lines dropped); a section line naming no long-text row of `fields` is kept in
+// the text of the section before it.
+std::map<std::string, std::string> ParseLongTextsDocument(
+    const std::vector<FieldFlag>& fields, const std::string& document);
+
+// Edits the long texts of `current` in the user's editor (editor.h), as
+// one document, when `force` or when none of their flags was given and
+// stdin is a terminal; sets on `target` each text that changed and adds
+// its path to `mask`. False after a usage message (an editor that failed,
+// or nothing changed when `force`: nothing is sent).
+bool EditLongTexts(const CLI::App& cmd, const std::vector<FieldFlag>& fields,
+                   bool force, const google::protobuf::Message& current,
+                   google::protobuf::Message* target,
+                   google::protobuf::FieldMask* mask);
+
 }  // namespace cohorte::client
 
 #endif  // COHORTE_CLIENT_FIELDS_H_

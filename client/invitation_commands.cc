@@ -16,6 +16,7 @@
 #include "client/csv.h"
 #include "client/labels.h"
 #include "client/output.h"
+#include "client/progress.h"
 #include "client/times.h"
 #include "cohorte/v1/invitations.grpc.pb.h"
 #include "cohorte/v1/members.pb.h"
@@ -31,6 +32,7 @@ struct Flags {
   std::string given, family, organisation, secret_file;
   int expire_days = 0;
   PageFlags page;
+  std::string result;
   bool dry_run = false;
   bool skip_existing = false;
 };
@@ -107,9 +109,11 @@ std::string HeaderKey(const std::string& cell) {
   return key;
 }
 
-// `cohorte invitations import`: validates every row first and sends
-// nothing if one is bad; then one invitation per row, printing
-// `email,invitation,secret` CSV on stdout for a mail merge.
+// `cohorte invitations import`: checks every row in the client, then on
+// the server (validate_only), and sends nothing if one is bad; then one
+// invitation per row, printing `email,invitation,secret` CSV on stdout for
+// a mail merge, with a progress line on a terminal. Ctrl-C stops after the
+// row in flight; the result file then says which rows were sent (exit 130).
 int ImportInvitations(const CommandEnv& env, const Flags& f) {
   std::ifstream in(f.file, std::ios::binary);
   if (!in) {
@@ -150,6 +154,8 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
   struct Row {
     int line;
     v1::Invitation invitation;
+    std::string result;  // "", sent, skipped, failed
+    std::string error;   // the code of a failure
   };
   std::vector<Row> rows;
   std::set<std::string> emails;
@@ -164,7 +170,7 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
       return b == std::string::npos ? "" : v.substr(b, e - b + 1);
     };
     const std::string where = "line " + std::to_string(row.line) + ": ";
-    Row out{row.line, {}};
+    Row out{row.line, {}, "", ""};
     v1::Invitation& inv = out.invitation;
     inv.set_email(cell("email"));
     std::string lower = inv.email();
@@ -257,50 +263,142 @@ int ImportInvitations(const CommandEnv& env, const Flags& f) {
       return exit;
     }
   }
-  if (f.dry_run) {
-    std::cout << "email,college,territory\n";
-    for (const Row& row : rows) {
-      std::cout << row.invitation.email() << ","
-                << v1::College_Name(row.invitation.college()) << ","
-                << row.invitation.territory() << "\n";
-    }
-    std::cerr << rows.size() << " rows checked; nothing was sent (--dry-run)\n";
-    return kExitOk;
-  }
-
   auto stub = v1::InvitationService::NewStub(env.connection()->channel());
-  int sent = 0, failed = 0, skipped = 0, exit_code = kExitOk;
-  std::cout << "email,invitation,secret\n";
-  for (const Row& row : rows) {
+  auto create = [&](const Row& row, bool validate_only,
+                    v1::CreateInvitationResponse* resp) {
     v1::CreateInvitationRequest req;
     req.set_parent(CohortName(f.cohort));
     *req.mutable_invitation() = row.invitation;
-    v1::CreateInvitationResponse resp;
+    req.set_validate_only(validate_only);
     grpc::ClientContext ctx;
     env.connection()->Prepare(&ctx);
-    grpc::Status s = stub->CreateInvitation(&ctx, req, &resp);
-    if (s.ok()) {
-      ++sent;
-      std::cout << row.invitation.email() << "," << resp.invitation().name()
-                << "," << resp.secret() << "\n";
-      continue;
+    return stub->CreateInvitation(&ctx, req, resp);
+  };
+  auto where = [&](const Row& row) {
+    return f.file + ": line " + std::to_string(row.line) + ": " +
+           row.invitation.email() + ": ";
+  };
+
+  // The server checks every row as it would create it (its e-mail not a
+  // member's nor pending, its territory, the caller's right) before any is
+  // sent.
+  {
+    CountProgress progress("checking", static_cast<int>(rows.size()));
+    int first_exit = kExitOk, refused = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Row& row = rows[i];
+      v1::CreateInvitationResponse unused;
+      const grpc::Status s = create(row, /*validate_only=*/true, &unused);
+      progress.Update(static_cast<int>(i + 1));
+      if (s.ok()) continue;
+      if (f.skip_existing &&
+          s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        row.result = "skipped";
+        continue;
+      }
+      const int exit = ReportError(s, where(row));
+      if (first_exit == kExitOk) first_exit = exit;
+      ++refused;
+      // Authentication and permission fail every row alike: stop there.
+      if (exit == kExitAuth || exit == kExitUnavailable) break;
     }
-    if (f.skip_existing && s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-      ++skipped;
-      std::cerr << f.file << ": line " << row.line << ": "
-                << row.invitation.email()
-                << ": skipped (already invited or a member)\n";
-      continue;
+    if (refused > 0) {
+      std::cerr << "nothing was sent\n";
+      return first_exit;
     }
-    ++failed;
-    exit_code = ReportError(s, f.file + ": line " + std::to_string(row.line) +
-                                   ": " + row.invitation.email() + ": ");
-    // Authentication and permission fail every row alike: stop there.
-    if (exit_code == kExitAuth || exit_code == kExitUnavailable) break;
   }
+  if (f.dry_run) {
+    std::cout << "email,college,territory,result\n";
+    for (const Row& row : rows) {
+      std::cout << row.invitation.email() << ","
+                << v1::College_Name(row.invitation.college()) << ","
+                << row.invitation.territory() << ","
+                << (row.result.empty() ? "would be invited" : row.result)
+                << "\n";
+    }
+    std::cerr << rows.size()
+              << " rows checked by the server; nothing was sent (--dry-run)\n";
+    return kExitOk;
+  }
+
+  int sent = 0, failed = 0, skipped = 0, exit_code = kExitOk;
+  bool interrupted = false;
+  std::cout << "email,invitation,secret" << std::endl;
+  {
+    InterruptGuard guard;
+    CountProgress progress("inviting", static_cast<int>(rows.size()));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Row& row = rows[i];
+      progress.Update(static_cast<int>(i));
+      if (row.result == "skipped") {
+        ++skipped;
+        continue;
+      }
+      if (InterruptGuard::Interrupted()) {
+        interrupted = true;
+        break;
+      }
+      v1::CreateInvitationResponse resp;
+      const grpc::Status s = create(row, /*validate_only=*/false, &resp);
+      if (s.ok()) {
+        ++sent;
+        row.result = "sent";
+        row.invitation.set_name(resp.invitation().name());
+        // Each secret reaches stdout before the next row is sent.
+        std::cout << row.invitation.email() << "," << resp.invitation().name()
+                  << "," << resp.secret() << std::endl;
+        continue;
+      }
+      if (f.skip_existing &&
+          s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        ++skipped;
+        row.result = "skipped";
+        continue;
+      }
+      ++failed;
+      row.result = "failed";
+      row.error = CodeName(s.error_code());
+      exit_code = ReportError(s, where(row));
+      if (exit_code == kExitAuth || exit_code == kExitUnavailable) break;
+    }
+    if (!interrupted) progress.Update(static_cast<int>(rows.size()));
+  }
+  const int not_sent = static_cast<int>(std::count_if(
+      rows.begin(), rows.end(), [](const Row& r) { return r.result.empty(); }));
   std::cerr << sent << " invited, "
             << (f.skip_existing ? std::to_string(skipped) + " skipped, " : "")
-            << failed << " failed\n";
+            << failed << " failed"
+            << (not_sent > 0 ? ", " + std::to_string(not_sent) + " not sent"
+                             : "")
+            << "\n";
+  if (interrupted || failed > 0 || not_sent > 0 || !f.result.empty()) {
+    const std::string path =
+        f.result.empty() ? f.file + ".result.csv" : f.result;
+    std::ofstream out(path, std::ios::trunc);
+    out << "line,email,result,invitation,error\n";
+    for (const Row& row : rows) {
+      out << row.line << "," << row.invitation.email() << ","
+          << (row.result.empty() ? "not-sent" : row.result) << ","
+          << row.invitation.name() << "," << row.error << "\n";
+    }
+    out.close();
+    if (!out) {
+      PrintError(
+          {"USAGE", "cannot write the result file " + path, "", "--result"});
+    } else {
+      std::cerr << "what was sent and what was not: " << path
+                << (not_sent > 0 || failed > 0
+                        ? " (run the same import with --skip-existing to "
+                          "send the rest)"
+                        : "")
+                << "\n";
+    }
+  }
+  if (interrupted) {
+    std::cerr << "interrupted: the rows after the last one sent were not "
+                 "sent\n";
+    return kExitInterrupted;
+  }
   return failed == 0 ? kExitOk : exit_code;
 }
 
@@ -360,6 +458,10 @@ void AddInvitationCommands(CLI::App& app, const CommandEnv& env,
   import->add_flag("--skip-existing", f->skip_existing,
                    "a row whose e-mail is already invited or a member is "
                    "skipped, not failed (to re-run an import)");
+  import->add_option("--result", f->result,
+                     "where to write line,email,result,invitation,error for "
+                     "every row (default FILE.result.csv, written when the "
+                     "import was interrupted or a row was not sent)");
   registry.Register(import, [=, &env] { return ImportInvitations(env, *f); });
 
   CLI::App* list = root->add_subcommand("list", "A cohort's invitations");

@@ -8,6 +8,7 @@
 
 #include "client/labels.h"
 #include "client/times.h"
+#include "client/yaml.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -107,6 +108,8 @@ bool ParseOutputFormat(const std::string& text, OutputFormat* out) {
     *out = OutputFormat::kTable;
   } else if (text == "json") {
     *out = OutputFormat::kJson;
+  } else if (text == "yaml") {
+    *out = OutputFormat::kYaml;
   } else if (text == "name") {
     *out = OutputFormat::kName;
   } else {
@@ -127,6 +130,10 @@ std::string ToJson(const Message& message) {
 }
 
 void PrintJson(const Message& message) { std::cout << ToJson(message); }
+
+void PrintYaml(const Message& message) {
+  std::cout << JsonToYaml(ToJson(message));
+}
 
 std::string ToNames(const Message& message) {
   std::string out;

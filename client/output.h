@@ -2,9 +2,10 @@
 //
 // What `cohorte` prints. On stdout: protobuf's canonical JSON
 // (`-o json`: lowerCamelCase names, every field present, empty lists as
-// []), resource names one per line (`-o name`, found by reflection), or
-// aligned tables for people (`-o table`, the default). On stderr: errors,
-// as `Error: …` lines or, under `-o json`, one JSON object per error.
+// []), the same document as YAML (`-o yaml`, yaml.h), resource names one
+// per line (`-o name`, found by reflection), or aligned tables for people
+// (`-o table`, the default). On stderr: errors, as `Error: …` lines or,
+// under `-o json` and `-o yaml`, one JSON object per error (JSON is YAML).
 //
 // The error format is process-wide (set once by the command line, before
 // any command runs); everything else is a pure function of its arguments.
@@ -22,14 +23,22 @@
 
 namespace cohorte::client {
 
-enum class OutputFormat { kTable, kJson, kName };
+enum class OutputFormat { kTable, kJson, kYaml, kName };
 
-// "table", "json" or "name" → the format; false if none of those.
+// Whether `format` is a document for programs (JSON or YAML): it holds
+// everything (next page tokens, cursors), so nothing is added on stderr.
+inline bool IsStructured(OutputFormat format) {
+  return format == OutputFormat::kJson || format == OutputFormat::kYaml;
+}
+
+// "table", "json", "yaml" or "name" → the format; false if none of those.
 bool ParseOutputFormat(const std::string& text, OutputFormat* out);
 
 // `message` as protobuf's canonical JSON, indented, with a final newline.
 std::string ToJson(const google::protobuf::Message& message);
 void PrintJson(const google::protobuf::Message& message);
+// `message` as YAML: ToJson's document in YAML's block style.
+void PrintYaml(const google::protobuf::Message& message);
 
 // The resource names in `message`, one per line: its `name` (or `id`)
 // field; else each element of its repeated string field or the name of
@@ -42,6 +51,7 @@ template <typename Show>
 void PrintMessage(const google::protobuf::Message& message, OutputFormat format,
                   const Show& show) {
   if (format == OutputFormat::kJson) return PrintJson(message);
+  if (format == OutputFormat::kYaml) return PrintYaml(message);
   if (format == OutputFormat::kName) return void(std::cout << ToNames(message));
   show();
 }

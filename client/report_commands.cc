@@ -180,7 +180,10 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
     names.territory = r->territory();
     google::protobuf::FieldMask given;
     if (!FillFields(*create, ReportFields(), f->fields, names,
-                    TimeInput{env.zone, absl::Now()}, r, &given)) {
+                    TimeInput{env.zone, absl::Now()}, r, &given) ||
+        // On a terminal without any text flag: the narrative in the editor.
+        !EditLongTexts(*create, ReportFields(), /*force=*/false,
+                       v1::ExperienceReport(), r, &given)) {
       return kExitUsage;
     }
     return Call<v1::ExperienceReport>(
@@ -199,6 +202,9 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
   AddFieldFlags(update, ReportFields(), &f->fields);
   update->add_option("--etag", f->etag,
                      "fail with a conflict if the report changed since");
+  update->add_flag("--edit", f->edit,
+                   "edit the narrative (context … lessons) in $VISUAL or "
+                   "$EDITOR, starting from the current text");
   registry.Register(update, [=, &env] {
     v1::UpdateReportRequest req;
     v1::ExperienceReport* r = req.mutable_report();
@@ -212,6 +218,22 @@ void AddReportCommands(CLI::App& app, const CommandEnv& env,
                     TimeInput{env.zone, absl::Now()}, r,
                     req.mutable_update_mask())) {
       return kExitUsage;
+    }
+    if (f->edit) {
+      // The author starts from the report as it is, and an edit made
+      // meanwhile is a conflict (its etag).
+      v1::GetReportRequest get;
+      get.set_name(r->name());
+      v1::ExperienceReport current;
+      grpc::ClientContext ctx;
+      env.connection()->Prepare(&ctx);
+      const grpc::Status s = stub()->GetReport(&ctx, get, &current);
+      if (!s.ok()) return ReportError(s);
+      if (f->etag.empty()) f->etag = current.etag();
+      if (!EditLongTexts(*update, ReportFields(), /*force=*/true, current, r,
+                         req.mutable_update_mask())) {
+        return kExitUsage;
+      }
     }
     if (req.update_mask().paths().empty()) {
       return UsageError("", "give at least one field to change (see --help)");

@@ -239,11 +239,11 @@ void AddSessionCommands(CLI::App& app, const CommandEnv& env,
     if (!session_name(req.mutable_session()->mutable_name())) {
       return kExitUsage;
     }
-    if (!LongTextGiven(*minutes, "text")) {
-      return UsageError("--text", "give --text TEXT, --text - or --text-file");
-    }
-    if (!ReadLongText(*minutes, "text", f->body,
-                      req.mutable_session()->mutable_minutes())) {
+    if (!ReadRequiredText(
+            *minutes, "text", f->body, "",
+            "# Write the session's minutes above (Markdown).\n"
+            "# Save and quit to store them; leave it empty to store nothing.",
+            req.mutable_session()->mutable_minutes())) {
       return kExitUsage;
     }
     req.mutable_update_mask()->add_paths("minutes");

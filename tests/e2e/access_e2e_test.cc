@@ -204,11 +204,14 @@ TEST_F(AccessE2eTest, ADelegationIsImportedFromCsvOrNothingIsSent) {
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/territories/saint-exemple"));
   EXPECT_THAT(r.out, HasSubstr("ACTEUR_SOCIO_ECONOMIQUE"));
 
-  // Again: the pending invitations hold those e-mails.
+  // Again: the pending invitations hold those e-mails, which the server
+  // says of every row before any is sent.
   r = As("claire-martin", {"invitations", "import", good, "--cohort",
                            "occitanie", "--territory", "saint-exemple"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("0 invited, 2 failed"));
+  EXPECT_THAT(r.err, HasSubstr("line 2: lea.martin@example.org: "));
+  EXPECT_THAT(r.err, HasSubstr("line 3: jean.roy@example.org: "));
+  EXPECT_THAT(r.err, HasSubstr("nothing was sent"));
 }
 
 TEST_F(AccessE2eTest, TextThatIsNotUtf8IsRefusedBeforeSending) {

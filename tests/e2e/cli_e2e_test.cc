@@ -2,10 +2,18 @@
 // (`cohorted` seeded with the demo): secrets never printed, lists never
 // silently cut, JSON for scripts, short ids, dates as people type them.
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -338,8 +346,26 @@ TEST_F(CliE2eTest, InboxItemsAndFlaggedContentByShortId) {
   r = As("marie-dubois",
          {"moderation", "flag", "m000002", "--exchange", "e000000000001",
           "--group", "elus", "--cohort", "occitanie", "--reason", "other"});
+  // The demo's élus group has no facilitator and its coordinator is no
+  // élue: nobody could moderate the flag, and the flagger is told so.
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION: nobody may moderate "
+                               "cohorts/occitanie/groups/elus/exchanges/"
+                               "e000000000001/messages/m000002"));
+  EXPECT_THAT(r.err, HasSubstr("reason: NO_MODERATOR"));
+  r = As("admin", {"groups", "set-members", "elus", "--cohort", "occitanie",
+                   "--add-facilitator", "marie-dubois"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = As("marie-dubois",
+         {"moderation", "flag", "m000002", "--exchange", "e000000000001",
+          "--group", "elus", "--cohort", "occitanie", "--reason", "other"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("cohorts/occitanie/flags/"));
+  r = As("marie-dubois", {"moderation", "queue", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out,
+              HasSubstr("elus/exchanges/e000000000001/messages/m000002"));
+  r = As("claire-martin", {"moderation", "queue", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, Not(HasSubstr("groups/elus")));
   r = As("marie-dubois", {"moderation", "flag", "m000002", "--reason", "spam"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_THAT(r.err, HasSubstr("give --exchange (a message) or --cohort"));
@@ -378,11 +404,11 @@ TEST_F(CliE2eTest, AnImportChecksTerritoriesFirstDryRunsAndReRuns) {
           "cc-coteaux", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "email,college,territory\n"
+            "email,college,territory,result\n"
             "ines.garcia@example.org,ELU,cohorts/occitanie/territories/"
-            "cc-coteaux\n"
+            "cc-coteaux,would be invited\n"
             "paul.henry@example.org,AGENT,cohorts/occitanie/territories/"
-            "cc-coteaux\n");
+            "cc-coteaux,would be invited\n");
   EXPECT_THAT(r.err, HasSubstr("nothing was sent (--dry-run)"));
   r = As("claire-martin", {"invitations", "list", "--cohort", "occitanie"});
   EXPECT_THAT(r.out, Not(HasSubstr("ines.garcia")));
@@ -455,6 +481,283 @@ TEST_F(CliE2eTest, ASecretIsNeverReducedToANameUnderOutputName) {
       As("admin", {"-o", "name", "tokens", "create", "--member", "luc-moreau"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::MatchesRegex("coh_[0-9a-f]{64}\n"));
+}
+
+}  // namespace
+}  // namespace cohorte
+
+namespace cohorte {
+namespace {
+
+// The CLI's daily comforts: contexts, YAML, the editor, batch imports that
+// can be stopped, the manual and completion.
+class CliComfortE2eTest : public CliE2eTest {
+ protected:
+  void SetUp() override {
+    CliE2eTest::SetUp();
+    // Contexts go to the test's directory, never the runner's home.
+    config_ = dir_.path() + "/config";
+    ::setenv("XDG_CONFIG_HOME", config_.c_str(), 1);
+  }
+  void TearDown() override { ::unsetenv("XDG_CONFIG_HOME"); }
+
+  // The CLI with `env` and nothing else of the server or token.
+  ProcessResult Cli(std::vector<std::string> args,
+                    std::vector<std::string> env = {}) {
+    args.insert(args.begin(), CliPath());
+    env.push_back("TZ=Europe/Paris");
+    return RunProcess(args, env);
+  }
+
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static unsigned Mode(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 ? st.st_mode & 0777 : 0;
+  }
+
+  std::string config_;
+};
+
+TEST_F(CliComfortE2eTest, LoginSavesAContextThatHoldsNoSecret) {
+  const std::string secret = Token("marie-dubois");
+  ProcessResult r =
+      Cli({"login", "marie"},
+          {"COHORTE_SERVER=" + server_->address(), "COHORTE_TOKEN=" + secret});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("as members/marie-dubois"));
+  const std::string config = config_ + "/cohorte/config";
+  const std::string token_file = config_ + "/cohorte/tokens/marie.token";
+  EXPECT_EQ(Mode(config), 0600u);
+  EXPECT_EQ(Mode(config_ + "/cohorte"), 0700u);
+  EXPECT_EQ(Mode(token_file), 0600u);
+  EXPECT_THAT(Slurp(config), HasSubstr("token-file = " + token_file));
+  EXPECT_THAT(Slurp(config), Not(HasSubstr(secret)));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr(secret)));
+
+  // With no server and no token given, the current context serves.
+  r = Cli({"whoami"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("members/marie-dubois"));
+  r = Cli({"config", "get-contexts", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"tokenFile\": \"" + token_file + "\""));
+  EXPECT_THAT(r.out, Not(HasSubstr(secret)));
+
+  // A second context, from a token file (referenced, not copied).
+  const std::string admin_file = data_ + "/admin.token";
+  r = Cli({"login", "admin", "--token-file", admin_file, "--server",
+           server_->address()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(Slurp(config), HasSubstr("token-file = " + admin_file));
+  r = Cli({"config", "current-context"});
+  EXPECT_EQ(r.out, "admin\n");
+  r = Cli({"--context", "marie", "whoami", "-o", "name"});
+  EXPECT_EQ(r.out, "members/marie-dubois\n") << r.err;
+  r = Cli({"config", "use-context", "nowhere"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("no context 'nowhere'"));
+  EXPECT_THAT(r.err, HasSubstr("contexts: marie, admin"));
+  r = Cli({"config", "delete-context", "marie"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(::access(token_file.c_str(), F_OK), 0);
+
+  // A bad token or an unreachable server saves nothing.
+  const std::string before = Slurp(config);
+  r = Cli({"login", "bad"}, {"COHORTE_SERVER=" + server_->address(),
+                             "COHORTE_TOKEN=coh_" + std::string(64, 'a')});
+  EXPECT_EQ(r.exit_code, 77) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("context bad was not saved"));
+  r = Cli({"login", "down"},
+          {"COHORTE_SERVER=127.0.0.1:1", "COHORTE_TOKEN=" + secret});
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr(secret)));
+  EXPECT_EQ(Slurp(config), before);
+}
+
+TEST_F(CliComfortE2eTest, YamlIsTheJsonDocumentAndErrorsStayJson) {
+  ProcessResult r =
+      As("marie-dubois", {"cohorts", "get", "occitanie", "-o", "yaml"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("name: cohorts/occitanie\n"));
+  EXPECT_THAT(r.out, HasSubstr("displayName: "));
+  r = As("marie-dubois", {"exchanges", "list", "--cohort", "occitanie",
+                          "--group", "agents", "-o", "yaml"});
+  EXPECT_EQ(r.exit_code, 77);
+  EXPECT_THAT(r.err, HasSubstr("{\"code\":\"PERMISSION_DENIED\""));
+}
+
+TEST_F(CliComfortE2eTest, TheEditorWritesAMessageOnATerminalAndNeverInAScript) {
+  const char* kScript = "/usr/bin/script";
+  if (::access(kScript, X_OK) != 0) GTEST_SKIP() << "no script(1)";
+  const std::vector<std::string> post = {
+      "messages", "post", "--exchange", "e000000000001",
+      "--group",  "elus", "--cohort",   "occitanie"};
+  // In a script: a usage error naming the flags, nothing posted.
+  ProcessResult r = As("marie-dubois", post);
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("give --body TEXT, --body - (stdin) or "
+                               "--body-file"));
+  // On a terminal (script(1) gives one): the editor's text is posted.
+  std::string command = std::string(CliPath());
+  for (const std::string& a : post) command += " " + a;
+  r = RunProcess({kScript, "-qec", command, "/dev/null"},
+                 {"COHORTE_SERVER=" + server_->address(),
+                  "COHORTE_TOKEN=" + Token("marie-dubois"),
+                  "VISUAL=sed -i 1s/^/Ecrit-dans-l-editeur/"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = As("marie-dubois", {"messages", "list", "--exchange", "e000000000001",
+                          "--group", "elus", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, HasSubstr("Ecrit-dans-l-editeur"));
+  EXPECT_THAT(r.out, Not(HasSubstr(">8")));
+}
+
+TEST_F(CliComfortE2eTest, AReportsNarrativeIsEditedAsOneDocument) {
+  const char* kScript = "/usr/bin/script";
+  if (::access(kScript, X_OK) != 0) GTEST_SKIP() << "no script(1)";
+  ProcessResult r =
+      As("thomas-petit",
+         {"reports", "create", "--territory", "petr-vallees", "--cohort",
+          "occitanie", "--title", "Brouillon", "--visibility", "cohort",
+          "--context", "Ancien contexte", "-o", "name"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string report = r.out.substr(0, r.out.find('\n'));
+  // The editor gets every text under its === line and changes two.
+  r = RunProcess(
+      {kScript, "-qec", CliPath() + " reports update " + report + " --edit",
+       "/dev/null"},
+      {"COHORTE_SERVER=" + server_->address(),
+       "COHORTE_TOKEN=" + Token("thomas-petit"),
+       "VISUAL=sed -i -e s/Ancien/Nouveau/ -e /^===.lessons.===$/aEcouter"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = As("thomas-petit", {"reports", "get", report});
+  EXPECT_THAT(r.out, HasSubstr("## Contexte\nNouveau contexte\n"));
+  EXPECT_THAT(r.out, HasSubstr("## Enseignements\nEcouter\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("===")));
+  // --edit in a script has no terminal to edit on.
+  r = As("thomas-petit", {"reports", "update", report, "--edit"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+}
+
+TEST_F(CliComfortE2eTest, TheServerChecksEveryRowBeforeAnyIsSent) {
+  const std::string csv = dir_.path() + "/taken.csv";
+  std::ofstream(csv) << "email;college\nnouvelle@example.org;elu\n"
+                        "marie-dubois@example.org;elu\n";
+  ProcessResult r =
+      As("claire-martin", {"invitations", "import", csv, "--cohort",
+                           "occitanie", "--territory", "cc-coteaux"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("ALREADY_EXISTS: "));
+  EXPECT_THAT(r.err, HasSubstr("taken.csv: line 3: marie-dubois@example.org: "
+                               "invitation.email: a member already has this "
+                               "e-mail"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was sent"));
+  r = As("claire-martin", {"invitations", "list", "--cohort", "occitanie"});
+  EXPECT_THAT(r.out, Not(HasSubstr("nouvelle@example.org")));
+}
+
+TEST_F(CliComfortE2eTest, CtrlCDuringAnImportLeavesAResultFileToResumeFrom) {
+  constexpr int kRows = 700;
+  const std::string csv = dir_.path() + "/grand.csv";
+  {
+    std::ofstream out(csv);
+    out << "email;college\n";
+    for (int i = 0; i < kRows; ++i) {
+      out << "personne" << i << "@example.org;agent\n";
+    }
+  }
+  // The secrets go to a pipe this test reads only after the signal: when
+  // it is full, the import waits, so it cannot finish before the Ctrl-C.
+  int out_pipe[2];
+  ASSERT_EQ(::pipe(out_pipe), 0);
+  const std::vector<std::string> env = {
+      "COHORTE_SERVER=" + server_->address(),
+      "COHORTE_TOKEN=" + Token("claire-martin"), "TZ=Europe/Paris"};
+  // Everything the child needs is built before fork (no allocation after).
+  std::vector<std::string> args = {CliPath(),     "invitations", "import",
+                                   csv,           "--cohort",    "occitanie",
+                                   "--territory", "cc-coteaux"};
+  std::vector<char*> argv, envp;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int null_fd = ::open("/dev/null", O_RDWR);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(null_fd, STDERR_FILENO);
+    ::close(out_pipe[0]);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(null_fd);
+  ::close(out_pipe[1]);
+  std::string out;
+  char buf[4096];
+  // Three secrets are out: the sending has begun.
+  while (std::count(out.begin(), out.end(), '\n') < 4) {
+    const ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
+    ASSERT_GT(n, 0);
+    out.append(buf, n);
+  }
+  ::kill(pid, SIGINT);
+  for (ssize_t n; (n = ::read(out_pipe[0], buf, sizeof(buf))) > 0;) {
+    out.append(buf, n);
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  const int printed =
+      static_cast<int>(std::count(out.begin(), out.end(), '\n')) - 1;
+  const std::string result = Slurp(csv + ".result.csv");
+  auto count = [&](const std::string& what) {
+    int n = 0;
+    for (size_t at = 0; (at = result.find(what, at)) != std::string::npos;
+         ++at) {
+      ++n;
+    }
+    return n;
+  };
+  // Every secret printed is a row marked sent, and the rest not sent.
+  EXPECT_EQ(count(",sent,"), printed);
+  EXPECT_GT(printed, 2);
+  EXPECT_LT(printed, kRows);
+  EXPECT_EQ(count(",not-sent,"), kRows - printed);
+
+  ProcessResult r = Cli({"invitations", "import", csv, "--cohort", "occitanie",
+                         "--territory", "cc-coteaux", "--skip-existing"},
+                        env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(std::to_string(kRows - printed) + " invited, " +
+                               std::to_string(printed) + " skipped, 0 failed"));
+}
+
+TEST_F(CliComfortE2eTest, TheManualAndCompletionNeedNoServer) {
+  ProcessResult r = Cli({"help", "--man"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(".TH COHORTE 1"));
+  EXPECT_THAT(r.out, HasSubstr(".SS \"cohorte invitations import\""));
+  for (const char* shell : {"bash", "zsh", "fish"}) {
+    r = Cli({"completion", shell});
+    EXPECT_EQ(r.exit_code, 0) << shell << r.err;
+    EXPECT_THAT(r.out, HasSubstr("login")) << shell;
+  }
+  r = Cli({"completion", "bash"});
+  const std::string script = dir_.path() + "/completion.bash";
+  std::ofstream(script) << r.out;
+  r = RunProcess({"/bin/bash", "-n", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace

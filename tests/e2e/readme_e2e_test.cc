@@ -3,6 +3,7 @@
 // seeded with the demo, each command with the exit code its comment gives
 // ("(77)"), 0 otherwise. The ```csv block is the file the import reads.
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -80,6 +81,8 @@ TEST(ReadmeE2eTest, EveryCliCommandOfTheReadmeRunsAsPrinted) {
   ASSERT_NE(server, nullptr);
   std::filesystem::create_symlink(COHORTE_CLI_PATH, work + "/build/cohorte");
   std::ofstream(work + "/delegation.csv") << blocks.csv;
+  // `cohorte login` writes its contexts here, never in the runner's home.
+  ::setenv("XDG_CONFIG_HOME", (work + "/config").c_str(), 1);
 
   std::string script = "cd " + ShellQuote(work) + "\nfailed=0\n";
   for (const std::string& command : blocks.commands) {
@@ -98,6 +101,7 @@ TEST(ReadmeE2eTest, EveryCliCommandOfTheReadmeRunsAsPrinted) {
 
   ProcessResult r = RunProcess({"/bin/bash", work + "/readme.sh"},
                                {"TZ=Europe/Paris", "COHORTE_TOKEN="});
+  ::unsetenv("XDG_CONFIG_HOME");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, ::testing::Not(::testing::HasSubstr("README: exit")));
 }

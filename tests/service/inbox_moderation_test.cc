@@ -121,6 +121,50 @@ TEST_F(InboxModerationTest, RepliesAndMentionsReachReadersOnly) {
               InvalidFieldIs("items"));
 }
 
+TEST_F(InboxModerationTest,
+       AFlagNobodyCouldModerateIsRefusedUntilAFacilitatorIsNamed) {
+  // The élus group has no facilitator and the coordinator is no élu: a flag
+  // there would wait in a queue nobody reads. The flagger is told why, and
+  // nothing is written.
+  const std::string message = exchange_ + "/messages/m000001";
+  v1::FlagContentRequest flag;
+  flag.set_parent(kOccitanie);
+  flag.mutable_flag()->set_target(message);
+  flag.mutable_flag()->set_reason(v1::ContentFlag::ABUSE);
+  absl::StatusOr<v1::ContentFlag> refused =
+      services_.moderation->FlagContent(who("elu-coteaux"), flag);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                std::string(kReasonNoModerator)));
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("has no facilitator"));
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::Not(::testing::HasSubstr("Premier message")));
+
+  // Once an élue facilitates the group, the flag reaches her, and still not
+  // the coordinator, who reads nothing of the group.
+  v1::SetGroupMembersRequest name;
+  name.set_name(kElus);
+  name.add_add_facilitators("members/elu-petr");
+  ASSERT_THAT(services_.groups->SetGroupMembers(admin_, name), IsOk());
+  ASSERT_THAT(services_.moderation->FlagContent(who("elu-coteaux"), flag),
+              IsOk());
+  v1::ListFlagsRequest queue;
+  queue.set_parent(kOccitanie);
+  queue.set_show_resolved(true);
+  absl::StatusOr<v1::ListFlagsResponse> hers =
+      services_.moderation->ListFlags(who("elu-petr"), queue);
+  ASSERT_THAT(hers, IsOk());
+  ASSERT_EQ(hers->flags_size(), 1);
+  EXPECT_EQ(hers->flags(0).target(), message);
+  EXPECT_EQ(
+      services_.moderation->ListFlags(who("coordinator"), queue)->flags_size(),
+      0);
+  v1::GetMessageRequest get;
+  get.set_name(message);
+  EXPECT_THAT(services_.exchanges->GetMessage(who("coordinator"), get),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
 TEST_F(InboxModerationTest, FacilitatorsHideContentAndTheAuditShowsNoneOfIt) {
   // A club with a facilitator; the coordinator is not in it.
   v1::CreateGroupRequest club;

@@ -208,6 +208,41 @@ TEST_F(InvitationServiceTest, EmailsOfMembersAndPendingInvitationsAreTaken) {
               StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
+TEST_F(InvitationServiceTest,
+       ValidateOnlyAnswersAsACreationWouldAndWritesNothing) {
+  const int64_t before = store_->revision();
+  v1::CreateInvitationRequest req = Invite("valid@example.org");
+  req.set_validate_only(true);
+  absl::StatusOr<v1::CreateInvitationResponse> would =
+      services_.invitations->CreateInvitation(who("coordinator"), req);
+  ASSERT_THAT(would, IsOk());
+  EXPECT_EQ(would->invitation().name(), "");
+  EXPECT_EQ(would->secret(), "");
+  EXPECT_EQ(would->invitation().email(), "valid@example.org");
+  EXPECT_EQ(would->invitation().state(), v1::Invitation::PENDING);
+  // What the server alone knows is checked too: a member's e-mail, a
+  // territory that does not exist, a caller who may not invite.
+  req = Invite("ELU-PETR@example.org");
+  req.set_validate_only(true);
+  EXPECT_THAT(services_.invitations->CreateInvitation(admin_, req),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  req = Invite("other@example.org");
+  req.mutable_invitation()->set_territory(std::string(kOccitanie) +
+                                          "/territories/nulle-part");
+  req.set_validate_only(true);
+  EXPECT_THAT(services_.invitations->CreateInvitation(admin_, req),
+              InvalidFieldIs("invitation.territory"));
+  req = Invite("other@example.org");
+  req.set_validate_only(true);
+  EXPECT_THAT(services_.invitations->CreateInvitation(who("agent-petr"), req),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(store_->revision(), before);
+  // Nothing is pending: the real creation goes through.
+  EXPECT_THAT(services_.invitations->CreateInvitation(
+                  admin_, Invite("valid@example.org")),
+              IsOk());
+}
+
 TEST_F(InvitationServiceTest, AnEmailTakenMeanwhileRefusesTheAcceptance) {
   absl::StatusOr<v1::CreateInvitationResponse> invited =
       services_.invitations->CreateInvitation(admin_,

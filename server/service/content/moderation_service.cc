@@ -66,6 +66,53 @@ absl::Status AuthorizeModeration(const Reader& reader,
   return denied;
 }
 
+// Inside a mutation: OK if someone may moderate `target` (a facilitator of
+// its group or a coordinator of its cohort, each only if they may read it:
+// AuthorizeModeration as them). FAILED_PRECONDITION (NO_MODERATOR)
+// otherwise, so that a flag never waits in a queue nobody reads. The
+// caller reads `target`, so the message names nothing they cannot read.
+absl::Status CheckSomeoneModerates(const Txn& txn, absl::string_view target) {
+  const std::string cohort(CohortOf(target));
+  std::string group;
+  if (IsMessage(target)) {
+    group = std::string(target.substr(0, target.find("/exchanges/")));
+  } else if (absl::StatusOr<v1::ExperienceReport> r =
+                 LoadEntity<v1::ExperienceReport>(txn, target);
+             r.ok() && r->visibility() == v1::GROUP) {
+    group = r->group();
+  }
+  std::vector<std::string> facilitators;
+  if (!group.empty()) {
+    absl::StatusOr<v1::PeerGroup> g = LoadEntity<v1::PeerGroup>(txn, group);
+    if (g.ok()) {
+      facilitators.assign(g->facilitators().begin(), g->facilitators().end());
+    }
+  }
+  COHORTE_ASSIGN_OR_RETURN(
+      std::vector<v1::Member> candidates,
+      ScanMembers(txn, [&](const v1::Member& m) {
+        return Coordinates(Principal::FromMember(m, ""), cohort) ||
+               std::find(facilitators.begin(), facilitators.end(), m.name()) !=
+                   facilitators.end();
+      }));
+  for (const v1::Member& m : candidates) {
+    if (AuthorizeModeration(Reader::AsMember(txn, m), target).ok()) {
+      return absl::OkStatus();
+    }
+  }
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition, kReasonNoModerator,
+      group.empty()
+          ? absl::StrCat("nobody may moderate ", target, ": no coordinator of ",
+                         cohort, " may read it; nothing was flagged")
+          : absl::StrCat("nobody may moderate ", target, ": ", group,
+                         " has no facilitator and no coordinator of ", cohort,
+                         " is a member; ask a coordinator to name a "
+                         "facilitator among the group's members (cohorte "
+                         "groups set-members --add-facilitator); nothing was "
+                         "flagged"));
+}
+
 absl::Status CheckTarget(absl::string_view target) {
   if (IsMessage(target) ||
       ParseCohortChildName("target", target, "reports").ok()) {
@@ -201,6 +248,7 @@ absl::StatusOr<ContentFlag> ModerationService::FlagContent(
       [&](Txn& txn, [[maybe_unused]] const Reader& reader)
           -> absl::StatusOr<ContentFlag> {
         COHORTE_RETURN_IF_ERROR(reader.MayRead(in.target()));
+        COHORTE_RETURN_IF_ERROR(CheckSomeoneModerates(txn, in.target()));
         ContentFlag f;
         f.set_name(absl::StrCat(req.parent(), "/flags/", GenerateId("flag-")));
         f.set_target(in.target());

@@ -26,7 +26,11 @@ class ModerationService {
 
   // PERMISSION_DENIED if the caller may not read the target (whether or
   // not it exists); INVALID_ARGUMENT naming the field for a target of
-  // another cohort, a missing reason or a long note.
+  // another cohort, a missing reason or a long note; FAILED_PRECONDITION
+  // (reason NO_MODERATOR), nothing written, when nobody may moderate the
+  // target (a college group without a facilitator: its cohort's
+  // coordinators are not members and never read it), so the flagger knows
+  // the flag would reach nobody.
   absl::StatusOr<v1::ContentFlag> FlagContent(
       const Principal& caller, const v1::FlagContentRequest& req);
   absl::StatusOr<v1::ListFlagsResponse> ListFlags(

@@ -55,6 +55,9 @@ inline constexpr absl::string_view kReasonDigestMismatch = "DIGEST_MISMATCH";
 // `home_instance_name`), and a followed cohort whose name is taken here.
 inline constexpr absl::string_view kReasonReplicaReadOnly = "REPLICA_READ_ONLY";
 inline constexpr absl::string_view kReasonNameConflict = "NAME_CONFLICT";
+// A flag nobody could read in the moderation queue (a college group with no
+// facilitator, whose cohort's coordinators are not members).
+inline constexpr absl::string_view kReasonNoModerator = "NO_MODERATOR";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").

@@ -168,9 +168,50 @@ struct Presenter<v1::AcceptInvitationResponse> {
   }
 };
 
+namespace {
+
+// What a validate_only creation's `apply` answers once every check passed,
+// so that the store rolls the mutation back (no revision, nothing written).
+constexpr absl::string_view kValidatedOnly =
+    "validate_only: every check passed, nothing was written";
+
+// The pending invitation `inviter` makes of request `in` at `now` (without
+// its name).
+Invitation PendingInvitation(const Invitation& in, const Principal& inviter,
+                             absl::Time now) {
+  Invitation out;
+  out.set_email(in.email());
+  out.set_role(in.role());
+  out.set_college(in.college());
+  out.set_territory(in.territory());
+  out.set_inviter(inviter.actor());
+  out.set_state(Invitation::PENDING);
+  *out.mutable_expire_time() =
+      in.has_expire_time()
+          ? in.expire_time()
+          : ToTimestamp(now + absl::Hours(24 * kDefaultInvitationLifetimeDays));
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::CreateInvitationResponse>
 InvitationService::CreateInvitation(const Principal& caller,
                                     const v1::CreateInvitationRequest& req) {
+  absl::StatusOr<v1::CreateInvitationResponse> created = Create(caller, req);
+  if (!req.validate_only() || !absl::IsCancelled(created.status()) ||
+      created.status().message() != kValidatedOnly) {
+    return created;
+  }
+  // The caller's own request, as it would be stored: no name, no secret.
+  v1::CreateInvitationResponse would;
+  *would.mutable_invitation() =
+      PendingInvitation(req.invitation(), caller, absl::Now());
+  return would;
+}
+
+absl::StatusOr<v1::CreateInvitationResponse> InvitationService::Create(
+    const Principal& caller, const v1::CreateInvitationRequest& req) {
   COHORTE_RETURN_IF_ERROR(
       ParseTopLevelName("parent", req.parent(), "cohorts").status());
   COHORTE_RETURN_IF_ERROR(Authorize(caller, Resource::kInvitation,
@@ -227,19 +268,9 @@ InvitationService::CreateInvitation(const Principal& caller,
         } else if (!absl::IsNotFound(s)) {
           return s;
         }
-        Invitation created;
+        if (req.validate_only()) return absl::CancelledError(kValidatedOnly);
+        Invitation created = PendingInvitation(inv, caller, txn.commit_time());
         created.set_name(name);
-        created.set_email(inv.email());
-        created.set_role(inv.role());
-        created.set_college(inv.college());
-        created.set_territory(inv.territory());
-        created.set_inviter(caller.actor());
-        created.set_state(Invitation::PENDING);
-        *created.mutable_expire_time() =
-            inv.has_expire_time()
-                ? inv.expire_time()
-                : ToTimestamp(txn.commit_time() +
-                              absl::Hours(24 * kDefaultInvitationLifetimeDays));
         CreateEntity(txn, created);
         txn.PutIndex(PendingKey(inv.email()), name);
         txn.PutIndex(SecretKey(secret), name);

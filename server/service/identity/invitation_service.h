@@ -29,7 +29,10 @@ class InvitationService {
   // The administrator and the cohort's coordinators (role COORDINATOR: the
   // administrator only). ALREADY_EXISTS if a member has the e-mail or a
   // pending invitation goes to it; INVALID_ARGUMENT naming the field for a
-  // bad e-mail, role, college, territory or expiry.
+  // bad e-mail, role, college, territory or expiry. With `validate_only`,
+  // the same answers and nothing written (the mutation is rolled back, no
+  // revision used): OK holds the invitation as it would be, without name
+  // or secret.
   absl::StatusOr<v1::CreateInvitationResponse> CreateInvitation(
       const Principal& caller, const v1::CreateInvitationRequest& req);
   absl::StatusOr<v1::Invitation> GetInvitation(
@@ -47,6 +50,11 @@ class InvitationService {
       const v1::AcceptInvitationRequest& req);
 
  private:
+  // CreateInvitation; with validate_only, CANCELLED kValidatedOnly once
+  // every check passed (the store rolls back on any error).
+  absl::StatusOr<v1::CreateInvitationResponse> Create(
+      const Principal& caller, const v1::CreateInvitationRequest& req);
+
   storage::Store& store_;
 };
 
