@@ -33,6 +33,15 @@ void ShowCohort(const v1::Cohort& c, const absl::TimeZone& zone) {
   if (c.has_delete_time()) {
     fields.push_back({"deleted", FormatUserTime(c.delete_time(), zone)});
   }
+  if (c.has_home()) {
+    // A replica: read-only here, written at its home.
+    const v1::Home& h = c.home();
+    fields.push_back(
+        {"home", (h.instance_name().empty() ? h.instance_id()
+                                            : h.instance_name() + " (" +
+                                                  h.instance_id() + ")") +
+                     ", followed by " + h.link()});
+  }
   PrintFields(fields);
   if (!c.description().empty()) std::cout << "\n" << c.description() << "\n";
 }

@@ -134,7 +134,8 @@ absl::Status ApplyAs(storage::Txn& txn, const LinkRecord& link,
                                      " holds another resource"));
   }
   if (const std::string why = Refusal(entity); !why.empty()) {
-    refuse(absl::StrCat(name, ": ", why));
+    refuse(absl::StrCat(event.resource_type(), " of ", CohortOf(name), ": ",
+                        why));
     ++counts->refused;
     // What may not be stored must not stay either.
     if (exists) txn.DeleteEntity<T>(name);
@@ -271,30 +272,32 @@ absl::Status ApplyChange(storage::Txn& txn, const LinkRecord& link,
                          const std::function<void(absl::string_view)>& refuse) {
   const std::string& name = event.resource_name();
   if (event.reason() == v1::ChangeEvent::ACCESS_LOST) {
-    refuse(absl::StrCat(name,
-                        ": an ACCESS_LOST event (a link reads no "
-                        "group's content)"));
+    refuse(absl::StrCat("an ACCESS_LOST event of ", CohortOf(name),
+                        " (a link reads no group's content)"));
     ++counts->refused;
     return absl::OkStatus();
   }
   const std::vector<std::string>& types = ReplicatedTypes();
   if (std::find(types.begin(), types.end(), event.resource_type()) ==
       types.end()) {
-    refuse(absl::StrCat(name, ": a ", event.resource_type(),
-                        " (a type links do not follow)"));
+    refuse(absl::StrCat("a ", event.resource_type().substr(0, 100), " of ",
+                        CohortOf(name), " (a type links do not follow)"));
     ++counts->refused;
     return absl::OkStatus();
   }
   const absl::string_view cohort = FollowedCohortOf(link, name);
   if (cohort.empty()) {
-    refuse(absl::StrCat(name, ": not under a followed cohort"));
+    refuse(absl::StrCat("a ", event.resource_type(), " of ",
+                        CohortOf(name).substr(0, 100),
+                        ", a cohort the link does not follow"));
     ++counts->refused;
     return absl::OkStatus();
   }
   absl::StatusOr<v1::Home> home = HomeOfCohort(txn, cohort);
   if (absl::IsNotFound(home.status())) {
     if (name != cohort) {
-      refuse(absl::StrCat(name, ": its cohort is not here"));
+      refuse(absl::StrCat("a ", event.resource_type(), " of ", cohort,
+                          ", a cohort not here (yet)"));
       ++counts->refused;
       return absl::OkStatus();
     }

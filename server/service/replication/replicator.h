@@ -21,7 +21,9 @@
 // cohorts, never a report or record of GROUP visibility or a draft; a
 // followed cohort whose name is taken here (made here, or followed by
 // another link) stops the link in ERROR (NAME_CONFLICT). Each refusal is
-// logged (msg=replication_refused) and counted on the link.
+// logged (msg=replication_refused: the type, the cohort and why, never
+// the resource's name, which a closed group may have chosen) and counted
+// on the link.
 //
 // Faults (an unreachable peer, a revoked token, garbage, another instance
 // than the one registered) put the link in ERROR with a reason and a
