@@ -19,10 +19,10 @@
 #include "client/call.h"
 #include "client/output.h"
 #include "cohorte/v1/changes.grpc.pb.h"
+#include "cohorte/v1/groups.pb.h"
 #include "cohorte/v1/links.grpc.pb.h"
 #include "cohorte/v1/records.grpc.pb.h"
 #include "cohorte/v1/reports.pb.h"
-#include "cohorte/v1/groups.pb.h"
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "google/protobuf/util/delimited_message_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -40,17 +40,18 @@ constexpr char kEventsFile[] = "events.pb";
 // What a bundle holds: the types a link follows (links.proto), the cohort
 // first.
 const char* const kBundleTypes[] = {
-    "cohorte.v1.Cohort",  "cohorte.v1.Territory",        "cohorte.v1.Chantier",
-    "cohorte.v1.PeerGroup", "cohorte.v1.Session", "cohorte.v1.ExperienceReport",
-    "cohorte.v1.Record",  "cohorte.v1.RecordVersion"};
+    "cohorte.v1.Cohort",   "cohorte.v1.Territory",
+    "cohorte.v1.Chantier", "cohorte.v1.PeerGroup",
+    "cohorte.v1.Session",  "cohorte.v1.ExperienceReport",
+    "cohorte.v1.Record",   "cohorte.v1.RecordVersion"};
 
 // The SHA-256 (lowercase hex) and size of the file at `path`; false if it
 // cannot be read.
 bool HashFile(const fs::path& path, std::string* sha256, int64_t* size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
-      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<char> buffer(kChunkBytes);
   *size = 0;
@@ -173,7 +174,8 @@ int Export(const CommandEnv& env, const std::string& cohort,
   auto changes = v1::ChangeService::NewStub(env.connection()->channel());
   v1::ListSnapshotRequest req;
   req.mutable_filter()->add_cohorts(cohort);
-  for (const char* t : kBundleTypes) req.mutable_filter()->add_resource_types(t);
+  for (const char* t : kBundleTypes)
+    req.mutable_filter()->add_resource_types(t);
   req.set_page_size(1000);
   v1::BundleManifest manifest;
   manifest.set_format_version(1);
@@ -280,8 +282,9 @@ int Import(const CommandEnv& env, const std::string& from) {
   v1::BundleManifest manifest;
   if (!google::protobuf::util::JsonStringToMessage(text.str(), &manifest)
            .ok()) {
-    return Fail("the bundle is corrupt: manifest.json does not decode; "
-                "nothing was imported");
+    return Fail(
+        "the bundle is corrupt: manifest.json does not decode; "
+        "nothing was imported");
   }
   // Every file against the manifest before anything is sent.
   for (const v1::BundleFile& f : manifest.files()) {
@@ -297,8 +300,9 @@ int Import(const CommandEnv& env, const std::string& from) {
     }
     if (size != f.size_bytes() || sha != f.sha256()) {
       return Fail("the bundle is corrupt: " + f.path() +
-                  (size != f.size_bytes() ? " is not of the manifest's size"
-                                          : "'s SHA-256 is not the manifest's") +
+                  (size != f.size_bytes()
+                       ? " is not of the manifest's size"
+                       : "'s SHA-256 is not the manifest's") +
                   "; nothing was imported");
     }
   }
@@ -344,9 +348,8 @@ void AddBundleCommands(CLI::App* cohorts, const CommandEnv& env,
   exp->add_option("cohort", *cohort, "id or cohorts/{id}")->required();
   exp->add_option("--to", *to, "the bundle directory (new or empty)")
       ->required();
-  registry.Register(exp, [=, &env]() {
-    return Export(env, CohortName(*cohort), *to);
-  });
+  registry.Register(
+      exp, [=, &env]() { return Export(env, CohortName(*cohort), *to); });
 
   auto from = std::make_shared<std::string>();
   CLI::App* imp = cohorts->add_subcommand(

@@ -45,8 +45,7 @@ class CohortImporter final
 
  private:
   void Done(const absl::Status& status) {
-    calls_.Log(kImportCohort, *context_, status, absl::Now() - start_,
-               caller_);
+    calls_.Log(kImportCohort, *context_, status, absl::Now() - start_, caller_);
     Finish(ToGrpcStatus(status));
   }
 

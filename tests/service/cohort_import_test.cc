@@ -166,10 +166,10 @@ TEST_F(CohortImportTest, AnImportIsAReadOnlyReplicaAndIdempotent) {
   territory.set_territory_id("intrus");
   territory.mutable_territory()->set_display_name("Intrus");
   territory.mutable_territory()->set_kind(v1::Territory::COMMUNE);
-  EXPECT_EQ(ErrorReason(follower_.territories
-                            ->CreateTerritory(admin_, territory)
-                            .status()),
-            kReasonReplicaReadOnly);
+  EXPECT_EQ(
+      ErrorReason(
+          follower_.territories->CreateTerritory(admin_, territory).status()),
+      kReasonReplicaReadOnly);
 }
 
 TEST_F(CohortImportTest, ATamperedBundleIsRefusedAndNothingWritten) {

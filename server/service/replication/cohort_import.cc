@@ -66,15 +66,14 @@ absl::Status CheckManifest(const v1::BundleManifest& m,
   }
   const v1::BundleFile& events = m.files(0);
   if (!IsLowerHex(events.sha256(), 64)) {
-    return InvalidField("manifest.files[0].sha256",
-                        "64 lowercase hex digits");
+    return InvalidField("manifest.files[0].sha256", "64 lowercase hex digits");
   }
   if (events.size_bytes() < 0) {
     return InvalidField("manifest.files[0].size_bytes", "negative");
   }
   if (events.size_bytes() > kMaxImportEventsBytes) {
-    return FieldError(absl::StatusCode::kResourceExhausted,
-                      kReasonFieldInvalid, "manifest.files[0].size_bytes",
+    return FieldError(absl::StatusCode::kResourceExhausted, kReasonFieldInvalid,
+                      "manifest.files[0].size_bytes",
                       absl::StrCat("an imported cohort's events.pb holds at "
                                    "most ",
                                    kMaxImportEventsBytes, " bytes"));
@@ -91,8 +90,9 @@ absl::Status CheckManifest(const v1::BundleManifest& m,
 absl::Status CohortImport::Add(const v1::ImportCohortRequest& message) {
   if (!started_) {
     if (!caller_.is_admin()) {
-      return PermissionDenied("import a cohort bundle (the administrator "
-                              "only)");
+      return PermissionDenied(
+          "import a cohort bundle (the administrator "
+          "only)");
     }
     if (!message.has_manifest() || !message.events_data().empty()) {
       return InvalidField("manifest",
@@ -110,9 +110,9 @@ absl::Status CohortImport::Add(const v1::ImportCohortRequest& message) {
   }
   if (message.events_data().size() >
       static_cast<size_t>(kMaxImportChunkBytes)) {
-    return InvalidField("events_data", absl::StrCat("at most ",
-                                                    kMaxImportChunkBytes,
-                                                    " bytes per message"));
+    return InvalidField(
+        "events_data",
+        absl::StrCat("at most ", kMaxImportChunkBytes, " bytes per message"));
   }
   if (static_cast<int64_t>(events_.size() + message.events_data().size()) >
       first_.manifest().files(0).size_bytes()) {
@@ -193,7 +193,8 @@ absl::StatusOr<v1::ImportCohortResponse> CohortImport::Finish() {
         // A link that follows the cohort (its copy maybe not made yet).
         std::string follower;
         COHORTE_RETURN_IF_ERROR(txn.Scan(
-            storage::Table::kEntities, storage::EntityKeyOf<LinkRecord>("links/"),
+            storage::Table::kEntities,
+            storage::EntityKeyOf<LinkRecord>("links/"),
             [&](absl::string_view, absl::string_view value) {
               LinkRecord r;
               if (!storage::DecodeValue(value, &r).ok()) return true;
