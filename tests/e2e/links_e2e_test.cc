@@ -592,11 +592,10 @@ TEST_F(LinksE2eTest, AnExportedCohortImportsAsAReadOnlyReplica) {
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_THAT(imported.out, HasSubstr("Imported cohorts/occitanie from "
                                       "instance 'Occitanie'"));
-  const std::string token =
-      ReadFile(ServiceToken(*occ, "occitanie"));
+  const std::string token = ReadFile(ServiceToken(*occ, "occitanie"));
   ExpectConverged(*occ, token, *nat, "cohorts/occitanie");
-  const auto first = Visible(nat->channel(), nat->AdminToken(),
-                             "cohorts/occitanie");
+  const auto first =
+      Visible(nat->channel(), nat->AdminToken(), "cohorts/occitanie");
 
   // Again: the same, nothing deleted.
   imported = Cli({"cohorts", "import", bundle}, *nat);
