@@ -161,15 +161,10 @@ TEST_F(CohortImportTest, AnImportIsAReadOnlyReplicaAndIdempotent) {
   absl::Status s = follower_.cohorts->UpdateCohort(admin_, update).status();
   EXPECT_EQ(ErrorReason(s), kReasonReplicaReadOnly);
   EXPECT_EQ(ErrorMetadata(s, "home_instance_id"), store_->instance_id());
-  v1::CreateTerritoryRequest territory;
-  territory.set_parent(kOccitanie);
-  territory.set_territory_id("intrus");
-  territory.mutable_territory()->set_display_name("Intrus");
-  territory.mutable_territory()->set_kind(v1::Territory::COMMUNE);
-  EXPECT_EQ(
-      ErrorReason(
-          follower_.territories->CreateTerritory(admin_, territory).status()),
-      kReasonReplicaReadOnly);
+  v1::DeleteCohortRequest del;
+  del.set_name(kOccitanie);
+  EXPECT_EQ(ErrorReason(follower_.cohorts->DeleteCohort(admin_, del).status()),
+            kReasonReplicaReadOnly);
 }
 
 TEST_F(CohortImportTest, ATamperedBundleIsRefusedAndNothingWritten) {
