@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/bundle_commands.h"
 #include "client/call.h"
 #include "client/labels.h"
 #include "client/output.h"
@@ -271,6 +272,7 @@ void AddCohortCommands(CLI::App& app, const CommandEnv& env,
       return kExitOk;
     });
   }
+  AddBundleCommands(cohorts, env, registry);
 }
 
 }  // namespace cohorte::client

@@ -1,6 +1,7 @@
 // File: client/cohort_commands.h
 //
-// `cohorte cohorts list|get|create|update|delete|undelete|archive|unarchive`.
+// `cohorte cohorts list|get|create|update|delete|undelete|archive|unarchive`,
+// and export|import (bundle_commands.h).
 #ifndef COHORTE_CLIENT_COHORT_COMMANDS_H_
 #define COHORTE_CLIENT_COHORT_COMMANDS_H_
 

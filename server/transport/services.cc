@@ -1,5 +1,6 @@
 #include "server/transport/services.h"
 
+#include "server/transport/import_stream.h"
 #include "server/transport/record_streams.h"
 
 namespace cohorte::transport {
@@ -242,6 +243,11 @@ COHORTE_UNARY(LinkGrpcService, links_, ListLinks, ListLinksRequest,
 COHORTE_UNARY(LinkGrpcService, links_, PauseLink, PauseLinkRequest, Link)
 COHORTE_UNARY(LinkGrpcService, links_, ResumeLink, ResumeLinkRequest, Link)
 COHORTE_UNARY(LinkGrpcService, links_, DeleteLink, DeleteLinkRequest, Link)
+
+grpc::ServerReadReactor<v1::ImportCohortRequest>* LinkGrpcService::ImportCohort(
+    grpc::CallbackServerContext* ctx, v1::ImportCohortResponse* resp) {
+  return StartImportCohort(calls_, links_, ctx, resp);
+}
 
 COHORTE_UNARY(WebhookGrpcService, webhooks_, CreateWebhook,
               CreateWebhookRequest, WebhookSecret)

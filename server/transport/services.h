@@ -409,6 +409,10 @@ class LinkGrpcService final : public DecodingService<v1::LinkService> {
   COHORTE_DECLARE_UNARY(PauseLink, PauseLinkRequest, Link);
   COHORTE_DECLARE_UNARY(ResumeLink, ResumeLinkRequest, Link);
   COHORTE_DECLARE_UNARY(DeleteLink, DeleteLinkRequest, Link);
+  // Client streaming: import_stream.h.
+  grpc::ServerReadReactor<v1::ImportCohortRequest>* ImportCohort(
+      grpc::CallbackServerContext* ctx,
+      v1::ImportCohortResponse* resp) override;
 
  private:
   CallHandler& calls_;

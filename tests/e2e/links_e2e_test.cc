@@ -554,5 +554,84 @@ TEST_F(LinksE2eTest, ABadPeerPutsTheLinkInErrorWithItsReason) {
   EXPECT_THAT(again.err, HasSubstr("already paused"));
 }
 
+// Export and import of one cohort through the real CLI: `cohorts export`
+// on the demo instance (as its administrator), `cohorts import` on
+// another. The importer then shows the same resources as the home shows a
+// service token of the cohort (a replica naming its home), importing again
+// changes nothing, the replica refuses writes, a tampered bundle is refused
+// with nothing written, and no file of the bundle holds what was said in
+// the élus group.
+TEST_F(LinksE2eTest, AnExportedCohortImportsAsAReadOnlyReplica) {
+  auto occ = ServerProcess::Start(dir_.path() + "/occitanie",
+                                  {"--seed-demo", "--instance-name=Occitanie"});
+  auto nat = ServerProcess::Start(dir_.path() + "/national",
+                                  {"--instance-name=National"});
+  ASSERT_NE(occ, nullptr);
+  ASSERT_NE(nat, nullptr);
+  const std::string bundle = dir_.path() + "/bundle";
+  ProcessResult exported =
+      Cli({"cohorts", "export", "occitanie", "--to", bundle}, *occ);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.err, HasSubstr("record contents"));
+
+  // Nothing said in a closed group is in any file of the bundle.
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(bundle)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    for (const std::string& marker : ClosedMarkers()) {
+      EXPECT_EQ(bytes.find(marker), std::string::npos)
+          << entry.path() << " holds " << marker;
+    }
+  }
+  EXPECT_GE(files, 3);  // manifest.json, events.pb, record contents
+
+  ProcessResult imported = Cli({"cohorts", "import", bundle}, *nat);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr("Imported cohorts/occitanie from "
+                                      "instance 'Occitanie'"));
+  const std::string token = ReadFile(ServiceToken(*occ, "occitanie"));
+  ExpectConverged(*occ, token, *nat, "cohorts/occitanie");
+  const auto first =
+      Visible(nat->channel(), nat->AdminToken(), "cohorts/occitanie");
+
+  // Again: the same, nothing deleted.
+  imported = Cli({"cohorts", "import", bundle}, *nat);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr(" 0 deleted"));
+  EXPECT_EQ(Visible(nat->channel(), nat->AdminToken(), "cohorts/occitanie"),
+            first);
+
+  // Read-only here, naming its home.
+  grpc::Status s = CreateTerritory(*nat, "cohorts/occitanie", "intrus");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_details(), HasSubstr("REPLICA_READ_ONLY"));
+  ProcessResult got = Cli({"cohorts", "get", "occitanie", "-o", "json"}, *nat);
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("\"imported\""));
+
+  // A letter of events.pb changed (it still decodes): refused, nothing
+  // written.
+  {
+    std::string bytes;
+    {
+      std::ifstream in(bundle + "/events.pb", std::ios::binary);
+      bytes.assign((std::istreambuf_iterator<char>(in)), {});
+    }
+    const size_t at = bytes.find("Occitanie");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'X';
+    std::ofstream(bundle + "/events.pb", std::ios::binary | std::ios::trunc)
+        << bytes;
+  }
+  ProcessResult tampered = Cli({"cohorts", "import", bundle}, *nat);
+  EXPECT_NE(tampered.exit_code, 0);
+  EXPECT_THAT(tampered.err, HasSubstr("corrupt"));
+  EXPECT_EQ(Visible(nat->channel(), nat->AdminToken(), "cohorts/occitanie"),
+            first);
+}
+
 }  // namespace
 }  // namespace cohorte

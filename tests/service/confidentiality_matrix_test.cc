@@ -2193,6 +2193,21 @@ std::vector<Row> Rows() {
                   "create, read, pause, resume, delete")
           .Readers({"admin"})
           .NoCohort(),
+      // A bundle whose events.pb is missing: the administrator learns it is
+      // corrupt, anyone else is denied before the manifest is read.
+      Row{"LinkService.ImportCohort",
+          "manifest { format_version: 1 source_instance_id: "
+          "'0123456789abcdef0123456789abcdef' cohort: 'cohorts/bretagne' "
+          "event_count: 1 files { path: 'events.pb' size_bytes: 10 sha256: "
+          "'0000000000000000000000000000000000000000000000000000000000000000'"
+          " } }",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "INVALID_ARGUMENT", kD, kD,
+           kU},
+          {"cohort"}}
+          .Policy("cohort bundle",
+                  "import (export is a client of ListSnapshot and "
+                  "ReadRecordVersion)")
+          .NoCohort(),
       // Shared records.
       Row{"RecordService.CreateRecord",
           "parent: 'cohorts/occitanie' record_id: 'neuf' record { title: "

@@ -41,6 +41,11 @@ const std::vector<PolicyRow>& PolicyTable() {
        "create, read, pause, resume, delete",
        "admin (a link holds a token of another instance)",
        {R::kAdmin}},
+      {"cohort bundle",
+       "import (export is a client of ListSnapshot and ReadRecordVersion)",
+       "admin (an import makes a read-only replica of another instance's "
+       "cohort)",
+       {R::kAdmin}},
       {"référentiel",
        "read",
        "every authenticated caller",

@@ -55,6 +55,8 @@ inline constexpr absl::string_view kReasonDigestMismatch = "DIGEST_MISMATCH";
 // `home_instance_name`), and a followed cohort whose name is taken here.
 inline constexpr absl::string_view kReasonReplicaReadOnly = "REPLICA_READ_ONLY";
 inline constexpr absl::string_view kReasonNameConflict = "NAME_CONFLICT";
+// A cohort bundle (ImportCohort) that does not match its manifest.
+inline constexpr absl::string_view kReasonBundleCorrupt = "BUNDLE_CORRUPT";
 // A flag nobody could read in the moderation queue (a college group with no
 // facilitator, whose cohort's coordinators are not members).
 inline constexpr absl::string_view kReasonNoModerator = "NO_MODERATOR";

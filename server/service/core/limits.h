@@ -133,6 +133,10 @@ inline constexpr int kMaxLinkCohorts = kMaxFeedFilterCohorts;
 // Events a link applies per mutation (one snapshot page, one Watch
 // response).
 inline constexpr int kMaxLinkBatch = 1000;
+// A cohort bundle's events.pb (ImportCohort): at most this many bytes, in
+// stream messages of at most kMaxImportChunkBytes; applied in one mutation.
+inline constexpr int64_t kMaxImportEventsBytes = 64 * 1024 * 1024;
+inline constexpr int kMaxImportChunkBytes = 1024 * 1024;
 
 // Webhooks.
 inline constexpr int kMaxWebhookUrlLength = 2048;

@@ -11,10 +11,13 @@
 #ifndef COHORTE_SERVER_SERVICE_REPLICATION_LINK_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_REPLICATION_LINK_SERVICE_H_
 
+#include <memory>
+
 #include "absl/status/statusor.h"
 #include "cohorte/v1/links.pb.h"
 #include "server/service/access/commit.h"
 #include "server/service/access/principal.h"
+#include "server/service/replication/cohort_import.h"
 #include "server/service/replication/replicator.h"
 #include "storage/store.h"
 
@@ -50,6 +53,11 @@ class LinkService {
   // made; returns it as it was.
   absl::StatusOr<v1::Link> DeleteLink(const Principal& caller,
                                       const v1::DeleteLinkRequest& req);
+  // One ImportCohort call of `caller`: feed it the stream's messages, then
+  // Finish (cohort_import.h).
+  std::unique_ptr<CohortImport> StartImport(const Principal& caller) {
+    return std::make_unique<CohortImport>(&store_, caller);
+  }
 
  private:
   absl::StatusOr<v1::Link> Change(const Principal& caller,

@@ -247,6 +247,14 @@ absl::Status DeleteReplica(storage::Txn& txn, absl::string_view cohort,
   return absl::OkStatus();
 }
 
+absl::Status DeleteUnseen(storage::Txn& txn, absl::string_view cohort,
+                          const std::set<std::string>& seen, int64_t* deleted) {
+  return DeleteUnder(
+      txn, cohort,
+      [&](absl::string_view n) { return seen.count(std::string(n)) > 0; },
+      deleted, static_cast<Replicated*>(nullptr));
+}
+
 absl::StatusOr<bool> Adoptable(const storage::View& view, const v1::Home& home,
                                const v1::Link& link) {
   if (home.link().empty() || home.link() == link.name()) return false;

@@ -80,6 +80,17 @@ const std::vector<std::string>& ReplicatedTypes();
 absl::StatusOr<bool> Adoptable(const storage::View& view, const v1::Home& home,
                                const v1::Link& link);
 
+// The `home.link` of a cohort imported from a bundle (ImportCohort): no
+// link's name, so a later link to the same instance adopts the copy as it
+// adopts a kept one.
+inline constexpr absl::string_view kImportedLink = "imported";
+
+// Inside a replicated mutation: deletes every resource under `cohort` (not
+// the cohort itself) whose name `seen` lacks; adds their number to
+// `*deleted`.
+absl::Status DeleteUnseen(storage::Txn& txn, absl::string_view cohort,
+                          const std::set<std::string>& seen, int64_t* deleted);
+
 // Deletes, inside a replicated mutation, the copy of `cohort` and every
 // resource under it; adds their number to `*deleted`.
 absl::Status DeleteReplica(storage::Txn& txn, absl::string_view cohort,
