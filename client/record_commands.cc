@@ -25,6 +25,11 @@ namespace cohorte::client {
 namespace {
 
 constexpr int64_t kChunkBytes = 1 << 20;
+// A file up to this size is hashed before it is sent (a pass over it costs
+// little), so that its SHA-256 is announced and the server may ask for the
+// proof shortcut instead of the bytes; a larger one is hashed while it is
+// sent, unless it may be the record's latest version already.
+constexpr int64_t kHashFirstBytes = int64_t{64} << 20;
 
 struct RecordFlags {
   std::string name, cohort, file, record, title, kind, visibility, group;
@@ -46,10 +51,16 @@ class Sha256 {
   void Update(const char* data, size_t size) {
     EVP_DigestUpdate(ctx_, data, size);
   }
-  std::string HexDigest() {
+  // Back to no bytes.
+  void Reset() { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  // The digest of the bytes so far (the hash goes on: it finishes a copy).
+  std::string HexDigest() const {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &size);
+    EVP_MD_CTX* copy = EVP_MD_CTX_new();
+    EVP_MD_CTX_copy_ex(copy, ctx_);
+    EVP_DigestFinal_ex(copy, digest, &size);
+    EVP_MD_CTX_free(copy);
     return absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(digest), size));
   }
@@ -178,18 +189,55 @@ void ShowRecord(const v1::Record& r) {
   PrintFields(fields);
 }
 
+// Sends the proof chunks `upload` asks for (the content is held already:
+// see StartUpload); the upload as the server left it in `*upload`.
+grpc::Status SendProof(const CommandEnv& env, v1::RecordService::Stub& stub,
+                       std::ifstream& in, int64_t size, v1::Upload* upload) {
+  grpc::ClientContext ctx;
+  PrepareStream(env, &ctx);
+  v1::Upload result;
+  std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
+      stub.WriteUpload(&ctx, &result);
+  std::vector<char> buffer(kChunkBytes);
+  v1::WriteUploadRequest req;
+  req.set_name(upload->name());
+  for (int64_t offset : upload->proof_offsets()) {
+    in.clear();
+    in.seekg(offset);
+    in.read(buffer.data(), std::min(kChunkBytes, size - offset));
+    req.set_write_offset(offset);
+    req.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
+    if (!writer->Write(req)) break;
+    req.clear_name();
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (s.ok()) *upload = result;
+  return s;
+}
+
 int Push(const CommandEnv& env, const RecordFlags& f) {
   std::ifstream in(f.file, std::ios::binary);
   if (!in) return UsageError("<file>", "cannot read " + f.file);
-  Sha256 hash;
-  if (!HashStream(in, -1, &hash)) {
-    return UsageError("<file>", "cannot read " + f.file);
-  }
-  const std::string sha256 = hash.HexDigest();
   std::error_code ec;
   const int64_t size =
       static_cast<int64_t>(std::filesystem::file_size(f.file, ec));
   if (ec || size == 0) return UsageError("<file>", f.file + " is empty");
+  // The SHA-256, now if the file is small (see kHashFirstBytes), else
+  // while it is sent.
+  std::string sha256;
+  auto hash_first = [&]() -> bool {
+    if (!sha256.empty()) return true;
+    Sha256 hash;
+    in.clear();
+    in.seekg(0);
+    if (!HashStream(in, -1, &hash)) return false;
+    sha256 = hash.HexDigest();
+    return true;
+  };
+  if (size <= kHashFirstBytes && !hash_first()) {
+    return UsageError("<file>", "cannot read " + f.file);
+  }
   auto stub = v1::RecordService::NewStub(env.connection()->channel());
 
   // The record: named by --record, or after the file; made if missing.
@@ -237,7 +285,11 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
       s = stub->CreateRecord(&create_ctx, create, &existing);
     }
     if (!s.ok()) return ReportError(s);
-    if (existing.latest().sha256() == sha256) {
+    // Perhaps this file already: worth a pass over it to know.
+    if (existing.latest().size_bytes() == size && !hash_first()) {
+      return UsageError("<file>", "cannot read " + f.file);
+    }
+    if (!sha256.empty() && existing.latest().sha256() == sha256) {
       std::cerr << f.file << " is already " << existing.latest().name()
                 << "; nothing sent\n";
       PrintMessage(existing.latest(), env.format, [&] {
@@ -251,7 +303,7 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
 
   // The upload: the server resumes this caller's session of the same file.
   v1::Upload upload;
-  {
+  auto start_upload = [&](bool new_upload) {
     grpc::ClientContext ctx;
     env.connection()->Prepare(&ctx);
     v1::StartUploadRequest start;
@@ -261,14 +313,37 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
     start.set_media_type(f.media_type);
     start.set_file_name(std::filesystem::path(f.file).filename().string());
     start.set_note(f.note);
-    grpc::Status s = stub->StartUpload(&ctx, start, &upload);
+    start.set_new_upload(new_upload);
+    return stub->StartUpload(&ctx, start, &upload);
+  };
+  grpc::Status started = start_upload(/*new_upload=*/false);
+  if (!started.ok()) return ReportError(started);
+  // Resuming: the file must still start with what was committed.
+  Sha256 hash;
+  if (upload.state() == v1::Upload::ACTIVE && upload.committed_size() > 0 &&
+      upload.proof_offsets().empty()) {
+    in.clear();
+    in.seekg(0);
+    if (!HashStream(in, upload.committed_size(), &hash)) {
+      return UsageError("<file>", "cannot read " + f.file);
+    }
+    if (hash.HexDigest() == upload.committed_sha256()) {
+      std::cerr << "resuming " << upload.name() << " at "
+                << Bytes(upload.committed_size()) << "\n";
+    } else {
+      std::cerr << f.file << " changed since " << upload.name()
+                << " began; starting again\n";
+      started = start_upload(/*new_upload=*/true);
+      if (!started.ok()) return ReportError(started);
+      hash.Reset();
+    }
+  }
+  if (upload.state() == v1::Upload::ACTIVE && !upload.proof_offsets().empty()) {
+    // The content is held already and readable to this caller: the
+    // server asks for proof chunks, not the file.
+    grpc::Status s = SendProof(env, *stub, in, size, &upload);
     if (!s.ok()) return ReportError(s);
-  }
-  if (upload.committed_size() > 0 && upload.state() == v1::Upload::ACTIVE) {
-    std::cerr << "resuming " << upload.name() << " at "
-              << Bytes(upload.committed_size()) << "\n";
-  }
-  if (upload.state() == v1::Upload::ACTIVE) {
+  } else if (upload.state() == v1::Upload::ACTIVE) {
     in.clear();
     in.seekg(upload.committed_size());
     grpc::ClientContext ctx;
@@ -285,8 +360,11 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
       in.read(buffer.data(), std::min(kChunkBytes, size - offset));
       const std::streamsize got = in.gcount();
       if (got <= 0) return UsageError("<file>", f.file + " changed meanwhile");
+      // Hashed as it is sent: the digest goes with the last chunk.
+      hash.Update(buffer.data(), static_cast<size_t>(got));
       req.set_write_offset(offset);
       req.set_data(buffer.data(), static_cast<size_t>(got));
+      if (offset + got == size) req.set_sha256(hash.HexDigest());
       if (!writer->Write(req)) break;  // the server ended the call
       req.clear_name();
       offset += got;
@@ -306,7 +384,7 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
   PrintMessage(upload, env.format, [&] {
     PrintFields({{"version", upload.version()},
                  {"size", Bytes(size)},
-                 {"sha256", sha256}});
+                 {"sha256", upload.sha256()}});
   });
   return kExitOk;
 }

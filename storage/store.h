@@ -390,6 +390,25 @@ class Store {
   // the mark: so a crash in between only repeats this. Errors as Commit's.
   absl::Status DeleteRecordChunks(uint64_t blob);
 
+  // Writes `chunks` as blob `blob`'s chunks (record_chunks keys), the first
+  // at `offset` and each after the one before, and makes them durable
+  // before it returns, outside the group commit: they are written without
+  // the WAL and the column family is flushed (an SST file, fsynced, and the
+  // MANIFEST). So an upload's megabytes never enter the WAL that small
+  // commits fsync, nor a group commit, and are written to disk once; the
+  // upload's state (how much is committed) is then committed as an
+  // ordinary small mutation, which makes them part of the upload (see
+  // FORMAT.md, "record_chunks"). Deletes first every chunk of `blob` at or
+  // past `offset`, which an earlier attempt may have written without
+  // committing it, so a resumed upload with other chunk boundaries reads
+  // back only its own bytes. The flush waits while it would stall writers
+  // (RocksDB's level-0 limits): the uploads slow down, not the posts.
+  // REQUIRES: the caller serializes writes to one blob. Errors: refused
+  // like Commit while writes are stopped; RESOURCE_EXHAUSTED (disk full),
+  // UNAVAILABLE (I/O error).
+  absl::Status WriteRecordChunks(uint64_t blob, int64_t offset,
+                                 const std::vector<absl::string_view>& chunks);
+
   // For the garbage collector of shared records, never on a caller's
   // behalf (it returns names and numbers, no content): up to `limit` names
   // queued under `kind` (TimeQueueKey entries) at or before
