@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -189,6 +193,87 @@ void ShowRecord(const v1::Record& r) {
   PrintFields(fields);
 }
 
+// Reads a file's chunks from `offset` to `size` and hashes them on a
+// thread of its own, a few chunks ahead of the sender: reading, hashing
+// and sending overlap. The last chunk carries the whole file's SHA-256
+// (`hash` must hold that of the bytes before `offset`). Not thread-safe
+// (one sender); `in` and `hash` must outlive it.
+class ChunkReader {
+ public:
+  ChunkReader(std::istream* in, Sha256* hash, int64_t offset, int64_t size)
+      : in_(*in), hash_(*hash), offset_(offset), size_(size) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ChunkReader(const ChunkReader&) = delete;
+  ChunkReader& operator=(const ChunkReader&) = delete;
+  ~ChunkReader() { Stop(); }
+
+  // The next chunk into `req` (offset, data and, for the last, sha256);
+  // false at the end or if the file could not be read.
+  bool Next(v1::WriteUploadRequest* req) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !ready_.empty() || finished_; });
+    if (ready_.empty()) return false;
+    v1::WriteUploadRequest& next = ready_.front();
+    req->set_write_offset(next.write_offset());
+    req->mutable_data()->swap(*next.mutable_data());
+    req->set_sha256(next.sha256());
+    ready_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+  // Ends the reading; true if the whole file was read.
+  bool Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return read_all_;
+  }
+
+ private:
+  static constexpr size_t kAhead = 8;
+
+  void Run() {
+    int64_t at = offset_;
+    while (at < size_) {
+      v1::WriteUploadRequest chunk;
+      std::string* data = chunk.mutable_data();
+      data->resize(static_cast<size_t>(std::min(kChunkBytes, size_ - at)));
+      in_.read(data->data(), static_cast<std::streamsize>(data->size()));
+      if (in_.gcount() != static_cast<std::streamsize>(data->size())) break;
+      hash_.Update(data->data(), data->size());
+      chunk.set_write_offset(at);
+      at += static_cast<int64_t>(data->size());
+      if (at == size_) chunk.set_sha256(hash_.HexDigest());
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return ready_.size() < kAhead || stopped_; });
+      if (stopped_) break;
+      ready_.push_back(std::move(chunk));
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    read_all_ = at == size_;
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  std::istream& in_;
+  Sha256& hash_;
+  const int64_t offset_;
+  const int64_t size_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<v1::WriteUploadRequest> ready_;  // guarded by mu_
+  bool stopped_ = false;                      // guarded by mu_
+  bool finished_ = false;                     // guarded by mu_
+  bool read_all_ = false;  // written by the thread before it ends
+};
+
 // Sends the proof chunks `upload` asks for (the content is held already:
 // see StartUpload); the upload as the server left it in `*upload`.
 grpc::Status SendProof(const CommandEnv& env, v1::RecordService::Stub& stub,
@@ -316,64 +401,66 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
     start.set_new_upload(new_upload);
     return stub->StartUpload(&ctx, start, &upload);
   };
-  grpc::Status started = start_upload(/*new_upload=*/false);
-  if (!started.ok()) return ReportError(started);
-  // Resuming: the file must still start with what was committed.
-  Sha256 hash;
-  if (upload.state() == v1::Upload::ACTIVE && upload.committed_size() > 0 &&
-      upload.proof_offsets().empty()) {
-    in.clear();
-    in.seekg(0);
-    if (!HashStream(in, upload.committed_size(), &hash)) {
-      return UsageError("<file>", "cannot read " + f.file);
+  for (int attempt = 1;; ++attempt) {
+    grpc::Status started = start_upload(/*new_upload=*/false);
+    if (!started.ok()) return ReportError(started);
+    // Resuming: the file must still start with what was committed.
+    Sha256 hash;
+    if (upload.state() == v1::Upload::ACTIVE && upload.committed_size() > 0 &&
+        upload.proof_offsets().empty()) {
+      in.clear();
+      in.seekg(0);
+      if (!HashStream(in, upload.committed_size(), &hash)) {
+        return UsageError("<file>", "cannot read " + f.file);
+      }
+      if (hash.HexDigest() == upload.committed_sha256()) {
+        std::cerr << "resuming " << upload.name() << " at "
+                  << Bytes(upload.committed_size()) << "\n";
+      } else {
+        std::cerr << f.file << " changed since " << upload.name()
+                  << " began; starting again\n";
+        started = start_upload(/*new_upload=*/true);
+        if (!started.ok()) return ReportError(started);
+        hash.Reset();
+      }
     }
-    if (hash.HexDigest() == upload.committed_sha256()) {
-      std::cerr << "resuming " << upload.name() << " at "
-                << Bytes(upload.committed_size()) << "\n";
-    } else {
-      std::cerr << f.file << " changed since " << upload.name()
-                << " began; starting again\n";
-      started = start_upload(/*new_upload=*/true);
-      if (!started.ok()) return ReportError(started);
-      hash.Reset();
+    if (upload.state() == v1::Upload::ACTIVE &&
+        !upload.proof_offsets().empty()) {
+      // The content is held already and readable to this caller: the
+      // server asks for proof chunks, not the file.
+      grpc::Status s = SendProof(env, *stub, in, size, &upload);
+      if (!s.ok()) return ReportError(s);
+    } else if (upload.state() == v1::Upload::ACTIVE) {
+      in.clear();
+      in.seekg(upload.committed_size());
+      grpc::ClientContext ctx;
+      PrepareStream(env, &ctx);
+      v1::Upload result;
+      std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
+          stub->WriteUpload(&ctx, &result);
+      Progress progress("push", upload.committed_size(), size);
+      ChunkReader chunks(&in, &hash, upload.committed_size(), size);
+      v1::WriteUploadRequest req;
+      req.set_name(upload.name());
+      while (chunks.Next(&req)) {
+        if (!writer->Write(req)) break;  // the server ended the call
+        req.clear_name();
+        progress.Update(req.write_offset() +
+                        static_cast<int64_t>(req.data().size()));
+      }
+      const bool read_all = chunks.Stop();
+      writer->WritesDone();
+      grpc::Status s = writer->Finish();
+      // The stream of an earlier, cut push may still have committed
+      // chunks it had sent after this one looked: start again from there.
+      if (s.error_code() == grpc::StatusCode::OUT_OF_RANGE && attempt < 3) {
+        continue;
+      }
+      if (!s.ok()) return ReportError(s);
+      if (!read_all) return UsageError("<file>", f.file + " changed meanwhile");
+      upload = result;
     }
-  }
-  if (upload.state() == v1::Upload::ACTIVE && !upload.proof_offsets().empty()) {
-    // The content is held already and readable to this caller: the
-    // server asks for proof chunks, not the file.
-    grpc::Status s = SendProof(env, *stub, in, size, &upload);
-    if (!s.ok()) return ReportError(s);
-  } else if (upload.state() == v1::Upload::ACTIVE) {
-    in.clear();
-    in.seekg(upload.committed_size());
-    grpc::ClientContext ctx;
-    PrepareStream(env, &ctx);
-    v1::Upload result;
-    std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
-        stub->WriteUpload(&ctx, &result);
-    Progress progress("push", upload.committed_size(), size);
-    std::vector<char> buffer(kChunkBytes);
-    int64_t offset = upload.committed_size();
-    v1::WriteUploadRequest req;
-    req.set_name(upload.name());
-    while (offset < size) {
-      in.read(buffer.data(), std::min(kChunkBytes, size - offset));
-      const std::streamsize got = in.gcount();
-      if (got <= 0) return UsageError("<file>", f.file + " changed meanwhile");
-      // Hashed as it is sent: the digest goes with the last chunk.
-      hash.Update(buffer.data(), static_cast<size_t>(got));
-      req.set_write_offset(offset);
-      req.set_data(buffer.data(), static_cast<size_t>(got));
-      if (offset + got == size) req.set_sha256(hash.HexDigest());
-      if (!writer->Write(req)) break;  // the server ended the call
-      req.clear_name();
-      offset += got;
-      progress.Update(offset);
-    }
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
-    if (!s.ok()) return ReportError(s);
-    upload = result;
+    break;
   }
   if (upload.state() != v1::Upload::COMPLETED) {
     std::cerr << "Error: UNAVAILABLE: the upload stopped at "

@@ -590,8 +590,8 @@ absl::Status Store::WriteRecordChunks(
         FromRocksDb(it->status(), "reading a record's chunks"));
   }
   if (stale.Count() > 0) {
-    COHORTE_RETURN_IF_ERROR(FromRocksDb(db_->Write(no_wal, &stale),
-                                        "writing a record's chunks"));
+    COHORTE_RETURN_IF_ERROR(
+        FromRocksDb(db_->Write(no_wal, &stale), "writing a record's chunks"));
   }
   // One write per chunk: a writer queued behind one waits for a 1 MiB
   // memtable insert at most.

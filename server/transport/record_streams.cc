@@ -241,8 +241,8 @@ class VersionReader final
         ready_bytes_ < service::kMaxDownloadReadAheadBytes) {
       fetching_ = true;
       const int64_t from = fetched_to_;
-      const int64_t want = std::min(service::kMaxDownloadReadAheadBytes,
-                                    end_ - fetched_to_);
+      const int64_t want =
+          std::min(service::kMaxDownloadReadAheadBytes, end_ - fetched_to_);
       calls_.Run([this, from, want] { Fetch(from, want); });
     }
     if (!writing_ && !fetching_ && ready_.empty() &&

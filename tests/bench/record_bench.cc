@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
@@ -47,7 +48,20 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-void Run(bool blob_files, int64_t mb, const std::string& parent) {
+// Chunks per WriteRecordChunks (RECORD_BENCH_BATCH, default 8: a divisor
+// of 64).
+int64_t BatchChunks() {
+  const char* env = std::getenv("RECORD_BENCH_BATCH");
+  return env == nullptr ? 8 : std::atoi(env);
+}
+
+// How the chunks are written.
+enum class Mode {
+  kCommitPerChunk,  // each 1 MiB chunk through Store::Commit (WAL, fsync)
+  kFlushedBatches,  // Store::WriteRecordChunks, 8 chunks a time (no WAL)
+};
+
+void Run(bool blob_files, Mode mode, int64_t mb, const std::string& parent) {
   cohorte::testing::TempDir dir(parent);
   cohorte::storage::StoreOptions options;
   options.path = dir.path() + "/db";
@@ -61,7 +75,22 @@ void Run(bool blob_files, int64_t mb, const std::string& parent) {
   }
   const int64_t written_before = ProcessWriteBytes();
   auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < mb; ++i) {
+  std::vector<std::string> batch;
+  for (int64_t i = 0; i < mb && mode == Mode::kFlushedBatches; ++i) {
+    chunk[0] = static_cast<char>(i);  // no two chunks alike
+    batch.push_back(chunk);
+    if (static_cast<int64_t>(batch.size()) == BatchChunks() || i + 1 == mb) {
+      const int64_t first = i + 1 - static_cast<int64_t>(batch.size());
+      std::vector<absl::string_view> views(batch.begin(), batch.end());
+      // Blobs of 64 chunks, as with Commit below (8 divides 64).
+      if (!store->WriteRecordChunks(1 + first / 64, (first % 64) << 20, views)
+               .ok()) {
+        std::abort();
+      }
+      batch.clear();
+    }
+  }
+  for (int64_t i = 0; i < mb && mode == Mode::kCommitPerChunk; ++i) {
     chunk[0] = static_cast<char>(i);  // no two chunks alike
     cohorte::storage::Mutation m;
     m.actor = "members/bench";
@@ -90,8 +119,11 @@ void Run(bool blob_files, int64_t mb, const std::string& parent) {
     read += static_cast<int64_t>(value.size());
   }
   const double read_s = Seconds(start);
-  std::printf("| %s | %lld | %.0f MiB/s | %.0f MiB/s | %.2f | %.0f MiB |\n",
+  std::printf("| %s, %s | %lld | %.0f MiB/s | %.0f MiB/s | %.2f | %.0f MiB |\n",
               blob_files ? "blob files" : "column family",
+              mode == Mode::kCommitPerChunk
+                  ? "a commit (WAL, fsync) per 1 MiB chunk"
+                  : "8 MiB flushed without the WAL (WriteRecordChunks)",
               static_cast<long long>(mb), mb / write_s, (read >> 20) / read_s,
               static_cast<double>(written) / (mb << 20),
               DiskBytes(dir.path()) / 1048576.0);
@@ -114,9 +146,12 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "| bytes in | MiB | write (fsync per chunk) | read after restart | "
+      "| bytes in, written as | MiB | write | read after restart | "
       "disk writes / data | disk used |\n|---|---:|---:|---:|---:|---:|\n");
-  Run(/*blob_files=*/false, mb, dir);
-  Run(/*blob_files=*/true, mb, dir);
+  Run(/*blob_files=*/false, Mode::kFlushedBatches, mb, dir);
+  Run(/*blob_files=*/false, Mode::kCommitPerChunk, mb, dir);
+  if (std::getenv("RECORD_BENCH_BLOB_FILES") != nullptr) {
+    Run(/*blob_files=*/true, Mode::kCommitPerChunk, mb, dir);
+  }
   return 0;
 }

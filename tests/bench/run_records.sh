@@ -31,6 +31,8 @@ agent=$(cat "$dir/data/demo-tokens/thomas-petit.token")
 elue=$(cat "$dir/data/demo-tokens/marie-dubois.token")
 exchange=cohorts/occitanie/groups/elus/exchanges/e000000000001
 cli() { COHORTE_TOKEN=$agent "$build"/client/cohorte --server "$addr" "$@"; }
+# The server's CPU seconds (user + system) so far.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat"; }
 posts() {
   COHORTE_TOKEN=$elue "$build"/tests/post_latency --server="$addr" \
       --exchange="$exchange" --seconds="$post_seconds"
@@ -50,23 +52,28 @@ rm "$dir/copy.bin"; sync
 
 echo "posts alone: $(posts)"
 
-t0=$(now)
-cli records push "$dir/file.bin" --cohort occitanie --record bench-push >/dev/null
-t1=$(now)
+c0=$(server_cpu); t0=$(now)
+/usr/bin/time -f "%U %S" -o "$dir/cli.time" \
+    env COHORTE_TOKEN="$agent" "$build"/client/cohorte --server "$addr" \
+    records push "$dir/file.bin" --cohort occitanie --record bench-push >/dev/null
+t1=$(now); c1=$(server_cpu)
 push_s=$(echo "$t1 - $t0" | bc)
-echo "push: $(rate "$push_s") ($(echo "scale=2; $cp_sync_s / $push_s" | bc)x cp+sync)"
+echo "push: $(rate "$push_s") ($(echo "scale=2; $cp_sync_s / $push_s" | bc)x cp+sync); CPU s: server $(echo "$c1 - $c0" | bc), CLI user+sys $(cat "$dir/cli.time")"
 echo "server VmHWM after the push: $(hwm)"
 
-t0=$(now)
-cli records pull bench-push --cohort occitanie --to "$dir/pulled.bin" >/dev/null
-t1=$(now)
+c0=$(server_cpu); t0=$(now)
+/usr/bin/time -f "%U %S" -o "$dir/cli.time" \
+    env COHORTE_TOKEN="$agent" "$build"/client/cohorte --server "$addr" \
+    records pull bench-push --cohort occitanie --to "$dir/pulled.bin" >/dev/null
+t1=$(now); c1=$(server_cpu)
 pull_s=$(echo "$t1 - $t0" | bc)
 cmp "$dir/file.bin" "$dir/pulled.bin"
-echo "pull: $(rate "$pull_s") ($(echo "scale=2; $cp_s / $pull_s" | bc)x cp), byte-identical"
+echo "pull: $(rate "$pull_s") ($(echo "scale=2; $cp_s / $pull_s" | bc)x cp), byte-identical; CPU s: server $(echo "$c1 - $c0" | bc), CLI user+sys $(cat "$dir/cli.time")"
 rm "$dir/pulled.bin"
 
 # A push killed after a second, then run again: it resumes.
-cli records push "$dir/file.bin" --cohort occitanie --record bench-resume \
+COHORTE_TOKEN=$agent "$build"/client/cohorte --server "$addr" \
+    records push "$dir/file.bin" --cohort occitanie --record bench-resume \
     >/dev/null 2>&1 &
 push_pid=$!
 sleep 1

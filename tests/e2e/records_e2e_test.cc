@@ -235,7 +235,8 @@ TEST_F(RecordsE2eTest, UploadWhoseServerIsKilledMidBatchResumesByteIdentical) {
     v1::QueryUploadRequest query;
     query.set_name(upload.name());
     v1::Upload u;
-    if (stub_->QueryUpload(&ctx, query, &u).ok()) committed = u.committed_size();
+    if (stub_->QueryUpload(&ctx, query, &u).ok())
+      committed = u.committed_size();
   }
   ASSERT_GT(committed, 0);
   ASSERT_EQ(server_->Stop(SIGKILL), 128 + SIGKILL);

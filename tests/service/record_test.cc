@@ -80,8 +80,8 @@ class RecordTest : public AccessFixture {
     if (!u.ok()) return "";
     // The content is held in a version `who` may read: the proof chunks.
     for (int64_t at : u->proof_offsets()) {
-      absl::StatusOr<v1::Upload> w =
-          Write(who, u->name(), at, absl::string_view(content).substr(at, kMiB));
+      absl::StatusOr<v1::Upload> w = Write(
+          who, u->name(), at, absl::string_view(content).substr(at, kMiB));
       EXPECT_THAT(w, IsOk());
       if (!w.ok()) return "";
       if (w->state() == v1::Upload::COMPLETED) return w->version();
@@ -635,7 +635,6 @@ TEST_F(RecordTest, LinksNameRecordsThatEveryReaderOfTheLinkMayOpen) {
               IsEmpty());
 }
 
-
 // The blob an upload writes its chunks to (not shown to callers).
 uint64_t BlobOf(const storage::Store& store, const std::string& upload) {
   storage::v1::UploadRecord u;
@@ -646,7 +645,8 @@ uint64_t BlobOf(const storage::Store& store, const std::string& upload) {
   return u.blob();
 }
 
-TEST_F(RecordTest, ChunksFlushedButNeverCommittedAreReplacedWhenTheUploadResumes) {
+TEST_F(RecordTest,
+       ChunksFlushedButNeverCommittedAreReplacedWhenTheUploadResumes) {
   const v1::Record r = MakeRecord("agent-petr", "coupure");
   const std::string content = Content(5 * kMiB + 3, 11);
   absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
@@ -680,7 +680,8 @@ TEST_F(RecordTest, ChunksFlushedButNeverCommittedAreReplacedWhenTheUploadResumes
   int64_t offset = resumed->committed_size();
   absl::StatusOr<v1::Upload> w;
   while (offset < static_cast<int64_t>(content.size())) {
-    w = Write("agent-petr", u->name(), offset, content.substr(offset, 700 << 10));
+    w = Write("agent-petr", u->name(), offset,
+              content.substr(offset, 700 << 10));
     ASSERT_THAT(w, IsOk());
     offset = w->committed_size();
   }
@@ -732,7 +733,8 @@ TEST_F(RecordTest, ADigestNotAnnouncedAtTheStartComesWithTheLastWrite) {
   start.set_parent(r.name());
   start.set_size_bytes(static_cast<int64_t>(content.size()));
   start.set_file_name("cr.bin");
-  absl::StatusOr<v1::Upload> u = records().StartUpload(who("agent-petr"), start);
+  absl::StatusOr<v1::Upload> u =
+      records().StartUpload(who("agent-petr"), start);
   ASSERT_THAT(u, IsOk());
   EXPECT_EQ(u->sha256(), "");
   v1::WriteUploadRequest first;
@@ -828,7 +830,8 @@ TEST_F(RecordTest, ProofChunksThatAreNotTheContentAreRefused) {
   EXPECT_THAT(VersionNames("elu-coteaux", b.name()), IsEmpty());
 }
 
-TEST_F(RecordTest, WhoCannotReadHeldContentGetsAnOrdinaryUploadAndLearnsNothing) {
+TEST_F(RecordTest,
+       WhoCannotReadHeldContentGetsAnOrdinaryUploadAndLearnsNothing) {
   const std::string secret = Content(2 * kMiB + 5, 18);
   const v1::Record elus = MakeRecord("elu-petr", "entre-elus", v1::GROUP);
   ASSERT_FALSE(Push("elu-petr", elus.name(), secret).empty());
@@ -839,8 +842,8 @@ TEST_F(RecordTest, WhoCannotReadHeldContentGetsAnOrdinaryUploadAndLearnsNothing)
   const v1::Record mine = MakeRecord("agent-petr", "mien");
   absl::StatusOr<v1::Upload> held = Start("agent-petr", mine.name(), secret);
   ASSERT_THAT(held, IsOk());
-  absl::StatusOr<v1::Upload> fresh = Start(
-      "agent-petr", mine.name(), Content(secret.size(), 19));
+  absl::StatusOr<v1::Upload> fresh =
+      Start("agent-petr", mine.name(), Content(secret.size(), 19));
   ASSERT_THAT(fresh, IsOk());
   for (v1::Upload* up : {&*held, &*fresh}) {
     up->clear_name();

@@ -246,9 +246,9 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
       gap = true;
       return false;
     }
-    const absl::string_view part = value.substr(
-        at - start, static_cast<size_t>(std::min<int64_t>(
-                        end - at, start + value.size() - at)));
+    const absl::string_view part =
+        value.substr(at - start, static_cast<size_t>(std::min<int64_t>(
+                                     end - at, start + value.size() - at)));
     pieces.emplace_back(part);
     at += static_cast<int64_t>(part.size());
     last_key = std::string(key);
@@ -256,20 +256,20 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
   };
   // The chunk that holds `offset`: the last one starting at or before it;
   // then the ones after it.
-  COHORTE_RETURN_IF_ERROR(view_.ScanReverse(
-      storage::Table::kRecordChunks, prefix,
-      storage::RecordChunkKey(content.blob(), offset + 1),
-      [&](absl::string_view key, absl::string_view value) {
-        take(key, value);
-        return false;
-      }));
+  COHORTE_RETURN_IF_ERROR(
+      view_.ScanReverse(storage::Table::kRecordChunks, prefix,
+                        storage::RecordChunkKey(content.blob(), offset + 1),
+                        [&](absl::string_view key, absl::string_view value) {
+                          take(key, value);
+                          return false;
+                        }));
   if (!gap && !pieces.empty() && at < end) {
-    COHORTE_RETURN_IF_ERROR(view_.Scan(storage::Table::kRecordChunks, prefix,
-                                       last_key, take));
+    COHORTE_RETURN_IF_ERROR(
+        view_.Scan(storage::Table::kRecordChunks, prefix, last_key, take));
   }
   if (gap || at < end) {
-    return absl::DataLossError(absl::StrCat("the content of ", version,
-                                            " is missing at byte ", at));
+    return absl::DataLossError(
+        absl::StrCat("the content of ", version, " is missing at byte ", at));
   }
   return pieces;
 }

@@ -144,9 +144,10 @@ class RecordService {
   // as the pieces of the stored chunks that hold them, read through the
   // gate once per call (a download reads ahead with it: one gate check per
   // few megabytes, not per chunk). Empty at the end of the content.
-  absl::StatusOr<std::vector<std::string>> ReadChunks(
-      const Principal& caller, absl::string_view version, int64_t offset,
-      int64_t max_bytes);
+  absl::StatusOr<std::vector<std::string>> ReadChunks(const Principal& caller,
+                                                      absl::string_view version,
+                                                      int64_t offset,
+                                                      int64_t max_bytes);
 
   // One pass of the garbage collector, as of `now`: expired upload
   // sessions are removed, records deleted for kRecordPurgeDays are purged

@@ -1,11 +1,12 @@
 // RecordService: upload sessions and downloads of versions' content.
 #include <algorithm>
+#include <future>
 #include <string>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/service/access/commit.h"
 #include "server/service/core/entities.h"
@@ -302,8 +303,8 @@ absl::StatusOr<Upload> RecordService::StartUpload(
                   (req.size_bytes() + kMaxRecordChunkBytes - 1) /
                   kMaxRecordChunkBytes;
               if (chunks > 1) {
-                up->add_proof_offsets(
-                    (1 + RandomBelow(chunks - 1)) * kMaxRecordChunkBytes);
+                up->add_proof_offsets((1 + RandomBelow(chunks - 1)) *
+                                      kMaxRecordChunkBytes);
               }
             }
             up->set_name(u.name());
@@ -364,10 +365,10 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
   int64_t at = offset;
   for (const v1::WriteUploadRequest& w : writes) {
     if (w.write_offset() != at) {
-      return FieldError(
-          absl::StatusCode::kOutOfRange, kReasonWrongOffset, "write_offset",
-          absl::StrCat("is ", w.write_offset(), " but the write before ends at ",
-                       at));
+      return FieldError(absl::StatusCode::kOutOfRange, kReasonWrongOffset,
+                        "write_offset",
+                        absl::StrCat("is ", w.write_offset(),
+                                     " but the write before ends at ", at));
     }
     at += static_cast<int64_t>(w.data().size());
   }
@@ -397,32 +398,36 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
                           "differs from the one StartUpload announced");
     }
   }
-  // Hashed before the commit, outside the store's write path.
-  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
-                           ResumableSha256::Restore(before.sha256_state()));
-  std::vector<absl::string_view> chunks;
-  chunks.reserve(writes.size());
-  for (const v1::WriteUploadRequest& w : writes) {
-    hash.Update(w.data());
-    chunks.push_back(w.data());
-  }
-  const std::string digest = hash.HexDigest();
-  if (last && digest != sha256) {
-    return FieldError(
-        absl::StatusCode::kInvalidArgument, kReasonDigestMismatch, "sha256",
-        absl::StrCat("the content's SHA-256 is ", digest,
-                     ", not the announced ", sha256,
-                     "; the last chunks were not kept"));
-  }
   std::string media_type = before.upload().media_type();
   if (offset == 0) {
     COHORTE_RETURN_IF_ERROR(FirstBytesMediaType(writes[0].data(), &media_type));
   }
-  // The bytes first, durably, outside the group commit; then the small
-  // commit that makes them count (see Store::WriteRecordChunks).
+  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
+                           ResumableSha256::Restore(before.sha256_state()));
+  std::vector<absl::string_view> chunks;
+  chunks.reserve(writes.size());
+  for (const v1::WriteUploadRequest& w : writes) chunks.push_back(w.data());
+  // The bytes are written, durably and outside the group commit, while
+  // they are hashed (the disk and the CPU overlap); then the small commit
+  // makes them count (see Store::WriteRecordChunks). Bytes written for a
+  // batch that is then refused are past the committed size: the next
+  // write there replaces them, the garbage collector frees them with the
+  // upload otherwise.
+  std::future<absl::Status> stored;
   if (!before.known_content()) {
-    COHORTE_RETURN_IF_ERROR(
-        store_.WriteRecordChunks(before.blob(), offset, chunks));
+    stored = std::async(std::launch::async, [&] {
+      return store_.WriteRecordChunks(before.blob(), offset, chunks);
+    });
+  }
+  for (absl::string_view chunk : chunks) hash.Update(chunk);
+  const std::string digest = hash.HexDigest();
+  if (stored.valid()) COHORTE_RETURN_IF_ERROR(stored.get());
+  if (last && digest != sha256) {
+    return FieldError(absl::StatusCode::kInvalidArgument, kReasonDigestMismatch,
+                      "sha256",
+                      absl::StrCat("the content's SHA-256 is ", digest,
+                                   ", not the announced ", sha256,
+                                   "; the last chunks were not kept"));
   }
   COHORTE_ASSIGN_OR_RETURN(
       UploadRecord written,
@@ -505,9 +510,8 @@ absl::StatusOr<Upload> RecordService::WriteProof(
           [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
             COHORTE_ASSIGN_OR_RETURN(UploadRecord u,
                                      reader.Load<UploadRecord>(name));
-            COHORTE_RETURN_IF_ERROR(CheckWrite(u.upload(),
-                                               u.upload().committed_size(), 0,
-                                               txn.commit_time()));
+            COHORTE_RETURN_IF_ERROR(CheckWrite(
+                u.upload(), u.upload().committed_size(), 0, txn.commit_time()));
             u.set_proofs_passed(passed);
             u.mutable_upload()->set_media_type(media_type);
             if (passed == u.upload().proof_offsets_size()) {
