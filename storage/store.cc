@@ -570,6 +570,7 @@ absl::Status Store::WriteRecordChunks(
     const std::vector<absl::string_view>& chunks) {
   COHORTE_RETURN_IF_ERROR(write_status());
   ReopenLock::Reader lock(&db_lock_);
+  absl::ReaderMutexLock no_backup(&record_flush_mu_);
   rocksdb::ColumnFamilyHandle* const cf = handle(Table::kRecordChunks);
   rocksdb::WriteOptions no_wal;
   no_wal.disableWAL = true;

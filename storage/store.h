@@ -402,7 +402,8 @@ class Store {
   // past `offset`, which an earlier attempt may have written without
   // committing it, so a resumed upload with other chunk boundaries reads
   // back only its own bytes. The flush waits while it would stall writers
-  // (RocksDB's level-0 limits): the uploads slow down, not the posts.
+  // (RocksDB's level-0 limits): the uploads slow down, not the posts; so
+  // does a backup in progress (it waits for it to end).
   // REQUIRES: the caller serializes writes to one blob. Errors: refused
   // like Commit while writes are stopped; RESOURCE_EXHAUSTED (disk full),
   // UNAVAILABLE (I/O error).
@@ -508,6 +509,14 @@ class Store {
   mutable absl::CondVar commit_cv_;
   std::atomic<int64_t> committed_mutations_{0};
   std::atomic<int64_t> wal_syncs_{0};
+
+  // Held shared by WriteRecordChunks while it writes and flushes, and
+  // exclusively by a backup while it lists and copies the files: a batch
+  // flushed between the backup's listing of the SST files and its copy of
+  // the WAL would leave the backup with the commit that counts the chunks
+  // (in the WAL) but not the chunks (in no listed file). Taken after
+  // db_lock_.
+  mutable absl::Mutex record_flush_mu_;
 
   // State below is protected by mu_.
   mutable absl::Mutex mu_;
