@@ -1,4 +1,8 @@
 // RecordService: upload sessions and downloads of versions' content.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <future>
 #include <string>
@@ -24,6 +28,9 @@ namespace cohorte::service {
 namespace {
 
 using storage::Txn;
+
+// The nice value of the thread that hashes an upload's batch.
+constexpr int kHashingNice = 10;
 using storage::v1::UploadRecord;
 using v1::Record;
 using v1::Upload;
@@ -407,21 +414,27 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
   std::vector<absl::string_view> chunks;
   chunks.reserve(writes.size());
   for (const v1::WriteUploadRequest& w : writes) chunks.push_back(w.data());
-  // The bytes are written, durably and outside the group commit, while
-  // they are hashed (the disk and the CPU overlap); then the small commit
-  // makes them count (see Store::WriteRecordChunks). Bytes written for a
-  // batch that is then refused are past the committed size: the next
-  // write there replaces them, the garbage collector frees them with the
-  // upload otherwise.
-  std::future<absl::Status> stored;
+  // The bytes are hashed while they are written, durably and outside the
+  // group commit (the CPU and the disk overlap); then the small commit
+  // makes them count (see Store::WriteRecordChunks). The hashing runs on a
+  // thread of its own at a lower priority, so that on a busy machine small
+  // requests get the CPU first. Bytes written for a batch that is then
+  // refused are past the committed size: the next write there replaces
+  // them, the garbage collector frees them with the upload otherwise.
+  std::future<std::string> hashed =
+      std::async(std::launch::async, [&hash, &chunks] {
+        // Linux: the calling thread's nice value only.
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),
+                    kHashingNice);
+        for (absl::string_view chunk : chunks) hash.Update(chunk);
+        return hash.HexDigest();
+      });
+  absl::Status stored;
   if (!before.known_content()) {
-    stored = std::async(std::launch::async, [&] {
-      return store_.WriteRecordChunks(before.blob(), offset, chunks);
-    });
+    stored = store_.WriteRecordChunks(before.blob(), offset, chunks);
   }
-  for (absl::string_view chunk : chunks) hash.Update(chunk);
-  const std::string digest = hash.HexDigest();
-  if (stored.valid()) COHORTE_RETURN_IF_ERROR(stored.get());
+  const std::string digest = hashed.get();
+  COHORTE_RETURN_IF_ERROR(stored);
   if (last && digest != sha256) {
     return FieldError(absl::StatusCode::kInvalidArgument, kReasonDigestMismatch,
                       "sha256",
