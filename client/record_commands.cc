@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -25,6 +29,11 @@ namespace cohorte::client {
 namespace {
 
 constexpr int64_t kChunkBytes = 1 << 20;
+// A file up to this size is hashed before it is sent (a pass over it costs
+// little), so that its SHA-256 is announced and the server may ask for the
+// proof shortcut instead of the bytes; a larger one is hashed while it is
+// sent, unless it may be the record's latest version already.
+constexpr int64_t kHashFirstBytes = int64_t{64} << 20;
 
 struct RecordFlags {
   std::string name, cohort, file, record, title, kind, visibility, group;
@@ -46,10 +55,16 @@ class Sha256 {
   void Update(const char* data, size_t size) {
     EVP_DigestUpdate(ctx_, data, size);
   }
-  std::string HexDigest() {
+  // Back to no bytes.
+  void Reset() { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  // The digest of the bytes so far (the hash goes on: it finishes a copy).
+  std::string HexDigest() const {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &size);
+    EVP_MD_CTX* copy = EVP_MD_CTX_new();
+    EVP_MD_CTX_copy_ex(copy, ctx_);
+    EVP_DigestFinal_ex(copy, digest, &size);
+    EVP_MD_CTX_free(copy);
     return absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(digest), size));
   }
@@ -178,18 +193,136 @@ void ShowRecord(const v1::Record& r) {
   PrintFields(fields);
 }
 
+// Reads a file's chunks from `offset` to `size` and hashes them on a
+// thread of its own, a few chunks ahead of the sender: reading, hashing
+// and sending overlap. The last chunk carries the whole file's SHA-256
+// (`hash` must hold that of the bytes before `offset`). Not thread-safe
+// (one sender); `in` and `hash` must outlive it.
+class ChunkReader {
+ public:
+  ChunkReader(std::istream* in, Sha256* hash, int64_t offset, int64_t size)
+      : in_(*in), hash_(*hash), offset_(offset), size_(size) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ChunkReader(const ChunkReader&) = delete;
+  ChunkReader& operator=(const ChunkReader&) = delete;
+  ~ChunkReader() { Stop(); }
+
+  // The next chunk into `req` (offset, data and, for the last, sha256);
+  // false at the end or if the file could not be read.
+  bool Next(v1::WriteUploadRequest* req) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !ready_.empty() || finished_; });
+    if (ready_.empty()) return false;
+    v1::WriteUploadRequest& next = ready_.front();
+    req->set_write_offset(next.write_offset());
+    req->mutable_data()->swap(*next.mutable_data());
+    req->set_sha256(next.sha256());
+    ready_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+  // Ends the reading; true if the whole file was read.
+  bool Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return read_all_;
+  }
+
+ private:
+  static constexpr size_t kAhead = 8;
+
+  void Run() {
+    int64_t at = offset_;
+    while (at < size_) {
+      v1::WriteUploadRequest chunk;
+      std::string* data = chunk.mutable_data();
+      data->resize(static_cast<size_t>(std::min(kChunkBytes, size_ - at)));
+      in_.read(data->data(), static_cast<std::streamsize>(data->size()));
+      if (in_.gcount() != static_cast<std::streamsize>(data->size())) break;
+      hash_.Update(data->data(), data->size());
+      chunk.set_write_offset(at);
+      at += static_cast<int64_t>(data->size());
+      if (at == size_) chunk.set_sha256(hash_.HexDigest());
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return ready_.size() < kAhead || stopped_; });
+      if (stopped_) break;
+      ready_.push_back(std::move(chunk));
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    read_all_ = at == size_;
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  std::istream& in_;
+  Sha256& hash_;
+  const int64_t offset_;
+  const int64_t size_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<v1::WriteUploadRequest> ready_;  // guarded by mu_
+  bool stopped_ = false;                      // guarded by mu_
+  bool finished_ = false;                     // guarded by mu_
+  bool read_all_ = false;  // written by the thread before it ends
+};
+
+// Sends the proof chunks `upload` asks for (the content is held already:
+// see StartUpload); the upload as the server left it in `*upload`.
+grpc::Status SendProof(const CommandEnv& env, v1::RecordService::Stub& stub,
+                       std::ifstream& in, int64_t size, v1::Upload* upload) {
+  grpc::ClientContext ctx;
+  PrepareStream(env, &ctx);
+  v1::Upload result;
+  std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
+      stub.WriteUpload(&ctx, &result);
+  std::vector<char> buffer(kChunkBytes);
+  v1::WriteUploadRequest req;
+  req.set_name(upload->name());
+  for (int64_t offset : upload->proof_offsets()) {
+    in.clear();
+    in.seekg(offset);
+    in.read(buffer.data(), std::min(kChunkBytes, size - offset));
+    req.set_write_offset(offset);
+    req.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
+    if (!writer->Write(req)) break;
+    req.clear_name();
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (s.ok()) *upload = result;
+  return s;
+}
+
 int Push(const CommandEnv& env, const RecordFlags& f) {
   std::ifstream in(f.file, std::ios::binary);
   if (!in) return UsageError("<file>", "cannot read " + f.file);
-  Sha256 hash;
-  if (!HashStream(in, -1, &hash)) {
-    return UsageError("<file>", "cannot read " + f.file);
-  }
-  const std::string sha256 = hash.HexDigest();
   std::error_code ec;
   const int64_t size =
       static_cast<int64_t>(std::filesystem::file_size(f.file, ec));
   if (ec || size == 0) return UsageError("<file>", f.file + " is empty");
+  // The SHA-256, now if the file is small (see kHashFirstBytes), else
+  // while it is sent.
+  std::string sha256;
+  auto hash_first = [&]() -> bool {
+    if (!sha256.empty()) return true;
+    Sha256 hash;
+    in.clear();
+    in.seekg(0);
+    if (!HashStream(in, -1, &hash)) return false;
+    sha256 = hash.HexDigest();
+    return true;
+  };
+  if (size <= kHashFirstBytes && !hash_first()) {
+    return UsageError("<file>", "cannot read " + f.file);
+  }
   auto stub = v1::RecordService::NewStub(env.connection()->channel());
 
   // The record: named by --record, or after the file; made if missing.
@@ -237,7 +370,11 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
       s = stub->CreateRecord(&create_ctx, create, &existing);
     }
     if (!s.ok()) return ReportError(s);
-    if (existing.latest().sha256() == sha256) {
+    // Perhaps this file already: worth a pass over it to know.
+    if (existing.latest().size_bytes() == size && !hash_first()) {
+      return UsageError("<file>", "cannot read " + f.file);
+    }
+    if (!sha256.empty() && existing.latest().sha256() == sha256) {
       std::cerr << f.file << " is already " << existing.latest().name()
                 << "; nothing sent\n";
       PrintMessage(existing.latest(), env.format, [&] {
@@ -251,7 +388,7 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
 
   // The upload: the server resumes this caller's session of the same file.
   v1::Upload upload;
-  {
+  auto start_upload = [&](bool new_upload) {
     grpc::ClientContext ctx;
     env.connection()->Prepare(&ctx);
     v1::StartUploadRequest start;
@@ -261,41 +398,69 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
     start.set_media_type(f.media_type);
     start.set_file_name(std::filesystem::path(f.file).filename().string());
     start.set_note(f.note);
-    grpc::Status s = stub->StartUpload(&ctx, start, &upload);
-    if (!s.ok()) return ReportError(s);
-  }
-  if (upload.committed_size() > 0 && upload.state() == v1::Upload::ACTIVE) {
-    std::cerr << "resuming " << upload.name() << " at "
-              << Bytes(upload.committed_size()) << "\n";
-  }
-  if (upload.state() == v1::Upload::ACTIVE) {
-    in.clear();
-    in.seekg(upload.committed_size());
-    grpc::ClientContext ctx;
-    PrepareStream(env, &ctx);
-    v1::Upload result;
-    std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
-        stub->WriteUpload(&ctx, &result);
-    Progress progress("push", upload.committed_size(), size);
-    std::vector<char> buffer(kChunkBytes);
-    int64_t offset = upload.committed_size();
-    v1::WriteUploadRequest req;
-    req.set_name(upload.name());
-    while (offset < size) {
-      in.read(buffer.data(), std::min(kChunkBytes, size - offset));
-      const std::streamsize got = in.gcount();
-      if (got <= 0) return UsageError("<file>", f.file + " changed meanwhile");
-      req.set_write_offset(offset);
-      req.set_data(buffer.data(), static_cast<size_t>(got));
-      if (!writer->Write(req)) break;  // the server ended the call
-      req.clear_name();
-      offset += got;
-      progress.Update(offset);
+    start.set_new_upload(new_upload);
+    return stub->StartUpload(&ctx, start, &upload);
+  };
+  for (int attempt = 1;; ++attempt) {
+    grpc::Status started = start_upload(/*new_upload=*/false);
+    if (!started.ok()) return ReportError(started);
+    // Resuming: the file must still start with what was committed.
+    Sha256 hash;
+    if (upload.state() == v1::Upload::ACTIVE && upload.committed_size() > 0 &&
+        upload.proof_offsets().empty()) {
+      in.clear();
+      in.seekg(0);
+      if (!HashStream(in, upload.committed_size(), &hash)) {
+        return UsageError("<file>", "cannot read " + f.file);
+      }
+      if (hash.HexDigest() == upload.committed_sha256()) {
+        std::cerr << "resuming " << upload.name() << " at "
+                  << Bytes(upload.committed_size()) << "\n";
+      } else {
+        std::cerr << f.file << " changed since " << upload.name()
+                  << " began; starting again\n";
+        started = start_upload(/*new_upload=*/true);
+        if (!started.ok()) return ReportError(started);
+        hash.Reset();
+      }
     }
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
-    if (!s.ok()) return ReportError(s);
-    upload = result;
+    if (upload.state() == v1::Upload::ACTIVE &&
+        !upload.proof_offsets().empty()) {
+      // The content is held already and readable to this caller: the
+      // server asks for proof chunks, not the file.
+      grpc::Status s = SendProof(env, *stub, in, size, &upload);
+      if (!s.ok()) return ReportError(s);
+    } else if (upload.state() == v1::Upload::ACTIVE) {
+      in.clear();
+      in.seekg(upload.committed_size());
+      grpc::ClientContext ctx;
+      PrepareStream(env, &ctx);
+      v1::Upload result;
+      std::unique_ptr<grpc::ClientWriter<v1::WriteUploadRequest>> writer =
+          stub->WriteUpload(&ctx, &result);
+      Progress progress("push", upload.committed_size(), size);
+      ChunkReader chunks(&in, &hash, upload.committed_size(), size);
+      v1::WriteUploadRequest req;
+      req.set_name(upload.name());
+      while (chunks.Next(&req)) {
+        if (!writer->Write(req)) break;  // the server ended the call
+        req.clear_name();
+        progress.Update(req.write_offset() +
+                        static_cast<int64_t>(req.data().size()));
+      }
+      const bool read_all = chunks.Stop();
+      writer->WritesDone();
+      grpc::Status s = writer->Finish();
+      // The stream of an earlier, cut push may still have committed
+      // chunks it had sent after this one looked: start again from there.
+      if (s.error_code() == grpc::StatusCode::OUT_OF_RANGE && attempt < 3) {
+        continue;
+      }
+      if (!s.ok()) return ReportError(s);
+      if (!read_all) return UsageError("<file>", f.file + " changed meanwhile");
+      upload = result;
+    }
+    break;
   }
   if (upload.state() != v1::Upload::COMPLETED) {
     std::cerr << "Error: UNAVAILABLE: the upload stopped at "
@@ -306,7 +471,7 @@ int Push(const CommandEnv& env, const RecordFlags& f) {
   PrintMessage(upload, env.format, [&] {
     PrintFields({{"version", upload.version()},
                  {"size", Bytes(size)},
-                 {"sha256", sha256}});
+                 {"sha256", upload.sha256()}});
   });
   return kExitOk;
 }

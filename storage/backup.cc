@@ -100,6 +100,9 @@ absl::StatusOr<BackupInfo> Backups::Create(Store& store) {
     // Read under the lock: every revision up to it is acknowledged, hence
     // in the WAL the engine copies.
     metadata.set_revision(store.revision());
+    // No record chunks are flushed meanwhile (see Store::record_flush_mu_):
+    // uploads pause, other writes go on.
+    absl::WriterMutexLock no_chunk_flush(&store.record_flush_mu_);
     rocksdb::CreateBackupOptions create;
     // The live WAL is copied as it stands: no flush, no pause of writes.
     create.flush_before_backup = false;

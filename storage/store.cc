@@ -207,6 +207,11 @@ class NoAutoRecovery : public rocksdb::EventListener {
 // whole files without rewriting them (README).
 rocksdb::ColumnFamilyOptions RecordChunkOptions(
     rocksdb::ColumnFamilyOptions options, bool blob_files) {
+  // Documents (PDF, office files, images, video) are compressed already:
+  // trying again costs CPU on every flush and read for nothing. Blocks
+  // written compressed before stay readable (each says how it is).
+  options.compression = rocksdb::kNoCompression;
+  options.bottommost_compression = rocksdb::kNoCompression;
   if (blob_files) {
     options.enable_blob_files = true;
     options.min_blob_size = 4096;
@@ -558,6 +563,50 @@ absl::Status Store::DeleteRecordChunks(uint64_t blob) {
                          return batch.DeleteRange(handle(Table::kRecordChunks),
                                                   ToSlice(begin), ToSlice(end));
                        });
+}
+
+absl::Status Store::WriteRecordChunks(
+    uint64_t blob, int64_t offset,
+    const std::vector<absl::string_view>& chunks) {
+  COHORTE_RETURN_IF_ERROR(write_status());
+  ReopenLock::Reader lock(&db_lock_);
+  absl::ReaderMutexLock no_backup(&record_flush_mu_);
+  rocksdb::ColumnFamilyHandle* const cf = handle(Table::kRecordChunks);
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
+  // What an earlier attempt wrote at or past `offset` and never committed.
+  rocksdb::WriteBatch stale;
+  {
+    const std::string end = PrefixSuccessor(RecordChunkPrefix(blob));
+    const rocksdb::Slice upper = ToSlice(end);
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upper;
+    read.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf));
+    for (it->Seek(ToSlice(RecordChunkKey(blob, offset))); it->Valid();
+         it->Next()) {
+      stale.Delete(cf, it->key());
+    }
+    COHORTE_RETURN_IF_ERROR(
+        FromRocksDb(it->status(), "reading a record's chunks"));
+  }
+  if (stale.Count() > 0) {
+    COHORTE_RETURN_IF_ERROR(
+        FromRocksDb(db_->Write(no_wal, &stale), "writing a record's chunks"));
+  }
+  // One write per chunk: a writer queued behind one waits for a 1 MiB
+  // memtable insert at most.
+  int64_t at = offset;
+  for (absl::string_view chunk : chunks) {
+    COHORTE_RETURN_IF_ERROR(FromRocksDb(
+        db_->Put(no_wal, cf, ToSlice(RecordChunkKey(blob, at)), ToSlice(chunk)),
+        "writing a record's chunks"));
+    at += static_cast<int64_t>(chunk.size());
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = false;
+  return FromRocksDb(db_->Flush(flush, cf), "flushing a record's chunks");
 }
 
 absl::StatusOr<std::vector<std::string>> Store::DueInTimeQueue(

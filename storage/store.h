@@ -390,6 +390,26 @@ class Store {
   // the mark: so a crash in between only repeats this. Errors as Commit's.
   absl::Status DeleteRecordChunks(uint64_t blob);
 
+  // Writes `chunks` as blob `blob`'s chunks (record_chunks keys), the first
+  // at `offset` and each after the one before, and makes them durable
+  // before it returns, outside the group commit: they are written without
+  // the WAL and the column family is flushed (an SST file, fsynced, and the
+  // MANIFEST). So an upload's megabytes never enter the WAL that small
+  // commits fsync, nor a group commit, and are written to disk once; the
+  // upload's state (how much is committed) is then committed as an
+  // ordinary small mutation, which makes them part of the upload (see
+  // FORMAT.md, "record_chunks"). Deletes first every chunk of `blob` at or
+  // past `offset`, which an earlier attempt may have written without
+  // committing it, so a resumed upload with other chunk boundaries reads
+  // back only its own bytes. The flush waits while it would stall writers
+  // (RocksDB's level-0 limits): the uploads slow down, not the posts; so
+  // does a backup in progress (it waits for it to end).
+  // REQUIRES: the caller serializes writes to one blob. Errors: refused
+  // like Commit while writes are stopped; RESOURCE_EXHAUSTED (disk full),
+  // UNAVAILABLE (I/O error).
+  absl::Status WriteRecordChunks(uint64_t blob, int64_t offset,
+                                 const std::vector<absl::string_view>& chunks);
+
   // For the garbage collector of shared records, never on a caller's
   // behalf (it returns names and numbers, no content): up to `limit` names
   // queued under `kind` (TimeQueueKey entries) at or before
@@ -489,6 +509,14 @@ class Store {
   mutable absl::CondVar commit_cv_;
   std::atomic<int64_t> committed_mutations_{0};
   std::atomic<int64_t> wal_syncs_{0};
+
+  // Held shared by WriteRecordChunks while it writes and flushes, and
+  // exclusively by a backup while it lists and copies the files: a batch
+  // flushed between the backup's listing of the SST files and its copy of
+  // the WAL would leave the backup with the commit that counts the chunks
+  // (in the WAL) but not the chunks (in no listed file). Taken after
+  // db_lock_.
+  mutable absl::Mutex record_flush_mu_;
 
   // State below is protected by mu_.
   mutable absl::Mutex mu_;

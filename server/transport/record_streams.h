@@ -1,13 +1,17 @@
 // File: server/transport/record_streams.h
 //
 // The two streaming RPCs of RecordService as callback reactors over
-// CallHandler's workers: WriteUpload (client streaming: each chunk is
-// handed to RecordService::WriteUpload on a worker, and the next is read
-// only once it is durable) and ReadRecordVersion (server streaming: one
-// chunk of at most 1 MiB read through the gate, written, then the next).
-// So each call holds one chunk in memory at a time, whatever the file's
-// size, and no gRPC event thread ever waits on the store. Each reactor
-// finishes exactly once and deletes itself in OnDone.
+// CallHandler's workers, each a pipeline. WriteUpload (client streaming)
+// reads ahead while a worker writes and commits the chunks read before,
+// in batches of up to kMaxUploadBatchBytes (RecordService::WriteUpload:
+// one flush of the bytes, one small commit), so the network, the hashing
+// and the disk overlap. ReadRecordVersion (server streaming) has a worker
+// read up to kMaxDownloadReadAheadBytes through the gate while the
+// messages (at most 1 MiB each) read before are sent. Either holds a
+// bounded amount in memory (two batches up, two read-aheads down),
+// whatever the file's size, and no gRPC event thread ever waits on the
+// store. Each reactor finishes exactly once, with no gRPC operation
+// started under its mutex, and deletes itself in OnDone.
 //
 // Thread-safe; the CallHandler and RecordService must outlive the calls.
 #ifndef COHORTE_SERVER_TRANSPORT_RECORD_STREAMS_H_

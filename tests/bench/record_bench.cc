@@ -8,12 +8,16 @@
 //
 //   build/tests/record_bench [--mb=512] [--dir=/work/tmp]
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
@@ -47,7 +51,66 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-void Run(bool blob_files, int64_t mb, const std::string& parent) {
+// Chunks per WriteRecordChunks (RECORD_BENCH_BATCH, default 8: a divisor
+// of 64).
+int64_t BatchChunks() {
+  const char* env = std::getenv("RECORD_BENCH_BATCH");
+  return env == nullptr ? 8 : std::atoi(env);
+}
+
+// How the chunks are written.
+enum class Mode {
+  kCommitPerChunk,  // each 1 MiB chunk through Store::Commit (WAL, fsync)
+  kFlushedBatches,  // Store::WriteRecordChunks, 8 chunks a time (no WAL)
+  kCommitPerBatch,  // 8 chunks per Store::Commit (WAL, fsync)
+};
+
+// Small synced commits (a 400-byte index entry each, like a post), one at
+// a time on a thread of their own while the chunks are written: their
+// latencies, sorted.
+class SmallWriter {
+ public:
+  explicit SmallWriter(cohorte::storage::Store* store)
+      : store_(*store), thread_([this] { Run(); }) {}
+  std::vector<double> Stop() {
+    stop_ = true;
+    thread_.join();
+    std::sort(ms_.begin(), ms_.end());
+    return ms_;
+  }
+
+ private:
+  void Run() {
+    const std::string body(400, 'x');
+    for (int64_t i = 0; !stop_; ++i) {
+      cohorte::storage::Mutation m;
+      m.actor = "members/bench";
+      m.method = "PostMessage";
+      m.apply = [&](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
+        txn.PutIndex("small-" + std::to_string(i), body);
+        return std::string();
+      };
+      const auto t0 = std::chrono::steady_clock::now();
+      if (!store_.Commit(std::move(m)).ok()) std::abort();
+      ms_.push_back(std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
+    }
+  }
+
+  cohorte::storage::Store& store_;
+  std::atomic<bool> stop_{false};
+  std::vector<double> ms_;
+  std::thread thread_;
+};
+
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<size_t>(q * sorted.size()))];
+}
+
+void Run(bool blob_files, Mode mode, int64_t mb, const std::string& parent) {
   cohorte::testing::TempDir dir(parent);
   cohorte::storage::StoreOptions options;
   options.path = dir.path() + "/db";
@@ -59,9 +122,44 @@ void Run(bool blob_files, int64_t mb, const std::string& parent) {
     x = x * 1103515245u + 12345u;
     c = static_cast<char>(x >> 16);
   }
+  std::vector<double> alone;
+  {
+    SmallWriter small(store.get());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    alone = small.Stop();
+  }
   const int64_t written_before = ProcessWriteBytes();
   auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < mb; ++i) {
+  SmallWriter small(store.get());
+  std::vector<std::string> batch;
+  for (int64_t i = 0; i < mb && mode == Mode::kFlushedBatches; ++i) {
+    chunk[0] = static_cast<char>(i);  // no two chunks alike
+    batch.push_back(chunk);
+    if (static_cast<int64_t>(batch.size()) == BatchChunks() || i + 1 == mb) {
+      const int64_t first = i + 1 - static_cast<int64_t>(batch.size());
+      std::vector<absl::string_view> views(batch.begin(), batch.end());
+      // Blobs of 64 chunks, as with Commit below (8 divides 64).
+      if (!store->WriteRecordChunks(1 + first / 64, (first % 64) << 20, views)
+               .ok()) {
+        std::abort();
+      }
+      batch.clear();
+    }
+  }
+  for (int64_t i = 0; i < mb && mode == Mode::kCommitPerBatch; i += 8) {
+    cohorte::storage::Mutation m;
+    m.actor = "members/bench";
+    m.method = "WriteUpload";
+    m.apply = [&](cohorte::storage::Txn& txn) -> absl::StatusOr<std::string> {
+      for (int64_t j = i; j < std::min(mb, i + 8); ++j) {
+        chunk[0] = static_cast<char>(j);
+        txn.PutRecordChunk(/*blob=*/1 + j / 64, (j % 64) << 20, chunk);
+      }
+      return std::string();
+    };
+    if (!store->Commit(std::move(m)).ok()) std::abort();
+  }
+  for (int64_t i = 0; i < mb && mode == Mode::kCommitPerChunk; ++i) {
     chunk[0] = static_cast<char>(i);  // no two chunks alike
     cohorte::storage::Mutation m;
     m.actor = "members/bench";
@@ -73,6 +171,7 @@ void Run(bool blob_files, int64_t mb, const std::string& parent) {
     if (!store->Commit(std::move(m)).ok()) std::abort();
   }
   const double write_s = Seconds(start);
+  const std::vector<double> during = small.Stop();
   const int64_t written = ProcessWriteBytes() - written_before;
   store.reset();  // close, flush: what a restart reads
   store = *cohorte::storage::Store::Open(options);
@@ -90,11 +189,18 @@ void Run(bool blob_files, int64_t mb, const std::string& parent) {
     read += static_cast<int64_t>(value.size());
   }
   const double read_s = Seconds(start);
-  std::printf("| %s | %lld | %.0f MiB/s | %.0f MiB/s | %.2f | %.0f MiB |\n",
-              blob_files ? "blob files" : "column family",
-              static_cast<long long>(mb), mb / write_s, (read >> 20) / read_s,
-              static_cast<double>(written) / (mb << 20),
-              DiskBytes(dir.path()) / 1048576.0);
+  std::printf(
+      "| %s, %s | %lld | %.0f MiB/s | %.0f MiB/s | %.2f | %.0f MiB | %.2f / "
+      "%.2f ms | %.2f / %.2f ms |\n",
+      blob_files ? "blob files" : "column family",
+      mode == Mode::kCommitPerChunk   ? "a commit (WAL, fsync) per 1 MiB chunk"
+      : mode == Mode::kCommitPerBatch ? "a commit (WAL, fsync) per 8 MiB"
+                                      : "8 MiB flushed without the WAL "
+                                        "(WriteRecordChunks)",
+      static_cast<long long>(mb), mb / write_s, (read >> 20) / read_s,
+      static_cast<double>(written) / (mb << 20),
+      DiskBytes(dir.path()) / 1048576.0, Quantile(alone, 0.5),
+      Quantile(alone, 0.99), Quantile(during, 0.5), Quantile(during, 0.99));
 }
 
 }  // namespace
@@ -114,9 +220,14 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "| bytes in | MiB | write (fsync per chunk) | read after restart | "
-      "disk writes / data | disk used |\n|---|---:|---:|---:|---:|---:|\n");
-  Run(/*blob_files=*/false, mb, dir);
-  Run(/*blob_files=*/true, mb, dir);
+      "| bytes in, written as | MiB | write | read after restart | "
+      "disk writes / data | disk used | small commit p50 / p99 alone | "
+      "during the writes |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  Run(/*blob_files=*/false, Mode::kFlushedBatches, mb, dir);
+  Run(/*blob_files=*/false, Mode::kCommitPerChunk, mb, dir);
+  Run(/*blob_files=*/false, Mode::kCommitPerBatch, mb, dir);
+  if (std::getenv("RECORD_BENCH_BLOB_FILES") != nullptr) {
+    Run(/*blob_files=*/true, Mode::kCommitPerChunk, mb, dir);
+  }
   return 0;
 }

@@ -9,9 +9,11 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
 #include "cohorte/v1/records.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -196,6 +198,58 @@ TEST_F(RecordsE2eTest, UploadCutByAKilledServerResumesFromItsCommittedSize) {
   const v1::Upload resumed = Start(record.name(), content);
   EXPECT_EQ(resumed.name(), upload.name());
   ASSERT_EQ(resumed.committed_size(), 3 * kMiB);
+  const v1::Upload done = Write(resumed, content, resumed.committed_size(),
+                                static_cast<int64_t>(content.size()));
+  ASSERT_EQ(done.state(), v1::Upload::COMPLETED);
+  int messages = 0;
+  EXPECT_EQ(Sha256Hex(Read(done.version(), &messages)), Sha256Hex(content));
+}
+
+TEST_F(RecordsE2eTest, UploadWhoseServerIsKilledMidBatchResumesByteIdentical) {
+  const std::string content = Content(64 * kMiB + 11, 5);
+  const v1::Record record = CreateRecord("mi-lot");
+  const v1::Upload upload = Start(record.name(), content);
+  // One stream sends everything; the server is killed once part of it is
+  // committed and the rest is still read ahead, flushed or in flight.
+  std::thread sender([&] {
+    grpc::ClientContext ctx;
+    AddToken(&ctx, token_);
+    v1::Upload result;
+    auto writer = stub_->WriteUpload(&ctx, &result);
+    for (int64_t offset = 0; offset < static_cast<int64_t>(content.size());
+         offset += kMiB) {
+      v1::WriteUploadRequest req;
+      if (offset == 0) req.set_name(upload.name());
+      req.set_write_offset(offset);
+      req.set_data(content.substr(offset, kMiB));
+      if (!writer->Write(req)) break;
+    }
+    writer->WritesDone();
+    writer->Finish().ok();  // cut by the kill
+  });
+  int64_t committed = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (committed == 0 && absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    AddToken(&ctx, token_);
+    v1::QueryUploadRequest query;
+    query.set_name(upload.name());
+    v1::Upload u;
+    if (stub_->QueryUpload(&ctx, query, &u).ok())
+      committed = u.committed_size();
+  }
+  ASSERT_GT(committed, 0);
+  ASSERT_EQ(server_->Stop(SIGKILL), 128 + SIGKILL);
+  sender.join();
+  Restart();
+  const v1::Upload resumed = Start(record.name(), content);
+  ASSERT_EQ(resumed.name(), upload.name());
+  ASSERT_GE(resumed.committed_size(), committed);
+  ASSERT_LT(resumed.committed_size(), static_cast<int64_t>(content.size()));
+  EXPECT_EQ(resumed.committed_size() % kMiB, 0);
+  // What is committed is what was sent, and the rest follows it.
+  EXPECT_EQ(resumed.committed_sha256(),
+            Sha256Hex(content.substr(0, resumed.committed_size())));
   const v1::Upload done = Write(resumed, content, resumed.committed_size(),
                                 static_cast<int64_t>(content.size()));
   ASSERT_EQ(done.state(), v1::Upload::COMPLETED);

@@ -78,6 +78,14 @@ class RecordTest : public AccessFixture {
     absl::StatusOr<v1::Upload> u = Start(who, record, content);
     EXPECT_THAT(u, IsOk());
     if (!u.ok()) return "";
+    // The content is held in a version `who` may read: the proof chunks.
+    for (int64_t at : u->proof_offsets()) {
+      absl::StatusOr<v1::Upload> w = Write(
+          who, u->name(), at, absl::string_view(content).substr(at, kMiB));
+      EXPECT_THAT(w, IsOk());
+      if (!w.ok()) return "";
+      if (w->state() == v1::Upload::COMPLETED) return w->version();
+    }
     int64_t offset = u->committed_size();
     while (offset < static_cast<int64_t>(content.size())) {
       const absl::string_view chunk =
@@ -625,6 +633,234 @@ TEST_F(RecordTest, LinksNameRecordsThatEveryReaderOfTheLinkMayOpen) {
               ElementsAre(shared.name()));
   EXPECT_THAT(services_.reports->GetReport(who("agent-petr"), get)->records(),
               IsEmpty());
+}
+
+// The blob an upload writes its chunks to (not shown to callers).
+uint64_t BlobOf(const storage::Store& store, const std::string& upload) {
+  storage::v1::UploadRecord u;
+  EXPECT_THAT(storage::testing::RawAccess::Committed(store).GetProto(
+                  storage::Table::kEntities,
+                  storage::EntityKey(storage::EntityKind::kUpload, upload), &u),
+              IsOk());
+  return u.blob();
+}
+
+TEST_F(RecordTest,
+       ChunksFlushedButNeverCommittedAreReplacedWhenTheUploadResumes) {
+  const v1::Record r = MakeRecord("agent-petr", "coupure");
+  const std::string content = Content(5 * kMiB + 3, 11);
+  absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(u, IsOk());
+  std::vector<v1::WriteUploadRequest> batch(2);
+  for (int i = 0; i < 2; ++i) {
+    batch[i].set_write_offset(i * kMiB);
+    batch[i].set_data(content.substr(i * kMiB, kMiB));
+  }
+  ASSERT_EQ(records()
+                .WriteUpload(who("agent-petr"), u->name(), batch)
+                ->committed_size(),
+            2 * kMiB);
+  // A batch whose chunks were flushed, then the server died before the
+  // commit that would have counted them: bytes past the committed size.
+  const std::string junk1 = Content(kMiB, 12);
+  const std::string junk2 = Content(kMiB, 13);
+  ASSERT_THAT(store_->WriteRecordChunks(BlobOf(*store_, u->name()), 2 * kMiB,
+                                        {junk1, junk2}),
+              IsOk());
+  v1::QueryUploadRequest query;
+  query.set_name(u->name());
+  EXPECT_EQ(records().QueryUpload(who("agent-petr"), query)->committed_size(),
+            2 * kMiB);
+  // Resumed from the committed size with other chunk boundaries (700 KiB).
+  absl::StatusOr<v1::Upload> resumed = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_EQ(resumed->name(), u->name());
+  EXPECT_EQ(resumed->committed_sha256(),
+            Sha256Hex(content.substr(0, 2 * kMiB)));
+  int64_t offset = resumed->committed_size();
+  absl::StatusOr<v1::Upload> w;
+  while (offset < static_cast<int64_t>(content.size())) {
+    w = Write("agent-petr", u->name(), offset,
+              content.substr(offset, 700 << 10));
+    ASSERT_THAT(w, IsOk());
+    offset = w->committed_size();
+  }
+  ASSERT_EQ(w->state(), v1::Upload::COMPLETED);
+  absl::StatusOr<std::string> pulled = Pull("agent-petr", w->version());
+  ASSERT_THAT(pulled, IsOk());
+  EXPECT_TRUE(*pulled == content);
+  // And from an offset inside the chunks written again.
+  pulled = Pull("agent-petr", w->version(), 3 * kMiB + 5);
+  ASSERT_THAT(pulled, IsOk());
+  EXPECT_TRUE(*pulled == content.substr(3 * kMiB + 5));
+}
+
+TEST_F(RecordTest, ABatchCountsWhollyOrNotAtAll) {
+  const v1::Record r = MakeRecord("agent-petr", "lot");
+  const std::string content = Content(3 * kMiB, 14);
+  absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(u, IsOk());
+  std::vector<v1::WriteUploadRequest> batch(3);
+  for (int i = 0; i < 3; ++i) {
+    batch[i].set_write_offset(i * kMiB);
+    batch[i].set_data(content.substr(i * kMiB, kMiB));
+  }
+  // A hole between two chunks of one batch.
+  batch[2].set_write_offset(2 * kMiB + 1);
+  EXPECT_THAT(records().WriteUpload(who("agent-petr"), u->name(), batch),
+              StatusIs(absl::StatusCode::kOutOfRange, "WRONG_OFFSET"));
+  // The last chunk of the batch damaged: the digest fails, nothing counts.
+  batch[2].set_write_offset(2 * kMiB);
+  batch[2].mutable_data()->at(7) ^= 1;
+  EXPECT_THAT(records().WriteUpload(who("agent-petr"), u->name(), batch),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DIGEST_MISMATCH"));
+  v1::QueryUploadRequest query;
+  query.set_name(u->name());
+  EXPECT_EQ(records().QueryUpload(who("agent-petr"), query)->committed_size(),
+            0);
+  batch[2].set_data(content.substr(2 * kMiB));
+  absl::StatusOr<v1::Upload> done =
+      records().WriteUpload(who("agent-petr"), u->name(), batch);
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state(), v1::Upload::COMPLETED);
+  EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
+}
+
+TEST_F(RecordTest, ADigestNotAnnouncedAtTheStartComesWithTheLastWrite) {
+  const v1::Record r = MakeRecord("agent-petr", "sans-empreinte");
+  const std::string content = Content(kMiB + 9, 15);
+  v1::StartUploadRequest start;
+  start.set_parent(r.name());
+  start.set_size_bytes(static_cast<int64_t>(content.size()));
+  start.set_file_name("cr.bin");
+  absl::StatusOr<v1::Upload> u =
+      records().StartUpload(who("agent-petr"), start);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->sha256(), "");
+  v1::WriteUploadRequest first;
+  first.set_write_offset(0);
+  first.set_data(content.substr(0, kMiB));
+  first.set_sha256(Sha256Hex(content));
+  EXPECT_THAT(records().WriteUpload(who("agent-petr"), u->name(), first),
+              InvalidFieldIs("sha256"));  // only with the last write
+  first.clear_sha256();
+  absl::StatusOr<v1::Upload> w =
+      records().WriteUpload(who("agent-petr"), u->name(), first);
+  ASSERT_THAT(w, IsOk());
+  EXPECT_EQ(w->committed_sha256(), Sha256Hex(content.substr(0, kMiB)));
+  // Started again without a digest: the same file name and size resume it;
+  // new_upload does not.
+  EXPECT_EQ(records().StartUpload(who("agent-petr"), start)->name(), u->name());
+  start.set_new_upload(true);
+  EXPECT_NE(records().StartUpload(who("agent-petr"), start)->name(), u->name());
+
+  v1::WriteUploadRequest last;
+  last.set_write_offset(kMiB);
+  last.set_data(content.substr(kMiB));
+  EXPECT_THAT(records().WriteUpload(who("agent-petr"), u->name(), last),
+              InvalidFieldIs("sha256"));  // required there
+  last.set_sha256(Sha256Hex("something else"));
+  EXPECT_THAT(records().WriteUpload(who("agent-petr"), u->name(), last),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DIGEST_MISMATCH"));
+  last.set_sha256(Sha256Hex(content));
+  absl::StatusOr<v1::Upload> done =
+      records().WriteUpload(who("agent-petr"), u->name(), last);
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state(), v1::Upload::COMPLETED);
+  EXPECT_EQ(done->sha256(), Sha256Hex(content));
+  EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
+}
+
+TEST_F(RecordTest, AReaderOfHeldContentProvesItWithTwoChunksAndStoresNothing) {
+  const std::string content = Content(3 * kMiB + 5, 16);
+  const v1::Record a = MakeRecord("agent-petr", "original");
+  ASSERT_FALSE(Push("agent-petr", a.name(), content).empty());
+  const std::map<uint64_t, int> stored = StoredChunks();
+  // elu-coteaux reads `original` (a COHORT record of their cohort).
+  const v1::Record b = MakeRecord("elu-coteaux", "reprise");
+  absl::StatusOr<v1::Upload> u = Start("elu-coteaux", b.name(), content);
+  ASSERT_THAT(u, IsOk());
+  ASSERT_EQ(u->proof_offsets_size(), 2);
+  EXPECT_EQ(u->proof_offsets(0), 0);
+  const int64_t at = u->proof_offsets(1);
+  EXPECT_GT(at, 0);
+  EXPECT_LT(at, static_cast<int64_t>(content.size()));
+  EXPECT_EQ(at % kMiB, 0);
+  absl::StatusOr<v1::Upload> w =
+      Write("elu-coteaux", u->name(), 0, content.substr(0, kMiB));
+  ASSERT_THAT(w, IsOk());
+  EXPECT_EQ(w->state(), v1::Upload::ACTIVE);
+  w = Write("elu-coteaux", u->name(), at, content.substr(at, kMiB));
+  ASSERT_THAT(w, IsOk());
+  ASSERT_EQ(w->state(), v1::Upload::COMPLETED);
+  EXPECT_EQ(w->committed_size(), static_cast<int64_t>(content.size()));
+  EXPECT_EQ(StoredChunks(), stored);  // nothing new, not even for a while
+  absl::StatusOr<std::string> pulled = Pull("elu-coteaux", w->version());
+  ASSERT_THAT(pulled, IsOk());
+  EXPECT_TRUE(*pulled == content);
+}
+
+TEST_F(RecordTest, ProofChunksThatAreNotTheContentAreRefused) {
+  const std::string content = Content(2 * kMiB + 5, 17);
+  const v1::Record a = MakeRecord("agent-petr", "original");
+  ASSERT_FALSE(Push("agent-petr", a.name(), content).empty());
+  const v1::Record b = MakeRecord("elu-coteaux", "reprise");
+  absl::StatusOr<v1::Upload> u = Start("elu-coteaux", b.name(), content);
+  ASSERT_THAT(u, IsOk());
+  ASSERT_EQ(u->proof_offsets_size(), 2);
+  const int64_t at = u->proof_offsets(1);
+  std::string wrong = content.substr(0, kMiB);
+  wrong[100] ^= 1;
+  EXPECT_THAT(Write("elu-coteaux", u->name(), 0, wrong),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DIGEST_MISMATCH"));
+  // Not the chunk asked for, or not all of it.
+  EXPECT_THAT(Write("elu-coteaux", u->name(), at, content.substr(at, kMiB)),
+              StatusIs(absl::StatusCode::kOutOfRange, "WRONG_OFFSET"));
+  EXPECT_THAT(Write("elu-coteaux", u->name(), 0, content.substr(0, 1000)),
+              InvalidFieldIs("data"));
+  ASSERT_THAT(Write("elu-coteaux", u->name(), 0, content.substr(0, kMiB)),
+              IsOk());
+  // The first chunk again is not the second proof.
+  EXPECT_THAT(Write("elu-coteaux", u->name(), 0, content.substr(0, kMiB)),
+              StatusIs(absl::StatusCode::kOutOfRange, "WRONG_OFFSET"));
+  std::string wrong_second = content.substr(at, kMiB);
+  wrong_second.back() ^= 1;
+  EXPECT_THAT(Write("elu-coteaux", u->name(), at, wrong_second),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DIGEST_MISMATCH"));
+  EXPECT_THAT(VersionNames("elu-coteaux", b.name()), IsEmpty());
+}
+
+TEST_F(RecordTest,
+       WhoCannotReadHeldContentGetsAnOrdinaryUploadAndLearnsNothing) {
+  const std::string secret = Content(2 * kMiB + 5, 18);
+  const v1::Record elus = MakeRecord("elu-petr", "entre-elus", v1::GROUP);
+  ASSERT_FALSE(Push("elu-petr", elus.name(), secret).empty());
+  const std::map<uint64_t, int> stored = StoredChunks();
+  ASSERT_EQ(stored.size(), 1u);
+  // agent-petr cannot read the élus' record. Announcing its digest gives
+  // the very same upload as announcing one nobody holds.
+  const v1::Record mine = MakeRecord("agent-petr", "mien");
+  absl::StatusOr<v1::Upload> held = Start("agent-petr", mine.name(), secret);
+  ASSERT_THAT(held, IsOk());
+  absl::StatusOr<v1::Upload> fresh =
+      Start("agent-petr", mine.name(), Content(secret.size(), 19));
+  ASSERT_THAT(fresh, IsOk());
+  for (v1::Upload* up : {&*held, &*fresh}) {
+    up->clear_name();
+    up->clear_sha256();
+    up->clear_create_time();
+    up->clear_expire_time();
+  }
+  EXPECT_EQ(held->DebugString(), fresh->DebugString());
+  EXPECT_THAT(held->proof_offsets(), IsEmpty());
+  // Every byte is sent and stored (then dropped as a copy): nothing in
+  // what they see or how long it takes tells that it was held.
+  const std::string version = Push("agent-petr", mine.name(), secret);
+  ASSERT_FALSE(version.empty());
+  EXPECT_EQ(StoredChunks().size(), 2u);
+  ASSERT_THAT(records().CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(StoredChunks(), stored);
+  EXPECT_TRUE(*Pull("agent-petr", version) == secret);
 }
 
 }  // namespace

@@ -210,7 +210,7 @@ absl::Status Reader::MayRead(absl::string_view name) const {
   return Denied(name);
 }
 
-absl::StatusOr<std::string> Reader::ReadVersionContent(
+absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
     absl::string_view version, int64_t offset, int64_t max_bytes) const {
   COHORTE_ASSIGN_OR_RETURN(v1::RecordVersion v,
                            Load<v1::RecordVersion>(version));
@@ -220,7 +220,8 @@ absl::StatusOr<std::string> Reader::ReadVersionContent(
         absl::StrCat("read_offset: ", offset, " is past the end of ", version,
                      " (", v.size_bytes(), " bytes)"));
   }
-  if (offset == v.size_bytes() || max_bytes <= 0) return std::string();
+  std::vector<std::string> pieces;
+  if (offset == v.size_bytes() || max_bytes <= 0) return pieces;
   storage::v1::RecordContentRecord content;
   absl::Status s = view_.GetProto(
       storage::Table::kIndexes,
@@ -231,31 +232,46 @@ absl::StatusOr<std::string> Reader::ReadVersionContent(
         absl::StrCat("the content of ", version, " is missing"));
   }
   COHORTE_RETURN_IF_ERROR(s);
-  // The chunk that holds `offset`: the last one starting at or before it.
-  std::string out;
-  bool found = false;
-  COHORTE_RETURN_IF_ERROR(view_.ScanReverse(
-      storage::Table::kRecordChunks, storage::RecordChunkPrefix(content.blob()),
-      storage::RecordChunkKey(content.blob(), offset + 1),
-      [&](absl::string_view key, absl::string_view value) {
-        uint64_t blob = 0;
-        int64_t start = 0;
-        if (!storage::ParseRecordChunkKey(key, &blob, &start) ||
-            start + static_cast<int64_t>(value.size()) <= offset) {
-          return false;
-        }
-        const absl::string_view part = value.substr(offset - start);
-        out.assign(
-            part.data(),
-            std::min<size_t>(part.size(), static_cast<size_t>(max_bytes)));
-        found = true;
-        return false;
-      }));
-  if (!found) {
-    return absl::DataLossError(absl::StrCat("the content of ", version,
-                                            " is missing at byte ", offset));
+  const std::string prefix = storage::RecordChunkPrefix(content.blob());
+  const int64_t end = std::min(v.size_bytes(), offset + max_bytes);
+  int64_t at = offset;  // the next byte wanted
+  std::string last_key;
+  bool gap = false;
+  // Takes what a chunk at `start` holds from `at`; false once done.
+  auto take = [&](absl::string_view key, absl::string_view value) {
+    uint64_t blob = 0;
+    int64_t start = 0;
+    if (!storage::ParseRecordChunkKey(key, &blob, &start) || start > at ||
+        start + static_cast<int64_t>(value.size()) <= at) {
+      gap = true;
+      return false;
+    }
+    const absl::string_view part =
+        value.substr(at - start, static_cast<size_t>(std::min<int64_t>(
+                                     end - at, start + value.size() - at)));
+    pieces.emplace_back(part);
+    at += static_cast<int64_t>(part.size());
+    last_key = std::string(key);
+    return at < end;
+  };
+  // The chunk that holds `offset`: the last one starting at or before it;
+  // then the ones after it.
+  COHORTE_RETURN_IF_ERROR(
+      view_.ScanReverse(storage::Table::kRecordChunks, prefix,
+                        storage::RecordChunkKey(content.blob(), offset + 1),
+                        [&](absl::string_view key, absl::string_view value) {
+                          take(key, value);
+                          return false;
+                        }));
+  if (!gap && !pieces.empty() && at < end) {
+    COHORTE_RETURN_IF_ERROR(
+        view_.Scan(storage::Table::kRecordChunks, prefix, last_key, take));
   }
-  return out;
+  if (gap || at < end) {
+    return absl::DataLossError(
+        absl::StrCat("the content of ", version, " is missing at byte ", at));
+  }
+  return pieces;
 }
 
 absl::StatusOr<std::vector<std::string>> Reader::OwnFollows() const {

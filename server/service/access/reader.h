@@ -285,13 +285,13 @@ class Reader {
                           int max_events, FeedPage* page) const;
 
   // Up to `max_bytes` of the content of record version `version` from
-  // byte `offset` (fewer at the end of a stored chunk; empty at the end of
-  // the content), if the caller may read the version (PERMISSION_DENIED
+  // byte `offset`, as pieces of the stored chunks in order (the first cut
+  // to start at `offset`, the last to end by `max_bytes`; none at the end
+  // of the content), if the caller may read the version (PERMISSION_DENIED
   // as Get otherwise). OUT_OF_RANGE past the end; DATA_LOSS if the bytes
   // are missing.
-  absl::StatusOr<std::string> ReadVersionContent(absl::string_view version,
-                                                 int64_t offset,
-                                                 int64_t max_bytes) const;
+  absl::StatusOr<std::vector<std::string>> ReadVersionContent(
+      absl::string_view version, int64_t offset, int64_t max_bytes) const;
 
   // The targets the caller follows (their own follows only).
   absl::StatusOr<std::vector<std::string>> OwnFollows() const;

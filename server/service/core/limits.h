@@ -95,6 +95,18 @@ inline constexpr int kMaxRecordNoteChars = 1000;
 inline constexpr int kMaxMediaTypeChars = 127;
 // One chunk of an upload or a download: far below the gRPC message limit.
 inline constexpr int64_t kMaxRecordChunkBytes = 1 << 20;
+// The most bytes of an upload written and committed at once: a stream's
+// chunks are read ahead and committed in batches of up to this much (one
+// flush of the chunks, one small commit), and a stream holds at most twice
+// this (the batch being written, the one read ahead).
+inline constexpr int64_t kMaxUploadBatchBytes = int64_t{8} << 20;
+// How much of a version's content a download reads ahead, through the
+// gate once, while it sends what it read before.
+inline constexpr int64_t kMaxDownloadReadAheadBytes = int64_t{4} << 20;
+// No chunk is written to an upload that expires within this margin, so
+// that the garbage collector, which deletes an expired upload's chunks,
+// never runs while a write is still putting chunks there.
+inline constexpr int64_t kUploadWriteMarginMinutes = 10;
 // Defaults of cohorted's --max-record-mb and --cohort-quota-mb.
 inline constexpr int64_t kDefaultMaxRecordBytes = int64_t{2} << 30;
 inline constexpr int64_t kDefaultCohortQuotaBytes = int64_t{50} << 30;

@@ -113,6 +113,7 @@ absl::StatusOr<RecordGarbageStats> RecordService::CollectGarbage(
             freed += content_freed ? 1 : 0;
             bytes += v.size_bytes();
             txn.DeleteEntity<v1::RecordVersion>(v.name());
+            txn.DeleteIndex(VersionByContentKey(v.sha256(), v.name()));
           }
           std::vector<UploadRecord> open;
           COHORTE_RETURN_IF_ERROR(txn.Scan(

@@ -2,10 +2,14 @@
 //
 // RecordService: a cohort's shared records (documents) and their immutable
 // versions, after Google's ByteStream API. A version's bytes arrive through
-// an upload session (StartUpload, then WriteUpload chunks at the committed
-// offset, each durable once written; QueryUpload tells how far it is), and
-// the version appears in the same commit as the last chunk, only if the
-// whole content's SHA-256 is the announced one. Content is stored once per
+// an upload session (StartUpload, then WriteUpload batches of chunks at the
+// committed offset, each durable once written; QueryUpload tells how far
+// it is), and the version appears in the same commit as the last chunk,
+// only if the whole content's SHA-256 is the announced one. A batch's
+// bytes are made durable by Store::WriteRecordChunks, outside the group
+// commit, before the small commit that accounts them; writes to one upload
+// are serialized (a striped lock) so that two streams never interleave
+// there. Content is stored once per
 // instance by its SHA-256, with a count of the versions referring to it;
 // CollectGarbage frees what nothing refers to (see record_gc.cc).
 //
@@ -16,11 +20,16 @@
 #ifndef COHORTE_SERVER_SERVICE_RECORDS_RECORD_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_RECORDS_RECORD_SERVICE_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "cohorte/storage/v1/records.pb.h"
 #include "cohorte/v1/records.pb.h"
 #include "server/service/access/principal.h"
 #include "server/service/core/limits.h"
@@ -81,23 +90,44 @@ class RecordService {
       const Principal& caller, const v1::ListRecordVersionsRequest& req);
 
   // A new upload session (or the caller's ACTIVE one of the same size and
-  // SHA-256 to this record, to resume). Whoever may read the record and
-  // takes part in its cohort as a member. RESOURCE_EXHAUSTED naming the
+  // SHA-256, or without a SHA-256 of the same size and file name, to this
+  // record, to resume, unless req.new_upload). Whoever may read the record
+  // and takes part in its cohort as a member. RESOURCE_EXHAUSTED naming the
   // limit for a size over the per-file limit or the cohort's quota;
   // FAILED_PRECONDITION for a deleted record.
+  //
+  // The proof shortcut: when req.sha256 is the content of a version the
+  // caller may read (and of req.size_bytes), the upload asks for two proof
+  // chunks (Upload.proof_offsets: the first and one drawn at random) and
+  // completes when both equal the stored bytes, storing nothing. Anyone
+  // who may read no version holding that content gets an ordinary upload,
+  // exactly as if it were new (its bytes are stored, then dropped as a
+  // copy when it completes): whether a digest is held is never told to
+  // whoever could not read it.
   absl::StatusOr<v1::Upload> StartUpload(const Principal& caller,
                                          const v1::StartUploadRequest& req);
-  // Writes one chunk at req.write_offset, durably; with the last one, makes
-  // the version. `name` is the upload the stream names (its first
-  // message's). OUT_OF_RANGE if the offset is not the committed size or the
-  // chunk goes past the announced size; INVALID_ARGUMENT for a chunk over 1
-  // MiB or empty, a content whose SHA-256 is not the announced one (nothing
-  // is kept of the last chunk) or whose first bytes contradict its media
-  // type; FAILED_PRECONDITION once expired or completed. PERMISSION_DENIED,
+  // Writes `writes` (chunks at consecutive offsets, the first at the
+  // committed size; at most kMaxUploadBatchBytes together) durably, and
+  // commits the new committed size; with the last chunk, makes the version.
+  // All or nothing: on an error nothing of the batch counts. `name` is the
+  // upload the stream names (its first message's). OUT_OF_RANGE if an
+  // offset is not where the chunk before ends (the first: the committed
+  // size) or a chunk goes past the announced size; INVALID_ARGUMENT for a
+  // chunk over 1 MiB or empty, a batch over kMaxUploadBatchBytes, a
+  // content whose SHA-256 is not the announced one (nothing of the batch is
+  // kept), a missing or differing sha256 with the last write, a proof
+  // chunk that is not the content's, or first bytes that contradict the
+  // media type; FAILED_PRECONDITION once expired (or within
+  // kUploadWriteMarginMinutes of it) or completed. PERMISSION_DENIED,
   // alike, for someone else's upload and a missing one.
+  absl::StatusOr<v1::Upload> WriteUpload(
+      const Principal& caller, absl::string_view name,
+      absl::Span<const v1::WriteUploadRequest> writes);
   absl::StatusOr<v1::Upload> WriteUpload(const Principal& caller,
                                          absl::string_view name,
-                                         const v1::WriteUploadRequest& req);
+                                         const v1::WriteUploadRequest& req) {
+    return WriteUpload(caller, name, absl::MakeConstSpan(&req, 1));
+  }
   absl::StatusOr<v1::Upload> QueryUpload(const Principal& caller,
                                          const v1::QueryUploadRequest& req);
   // The version a download reads, after checking the request (offset within
@@ -110,6 +140,14 @@ class RecordService {
   absl::StatusOr<std::string> ReadChunk(const Principal& caller,
                                         absl::string_view version,
                                         int64_t offset, int64_t max_bytes);
+  // Up to `max_bytes` (at most kMaxDownloadReadAheadBytes) from `offset`,
+  // as the pieces of the stored chunks that hold them, read through the
+  // gate once per call (a download reads ahead with it: one gate check per
+  // few megabytes, not per chunk). Empty at the end of the content.
+  absl::StatusOr<std::vector<std::string>> ReadChunks(const Principal& caller,
+                                                      absl::string_view version,
+                                                      int64_t offset,
+                                                      int64_t max_bytes);
 
   // One pass of the garbage collector, as of `now`: expired upload
   // sessions are removed, records deleted for kRecordPurgeDays are purged
@@ -121,8 +159,18 @@ class RecordService {
   absl::StatusOr<RecordGarbageStats> CollectGarbage(absl::Time now);
 
  private:
+  // The proof writes of an upload that asked for them (see StartUpload).
+  // REQUIRES: UploadLock(before.name()) held.
+  absl::StatusOr<v1::Upload> WriteProof(
+      const Principal& caller, const storage::v1::UploadRecord& before,
+      absl::Span<const v1::WriteUploadRequest> writes);
+  absl::Mutex& UploadLock(absl::string_view name);
+
   storage::Store& store_;
   const RecordLimits limits_;
+  // Serialize the writes of one upload (its chunks are written before the
+  // commit that checks the offset); striped by the upload's name.
+  std::array<absl::Mutex, 64> upload_locks_;
 };
 
 }  // namespace cohorte::service

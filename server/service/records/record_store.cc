@@ -71,6 +71,18 @@ absl::Status ReleaseContent(storage::Txn& txn, absl::string_view sha256,
   return absl::OkStatus();
 }
 
+std::string VersionByContentPrefix(absl::string_view sha256) {
+  std::string prefix =
+      storage::IndexKey(storage::IndexKind::kVersionByContent, sha256);
+  prefix.push_back('\0');
+  return prefix;
+}
+
+std::string VersionByContentKey(absl::string_view sha256,
+                                absl::string_view version) {
+  return absl::StrCat(VersionByContentPrefix(sha256), version);
+}
+
 void MarkBlobGarbage(storage::Txn& txn, uint64_t blob) {
   txn.PutIndex(storage::IndexKey(storage::IndexKind::kRecordGarbage,
                                  storage::EncodeUint64BigEndian(blob)),

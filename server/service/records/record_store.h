@@ -40,6 +40,14 @@ void SaveContent(storage::Txn& txn, absl::string_view sha256,
 absl::Status ReleaseContent(storage::Txn& txn, absl::string_view sha256,
                             bool* freed);
 
+// The index entry saying that record version `version` holds the content
+// `sha256` (kVersionByContent), and the prefix of every such entry of
+// `sha256`: how StartUpload finds a version holding an announced content
+// that the caller may read (the proof shortcut).
+std::string VersionByContentKey(absl::string_view sha256,
+                                absl::string_view version);
+std::string VersionByContentPrefix(absl::string_view sha256);
+
 // Marks `blob`'s chunks for deletion by the garbage collector.
 void MarkBlobGarbage(storage::Txn& txn, uint64_t blob);
 

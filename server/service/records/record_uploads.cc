@@ -1,9 +1,16 @@
 // RecordService: upload sessions and downloads of versions' content.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <future>
 #include <string>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/service/access/commit.h"
 #include "server/service/core/entities.h"
@@ -14,12 +21,16 @@
 #include "server/service/records/record_service.h"
 #include "server/service/records/record_store.h"
 #include "storage/keys.h"
+#include "storage/random.h"
 #include "storage/status_macros.h"
 
 namespace cohorte::service {
 namespace {
 
 using storage::Txn;
+
+// The nice value of the thread that hashes an upload's batch.
+constexpr int kHashingNice = 10;
 using storage::v1::UploadRecord;
 using v1::Record;
 using v1::Upload;
@@ -50,12 +61,24 @@ absl::Status CheckMediaTypeForm(absl::string_view media_type) {
   return absl::OkStatus();
 }
 
+// Sets `*media_type` from the content's first bytes `head` when empty, or
+// checks the declared one against them.
+absl::Status FirstBytesMediaType(absl::string_view head,
+                                 std::string* media_type) {
+  if (!media_type->empty()) return CheckMediaType(*media_type, head);
+  *media_type = SniffMediaType(head);
+  if (media_type->empty()) *media_type = "application/octet-stream";
+  return absl::OkStatus();
+}
+
 std::string ExpiryKey(const Upload& u) {
   return storage::TimeQueueKey(storage::IndexKind::kUploadByExpiry,
                                u.expire_time().seconds(), u.name());
 }
 
-// Whether a write of `size` bytes at `offset` may go to `u` at `now`.
+// Whether a write of `size` bytes at `offset` may go to `u` at `now`
+// (which the chunk writes set kUploadWriteMarginMinutes later: see
+// limits.h).
 absl::Status CheckWrite(const Upload& u, int64_t offset, int64_t size,
                         absl::Time now) {
   if (u.state() == Upload::COMPLETED) {
@@ -85,11 +108,53 @@ absl::Status CheckWrite(const Upload& u, int64_t offset, int64_t size,
   return absl::OkStatus();
 }
 
+// A version holding the content `sha256` of `size` bytes that the caller
+// may read (through the gate), or empty: only then does an upload take the
+// proof shortcut, so that whether a content is held is told to nobody who
+// could not read it. Looks at the first kProofCandidates versions holding
+// it.
+absl::StatusOr<std::string> ReadableVersionHolding(const Txn& txn,
+                                                   const Reader& reader,
+                                                   absl::string_view sha256,
+                                                   int64_t size) {
+  constexpr int kProofCandidates = 100;
+  std::string found;
+  if (sha256.empty() || !LoadContent(txn, sha256).ok()) return found;
+  std::vector<std::string> candidates;
+  const std::string prefix = VersionByContentPrefix(sha256);
+  COHORTE_RETURN_IF_ERROR(
+      txn.Scan(storage::Table::kIndexes, prefix,
+               [&](absl::string_view key, absl::string_view) {
+                 candidates.emplace_back(key.substr(prefix.size()));
+                 return candidates.size() < kProofCandidates;
+               }));
+  for (const std::string& name : candidates) {
+    absl::StatusOr<v1::RecordVersion> v = reader.Load<v1::RecordVersion>(name);
+    if (v.ok() && v->size_bytes() == size) {
+      found = name;
+      break;
+    }
+  }
+  return found;
+}
+
+// A uniformly drawn number in [0, n). REQUIRES: n > 0.
+int64_t RandomBelow(int64_t n) {
+  const std::string bytes = storage::SecureRandomBytes(8);
+  uint64_t x = 0;
+  for (char c : bytes) x = (x << 8) | static_cast<unsigned char>(c);
+  return static_cast<int64_t>(x % static_cast<uint64_t>(n));
+}
+
 // Inside the last write's mutation: the version, its content's reference
 // and the record's latest version.
 absl::StatusOr<v1::RecordVersion> CompleteVersion(Txn& txn,
                                                   const Reader& reader,
                                                   UploadRecord& u) {
+  if (!u.proof_version().empty()) {
+    // Nothing of it was stored: the proofs showed the content is held.
+    u.set_known_content(true);
+  }
   const std::string record_name(RecordNameOf(u.name()));
   COHORTE_ASSIGN_OR_RETURN(Record record, reader.Load<Record>(record_name));
   if (record.has_delete_time()) {
@@ -132,6 +197,7 @@ absl::StatusOr<v1::RecordVersion> CompleteVersion(Txn& txn,
   v.set_note(u.upload().note());
   *v.mutable_create_time() = ToTimestamp(txn.commit_time());
   txn.PutEntity(v);
+  txn.PutIndex(VersionByContentKey(v.sha256(), v.name()), "");
   record.set_latest_version(v.number());
   *record.mutable_latest() = v;
   SaveEntity(txn, record);
@@ -159,7 +225,9 @@ absl::StatusOr<Upload> RecordService::StartUpload(
         absl::StrCat(req.size_bytes(), " bytes is over the per-file limit of ",
                      limits_.max_file_bytes, " bytes"));
   }
-  COHORTE_RETURN_IF_ERROR(CheckSha256(req.sha256()));
+  if (!req.sha256().empty()) {
+    COHORTE_RETURN_IF_ERROR(CheckSha256(req.sha256()));
+  }
   COHORTE_RETURN_IF_ERROR(CheckMediaTypeForm(req.media_type()));
   COHORTE_RETURN_IF_ERROR(CheckText("file_name", req.file_name(), 0,
                                     kMaxRecordFileNameChars,
@@ -183,17 +251,22 @@ absl::StatusOr<Upload> RecordService::StartUpload(
                                      kReasonDeleted,
                                      absl::StrCat(req.parent(), " is deleted"));
             }
-            // The caller's own upload of the same content: resumed.
+            // The caller's own upload of the same content (or, with no
+            // SHA-256 announced, of the same file): resumed.
             absl::optional<UploadRecord> resumed;
             COHORTE_RETURN_IF_ERROR(reader.ForEach<UploadRecord>(
                 storage::CollectionPrefixOf<UploadRecord>(req.parent(),
                                                           "uploads"),
                 [&](const UploadRecord& u) {
                   const Upload& up = u.upload();
-                  if (up.state() == Upload::ACTIVE &&
+                  if (!req.new_upload() && up.state() == Upload::ACTIVE &&
                       up.sha256() == req.sha256() &&
                       up.size_bytes() == req.size_bytes() &&
-                      CheckWrite(up, up.committed_size(), 0, txn.commit_time())
+                      (!req.sha256().empty() ||
+                       up.file_name() == req.file_name()) &&
+                      CheckWrite(up, up.committed_size(), 0,
+                                 txn.commit_time() +
+                                     absl::Minutes(kUploadWriteMarginMinutes))
                           .ok()) {
                     resumed = u;
                     return false;
@@ -224,8 +297,23 @@ absl::StatusOr<Upload> RecordService::StartUpload(
                 absl::StrCat(req.parent(), "/uploads/", GenerateId("u")));
             u.set_blob(static_cast<uint64_t>(blob));
             u.set_sha256_state(ResumableSha256().Save());
-            u.set_known_content(LoadContent(txn, req.sha256()).ok());
             Upload* up = u.mutable_upload();
+            COHORTE_ASSIGN_OR_RETURN(
+                std::string proof_version,
+                ReadableVersionHolding(txn, reader, req.sha256(),
+                                       req.size_bytes()));
+            if (!proof_version.empty()) {
+              u.set_proof_version(proof_version);
+              u.set_known_content(true);
+              up->add_proof_offsets(0);
+              const int64_t chunks =
+                  (req.size_bytes() + kMaxRecordChunkBytes - 1) /
+                  kMaxRecordChunkBytes;
+              if (chunks > 1) {
+                up->add_proof_offsets((1 + RandomBelow(chunks - 1)) *
+                                      kMaxRecordChunkBytes);
+              }
+            }
             up->set_name(u.name());
             up->set_uploader(reader.caller().member);
             up->set_size_bytes(req.size_bytes());
@@ -244,63 +332,204 @@ absl::StatusOr<Upload> RecordService::StartUpload(
   return started.upload();
 }
 
+absl::Mutex& RecordService::UploadLock(absl::string_view name) {
+  return upload_locks_[absl::HashOf(name) % upload_locks_.size()];
+}
+
 absl::StatusOr<Upload> RecordService::WriteUpload(
     const Principal& caller, absl::string_view name,
-    const v1::WriteUploadRequest& req) {
+    absl::Span<const v1::WriteUploadRequest> writes) {
   COHORTE_RETURN_IF_ERROR(
       ParseNestedName("name", name, {"cohorts", "records", "uploads"})
           .status());
-  if (!req.name().empty() && req.name() != name) {
-    return InvalidField("name", "differs from the upload the stream writes");
+  if (writes.empty()) return InvalidField("data", "is empty");
+  int64_t total = 0;
+  for (const v1::WriteUploadRequest& w : writes) {
+    if (!w.name().empty() && w.name() != name) {
+      return InvalidField("name", "differs from the upload the stream writes");
+    }
+    if (w.data().empty()) return InvalidField("data", "is empty");
+    if (static_cast<int64_t>(w.data().size()) > kMaxRecordChunkBytes) {
+      return InvalidField("data", absl::StrCat("is over the chunk limit of ",
+                                               kMaxRecordChunkBytes, " bytes"));
+    }
+    total += static_cast<int64_t>(w.data().size());
   }
-  if (req.data().empty()) return InvalidField("data", "is empty");
-  if (static_cast<int64_t>(req.data().size()) > kMaxRecordChunkBytes) {
-    return InvalidField("data", absl::StrCat("is over the chunk limit of ",
-                                             kMaxRecordChunkBytes, " bytes"));
+  if (total > kMaxUploadBatchBytes) {
+    return InvalidField("data", absl::StrCat("a batch of ", total,
+                                             " bytes is over the limit of ",
+                                             kMaxUploadBatchBytes));
   }
-  const int64_t offset = req.write_offset();
-  const int64_t size = static_cast<int64_t>(req.data().size());
-  // Hashed before the commit, outside the store's write path.
+  // Until this batch is committed, nothing else writes this upload's
+  // chunks: its offset is checked once here, before they are written.
+  absl::MutexLock lock(&UploadLock(name));
   COHORTE_ASSIGN_OR_RETURN(UploadRecord before,
                            Reader(store_, caller).Load<UploadRecord>(name));
+  if (before.upload().proof_offsets_size() > 0) {
+    return WriteProof(caller, before, writes);
+  }
+  const int64_t offset = writes[0].write_offset();
+  int64_t at = offset;
+  for (const v1::WriteUploadRequest& w : writes) {
+    if (w.write_offset() != at) {
+      return FieldError(absl::StatusCode::kOutOfRange, kReasonWrongOffset,
+                        "write_offset",
+                        absl::StrCat("is ", w.write_offset(),
+                                     " but the write before ends at ", at));
+    }
+    at += static_cast<int64_t>(w.data().size());
+  }
   COHORTE_RETURN_IF_ERROR(
-      CheckWrite(before.upload(), offset, size, absl::Now()));
-  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
-                           ResumableSha256::Restore(before.sha256_state()));
-  hash.Update(req.data());
-  const bool last = offset + size == before.upload().size_bytes();
-  if (last && hash.HexDigest() != before.upload().sha256()) {
-    return FieldError(
-        absl::StatusCode::kInvalidArgument, kReasonDigestMismatch, "sha256",
-        absl::StrCat("the content's SHA-256 is ", hash.HexDigest(),
-                     ", not the announced ", before.upload().sha256(),
-                     "; the last chunk was not kept"));
+      CheckWrite(before.upload(), offset, total,
+                 absl::Now() + absl::Minutes(kUploadWriteMarginMinutes)));
+  const bool last = offset + total == before.upload().size_bytes();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!writes[i].sha256().empty() && !(last && i + 1 == writes.size())) {
+      return InvalidField("sha256",
+                          "goes with the write that reaches size_bytes only");
+    }
+  }
+  std::string sha256 = before.upload().sha256();
+  if (last) {
+    const std::string& given = writes.back().sha256();
+    if (sha256.empty()) {
+      if (given.empty()) {
+        return InvalidField("sha256",
+                            "is required with the last write when StartUpload "
+                            "announced none");
+      }
+      COHORTE_RETURN_IF_ERROR(CheckSha256(given));
+      sha256 = given;
+    } else if (!given.empty() && given != sha256) {
+      return InvalidField("sha256",
+                          "differs from the one StartUpload announced");
+    }
   }
   std::string media_type = before.upload().media_type();
   if (offset == 0) {
-    if (media_type.empty()) {
-      media_type = SniffMediaType(req.data());
-      if (media_type.empty()) media_type = "application/octet-stream";
-    } else {
-      COHORTE_RETURN_IF_ERROR(CheckMediaType(media_type, req.data()));
-    }
+    COHORTE_RETURN_IF_ERROR(FirstBytesMediaType(writes[0].data(), &media_type));
+  }
+  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
+                           ResumableSha256::Restore(before.sha256_state()));
+  std::vector<absl::string_view> chunks;
+  chunks.reserve(writes.size());
+  for (const v1::WriteUploadRequest& w : writes) chunks.push_back(w.data());
+  // The bytes are hashed while they are written, durably and outside the
+  // group commit (the CPU and the disk overlap); then the small commit
+  // makes them count (see Store::WriteRecordChunks). The hashing runs on a
+  // thread of its own at a lower priority, so that on a busy machine small
+  // requests get the CPU first. Bytes written for a batch that is then
+  // refused are past the committed size: the next write there replaces
+  // them, the garbage collector frees them with the upload otherwise.
+  std::future<std::string> hashed =
+      std::async(std::launch::async, [&hash, &chunks] {
+        // Linux: the calling thread's nice value only.
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),
+                    kHashingNice);
+        for (absl::string_view chunk : chunks) hash.Update(chunk);
+        return hash.HexDigest();
+      });
+  absl::Status stored;
+  if (!before.known_content()) {
+    stored = store_.WriteRecordChunks(before.blob(), offset, chunks);
+  }
+  const std::string digest = hashed.get();
+  COHORTE_RETURN_IF_ERROR(stored);
+  if (last && digest != sha256) {
+    return FieldError(absl::StatusCode::kInvalidArgument, kReasonDigestMismatch,
+                      "sha256",
+                      absl::StrCat("the content's SHA-256 is ", digest,
+                                   ", not the announced ", sha256,
+                                   "; the last chunks were not kept"));
   }
   COHORTE_ASSIGN_OR_RETURN(
       UploadRecord written,
       CommitForResponse<UploadRecord>(
-          store_, caller, "WriteUpload", req, /*request_id=*/"",
+          store_, caller, "WriteUpload", writes[0], /*request_id=*/"",
           [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
             COHORTE_ASSIGN_OR_RETURN(UploadRecord u,
                                      reader.Load<UploadRecord>(name));
             COHORTE_RETURN_IF_ERROR(
-                CheckWrite(u.upload(), offset, size, txn.commit_time()));
-            if (!u.known_content()) {
-              txn.PutRecordChunk(u.blob(), offset, req.data());
-            }
-            u.mutable_upload()->set_committed_size(offset + size);
+                CheckWrite(u.upload(), offset, total, txn.commit_time()));
+            u.mutable_upload()->set_committed_size(offset + total);
+            u.mutable_upload()->set_committed_sha256(digest);
             u.mutable_upload()->set_media_type(media_type);
             u.set_sha256_state(hash.Save());
             if (last) {
+              u.mutable_upload()->set_sha256(sha256);
+              COHORTE_RETURN_IF_ERROR(CompleteVersion(txn, reader, u).status());
+            }
+            txn.PutEntity(u.name(), u, u.upload());
+            return u;
+          }));
+  return written.upload();
+}
+
+absl::StatusOr<Upload> RecordService::WriteProof(
+    const Principal& caller, const UploadRecord& before,
+    absl::Span<const v1::WriteUploadRequest> writes) {
+  const Upload& up = before.upload();
+  COHORTE_RETURN_IF_ERROR(CheckWrite(up, up.committed_size(), 0, absl::Now()));
+  int passed = before.proofs_passed();
+  std::string media_type = up.media_type();
+  for (const v1::WriteUploadRequest& w : writes) {
+    if (passed >= up.proof_offsets_size()) {
+      return FieldError(absl::StatusCode::kOutOfRange, kReasonWrongOffset,
+                        "write_offset",
+                        "every proof chunk was written already");
+    }
+    const int64_t want_at = up.proof_offsets(passed);
+    const int64_t want_size =
+        std::min(kMaxRecordChunkBytes, up.size_bytes() - want_at);
+    if (w.write_offset() != want_at) {
+      return FieldError(
+          absl::StatusCode::kOutOfRange, kReasonWrongOffset, "write_offset",
+          absl::StrCat("is ", w.write_offset(), " but ", up.name(),
+                       " asks for the proof chunk at ", want_at));
+    }
+    if (static_cast<int64_t>(w.data().size()) != want_size) {
+      return InvalidField("data",
+                          absl::StrCat("a proof chunk is the ", want_size,
+                                       " bytes at offset ", want_at));
+    }
+    // The stored bytes, through the gate: the uploader must still be able
+    // to read the version the proof is checked against.
+    COHORTE_ASSIGN_OR_RETURN(
+        std::vector<std::string> stored,
+        Reader(store_, caller)
+            .ReadVersionContent(before.proof_version(), want_at, want_size));
+    absl::string_view rest = w.data();
+    bool same = true;
+    for (const std::string& piece : stored) {
+      same = same && absl::ConsumePrefix(&rest, piece);
+    }
+    if (!same || !rest.empty()) {
+      return FieldError(
+          absl::StatusCode::kInvalidArgument, kReasonDigestMismatch, "data",
+          absl::StrCat("is not the announced content's bytes at offset ",
+                       want_at,
+                       "; start a new upload (new_upload) and send the file"));
+    }
+    if (want_at == 0) {
+      COHORTE_RETURN_IF_ERROR(FirstBytesMediaType(w.data(), &media_type));
+    }
+    ++passed;
+  }
+  const std::string name = up.name();
+  COHORTE_ASSIGN_OR_RETURN(
+      UploadRecord written,
+      CommitForResponse<UploadRecord>(
+          store_, caller, "WriteUpload", writes[0], /*request_id=*/"",
+          [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
+            COHORTE_ASSIGN_OR_RETURN(UploadRecord u,
+                                     reader.Load<UploadRecord>(name));
+            COHORTE_RETURN_IF_ERROR(CheckWrite(
+                u.upload(), u.upload().committed_size(), 0, txn.commit_time()));
+            u.set_proofs_passed(passed);
+            u.mutable_upload()->set_media_type(media_type);
+            if (passed == u.upload().proof_offsets_size()) {
+              u.mutable_upload()->set_committed_size(u.upload().size_bytes());
+              u.mutable_upload()->set_committed_sha256(u.upload().sha256());
               COHORTE_RETURN_IF_ERROR(CompleteVersion(txn, reader, u).status());
             }
             txn.PutEntity(u.name(), u, u.upload());
@@ -345,9 +574,20 @@ absl::StatusOr<std::string> RecordService::ReadChunk(const Principal& caller,
                                                      absl::string_view version,
                                                      int64_t offset,
                                                      int64_t max_bytes) {
+  COHORTE_ASSIGN_OR_RETURN(
+      std::vector<std::string> pieces,
+      Reader(store_, caller)
+          .ReadVersionContent(version, offset,
+                              std::min(max_bytes, kMaxRecordChunkBytes)));
+  return pieces.empty() ? std::string() : std::move(pieces[0]);
+}
+
+absl::StatusOr<std::vector<std::string>> RecordService::ReadChunks(
+    const Principal& caller, absl::string_view version, int64_t offset,
+    int64_t max_bytes) {
   return Reader(store_, caller)
       .ReadVersionContent(version, offset,
-                          std::min(max_bytes, kMaxRecordChunkBytes));
+                          std::min(max_bytes, kMaxDownloadReadAheadBytes));
 }
 
 }  // namespace cohorte::service
