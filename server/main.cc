@@ -605,6 +605,12 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     LogLine(std::string(level), std::string(fields));
   };
   cohorte::service::Services services(store.get(), std::move(options));
+  // Notifications a stop left undelivered (their announcement committed,
+  // some batches not): delivered before serving.
+  if (absl::Status pending = services.fan_out.DeliverPending(); !pending.ok()) {
+    LogLine("error", absl::StrFormat("msg=notifications_pending detail=\"%s\"",
+                                     pending.ToString()));
+  }
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =
         cohorte::demo::SeedDemo(services, boot->admin, flags.data_dir);
