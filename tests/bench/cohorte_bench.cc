@@ -86,9 +86,9 @@ using Done = std::function<void(const grpc::Status&)>;
 using StartCall = std::function<void(int c, Done done)>;
 
 struct Options {
-  std::vector<std::string> workloads = {"health",   "post",    "get",
-                                        "list",     "mixed",   "store",
-                                        "grpc-put", "grpc-get"};
+  std::vector<std::string> workloads = {"health", "post",     "get",
+                                        "list",   "mixed",    "publish",
+                                        "store",  "grpc-put", "grpc-get"};
   int clients = 64;
   int channels = 4;
   double warmup = 2;
