@@ -59,6 +59,7 @@ enum class IndexKind : uint8_t {
   kRecordGarbage = 0x8A,      // blob uint64-be; value: empty (chunks to delete)
   kUploadByExpiry = 0x8B,     // expiry seconds uint64-be, upload name; empty
   kRecordByPurgeTime = 0x8C,  // purge seconds uint64-be, record name; empty
+  kPendingFanOut = 0x8D,      // revision uint64-be, resource; FanOutJob
   kVersionByContent = 0x8F,   // sha256 hex NUL version name; value: empty
 };
 

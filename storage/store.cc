@@ -86,6 +86,10 @@ struct Store::Writer {
   Mutation* mutation = nullptr;
   absl::StatusOr<CommitResult> result;
   bool done = false;  // guarded by Store::mu_
+  // Signalled (under Store::mu_) when `done` is set, or when this writer is
+  // at the queue's front and the leadership is free: each wake-up is for a
+  // writer that has something to do, never a herd.
+  absl::CondVar cv;
 };
 
 // ---- Txn -------------------------------------------------------------------
@@ -802,7 +806,7 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
   mu_.Lock();
   queue_.push_back(&self);
   while (!self.done && (leader_active_ || queue_.front() != &self)) {
-    cv_.Wait(&mu_);
+    self.cv.Wait(&mu_);
   }
   if (self.done) {
     mu_.Unlock();
@@ -821,11 +825,19 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
   CommitGroup(group);
 
   mu_.Lock();
-  leader_active_ = false;
-  for (Writer* w : group) w->done = true;
-  cv_.SignalAll();
+  for (Writer* w : group) {
+    w->done = true;
+    if (w != &self) w->cv.Signal();
+  }
+  ReleaseLeadershipLocked();
   mu_.Unlock();
   return std::move(self.result);
+}
+
+void Store::ReleaseLeadershipLocked() {
+  leader_active_ = false;
+  if (!queue_.empty()) queue_.front()->cv.Signal();  // the next leader
+  leader_cv_.SignalAll();                            // WriteAsLeader
 }
 
 void Store::CommitGroup(const std::vector<Writer*>& group) {
@@ -1081,7 +1093,7 @@ absl::Status Store::WriteAsLeader(
     const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build) {
   // Take the commit leadership: no group writes while this batch does.
   mu_.Lock();
-  while (leader_active_) cv_.Wait(&mu_);
+  while (leader_active_) leader_cv_.Wait(&mu_);
   leader_active_ = true;
   mu_.Unlock();
 
@@ -1103,8 +1115,7 @@ absl::Status Store::WriteAsLeader(
   }
 
   mu_.Lock();
-  leader_active_ = false;
-  cv_.SignalAll();
+  ReleaseLeadershipLocked();
   mu_.Unlock();
   return result;
 }

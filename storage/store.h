@@ -471,6 +471,9 @@ class Store {
   absl::Status BumpEpoch(int64_t at_least);
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
+  // Ends the current leadership and wakes who may take it next: the
+  // writer at the queue's front and any WriteAsLeader.
+  void ReleaseLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leader only, after a failed write: OK once the disk takes a synced
   // write again and the database is reopened read-write.
   absl::Status Recover();
@@ -520,7 +523,9 @@ class Store {
 
   // State below is protected by mu_.
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;
+  // WriteAsLeader waits on it for the leadership (commit writers wait on
+  // their own Writer::cv).
+  absl::CondVar leader_cv_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
 

@@ -21,6 +21,7 @@
 #include "server/service/feed/watch_hub.h"
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
+#include "server/service/inbox/fan_out.h"
 #include "server/service/inbox/inbox.h"
 #include "server/service/records/record_service.h"
 #include "server/service/replication/home_guard.h"
@@ -71,8 +72,9 @@ struct Services {
         audit(store),
         exchanges(store),
         inbox(store),
-        reports(store),
-        sessions(store),
+        fan_out(store),
+        reports(store, &fan_out),
+        sessions(store, &fan_out),
         moderation(store),
         records(store, options.records),
         changes(store, options.feed, options.instance_name),
@@ -106,6 +108,10 @@ struct Services {
   AuditService audit;
   ExchangeService exchanges;
   InboxService inbox;
+  // Delivers cohort-wide notifications after their mutation (reports and
+  // sessions set its audiences); cohorted resumes what a stop left
+  // pending with fan_out.DeliverPending() at start-up.
+  NotificationFanOut fan_out;
   ReportService reports;
   SessionService sessions;
   ModerationService moderation;

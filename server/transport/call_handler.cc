@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "server/service/core/errors.h"
 
 namespace cohorte::transport {
 namespace {
@@ -33,6 +34,13 @@ absl::Status CallHandler::Authenticate(
   if (!principal.ok()) return principal.status();
   *caller = *std::move(principal);
   return absl::OkStatus();
+}
+
+absl::Status CallHandler::Busy() const {
+  return service::ErrorWithReason(
+      absl::StatusCode::kResourceExhausted, service::kReasonServerBusy,
+      absl::StrCat("the server is busy: ", pool_.max_queued(),
+                   " calls already wait for a worker; retry later"));
 }
 
 void LogCall(absl::string_view method,

@@ -1,7 +1,9 @@
 // File: server/transport/call_handler.h
 //
 // CallHandler is what every RPC adapter goes through: it moves the call onto
-// the WorkerPool (a call cancelled while it waited there is not run),
+// the WorkerPool (a call cancelled while it waited there is not run; a call
+// that finds the pool's queue full is answered RESOURCE_EXHAUSTED, reason
+// SERVER_BUSY, at once and not run),
 // resolves the caller from the `authorization` metadata
 // (UNAUTHENTICATED stops the call before the service runs: gRPC 1.51's
 // interceptors cannot), runs the service method, converts its status once,
@@ -113,8 +115,9 @@ class CallHandler {
           method) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
-    pool_.Schedule([this, name, authenticate, context, request, response,
-                    reactor, start, method = std::move(method)] {
+    const bool queued = pool_.TrySchedule([this, name, authenticate, context,
+                                           request, response, reactor, start,
+                                           method = std::move(method)] {
       service::Principal caller;
       absl::Status status;
       if (context->IsCancelled()) {
@@ -135,8 +138,17 @@ class CallHandler {
       LogCall(name, *context, status, absl::Now() - start, caller);
       reactor->Finish(ToGrpcStatus(status));
     });
+    if (!queued) {
+      const absl::Status busy = Busy();
+      LogCall(name, *context, busy, absl::Now() - start, service::Principal());
+      reactor->Finish(ToGrpcStatus(busy));
+    }
     return reactor;
   }
+
+  // RESOURCE_EXHAUSTED (reason SERVER_BUSY) for a call refused because the
+  // worker pool's queue is full.
+  absl::Status Busy() const;
 
   const service::Authenticator& authenticator_;
   WorkerPool& pool_;

@@ -13,6 +13,10 @@
 //   get       ReportService/GetReport of a published 4 KiB report
 //   list      ExchangeService/ListMessages, one page of 50
 //   mixed     45 % post, 45 % get, 10 % list
+//   publish   post, while marie-dubois publishes a COHORT report every
+//             second (--members=N first adds N allies to the cohort, so
+//             that each publication notifies them all): the post row's
+//             p99 next to post's says what the fan-out costs other writers
 // and the ceilings (no cohorted):
 //   store     Store::Commit of one 1 KiB put, durable, N threads
 //   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
@@ -29,6 +33,7 @@
 //   build-rel/tests/cohorte-bench [--workloads=health,post,...]
 //       [--clients=64] [--channels=4] [--warmup=2] [--seconds=5]
 //       [--prefill=0]   (messages posted before the workloads run)
+//       [--members=0]   (members added to the demo cohort first)
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
 //                               overload it on purpose)
 
@@ -55,11 +60,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "cohorte/v1/exchanges.grpc.pb.h"
+#include "cohorte/v1/members.grpc.pb.h"
 #include "cohorte/v1/reports.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -79,14 +86,15 @@ using Done = std::function<void(const grpc::Status&)>;
 using StartCall = std::function<void(int c, Done done)>;
 
 struct Options {
-  std::vector<std::string> workloads = {"health",   "post",    "get",
-                                        "list",     "mixed",   "store",
-                                        "grpc-put", "grpc-get"};
+  std::vector<std::string> workloads = {"health", "post",     "get",
+                                        "list",   "mixed",    "publish",
+                                        "store",  "grpc-put", "grpc-get"};
   int clients = 64;
   int channels = 4;
   double warmup = 2;
   double seconds = 5;
   int prefill = 0;
+  int members = 0;
   int deadline_ms = 30000;
 };
 
@@ -348,8 +356,70 @@ class ServerWorkloads {
       health_.push_back(grpc::health::v1::Health::NewStub(channel));
       exchanges_.push_back(v1::ExchangeService::NewStub(channel));
       reports_.push_back(v1::ReportService::NewStub(channel));
+      members_.push_back(v1::MemberService::NewStub(channel));
     }
     SetUp();
+  }
+
+  // Adds `n` allies to the demo cohort, as the administrator, 64 calls at
+  // a time. Allies, because a delegation member joins a college group,
+  // whose announcement to the whole college makes adding thousands of
+  // them quadratic (README, known gaps).
+  void AddMembers(int n) {
+    const std::string admin = server_->AdminToken();
+    std::atomic<int> next{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 64; ++t) {
+      threads.emplace_back([&, t] {
+        auto& stub = members_[t % members_.size()];
+        for (int i = next++; i < n; i = next++) {
+          grpc::ClientContext context;
+          context.AddMetadata("authorization", "Bearer " + admin);
+          context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(60));
+          v1::CreateMemberRequest request;
+          request.set_member_id(absl::StrCat("bench-ally-", i));
+          v1::Member* m = request.mutable_member();
+          m->set_given_name("Allié");
+          m->set_family_name(absl::StrCat("Banc ", i));
+          m->set_email(absl::StrCat("bench-ally-", i, "@example.org"));
+          m->set_role(v1::Member::ALLY);
+          m->add_cohorts("cohorts/occitanie");
+          v1::Member created;
+          Must(stub->CreateMember(&context, request, &created),
+               "adding a member");
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+  // Creates a draft COHORT report of marie-dubois and publishes it; the
+  // publication's latency in ms (its fan-out to the whole cohort
+  // included: it returns once every notification is delivered).
+  double PublishReport(int i) {
+    v1::CreateReportRequest create;
+    create.set_parent("cohorts/occitanie");
+    create.set_report_id(absl::StrCat("bench-annonce-", i));
+    v1::ExperienceReport* r = create.mutable_report();
+    r->set_title(absl::StrCat("Annonce de banc d'essai ", i));
+    r->set_territory("cohorts/occitanie/territories/petr-vallees");
+    r->set_visibility(v1::COHORT);
+    r->set_context(Prose(600, i));
+    grpc::ClientContext create_context;
+    Prepare(&create_context, /*deadline_ms=*/60000);
+    v1::ExperienceReport draft;
+    Must(reports_[0]->CreateReport(&create_context, create, &draft),
+         "creating a report to publish");
+    grpc::ClientContext publish_context;
+    Prepare(&publish_context, /*deadline_ms=*/60000);
+    v1::PublishReportRequest publish;
+    publish.set_name(draft.name());
+    v1::ExperienceReport published;
+    const Clock::time_point t0 = Clock::now();
+    Must(reports_[0]->PublishReport(&publish_context, publish, &published),
+         "publishing a report");
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   }
 
   pid_t pid() const { return server_->pid(); }
@@ -509,10 +579,37 @@ class ServerWorkloads {
   std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_;
   std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges_;
   std::vector<std::unique_ptr<v1::ReportService::Stub>> reports_;
+  std::vector<std::unique_ptr<v1::MemberService::Stub>> members_;
   std::string exchange_;
   std::string report_;
   v1::PostMessageRequest post_;
 };
+
+// The post workload while one report is published per second of the
+// window (the first at its start); the publications' latencies go to
+// PublishLatencies() (PrintTargets prints them).
+std::vector<double>& PublishLatencies() {
+  static auto* latencies = new std::vector<double>();
+  return *latencies;
+}
+
+Result DrivePostWhilePublishing(const Options& options, ServerWorkloads* load) {
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    const Clock::time_point start =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(options.warmup));
+    for (int i = 0; i < options.seconds; ++i) {
+      std::this_thread::sleep_until(start + std::chrono::seconds(i));
+      if (done) break;
+      PublishLatencies().push_back(load->PublishReport(i));
+    }
+  });
+  Result result = DriveCalls("publish", options, load->pid(), load->Post());
+  done = true;
+  publisher.join();
+  return result;
+}
 
 // One durable 1 KiB put through Store::Commit.
 absl::Status PutOnce(storage::Store& store, const std::string& value) {
@@ -734,6 +831,21 @@ void PrintTargets() {
   ratio("get", "grpc-get", 0.8);
   ratio("get", "health", 0.5);
   p99("get", 5);
+  if (p.count("publish") > 0 && p.count("post") > 0 &&
+      p.at("post").p99_ms > 0) {
+    const double r = p.at("publish").p99_ms / p.at("post").p99_ms;
+    std::printf("| post p99 while publishing / post p99 | %.2f | <= 2 | %s |\n",
+                r, r <= 2 ? "met" : "not met");
+  }
+  const std::vector<double>& published = PublishLatencies();
+  if (!published.empty()) {
+    std::printf(
+        "\nPublications during `publish` (each notifies the whole "
+        "cohort, fan-out included): %s ms\n",
+        absl::StrJoin(published, ", ", [](std::string* out, double ms) {
+          absl::StrAppend(out, absl::StrFormat("%.0f", ms));
+        }).c_str());
+  }
 }
 
 Options ParseFlags(int argc, char** argv) {
@@ -762,6 +874,9 @@ Options ParseFlags(int argc, char** argv) {
            options.deadline_ms > 0;
     } else if (name == "--prefill") {
       ok = ok && absl::SimpleAtoi(value, &options.prefill);
+    } else if (name == "--members") {
+      ok = ok && absl::SimpleAtoi(value, &options.members) &&
+           options.members >= 0;
     } else {
       ok = false;
     }
@@ -771,6 +886,9 @@ Options ParseFlags(int argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  // As cohorted's release build does (server/main.cc), so that the
+  // ceilings pay for the same Mutex as the server.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string serve = "--serve-ceilings=";
   if (argc == 2 && std::string(argv[1]).rfind(serve, 0) == 0) {
     return ServeCeilings(std::string(argv[1]).substr(serve.size()));
@@ -781,7 +899,7 @@ int Main(int argc, char** argv) {
     if (w == "store" || w == "grpc-put" || w == "grpc-get") {
       ceilings.push_back(w);
     } else if (w == "health" || w == "post" || w == "get" || w == "list" ||
-               w == "mixed") {
+               w == "mixed" || w == "publish") {
       served.push_back(w);
     } else {
       Die(absl::StrCat("unknown workload ", w));
@@ -796,7 +914,12 @@ int Main(int argc, char** argv) {
     if (server == nullptr) Die("cohorted did not start");
     ServerWorkloads load(options, server.get(), data_dir);
     if (options.prefill > 0) load.Prefill(options.prefill);
+    if (options.members > 0) load.AddMembers(options.members);
     for (const std::string& w : served) {
+      if (w == "publish") {
+        PrintRow(DrivePostWhilePublishing(options, &load));
+        continue;
+      }
       StartCall start = w == "health" ? load.Health()
                         : w == "post" ? load.Post()
                         : w == "get"  ? load.Get()

@@ -69,7 +69,9 @@ class WatchProcess {
   void Kill() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
+    EXPECT_TRUE(::cohorte::testing::WaitForExit(pid_, std::chrono::seconds(60))
+                    .has_value())
+        << "`cohorte watch` outlived SIGKILL";
     pid_ = -1;
   }
 

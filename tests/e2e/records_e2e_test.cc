@@ -111,6 +111,8 @@ class RecordsE2eTest : public ::testing::Test {
   // The content of `version`, read in chunks.
   std::string Read(const std::string& version, int* messages) {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
     AddToken(&ctx, token_);
     v1::ReadRecordVersionRequest req;
     req.set_name(version);

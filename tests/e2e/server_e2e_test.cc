@@ -281,6 +281,7 @@ TEST_F(ServerE2eTest, SigtermUnderConcurrentWritesLosesNoAcknowledgedWrite) {
   constexpr int kAcksBeforeSignal = 200;
   absl::Mutex mu;
   std::vector<std::string> acknowledged;
+  int writers_done = 0;
   std::atomic<bool> stop{false};
 
   std::vector<std::thread> writers;
@@ -301,14 +302,26 @@ TEST_F(ServerE2eTest, SigtermUnderConcurrentWritesLosesNoAcknowledgedWrite) {
         absl::MutexLock lock(&mu);
         acknowledged.push_back(id);
       }
+      absl::MutexLock lock(&mu);
+      ++writers_done;
     });
   }
   {
+    // Until enough writes are acknowledged, or every writer stopped (a
+    // failed write ends a writer), or the deadline: never until ctest's
+    // timeout.
     absl::MutexLock lock(&mu);
     auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return acknowledged.size() >= kAcksBeforeSignal;
+      return acknowledged.size() >= kAcksBeforeSignal ||
+             writers_done == kWriters;
     };
-    mu.Await(absl::Condition(&enough));
+    if (!mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(120)) ||
+        acknowledged.size() < kAcksBeforeSignal) {
+      ADD_FAILURE() << "only " << acknowledged.size() << " of "
+                    << kAcksBeforeSignal
+                    << " writes acknowledged (within 120 s, " << writers_done
+                    << " of " << kWriters << " writers stopped)";
+    }
   }
   EXPECT_EQ(server_->Stop(SIGTERM), 0);
   stop = true;

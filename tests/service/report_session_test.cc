@@ -15,7 +15,9 @@
 #include "server/service/content/referentiel.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
+#include "server/service/inbox/fan_out.h"
 #include "tests/service/access_fixture.h"
+#include "tests/testing/raw_access.h"
 
 namespace cohorte::service {
 namespace {
@@ -133,6 +135,125 @@ TEST_F(ReportTest, ADraftIsItsAuthorsUntilPublished) {
   list.set_state(v1::ExperienceReport::ARCHIVED);
   EXPECT_EQ(services_.reports->ListReports(who("ally"), list)->reports_size(),
             1);
+}
+
+// The REPORT_PUBLISHED items in `member`'s inbox that point at `report`.
+int PublishedItems(InboxService& inbox, const Principal& member,
+                   const std::string& report) {
+  v1::ListInboxRequest req;
+  req.set_page_size(1000);
+  absl::StatusOr<v1::ListInboxResponse> items = inbox.ListInbox(member, req);
+  EXPECT_THAT(items, IsOk());
+  int n = 0;
+  for (const v1::InboxItem& item : items->items()) {
+    if (item.kind() == v1::InboxItem::REPORT_PUBLISHED &&
+        item.resource() == report) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+TEST_F(ReportTest, APublicationCommitsAloneAndReachesALargeCohortInBatches) {
+  constexpr int kAgents = NotificationFanOut::kMembersPerBatch + 44;
+  for (int i = 0; i < kAgents; ++i) {
+    AddMember(absl::StrCat("agent-", i), v1::Member::MEMBER, v1::AGENT, kPetr,
+              "");
+  }
+  absl::StatusOr<v1::ExperienceReport> created =
+      services_.reports->CreateReport(who("agent-petr"), Request("cantine"));
+  ASSERT_THAT(created, IsOk());
+  const int64_t before = store_->revision();
+  v1::PublishReportRequest publish;
+  publish.set_name(created->name());
+  ASSERT_THAT(services_.reports->PublishReport(who("agent-petr"), publish),
+              IsOk());
+
+  // The publication's own mutation writes no inbox item; two batches (or
+  // more) after it do, each one committed alone.
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> changes =
+      storage::testing::RawAccess::ReadChanges(*store_, before + 1,
+                                               /*limit=*/100);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_GE(changes->size(), 3u);
+  EXPECT_EQ((*changes)[0].method(), "PublishReport");
+  for (const storage::v1::Change& c : (*changes)[0].changes()) {
+    EXPECT_EQ(c.resource_name().find("/inbox/"), std::string::npos)
+        << c.resource_name();
+  }
+  for (size_t i = 1; i < changes->size(); ++i) {
+    EXPECT_EQ((*changes)[i].method(), "DeliverNotifications");
+  }
+  // Every agent of the cohort once; not the author, not another cohort.
+  for (int i = 0; i < kAgents; ++i) {
+    EXPECT_EQ(PublishedItems(*services_.inbox, who(absl::StrCat("agent-", i)),
+                             created->name()),
+              1)
+        << i;
+  }
+  EXPECT_EQ(
+      PublishedItems(*services_.inbox, who("elu-coteaux"), created->name()), 1);
+  EXPECT_EQ(
+      PublishedItems(*services_.inbox, who("agent-petr"), created->name()), 0);
+  EXPECT_EQ(
+      PublishedItems(*services_.inbox, who("elu-ailleurs"), created->name()),
+      0);
+}
+
+TEST_F(ReportTest, APendingNotificationReachesOnlyWhoMayReadItWhenDelivered) {
+  absl::StatusOr<v1::ExperienceReport> created =
+      services_.reports->CreateReport(who("agent-petr"), Request("cantine"));
+  ASSERT_THAT(created, IsOk());
+  v1::PublishReportRequest publish;
+  publish.set_name(created->name());
+  ASSERT_THAT(services_.reports->PublishReport(who("agent-petr"), publish),
+              IsOk());
+  // A notification left pending (as by a stop between the announcement's
+  // commit and its delivery)...
+  v1::InboxItem item;
+  item.set_resource(created->name());
+  item.set_context(kPetr);
+  item.set_title(created->title());
+  item.set_actor("members/agent-petr");
+  item.set_kind(v1::InboxItem::REPORT_PUBLISHED);
+  storage::Mutation pending;
+  pending.actor = "members/agent-petr";
+  pending.method = "PublishReport";
+  pending.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    NotificationFanOut::Schedule(txn, item);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(pending)).status(), IsOk());
+  // ... while elu-coteaux leaves the cohort for another one.
+  v1::UpdateMemberRequest move;
+  move.mutable_member()->set_name("members/elu-coteaux");
+  move.mutable_member()->add_delegations(kAilleurs);
+  move.mutable_update_mask()->add_paths("delegations");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
+
+  const int64_t before = store_->revision();
+  ASSERT_THAT(services_.all->fan_out.DeliverPending(), IsOk());
+  EXPECT_EQ(PublishedItems(*services_.inbox, who("elu-petr"), created->name()),
+            2);
+  // What the delivery wrote: nothing for the one who left.
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> changes =
+      storage::testing::RawAccess::ReadChanges(*store_, before + 1,
+                                               /*limit=*/100);
+  ASSERT_THAT(changes, IsOk());
+  std::vector<std::string> written;
+  for (const storage::v1::ChangeRecord& record : *changes) {
+    for (const storage::v1::Change& c : record.changes()) {
+      written.push_back(c.resource_name());
+    }
+  }
+  EXPECT_THAT(written, ::testing::Contains(
+                           ::testing::StartsWith("members/elu-petr/inbox/")));
+  EXPECT_THAT(written, ::testing::Not(::testing::Contains(
+                           ::testing::StartsWith("members/elu-coteaux/"))));
+  // Nothing is left to deliver.
+  const int64_t revision = store_->revision();
+  ASSERT_THAT(services_.all->fan_out.DeliverPending(), IsOk());
+  EXPECT_EQ(store_->revision(), revision);
 }
 
 TEST_F(ReportTest, ListsFilterByTerritoryFundamentalBaliseAndTheme) {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/keys.h"
@@ -96,6 +98,10 @@ TEST_F(BackupTest, BackupTakenWhileWritingHoldsEveryAcknowledgedWrite) {
   });
   const int64_t acknowledged = store->revision();
   absl::StatusOr<BackupInfo> info = backups->Create(*store);
+  // On a loaded machine the writer may not have run yet: it commits once
+  // more after `acknowledged` before it is stopped (or the test fails
+  // below at the deadline).
+  store->WaitForRevision(acknowledged, absl::Now() + absl::Seconds(60));
   stop.store(true);
   writer.join();
   ASSERT_THAT(info, IsOk());

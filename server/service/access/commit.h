@@ -25,6 +25,7 @@
 #define COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -79,6 +80,9 @@ absl::StatusOr<Response> CommitForResponse(
   if (!request_id.empty()) {
     mutation.request_fingerprint = RequestFingerprint(request, {"request_id"});
   }
+  // The presented response, kept as is: it is serialized only for the
+  // idempotency record (with a request_id), and never parsed back.
+  std::optional<Response> presented;
   mutation.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
     COHORTE_ASSIGN_OR_RETURN(Reader reader, Reader::InTxn(txn, principal));
     COHORTE_ASSIGN_OR_RETURN(Response response, apply(txn, reader));
@@ -90,12 +94,22 @@ absl::StatusOr<Response> CommitForResponse(
         Reader::InTxn(txn, principal, /*check_credential=*/false));
     COHORTE_ASSIGN_OR_RETURN(Response shown, Presenter<Response>::Present(
                                                  after, std::move(response)));
-    return shown.SerializeAsString();
+    std::string recorded =
+        request_id.empty() ? std::string() : shown.SerializeAsString();
+    presented = std::move(shown);
+    return recorded;
   };
   COHORTE_ASSIGN_OR_RETURN(storage::CommitResult result,
                            store.Commit(std::move(mutation)));
-  if (result.replayed && result.recorded_fingerprint !=
-                             RequestFingerprint(request, {"request_id"})) {
+  if (!result.replayed) {
+    // `apply` ran (once) and its group is durable.
+    if (!presented.has_value()) {
+      return absl::InternalError("a committed write presented no response");
+    }
+    return *std::move(presented);
+  }
+  if (result.recorded_fingerprint !=
+      RequestFingerprint(request, {"request_id"})) {
     return ErrorWithReason(absl::StatusCode::kInvalidArgument,
                            kReasonRequestIdReused,
                            "request_id: already used for a different request");
@@ -104,18 +118,15 @@ absl::StatusOr<Response> CommitForResponse(
   if (!response.ParseFromString(result.response)) {
     return absl::DataLossError("a recorded response does not parse");
   }
-  if (result.replayed) {
-    // A replay answers what the first call answered, as the caller may see
-    // it now: one who left the group since reads nothing of it.
-    const Reader now(store, principal);
-    if constexpr (IsStoredType<Response>::value) {
-      COHORTE_RETURN_IF_ERROR(now.Get<Response>(response.name()).status());
-      return now.Present(std::move(response));
-    } else {
-      return Presenter<Response>::Present(now, std::move(response));
-    }
+  // A replay answers what the first call answered, as the caller may see
+  // it now: one who left the group since reads nothing of it.
+  const Reader now(store, principal);
+  if constexpr (IsStoredType<Response>::value) {
+    COHORTE_RETURN_IF_ERROR(now.Get<Response>(response.name()).status());
+    return now.Present(std::move(response));
+  } else {
+    return Presenter<Response>::Present(now, std::move(response));
   }
-  return response;
 }
 
 }  // namespace cohorte::service

@@ -21,6 +21,7 @@
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
 #include "server/service/core/validation.h"
+#include "server/service/inbox/fan_out.h"
 #include "server/service/inbox/inbox.h"
 #include "server/service/structure/member_service.h"
 #include "storage/codec.h"
@@ -404,46 +405,67 @@ absl::StatusOr<ExperienceReport> ReportService::PublishReport(
     const Principal& caller, const v1::PublishReportRequest& req) {
   COHORTE_ASSIGN_OR_RETURN(std::string cohort,
                            ParseCohortChildName("name", req.name(), "reports"));
-  return CommitForResponse<ExperienceReport>(
-      store_, caller, "PublishReport", req, /*request_id=*/"",
-      [&](Txn& txn, [[maybe_unused]] const Reader& reader)
-          -> absl::StatusOr<ExperienceReport> {
-        COHORTE_ASSIGN_OR_RETURN(
-            ExperienceReport r,
-            LoadForAuthor(reader, req.name(), /*coordinators=*/false));
-        COHORTE_RETURN_IF_ERROR(CheckEtag(r.name(), r.etag(), req.etag()));
-        if (r.state() != ExperienceReport::DRAFT) return WrongState(r, "DRAFT");
-        COHORTE_RETURN_IF_ERROR(CheckReportReferences(txn, reader, r, cohort));
-        r.set_state(ExperienceReport::PUBLISHED);
-        *r.mutable_publish_time() = ToTimestamp(txn.commit_time());
-        SaveEntity(txn, r);
-        // Who hears of it: the cohort's participants and the territory's
-        // followers, each only if they may read it.
-        COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> people,
-                                 ScanMembers(txn, [&](const v1::Member& m) {
-                                   return ParticipatesIn(
-                                       Principal::FromMember(m, ""), cohort);
-                                 }));
-        COHORTE_ASSIGN_OR_RETURN(std::vector<std::string> followers,
-                                 FollowersOf(txn, r.territory()));
-        for (const std::string& f : followers) {
-          absl::StatusOr<v1::Member> m = LoadEntity<v1::Member>(txn, f);
-          if (m.ok()) people.push_back(*std::move(m));
-        }
-        std::map<std::string, v1::InboxItem::Kind> recipients;
-        for (const v1::Member& m : people) {
-          if (Reader::AsMember(txn, m).MaySee(r.name(), r)) {
-            recipients[m.name()] = v1::InboxItem::REPORT_PUBLISHED;
-          }
-        }
-        v1::InboxItem item;
-        item.set_resource(r.name());
-        item.set_context(r.territory());
-        item.set_title(r.title());
-        item.set_actor(caller.member);
-        COHORTE_RETURN_IF_ERROR(NotifyMembers(txn, recipients, item));
-        return r;
-      });
+  absl::StatusOr<ExperienceReport> published =
+      CommitForResponse<ExperienceReport>(
+          store_, caller, "PublishReport", req, /*request_id=*/"",
+          [&](Txn& txn, [[maybe_unused]] const Reader& reader)
+              -> absl::StatusOr<ExperienceReport> {
+            COHORTE_ASSIGN_OR_RETURN(
+                ExperienceReport r,
+                LoadForAuthor(reader, req.name(), /*coordinators=*/false));
+            COHORTE_RETURN_IF_ERROR(CheckEtag(r.name(), r.etag(), req.etag()));
+            if (r.state() != ExperienceReport::DRAFT)
+              return WrongState(r, "DRAFT");
+            COHORTE_RETURN_IF_ERROR(
+                CheckReportReferences(txn, reader, r, cohort));
+            r.set_state(ExperienceReport::PUBLISHED);
+            *r.mutable_publish_time() = ToTimestamp(txn.commit_time());
+            SaveEntity(txn, r);
+            // Who hears of it (the cohort's participants and the territory's
+            // followers who may read it) is decided after this commit, by the
+            // fan-out's batches: a large cohort never holds the group commit.
+            v1::InboxItem item;
+            item.set_resource(r.name());
+            item.set_context(r.territory());
+            item.set_title(r.title());
+            item.set_actor(caller.member);
+            item.set_kind(v1::InboxItem::REPORT_PUBLISHED);
+            NotificationFanOut::Schedule(txn, item);
+            return r;
+          });
+  // The publication is durable: a fan-out that fails now stays pending
+  // and is resumed by the next one (or at start-up).
+  if (published.ok()) (void)fan_out_.DeliverPending();
+  return published;
+}
+
+namespace {
+
+// Who hears of a report's publication: the cohort's participants and the
+// territory's followers, each only if they may read it.
+absl::StatusOr<NotificationFanOut::MemberFilter> ReportAudience(
+    const Txn& txn, const v1::InboxItem& item) {
+  COHORTE_ASSIGN_OR_RETURN(ExperienceReport r,
+                           LoadEntity<ExperienceReport>(txn, item.resource()));
+  COHORTE_ASSIGN_OR_RETURN(std::string cohort,
+                           ParseCohortChildName("name", r.name(), "reports"));
+  COHORTE_ASSIGN_OR_RETURN(std::vector<std::string> followers,
+                           FollowersOf(txn, r.territory()));
+  return [&txn, r = std::move(r), cohort = std::move(cohort),
+          followers = std::set<std::string>(
+              followers.begin(), followers.end())](const v1::Member& m) {
+    const bool concerned =
+        ParticipatesIn(Principal::FromMember(m, ""), cohort) ||
+        followers.count(m.name()) > 0;
+    return concerned && Reader::AsMember(txn, m).MaySee(r.name(), r);
+  };
+}
+
+}  // namespace
+
+ReportService::ReportService(storage::Store* store, NotificationFanOut* fan_out)
+    : store_(*store), fan_out_(*fan_out) {
+  fan_out->SetAudience(v1::InboxItem::REPORT_PUBLISHED, ReportAudience);
 }
 
 absl::StatusOr<ExperienceReport> ReportService::ArchiveReport(

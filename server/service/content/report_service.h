@@ -12,13 +12,16 @@
 #include "absl/status/statusor.h"
 #include "cohorte/v1/reports.pb.h"
 #include "server/service/access/principal.h"
+#include "server/service/inbox/fan_out.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
 
 class ReportService {
  public:
-  explicit ReportService(storage::Store* store) : store_(*store) {}
+  // Sets the fan-out's audience of REPORT_PUBLISHED; `store` and `fan_out`
+  // must outlive it.
+  ReportService(storage::Store* store, NotificationFanOut* fan_out);
   ReportService(const ReportService&) = delete;
   ReportService& operator=(const ReportService&) = delete;
 
@@ -34,7 +37,9 @@ class ReportService {
       const Principal& caller, const v1::ListReportsRequest& req);
   absl::StatusOr<v1::ExperienceReport> UpdateReport(
       const Principal& caller, const v1::UpdateReportRequest& req);
-  // FAILED_PRECONDITION (WRONG_STATE) unless a draft.
+  // FAILED_PRECONDITION (WRONG_STATE) unless a draft. Its notifications
+  // are delivered after the publication commits, before this returns
+  // (NotificationFanOut): a failure there does not fail the publication.
   absl::StatusOr<v1::ExperienceReport> PublishReport(
       const Principal& caller, const v1::PublishReportRequest& req);
   // FAILED_PRECONDITION (WRONG_STATE) unless published.
@@ -43,6 +48,7 @@ class ReportService {
 
  private:
   storage::Store& store_;
+  NotificationFanOut& fan_out_;
 };
 
 }  // namespace cohorte::service

@@ -60,6 +60,7 @@ inline constexpr absl::string_view kReasonBundleCorrupt = "BUNDLE_CORRUPT";
 // A flag nobody could read in the moderation queue (a college group with no
 // facilitator, whose cohort's coordinators are not members).
 inline constexpr absl::string_view kReasonNoModerator = "NO_MODERATOR";
+inline constexpr absl::string_view kReasonServerBusy = "SERVER_BUSY";
 
 // INVALID_ARGUMENT "<field>: <description>", reason FIELD_INVALID, with a
 // BadRequest naming `field` (a request path such as "cohort.display_name").

@@ -21,6 +21,7 @@
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
 #include "server/service/core/validation.h"
+#include "server/service/inbox/fan_out.h"
 #include "server/service/inbox/inbox.h"
 #include "server/service/structure/member_service.h"
 #include "storage/codec.h"
@@ -250,6 +251,27 @@ absl::Status AuthorizeSessionRead(const Principal& caller,
                    CohortScope(CohortOf(session_name)));
 }
 
+namespace {
+
+// Who hears of a new session: its audience (InAudience), as the batch's
+// transaction sees the session and each member.
+absl::StatusOr<NotificationFanOut::MemberFilter> SessionAudience(
+    const Txn& txn, const v1::InboxItem& item) {
+  COHORTE_ASSIGN_OR_RETURN(Session s,
+                           LoadEntity<Session>(txn, item.resource()));
+  return [s = std::move(s)](const v1::Member& m) {
+    return InAudience(Principal::FromMember(m, ""), s);
+  };
+}
+
+}  // namespace
+
+SessionService::SessionService(storage::Store* store,
+                               NotificationFanOut* fan_out)
+    : store_(*store), fan_out_(*fan_out) {
+  fan_out->SetAudience(v1::InboxItem::SESSION_OPEN, SessionAudience);
+}
+
 absl::StatusOr<Session> SessionService::CreateSession(
     const Principal& caller, const v1::CreateSessionRequest& req) {
   COHORTE_RETURN_IF_ERROR(
@@ -268,7 +290,7 @@ absl::StatusOr<Session> SessionService::CreateSession(
   const std::string name = absl::StrCat(
       req.parent(), "/sessions/",
       req.session_id().empty() ? GenerateId("session-") : req.session_id());
-  return CommitForResponse<Session>(
+  absl::StatusOr<Session> created = CommitForResponse<Session>(
       store_, caller, "CreateSession", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Session> {
@@ -290,26 +312,23 @@ absl::StatusOr<Session> SessionService::CreateSession(
             CheckSessionWhole(txn, reader, s, req.parent()));
         CreateEntity(txn, s);
         if (Nanos(s.end_time()) > absl::ToUnixNanos(txn.commit_time())) {
-          COHORTE_ASSIGN_OR_RETURN(std::vector<v1::Member> people,
-                                   ScanMembers(txn, [&](const v1::Member& m) {
-                                     return InAudience(
-                                         Principal::FromMember(m, ""), s);
-                                   }));
-          std::map<std::string, v1::InboxItem::Kind> recipients;
-          for (const v1::Member& m : people) {
-            if (InAudience(Principal::FromMember(m, ""), s)) {
-              recipients[m.name()] = v1::InboxItem::SESSION_OPEN;
-            }
-          }
+          // Its audience hears of it after this commit, batch by batch
+          // (NotificationFanOut): a large cohort never holds the group
+          // commit.
           v1::InboxItem item;
           item.set_resource(s.name());
           item.set_context(req.parent());
           item.set_title(s.title());
           item.set_actor(caller.actor());
-          COHORTE_RETURN_IF_ERROR(NotifyMembers(txn, recipients, item));
+          item.set_kind(v1::InboxItem::SESSION_OPEN);
+          NotificationFanOut::Schedule(txn, item);
         }
         return s;
       });
+  // The session is durable: a fan-out that fails now stays pending and is
+  // resumed by the next one (or at start-up).
+  if (created.ok()) (void)fan_out_.DeliverPending();
+  return created;
 }
 
 absl::StatusOr<Session> SessionService::GetSession(

@@ -13,19 +13,23 @@
 #include "absl/status/statusor.h"
 #include "cohorte/v1/sessions.pb.h"
 #include "server/service/access/principal.h"
+#include "server/service/inbox/fan_out.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
 
 class SessionService {
  public:
-  explicit SessionService(storage::Store* store) : store_(*store) {}
+  // Sets the fan-out's audience of SESSION_OPEN; `store` and `fan_out` must
+  // outlive it.
+  SessionService(storage::Store* store, NotificationFanOut* fan_out);
   SessionService(const SessionService&) = delete;
   SessionService& operator=(const SessionService&) = delete;
 
   // INVALID_ARGUMENT naming the field for a bad kind, title, time (end not
   // after start, longer than kMaxSessionDays), time zone, link, audience or
-  // capacity.
+  // capacity. A session still to come is announced to its audience after
+  // it commits, before this returns (NotificationFanOut).
   absl::StatusOr<v1::Session> CreateSession(
       const Principal& caller, const v1::CreateSessionRequest& req);
   absl::StatusOr<v1::Session> GetSession(const Principal& caller,
@@ -55,6 +59,7 @@ class SessionService {
 
  private:
   storage::Store& store_;
+  NotificationFanOut& fan_out_;
 };
 
 // OK if `caller` may read `session`'s cohort content (admin, participants).
