@@ -8,12 +8,14 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "cohorte/v1/cohorts.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
@@ -42,11 +44,30 @@ class StartupE2eTest : public ::testing::Test {
  protected:
   // Starts a first instance (with the demo, so that its WAL holds many
   // revisions) and stops it cleanly.
-  void MakeInstance() {
+  // Makes an instance and stops it with `stop` (SIGKILL keeps what the
+  // WAL holds: a clean stop flushes every memtable, since record chunks
+  // are written without the WAL).
+  void MakeInstance(int stop = SIGTERM) {
     std::unique_ptr<ServerProcess> server =
         ServerProcess::Start(data_dir_, {"--seed-demo"});
     ASSERT_NE(server, nullptr);
-    ASSERT_EQ(server->Stop(SIGTERM), 0);
+    // Writes after the demo's last record upload, which flushes the
+    // chunks' column family and so starts a new WAL: the newest WAL then
+    // holds more than a page of records to corrupt.
+    auto cohorts = v1::CohortService::NewStub(server->channel());
+    for (int i = 0; i < 40; ++i) {
+      grpc::ClientContext ctx;
+      ::cohorte::testing::AddToken(&ctx, server->AdminToken());
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+      v1::CreateCohortRequest req;
+      req.set_cohort_id("wal-" + std::to_string(i));
+      req.mutable_cohort()->set_display_name("Cohorte écrite après la démo");
+      req.mutable_cohort()->set_description(std::string(200, 'w'));
+      v1::Cohort out;
+      ASSERT_TRUE(cohorts->CreateCohort(&ctx, req, &out).ok());
+    }
+    ASSERT_EQ(server->Stop(stop), stop == SIGTERM ? 0 : 128 + stop);
     token_ = ReadAll(data_dir_ + "/admin.token");
     ASSERT_FALSE(token_.empty());
   }
@@ -133,7 +154,7 @@ TEST_F(StartupE2eTest, DeletedStoreBesideItsTokenIsRefused) {
 }
 
 TEST_F(StartupE2eTest, WalCorruptBeforeItsEndIsRefusedNamingTheFile) {
-  MakeInstance();
+  MakeInstance(SIGKILL);
   const std::vector<fs::path> wals = Wals();
   ASSERT_FALSE(wals.empty());
   const fs::path wal = *std::max_element(
@@ -158,7 +179,7 @@ TEST_F(StartupE2eTest, WalCorruptBeforeItsEndIsRefusedNamingTheFile) {
 }
 
 TEST_F(StartupE2eTest, RecoverAcceptsTheLossOfACorruptWalTailOnRequest) {
-  MakeInstance();
+  MakeInstance(SIGKILL);
   const fs::path wal = Wals().back();
   {
     std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
