@@ -23,18 +23,9 @@ ln -sf client/cohorte build/cohorte
 
 first_start=0
 [ -e "$data/store" ] || first_start=1
-if [ "$first_start" = 1 ]; then
-  if [ ! -r "$regional_token" ]; then
-    echo "national.sh: no $regional_token: start deploy/run.sh first" >&2
-    exit 66
-  fi
-  mkdir -p "$data"
-  chmod 700 "$data"
-  # The regional instance issues the token the national one follows with.
-  build/cohorte --server "$regional" --token-file "$regional_token" \
-    tokens create-service --display-name "Instance nationale" \
-    --cohort occitanie --access read >"$data/occitanie.peer-token"
-  chmod 600 "$data/occitanie.peer-token"
+if [ "$first_start" = 1 ] && [ ! -r "$regional_token" ]; then
+  echo "national.sh: no $regional_token: start deploy/run.sh first" >&2
+  exit 66
 fi
 
 build/server/cohorted --listen "$listen" --data-dir "$data" \
@@ -43,12 +34,19 @@ server=$!
 trap 'kill -TERM "$server" 2>/dev/null; wait "$server"; exit 0' INT TERM
 # Wait (at most 30 s) for the server to answer.
 for _ in $(seq 300); do
-  build/cohorte --server "$listen" --token-file "$data/admin.token" health \
-    >/dev/null 2>&1 && break
+  [ -r "$data/admin.token" ] &&
+    build/cohorte --server "$listen" --token-file "$data/admin.token" health \
+      >/dev/null 2>&1 && break
   kill -0 "$server" 2>/dev/null || exit 1
   sleep 0.1
 done
 if [ "$first_start" = 1 ]; then
+  # The regional instance issues the token the national one follows with;
+  # it is kept beside the national instance's own admin token.
+  (umask 077
+   build/cohorte --server "$regional" --token-file "$regional_token" \
+     tokens create-service --display-name "Instance nationale" \
+     --cohort occitanie --access read >"$data/occitanie.peer-token")
   build/cohorte --server "$listen" --token-file "$data/admin.token" \
     links create --id occitanie --display-name "Occitanie" \
     --endpoint "$regional" --cohort occitanie \
