@@ -108,6 +108,14 @@ absl::StatusOr<std::shared_ptr<const LogSlice>> Reader::ReadLog(
   slice->first_ = records.empty() ? from_revision : records[0].revision();
   for (const storage::v1::ChangeRecord& r : records) {
     slice->bytes_ += r.ByteSizeLong() + sizeof(r);
+    for (const storage::v1::Change& c : r.changes()) {
+      if (c.entity_kind() ==
+              static_cast<uint32_t>(storage::EntityKind::kMember) ||
+          c.entity_kind() ==
+              static_cast<uint32_t>(storage::EntityKind::kToken)) {
+        slice->last_rights_change_ = r.revision();
+      }
+    }
   }
   slice->records_ = std::move(records);
   return std::shared_ptr<const LogSlice>(std::move(slice));

@@ -46,6 +46,9 @@ class LogSlice {
   bool empty() const { return records_.empty(); }
   // Approximate memory held, for the fan-out's bound.
   size_t bytes() const { return bytes_; }
+  // The last revision held that wrote a member or a token (what a
+  // caller's rights are made of), or 0 if none does.
+  int64_t last_rights_change() const { return last_rights_change_; }
 
  private:
   friend class Reader;
@@ -53,6 +56,7 @@ class LogSlice {
 
   int64_t first_ = 0;
   size_t bytes_ = 0;
+  int64_t last_rights_change_ = 0;
   std::vector<storage::v1::ChangeRecord> records_;
 };
 

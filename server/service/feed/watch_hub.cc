@@ -163,6 +163,8 @@ void WatchHub::FillRing(int64_t head) {
       continue;
     }
     ring_last_ = (*slice)->last();
+    rights_changed_at_ =
+        std::max(rights_changed_at_, (*slice)->last_rights_change());
     ring_bytes_ += (*slice)->bytes();
     ring_.push_back(*std::move(slice));
   }
@@ -304,19 +306,29 @@ void WatchHub::Run() {
     std::map<std::pair<std::string, int64_t>, size_t> first_of;
     for (size_t i = 0; i < todo.size(); ++i) {
       Watcher& w = *todo[i];
-      if (w.position < head) {
-        // Presented with the caller's rights as they are now.
+      // Presented with the caller's rights as they are now: re-read when
+      // a member or a token was written since the last check (or the
+      // watcher reads from before the ring), and every progress interval.
+      const bool stale =
+          w.rights_checked < rights_changed_at_ || ring_.empty() ||
+          w.position + 1 < ring_.front()->first() ||
+          now - w.rights_checked_time >= options_.progress_interval;
+      if (w.position < head && stale) {
         absl::StatusOr<Principal> current = Reader::CurrentCaller(
             feed_->store(), w.caller, w.authenticated_at, now);
         if (!current.ok()) {
           served[i] = current.status();
           continue;
         }
+        w.rights_checked = ring_last_;
+        w.rights_checked_time = now;
         const std::string key = ShareKey(*current, w.filter_bytes);
         if (key != w.share_key) {
           w.caller = *std::move(current);
           w.share_key = key;
         }
+      }
+      if (w.position < head) {
         auto [it, fresh] = first_of.try_emplace({w.share_key, w.position}, i);
         if (!fresh) {
           const Watcher& model = *todo[it->second];

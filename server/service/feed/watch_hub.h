@@ -105,6 +105,10 @@ class WatchHub {
     // who left a group stops receiving it; a revoked token ends the watch.
     Principal caller;
     absl::Time authenticated_at;
+    // Re-read when a member or a token was written since (rights_checked
+    // is the head then), or every progress interval (a token's expiry).
+    int64_t rights_checked = -1;
+    absl::Time rights_checked_time;
     FeedFilter filter;
     std::string filter_bytes;  // for share_key
     Sink* sink = nullptr;
@@ -153,6 +157,8 @@ class WatchHub {
   std::deque<std::shared_ptr<const LogSlice>> ring_;
   size_t ring_bytes_ = 0;
   int64_t ring_last_ = 0;  // the last revision in the ring
+  // The last revision in the ring that wrote a member or a token.
+  int64_t rights_changed_at_ = 0;
 
   std::thread hub_;
   std::thread pump_;
