@@ -11,7 +11,7 @@ ninja -C "$build" cohorted links_bench >/dev/null
 dir=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
-start() {  # name
+start() {  # name; sets $addr (not in a subshell: the trap needs the pid)
   "$build"/server/cohorted --listen=127.0.0.1:0 --data-dir="$dir/$1" \
       --instance-name "$1" >"$dir/$1.out" 2>"$dir/$1.err" &
   pids+=($!)
@@ -19,10 +19,10 @@ start() {  # name
     grep -q "listening on" "$dir/$1.out" 2>/dev/null && break
     sleep 0.1
   done
-  sed -n 's/^cohorted: listening on //p' "$dir/$1.out"
+  addr=$(sed -n 's/^cohorted: listening on //p' "$dir/$1.out")
 }
-home=$(start home)
-follower=$(start follower)
+start home; home=$addr
+start follower; follower=$addr
 "$build"/tests/links_bench --home "$home" --home-token "$dir/home/admin.token" \
     --follower "$follower" --follower-token "$dir/follower/admin.token" \
     --resources "${RESOURCES:-100000}" --rate "${RATE:-1000}" \
