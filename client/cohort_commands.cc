@@ -38,9 +38,9 @@ void ShowCohort(const v1::Cohort& c, const absl::TimeZone& zone) {
     // A replica: read-only here, written at its home.
     const v1::Home& h = c.home();
     fields.push_back(
-        {"home", (h.instance_name().empty() ? h.instance_id()
-                                            : h.instance_name() + " (" +
-                                                  h.instance_id() + ")") +
+        {"home", (h.instance_name().empty()
+                      ? h.instance_id()
+                      : h.instance_name() + " (" + h.instance_id() + ")") +
                      ", followed by " + h.link()});
   }
   PrintFields(fields);

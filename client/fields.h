@@ -69,8 +69,8 @@ std::string LongTextsDocument(const std::vector<FieldFlag>& fields,
                               const google::protobuf::Message& current);
 
 // The texts of such a document, by flag (a section's leading and trailing
-// blank lines dropped); a section line naming no long-text row of `fields` is kept in
-// the text of the section before it.
+// blank lines dropped); a section line naming no long-text row of `fields` is
+// kept in the text of the section before it.
 std::map<std::string, std::string> ParseLongTextsDocument(
     const std::vector<FieldFlag>& fields, const std::string& document);
 

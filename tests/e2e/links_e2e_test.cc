@@ -145,8 +145,8 @@ v1::Link WaitLink(const ServerProcess& follower, const std::string& link,
     if (s.ok() && done(l)) return l;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ADD_FAILURE() << link << " never reached the state awaited: "
-                << l.ShortDebugString();
+  ADD_FAILURE() << link
+                << " never reached the state awaited: " << l.ShortDebugString();
   return l;
 }
 

@@ -134,8 +134,8 @@ absl::Status ApplyAs(storage::Txn& txn, const LinkRecord& link,
                                      " holds another resource"));
   }
   if (const std::string why = Refusal(entity); !why.empty()) {
-    refuse(absl::StrCat(event.resource_type(), " of ", CohortOf(name), ": ",
-                        why));
+    refuse(
+        absl::StrCat(event.resource_type(), " of ", CohortOf(name), ": ", why));
     ++counts->refused;
     // What may not be stored must not stay either.
     if (exists) txn.DeleteEntity<T>(name);
