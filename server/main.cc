@@ -67,6 +67,7 @@
 #include "server/service/identity/invitation_service.h"
 #include "server/service/identity/token_service.h"
 #include "server/service/inbox/inbox.h"
+#include "server/service/records/content_intake.h"
 #include "server/service/services.h"
 #include "server/service/sessions/session_service.h"
 #include "server/service/structure/group_service.h"
@@ -610,6 +611,18 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   if (absl::Status pending = services.fan_out.DeliverPending(); !pending.ok()) {
     LogLine("error", absl::StrFormat("msg=notifications_pending detail=\"%s\"",
                                      pending.ToString()));
+  }
+  // Record contents a stop left half received (a link's, an import's):
+  // their bytes become garbage for the collector, before anything receives.
+  if (absl::StatusOr<int64_t> discarded =
+          cohorte::service::DiscardPendingBlobs(*store);
+      !discarded.ok()) {
+    LogLine("error",
+            absl::StrFormat("msg=pending_contents_not_discarded detail=\"%s\"",
+                            discarded.status().ToString()));
+  } else if (*discarded > 0) {
+    LogLine("info", absl::StrFormat("msg=pending_contents_discarded blobs=%d",
+                                    *discarded));
   }
   if (boot->created && flags.seed_demo) {
     absl::Status seeded =

@@ -61,6 +61,7 @@ enum class IndexKind : uint8_t {
   kRecordByPurgeTime = 0x8C,  // purge seconds uint64-be, record name; empty
   kPendingFanOut = 0x8D,      // revision uint64-be, resource; FanOutJob
   kVersionByContent = 0x8F,   // sha256 hex NUL version name; value: empty
+  kPendingBlob = 0x93,        // blob uint64-be; value: empty (being received)
 };
 
 // Keys of the `meta` column family.

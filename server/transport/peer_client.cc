@@ -1,6 +1,7 @@
 #include "server/transport/peer_client.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cohorte/v1/changes.grpc.pb.h"
+#include "cohorte/v1/records.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -43,6 +45,7 @@ class GrpcPeerFeed final : public service::PeerFeed {
         grpc::CreateCustomChannel(config.endpoint, std::move(creds), args);
     changes_ = v1::ChangeService::NewStub(channel);
     tokens_ = v1::TokenService::NewStub(channel);
+    records_ = v1::RecordService::NewStub(channel);
   }
 
   absl::StatusOr<v1::Token> WhoAmI() override {
@@ -81,7 +84,7 @@ class GrpcPeerFeed final : public service::PeerFeed {
       }
     }
     grpc::Status status = reader->Finish();
-    const bool cancelled = Leave();
+    const bool cancelled = Leave(&ctx);
     if (stopped || cancelled) return absl::OkStatus();
     if (status.ok()) {
       return absl::UnavailableError("the peer ended the Watch stream");
@@ -89,10 +92,36 @@ class GrpcPeerFeed final : public service::PeerFeed {
     return FromGrpcStatus(status);
   }
 
+  absl::Status ReadRecordVersion(
+      const std::string& name,
+      const std::function<absl::Status(absl::string_view)>& on_data) override {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, /*deadline=*/false);
+    if (!Enter(&ctx)) return absl::CancelledError("the link was stopped");
+    v1::ReadRecordVersionRequest request;
+    request.set_name(name);
+    std::unique_ptr<grpc::ClientReader<v1::ReadRecordVersionResponse>> reader =
+        records_->ReadRecordVersion(&ctx, request);
+    v1::ReadRecordVersionResponse response;
+    absl::Status failed;
+    while (reader->Read(&response)) {
+      failed = on_data(response.data());
+      if (!failed.ok()) {
+        ctx.TryCancel();
+        break;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    const bool cancelled = Leave(&ctx);
+    if (!failed.ok()) return failed;
+    if (cancelled) return absl::CancelledError("the link was stopped");
+    return status.ok() ? absl::OkStatus() : FromGrpcStatus(status);
+  }
+
   void Cancel() override {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
-    if (active_ != nullptr) active_->TryCancel();
+    for (grpc::ClientContext* ctx : active_) ctx->TryCancel();
   }
 
  private:
@@ -108,23 +137,23 @@ class GrpcPeerFeed final : public service::PeerFeed {
                         absl::ToChronoSeconds(kPeerCallTimeout));
     }
   }
-  // Registers the call in progress; false if cancelled already.
+  // Registers a call in progress; false if cancelled already.
   bool Enter(grpc::ClientContext* ctx) {
     absl::MutexLock lock(&mu_);
     if (cancelled_) return false;
-    active_ = ctx;
+    active_.insert(ctx);
     return true;
   }
   // Unregisters it; whether Cancel was called.
-  bool Leave() {
+  bool Leave(grpc::ClientContext* ctx) {
     absl::MutexLock lock(&mu_);
-    active_ = nullptr;
+    active_.erase(ctx);
     return cancelled_;
   }
   template <typename T>
-  absl::StatusOr<T> Finish(const grpc::Status& status, grpc::ClientContext*,
+  absl::StatusOr<T> Finish(const grpc::Status& status, grpc::ClientContext* ctx,
                            T& response) {
-    const bool cancelled = Leave();
+    const bool cancelled = Leave(ctx);
     if (cancelled) return absl::CancelledError("the link was stopped");
     if (!status.ok()) return FromGrpcStatus(status);
     return std::move(response);
@@ -133,9 +162,11 @@ class GrpcPeerFeed final : public service::PeerFeed {
   const std::string token_;
   std::unique_ptr<v1::ChangeService::Stub> changes_;
   std::unique_ptr<v1::TokenService::Stub> tokens_;
+  std::unique_ptr<v1::RecordService::Stub> records_;
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The calls in progress (a content read within a Watch: two).
+  std::set<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -4,16 +4,22 @@
 // read as a SERVICE token, is applied to the follower the way the
 // Replicator's workers do (a replicated mutation per page).
 
+#include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/service/core/errors.h"
+#include "server/service/records/content_check.h"
+#include "server/service/records/content_intake.h"
+#include "server/service/records/record_store.h"
 #include "server/service/replication/home_guard.h"
 #include "server/service/replication/link_service.h"
 #include "server/service/replication/replicator.h"
 #include "tests/service/access_fixture.h"
+#include "tests/testing/pseudo_random.h"
 #include "tests/testing/raw_access.h"
 
 namespace cohorte::service {
@@ -382,6 +388,331 @@ TEST_F(ReplicationTest, DeletingALinkDropsOrKeepsItsCopies) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(reader.Get<v1::Territory>(kPetr).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// ---- Record contents across a link -----------------------------------------
+
+constexpr int64_t kMiB = 1 << 20;
+
+// The home instance seen through a SERVICE token of occitanie, in process:
+// what GrpcPeerFeed does over the network. Watch pages through ListChanges
+// and waits for the home's next revision; `corrupt` flips a byte of every
+// content it serves.
+class InProcessPeer final : public PeerFeed {
+ public:
+  InProcessPeer(storage::Store* store, Services* services, bool corrupt)
+      : store_(store), services_(services), corrupt_(corrupt) {}
+
+  absl::StatusOr<v1::Token> WhoAmI() override {
+    v1::Token t;
+    t.set_name("tokens/svc");
+    t.set_kind(v1::Token::SERVICE);
+    t.add_cohorts("cohorts/occitanie");
+    return t;
+  }
+  absl::StatusOr<v1::ListSnapshotResponse> ListSnapshot(
+      const v1::ListSnapshotRequest& request) override {
+    if (Cancelled()) return absl::CancelledError("cancelled");
+    return services_->changes.ListSnapshot(Svc(), request);
+  }
+  absl::Status Watch(const v1::WatchRequest& request,
+                     const std::function<bool(const v1::WatchResponse&)>&
+                         on_response) override {
+    std::string since = request.since();
+    while (!Cancelled()) {
+      v1::ListChangesRequest list;
+      list.set_since(since);
+      *list.mutable_filter() = request.filter();
+      absl::StatusOr<v1::ListChangesResponse> page =
+          services_->changes.ListChanges(Svc(), list);
+      if (!page.ok()) return page.status();
+      v1::WatchResponse r;
+      *r.mutable_events() = page->events();
+      *r.mutable_cursor() = page->cursor();
+      if (!on_response(r)) return absl::OkStatus();
+      since = page->cursor().token();
+      if (page->caught_up()) {
+        store_->WaitForRevision(page->cursor().revision(),
+                                absl::Now() + absl::Milliseconds(200));
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status ReadRecordVersion(
+      const std::string& name,
+      const std::function<absl::Status(absl::string_view)>& on_data) override {
+    int64_t offset = 0;
+    while (!Cancelled()) {
+      absl::StatusOr<std::string> chunk =
+          services_->records.ReadChunk(Svc(), name, offset, kMiB);
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) return absl::OkStatus();
+      if (corrupt_ && offset == 0) (*chunk)[0] ^= 1;
+      offset += static_cast<int64_t>(chunk->size());
+      if (absl::Status s = on_data(*chunk); !s.ok()) return s;
+    }
+    return absl::CancelledError("cancelled");
+  }
+  void Cancel() override { cancelled_ = true; }
+
+ private:
+  static Principal Svc() {
+    return Principal::ForService("tokens/svc", {"cohorts/occitanie"}, false);
+  }
+  bool Cancelled() const { return cancelled_.load(); }
+
+  storage::Store* const store_;
+  Services* const services_;
+  const bool corrupt_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class ReplicatedContentTest : public ReplicationTest {
+ protected:
+  RecordService& home_records() { return services_.all->records; }
+
+  // A record of occitanie made by `who` at home.
+  std::string MakeRecord(const std::string& who, const std::string& id,
+                         v1::Visibility visibility) {
+    v1::CreateRecordRequest req;
+    req.set_parent(kOccitanie);
+    req.set_record_id(id);
+    req.mutable_record()->set_title("Compte-rendu " + id);
+    req.mutable_record()->set_kind(v1::Record::COMPTE_RENDU);
+    req.mutable_record()->set_visibility(visibility);
+    if (visibility == v1::GROUP) {
+      req.mutable_record()->set_group("cohorts/occitanie/groups/elus");
+    }
+    absl::StatusOr<v1::Record> r =
+        home_records().CreateRecord(who_.at(who), req);
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? r->name() : "";
+  }
+
+  // Uploads `content` to `record` at home as `who`, written in full (a new
+  // upload each time, no proof shortcut); the version's name.
+  std::string Push(const std::string& who, const std::string& record,
+                   const std::string& content) {
+    v1::StartUploadRequest start;
+    start.set_parent(record);
+    start.set_size_bytes(static_cast<int64_t>(content.size()));
+    start.set_sha256(Sha256Hex(content));
+    start.set_file_name("cr.bin");
+    start.set_new_upload(true);
+    absl::StatusOr<v1::Upload> u =
+        home_records().StartUpload(who_.at(who), start);
+    EXPECT_THAT(u, IsOk());
+    if (!u.ok()) return "";
+    for (int64_t at : u->proof_offsets()) {
+      v1::WriteUploadRequest w;
+      w.set_write_offset(at);
+      w.set_data(content.substr(at, kMiB));
+      absl::StatusOr<v1::Upload> done =
+          home_records().WriteUpload(who_.at(who), u->name(), w);
+      EXPECT_THAT(done, IsOk());
+      if (!done.ok()) return "";
+      if (done->state() == v1::Upload::COMPLETED) return done->version();
+    }
+    for (int64_t at = 0; at < static_cast<int64_t>(content.size());
+         at += kMiB) {
+      v1::WriteUploadRequest w;
+      w.set_write_offset(at);
+      w.set_data(content.substr(at, kMiB));
+      absl::StatusOr<v1::Upload> done =
+          home_records().WriteUpload(who_.at(who), u->name(), w);
+      EXPECT_THAT(done, IsOk());
+      if (!done.ok()) return "";
+      if (done->state() == v1::Upload::COMPLETED) return done->version();
+    }
+    return "";
+  }
+
+  // The content of `version` on the follower, read as its administrator
+  // through its gate.
+  absl::StatusOr<std::string> FollowerContent(const std::string& version) {
+    std::string out;
+    while (true) {
+      absl::StatusOr<std::string> chunk = follower_.all->records.ReadChunk(
+          admin_, version, static_cast<int64_t>(out.size()), kMiB);
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) return out;
+      out += *chunk;
+    }
+  }
+
+  // Runs link occitanie on the follower against the home, until `done`
+  // holds of the link (deadline: 60 s); the link as last read.
+  v1::Link RunUntil(bool corrupt,
+                    const std::function<bool(const v1::Link&)>& done) {
+    if (replicator_ == nullptr) {
+      ReplicationOptions options;
+      options.min_backoff = absl::Milliseconds(10);
+      options.log = [](absl::string_view, absl::string_view) {};
+      replicator_ = std::make_unique<Replicator>(
+          follower_.store.get(),
+          [this, corrupt](const PeerConfig&) -> std::unique_ptr<PeerFeed> {
+            return std::make_unique<InProcessPeer>(
+                store_.get(), services_.all.get(), corrupt);
+          },
+          options);
+      EXPECT_THAT(replicator_->Start(), IsOk());
+    }
+    v1::GetLinkRequest get;
+    get.set_name("links/occitanie");
+    v1::Link l;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    int64_t seen = 0;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<v1::Link> got = follower_.all->links.GetLink(admin_, get);
+      if (got.ok()) {
+        l = *got;
+        if (done(l)) return l;
+      }
+      seen = follower_.store->WaitForRevision(
+          seen, absl::Now() + absl::Milliseconds(100));
+    }
+    ADD_FAILURE() << "the link never reached the state awaited: "
+                  << l.ShortDebugString();
+    return l;
+  }
+
+  // Record contents stored on the follower (0x89 entries), by SHA-256.
+  std::map<std::string, storage::v1::RecordContentRecord> FollowerContents() {
+    std::map<std::string, storage::v1::RecordContentRecord> out;
+    const std::string prefix =
+        storage::IndexKey(storage::IndexKind::kRecordContent, "");
+    EXPECT_THAT(storage::testing::RawAccess::Committed(*follower_.store)
+                    .Scan(storage::Table::kIndexes, prefix, "",
+                          [&](absl::string_view key, absl::string_view value) {
+                            storage::v1::RecordContentRecord c;
+                            EXPECT_THAT(storage::DecodeValue(value, &c),
+                                        IsOk());
+                            out[std::string(key.substr(prefix.size()))] = c;
+                            return true;
+                          }),
+                IsOk());
+    return out;
+  }
+
+  // Whether any key of the follower's `table` starting with `prefix` holds
+  // `needle` in its value; and how many keys there are.
+  int64_t CountWith(storage::Table table, absl::string_view prefix,
+                    absl::string_view needle, bool* found) {
+    int64_t n = 0;
+    EXPECT_THAT(storage::testing::RawAccess::Committed(*follower_.store)
+                    .Scan(table, prefix, "",
+                          [&](absl::string_view, absl::string_view value) {
+                            ++n;
+                            if (value.find(needle) != absl::string_view::npos) {
+                              *found = true;
+                            }
+                            return true;
+                          }),
+                IsOk());
+    return n;
+  }
+
+  void TearDown() override {
+    if (replicator_ != nullptr) replicator_->Stop();
+    replicator_.reset();
+    ReplicationTest::TearDown();
+  }
+
+  std::unique_ptr<Replicator> replicator_;
+};
+
+TEST_F(ReplicatedContentTest, VersionsArriveWithTheirContentStoredOnce) {
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(3 * kMiB + 17, 1);
+  const std::string b = ::cohorte::testing::PseudoRandomBytes(12 * kMiB + 5, 2);
+  const std::string cr = MakeRecord("agent-petr", "cr", v1::COHORT);
+  const std::string kit = MakeRecord("agent-petr", "kit", v1::NETWORK);
+  const std::string cr1 = Push("agent-petr", cr, a);
+  const std::string kit1 = Push("agent-petr", kit, a);  // the same bytes
+  const std::string kit2 = Push("agent-petr", kit, b);
+  // What the élus keep among themselves, in its bytes too.
+  const std::string secret = MakeRecord("elu-petr", "secret", v1::GROUP);
+  const std::string hidden = "SECRET-CONTENT-ENTRE-ELUS " +
+                             ::cohorte::testing::PseudoRandomBytes(kMiB, 3);
+  ASSERT_FALSE(Push("elu-petr", secret, hidden).empty());
+
+  RunUntil(false,
+           [](const v1::Link& l) { return l.state() == v1::Link::FOLLOWING; });
+  EXPECT_EQ(FollowerContent(cr1).value_or("missing"), a);
+  EXPECT_EQ(FollowerContent(kit1).value_or("missing"), a);
+  EXPECT_EQ(FollowerContent(kit2).value_or("missing"), b);
+  // Stored once by SHA-256: a for two versions, b for one; nothing else.
+  std::map<std::string, storage::v1::RecordContentRecord> held =
+      FollowerContents();
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[Sha256Hex(a)].references(), 2);
+  EXPECT_EQ(held[Sha256Hex(b)].references(), 1);
+  bool found = false;
+  CountWith(storage::Table::kRecordChunks, "", "SECRET-CONTENT", &found);
+  EXPECT_FALSE(found) << "a GROUP record's bytes reached the follower";
+  EXPECT_EQ(CountWith(storage::Table::kIndexes,
+                      storage::IndexKey(storage::IndexKind::kPendingBlob, ""),
+                      "", &found),
+            0);
+
+  // While following: a new version arrives with its content.
+  const std::string c = ::cohorte::testing::PseudoRandomBytes(kMiB + 1, 4);
+  const std::string cr2 = Push("agent-petr", cr, c);
+  RunUntil(false, [&](const v1::Link&) { return FollowerContent(cr2).ok(); });
+  EXPECT_EQ(FollowerContent(cr2).value_or("missing"), c);
+
+  // Deleting the link and its copies releases every content; the
+  // collector then frees every chunk.
+  replicator_->Stop();
+  v1::DeleteLinkRequest del;
+  del.set_name("links/occitanie");
+  ASSERT_THAT(follower_.all->links.DeleteLink(admin_, del), IsOk());
+  EXPECT_TRUE(FollowerContents().empty());
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+}
+
+TEST_F(ReplicatedContentTest, AContentThatIsNotItsDigestStopsTheLink) {
+  const std::string cr = MakeRecord("agent-petr", "cr", v1::COHORT);
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(2 * kMiB, 5);
+  ASSERT_FALSE(Push("agent-petr", cr, a).empty());
+  const v1::Link l = RunUntil(
+      true, [](const v1::Link& l) { return l.state() == v1::Link::ERROR; });
+  EXPECT_EQ(l.error_reason(), "PEER_PROTOCOL");
+  EXPECT_THAT(l.error_message(), ::testing::HasSubstr("SHA-256"));
+  replicator_->Stop();
+  // Nothing of it counts, nothing is left pending, and the collector frees
+  // the bytes received.
+  EXPECT_TRUE(FollowerContents().empty());
+  bool found = false;
+  EXPECT_EQ(CountWith(storage::Table::kIndexes,
+                      storage::IndexKey(storage::IndexKind::kPendingBlob, ""),
+                      "", &found),
+            0);
+  EXPECT_EQ(CountWith(storage::Table::kEntities,
+                      storage::EntityKeyOf<v1::RecordVersion>(""), "", &found),
+            0);
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+}
+
+TEST_F(ReplicatedContentTest, BytesLeftPendingByACrashAreCollected) {
+  ContentIntake intake(*follower_.store);
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(9 * kMiB, 6);
+  absl::StatusOr<IncomingContents> incoming = intake.Begin(
+      "links/occitanie", {{Sha256Hex(a), static_cast<int64_t>(a.size())}});
+  ASSERT_THAT(incoming, IsOk());
+  ASSERT_EQ(incoming->size(), 1u);
+  // Past the announced size: refused.
+  EXPECT_EQ(ErrorReason((*incoming)[0]->Append(a + "x")),
+            kReasonContentMismatch);
+  ASSERT_THAT((*incoming)[0]->Append(a.substr(0, 8 * kMiB + 1)), IsOk());
+  // The process stops here, without settling; the next start discards.
+  bool found = false;
+  EXPECT_GT(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+  EXPECT_EQ(DiscardPendingBlobs(*follower_.store).value_or(-1), 1);
+  EXPECT_EQ(DiscardPendingBlobs(*follower_.store).value_or(-1), 0);
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
 }
 
 }  // namespace

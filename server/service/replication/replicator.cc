@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "server/service/access/reader.h"
 #include "server/service/core/entities.h"
 #include "server/service/core/errors.h"
+#include "server/service/records/record_store.h"
 #include "server/service/replication/home_guard.h"
 #include "storage/status_macros.h"
 
@@ -63,6 +65,41 @@ std::string Refusal(const v1::Record& r) {
   return "";
 }
 
+// Deletes stored resource `name` of type T, if stored: a version releases
+// its content, a record takes its versions along. Adds to `*deleted`.
+template <typename T>
+absl::Status DeleteStored(storage::Txn& txn, absl::string_view name,
+                          int64_t* deleted) {
+  if constexpr (std::is_same_v<T, v1::RecordVersion>) {
+    v1::RecordVersion v;
+    absl::Status s = txn.GetEntity<v1::RecordVersion>(name, &v);
+    if (absl::IsNotFound(s)) return absl::OkStatus();
+    COHORTE_RETURN_IF_ERROR(s);
+    COHORTE_RETURN_IF_ERROR(ReleaseVersionContent(txn, v));
+  } else {
+    COHORTE_ASSIGN_OR_RETURN(
+        bool exists,
+        txn.Exists(storage::Table::kEntities, storage::EntityKeyOf<T>(name)));
+    if (!exists) return absl::OkStatus();
+  }
+  if constexpr (std::is_same_v<T, v1::Record>) {
+    std::vector<std::string> versions;
+    COHORTE_RETURN_IF_ERROR(txn.Scan(
+        storage::Table::kEntities,
+        storage::CollectionPrefixOf<v1::RecordVersion>(name, "versions"),
+        [&](absl::string_view key, absl::string_view) {
+          versions.emplace_back(storage::EntityNameFromKey(key));
+          return true;
+        }));
+    for (const std::string& v : versions) {
+      COHORTE_RETURN_IF_ERROR(DeleteStored<v1::RecordVersion>(txn, v, deleted));
+    }
+  }
+  txn.DeleteEntity<T>(name);
+  ++*deleted;
+  return absl::OkStatus();
+}
+
 // Deletes every stored resource under `cohort` of the replicated types
 // (not the cohort itself) that `keep` does not keep.
 template <typename... T>
@@ -74,22 +111,18 @@ absl::Status DeleteUnder(storage::Txn& txn, absl::string_view cohort,
     using E = std::remove_pointer_t<decltype(type)>;
     if constexpr (!std::is_same_v<E, v1::Cohort>) {
       std::vector<std::string> names;
-      absl::Status s =
-          txn.Scan(storage::Table::kEntities,
-                   storage::EntityKeyOf<E>(absl::StrCat(cohort, "/")),
-                   [&](absl::string_view key, absl::string_view) {
-                     std::string name(storage::EntityNameFromKey(key));
-                     if (!keep(name)) names.push_back(std::move(name));
-                     return true;
-                   });
-      if (!s.ok()) {
-        status = s;
-        return false;
+      status = txn.Scan(storage::Table::kEntities,
+                        storage::EntityKeyOf<E>(absl::StrCat(cohort, "/")),
+                        [&](absl::string_view key, absl::string_view) {
+                          std::string name(storage::EntityNameFromKey(key));
+                          if (!keep(name)) names.push_back(std::move(name));
+                          return true;
+                        });
+      for (size_t i = 0; status.ok() && i < names.size(); ++i) {
+        status = DeleteStored<E>(txn, names[i], deleted);
       }
-      for (const std::string& n : names) txn.DeleteEntity<E>(n);
-      *deleted += static_cast<int64_t>(names.size());
     }
-    return true;
+    return status.ok();
   };
   (void)(one(static_cast<T*>(nullptr)) && ...);
   return status;
@@ -100,46 +133,50 @@ absl::Status ApplyAs(storage::Txn& txn, const LinkRecord& link,
                      const v1::ChangeEvent& event, ApplyCounts* counts,
                      std::set<std::string>* seen,
                      const std::function<void(absl::string_view)>& refuse,
-                     bool* matched) {
+                     const IncomingContents& incoming, bool* matched) {
   if (*matched || event.resource_type() != T::descriptor()->full_name()) {
     return absl::OkStatus();
   }
   *matched = true;
   const std::string& name = event.resource_name();
-  COHORTE_ASSIGN_OR_RETURN(
-      bool exists,
-      txn.Exists(storage::Table::kEntities, storage::EntityKeyOf<T>(name)));
   if (event.type() == v1::ChangeEvent::DELETED) {
+    int64_t deleted = 0;
     if constexpr (std::is_same_v<T, v1::Cohort>) {
-      int64_t deleted = 0;
       COHORTE_RETURN_IF_ERROR(DeleteUnder(
           txn, name, [](absl::string_view) { return false; }, &deleted,
           static_cast<Replicated*>(nullptr)));
-      counts->applied += deleted;
     }
-    if (exists) {
-      txn.DeleteEntity<T>(name);
-      ++counts->applied;
-    }
+    COHORTE_RETURN_IF_ERROR(DeleteStored<T>(txn, name, &deleted));
+    counts->applied += deleted;
     return absl::OkStatus();
   }
   T entity;
   if (!event.resource().UnpackTo(&entity)) {
-    return PeerProtocol(absl::StrCat("the change of ", name.substr(0, 300),
+    return PeerProtocol(absl::StrCat("a change of ", CohortOf(name),
                                      " does not hold a ",
-                                     event.resource_type()));
+                                     event.resource_type().substr(0, 100)));
   }
   if (entity.name() != name) {
-    return PeerProtocol(absl::StrCat("the change of ", name.substr(0, 300),
-                                     " holds another resource"));
+    return PeerProtocol(absl::StrCat("a change of ", CohortOf(name),
+                                     " holds another resource than it names"));
   }
-  if (const std::string why = Refusal(entity); !why.empty()) {
+  std::string why = Refusal(entity);
+  if constexpr (std::is_same_v<T, v1::RecordVersion>) {
+    if (why.empty()) {
+      COHORTE_ASSIGN_OR_RETURN(
+          bool record,
+          txn.Exists(storage::Table::kEntities,
+                     storage::EntityKeyOf<v1::Record>(RecordNameOf(name))));
+      if (!record) why = "a version of a record not here";
+    }
+  }
+  if (!why.empty()) {
     refuse(
         absl::StrCat(event.resource_type(), " of ", CohortOf(name), ": ", why));
     ++counts->refused;
     // What may not be stored must not stay either.
-    if (exists) txn.DeleteEntity<T>(name);
-    return absl::OkStatus();
+    int64_t deleted = 0;
+    return DeleteStored<T>(txn, name, &deleted);
   }
   if constexpr (std::is_same_v<T, v1::Cohort>) {
     v1::Home* home = entity.mutable_home();
@@ -152,6 +189,27 @@ absl::Status ApplyAs(storage::Txn& txn, const LinkRecord& link,
     entity.clear_members();
     entity.clear_facilitators();
   }
+  if constexpr (std::is_same_v<T, v1::RecordVersion>) {
+    // A version is immutable: stored already, its content is referenced
+    // already (a content that changed would be another version's).
+    v1::RecordVersion before;
+    absl::Status got = txn.GetEntity<v1::RecordVersion>(name, &before);
+    if (!got.ok() && !absl::IsNotFound(got)) return got;
+    if (!got.ok() || before.sha256() != entity.sha256()) {
+      if (got.ok()) {
+        int64_t deleted = 0;  // releases the content it named
+        COHORTE_RETURN_IF_ERROR(DeleteStored<T>(txn, name, &deleted));
+      }
+      absl::Status referenced = ReferenceContent(txn, entity, incoming);
+      if (absl::IsNotFound(referenced)) {
+        refuse(absl::StrCat(event.resource_type(), " of ", CohortOf(name),
+                            ": its content could not be copied"));
+        ++counts->refused;
+        return absl::OkStatus();
+      }
+      COHORTE_RETURN_IF_ERROR(referenced);
+    }
+  }
   if (seen != nullptr) seen->insert(name);
   txn.PutEntity(entity);
   ++counts->applied;
@@ -163,9 +221,11 @@ absl::Status ApplyAny(storage::Txn& txn, const LinkRecord& link,
                       const v1::ChangeEvent& event, ApplyCounts* counts,
                       std::set<std::string>* seen,
                       const std::function<void(absl::string_view)>& refuse,
-                      bool* matched, std::tuple<T...>*) {
+                      const IncomingContents& incoming, bool* matched,
+                      std::tuple<T...>*) {
   absl::Status status;
-  (void)((status = ApplyAs<T>(txn, link, event, counts, seen, refuse, matched),
+  (void)((status = ApplyAs<T>(txn, link, event, counts, seen, refuse, incoming,
+                              matched),
           status.ok() && !*matched) &&
          ...);
   return status;
@@ -274,10 +334,16 @@ const std::vector<std::string>& ReplicatedTypes() {
   return *types;
 }
 
+const IncomingContents& NoIncomingContents() {
+  static const auto* none = new IncomingContents();
+  return *none;
+}
+
 absl::Status ApplyChange(storage::Txn& txn, const LinkRecord& link,
                          const v1::ChangeEvent& event, ApplyCounts* counts,
                          std::set<std::string>* seen,
-                         const std::function<void(absl::string_view)>& refuse) {
+                         const std::function<void(absl::string_view)>& refuse,
+                         const IncomingContents& incoming) {
   const std::string& name = event.resource_name();
   if (event.reason() == v1::ChangeEvent::ACCESS_LOST) {
     refuse(absl::StrCat("an ACCESS_LOST event of ", CohortOf(name),
@@ -333,7 +399,7 @@ absl::Status ApplyChange(storage::Txn& txn, const LinkRecord& link,
     }
   }
   bool matched = false;
-  return ApplyAny(txn, link, event, counts, seen, refuse, &matched,
+  return ApplyAny(txn, link, event, counts, seen, refuse, incoming, &matched,
                   static_cast<Replicated*>(nullptr));
 }
 
@@ -372,7 +438,8 @@ Replicator::Replicator(storage::Store* store, PeerConnector connect,
                        ReplicationOptions options)
     : store_(store),
       connect_(std::move(connect)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      intake_(*store) {}
 
 Replicator::~Replicator() { Stop(); }
 
@@ -574,6 +641,63 @@ absl::Status CheckInstance(const LinkRecord& link, const v1::Cursor& cursor,
 
 }  // namespace
 
+absl::StatusOr<IncomingContents> Replicator::Receive(
+    PeerFeed& peer, const LinkRecord& link,
+    const google::protobuf::RepeatedPtrField<v1::ChangeEvent>& events) {
+  std::vector<WantedContent> wanted;
+  std::map<std::string, std::string> version_of;  // sha256 -> a version
+  for (const v1::ChangeEvent& e : events) {
+    if (e.type() == v1::ChangeEvent::DELETED ||
+        e.resource_type() != v1::RecordVersion::descriptor()->full_name() ||
+        FollowedCohortOf(link, e.resource_name()).empty()) {
+      continue;
+    }
+    v1::RecordVersion v;
+    if (!e.resource().UnpackTo(&v) || v.name() != e.resource_name()) {
+      continue;  // ApplyChange refuses the batch
+    }
+    if (v.size_bytes() < 1 || v.sha256().size() != 64) {
+      return PeerProtocol(absl::StrCat("a record version of ",
+                                       CohortOf(v.name()),
+                                       " has no content's SHA-256 and size"));
+    }
+    if (version_of.emplace(v.sha256(), v.name()).second) {
+      wanted.push_back({v.sha256(), v.size_bytes()});
+    }
+  }
+  if (wanted.empty()) return IncomingContents();
+  const std::string& name = link.link().name();
+  COHORTE_ASSIGN_OR_RETURN(IncomingContents incoming,
+                           intake_.Begin(name, wanted));
+  absl::Status failed;
+  for (const auto& c : incoming) {
+    const std::string& version = version_of[c->sha256()];
+    absl::Status read = peer.ReadRecordVersion(
+        version, [&](absl::string_view data) { return c->Append(data); });
+    if (read.ok()) read = c->Finish();
+    if (ErrorReason(read) == kReasonContentMismatch) {
+      failed =
+          PeerProtocol(absl::StrCat("the peer's content of a version of ",
+                                    CohortOf(version), ": ", read.message()));
+      break;
+    }
+    if (absl::IsNotFound(read) || absl::IsPermissionDenied(read)) {
+      continue;  // not finished: the version is refused
+    }
+    if (!read.ok()) {
+      failed = read;
+      break;
+    }
+    Log("info", absl::StrCat("msg=link_content_copied link=", name,
+                             " bytes=", c->size()));
+  }
+  if (!failed.ok()) {
+    intake_.Settle(name, incoming).IgnoreError();  // or at the next start
+    return failed;
+  }
+  return incoming;
+}
+
 absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,
                                   const LinkRecord& link) {
   const std::string& name = link.link().name();
@@ -601,8 +725,10 @@ absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,
     } else if (page.cursor().token() != cursor) {
       return PeerProtocol("the peer's snapshot pages do not agree on cursor");
     }
-    COHORTE_RETURN_IF_ERROR(CommitOnLink(name, [&](storage::Txn& txn,
-                                                   LinkRecord& rec) {
+    COHORTE_ASSIGN_OR_RETURN(IncomingContents incoming,
+                             Receive(peer, link, page.events()));
+    absl::Status committed = CommitOnLink(name, [&](storage::Txn& txn,
+                                                    LinkRecord& rec) {
       v1::Link& l = *rec.mutable_link();
       if (!pin.empty()) l.set_peer_instance_id(pin);
       l.set_peer_instance_name(page.instance_name());
@@ -610,10 +736,12 @@ absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,
       ApplyCounts counts;
       for (const v1::ChangeEvent& e : page.events()) {
         COHORTE_RETURN_IF_ERROR(ApplyChange(
-            txn, rec, e, &counts, &seen, [&](absl::string_view why) {
+            txn, rec, e, &counts, &seen,
+            [&](absl::string_view why) {
               Log("warn", absl::StrCat("msg=replication_refused link=", name,
                                        " what=", Quoted(why)));
-            }));
+            },
+            incoming));
       }
       l.set_applied_changes(l.applied_changes() + counts.applied);
       l.set_refused_changes(l.refused_changes() + counts.refused);
@@ -621,7 +749,10 @@ absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,
         *l.mutable_last_applied_time() = ToTimestamp(txn.commit_time());
       }
       return absl::OkStatus();
-    }));
+    });
+    const absl::Status settled = intake_.Settle(name, incoming);
+    COHORTE_RETURN_IF_ERROR(committed);
+    COHORTE_RETURN_IF_ERROR(settled);
     ++pages;
     if (page.next_page_token().empty()) break;
     request.set_page_token(page.next_page_token());
@@ -710,16 +841,23 @@ absl::Status Replicator::Follow(Worker* w, PeerFeed& peer,
     if (idle && absl::Now() - last_persist < options_.idle_persist_interval) {
       return true;
     }
+    absl::StatusOr<IncomingContents> incoming = Receive(peer, link, r.events());
+    if (!incoming.ok()) {
+      failed = incoming.status();
+      return false;
+    }
     failed = CommitOnLink(name, [&](storage::Txn& txn, LinkRecord& rec) {
       v1::Link& l = *rec.mutable_link();
       ApplyCounts counts;
       absl::Time newest = absl::InfinitePast();
       for (const v1::ChangeEvent& e : r.events()) {
         COHORTE_RETURN_IF_ERROR(ApplyChange(
-            txn, rec, e, &counts, nullptr, [&](absl::string_view why) {
+            txn, rec, e, &counts, nullptr,
+            [&](absl::string_view why) {
               Log("warn", absl::StrCat("msg=replication_refused link=", name,
                                        " what=", Quoted(why)));
-            }));
+            },
+            *incoming));
         newest = std::max(
             newest, absl::FromUnixNanos(e.commit_time().seconds() * 1000000000 +
                                         e.commit_time().nanos()));
@@ -742,6 +880,8 @@ absl::Status Replicator::Follow(Worker* w, PeerFeed& peer,
       }
       return absl::OkStatus();
     });
+    const absl::Status settled = intake_.Settle(name, *incoming);
+    if (failed.ok()) failed = settled;
     if (!failed.ok()) return false;
     stored = r.cursor().token();
     last_persist = absl::Now();

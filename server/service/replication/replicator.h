@@ -15,6 +15,11 @@
 //   changes are applied in one mutation that also stores the response's
 //   cursor (the same batch), so a crash never loses or repeats a change
 //   applied, and applying a change twice changes nothing more.
+// - A record version comes with its content: before the batch that stores
+//   the version is committed, the content (if not stored here already) is
+//   read from the peer's ReadRecordVersion, hashed and written durably to a
+//   blob of its own (content_intake.h); the batch's mutation makes it the
+//   stored content, deduplicated by SHA-256 with everything else here.
 //
 // What it stores is checked here again, whatever the peer sends
 // (ApplyChange): only the types a link follows, only under the followed
@@ -51,6 +56,7 @@
 #include "cohorte/v1/changes.pb.h"
 #include "cohorte/v1/cohorts.pb.h"
 #include "cohorte/v1/links.pb.h"
+#include "server/service/records/content_intake.h"
 #include "server/service/replication/peer.h"
 #include "storage/store.h"
 
@@ -102,16 +108,25 @@ struct ApplyCounts {
   int64_t refused = 0;
 };
 
+// No contents received (see ApplyChange).
+const IncomingContents& NoIncomingContents();
+
 // Inside a replicated mutation: applies `event` of link `link` (as stored
 // in `txn`) to the store, or refuses it (see the file comment). `seen`, if
-// not null, gets the name of each resource a snapshot delivered.
+// not null, gets the name of each resource a snapshot delivered. A record
+// version stored refers to its content: the one stored here, or the one
+// received in `incoming` (content_intake.h); a deleted version, record or
+// cohort releases the contents of its versions.
 // FAILED_PRECONDITION (NAME_CONFLICT) for a followed cohort taken here;
 // INVALID_ARGUMENT (reason PEER_PROTOCOL) for an event that does not
-// decode or names another resource than it holds.
-absl::Status ApplyChange(storage::Txn& txn, const storage::v1::LinkRecord& link,
-                         const v1::ChangeEvent& event, ApplyCounts* counts,
-                         std::set<std::string>* seen,
-                         const std::function<void(absl::string_view)>& refuse);
+// decode or names another resource than it holds. A version whose content
+// is neither stored nor in `incoming` is refused (not stored).
+absl::Status ApplyChange(
+    storage::Txn& txn, const storage::v1::LinkRecord& link,
+    const v1::ChangeEvent& event, ApplyCounts* counts,
+    std::set<std::string>* seen,
+    const std::function<void(absl::string_view)>& refuse,
+    const IncomingContents& incoming = NoIncomingContents());
 
 class Replicator {
  public:
@@ -139,6 +154,15 @@ class Replicator {
   absl::Status Follow(Worker* w, PeerFeed& peer,
                       const storage::v1::LinkRecord& link);
   absl::Status CheckPeer(PeerFeed& peer, const storage::v1::LinkRecord& link);
+  // The contents of the record versions `events` would store and this
+  // instance lacks, received from `peer` (content_intake.h): what to pass
+  // to ApplyChange, then to intake_.Settle once the batch's mutation ran.
+  // A content the peer does not serve (NOT_FOUND, PERMISSION_DENIED: the
+  // version went meanwhile) is left out, and its version refused. On an
+  // error, what was begun is settled before returning.
+  absl::StatusOr<IncomingContents> Receive(
+      PeerFeed& peer, const storage::v1::LinkRecord& link,
+      const google::protobuf::RepeatedPtrField<v1::ChangeEvent>& events);
   // One replicated mutation on link `name`: `apply` runs with the link as
   // stored, then the link is saved. ABORTED (reason LINK_STOPPED) if the
   // link was deleted or paused meanwhile.
@@ -155,6 +179,7 @@ class Replicator {
   storage::Store* const store_;
   const PeerConnector connect_;
   const ReplicationOptions options_;
+  ContentIntake intake_;
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
