@@ -324,6 +324,23 @@ int Import(const CommandEnv& env, const std::string& from) {
     chunk.set_events_data(buffer.data(), static_cast<size_t>(got));
     sent = writer->Write(chunk);
   }
+  // Then the record contents, each whole, in the manifest's order.
+  for (const v1::BundleFile& f : manifest.files()) {
+    if (!sent) break;
+    if (f.path() == kEventsFile) continue;
+    const std::string sha = f.path().substr(9);
+    std::ifstream content(dir / f.path(), std::ios::binary);
+    while (sent && content) {
+      content.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const std::streamsize got = content.gcount();
+      if (got <= 0) break;
+      v1::ImportCohortRequest piece;
+      piece.mutable_content()->set_sha256(sha);
+      piece.mutable_content()->set_data(buffer.data(),
+                                        static_cast<size_t>(got));
+      sent = writer->Write(piece);
+    }
+  }
   writer->WritesDone();
   grpc::Status s = writer->Finish();
   if (!s.ok()) return ReportError(s);

@@ -33,12 +33,14 @@
 #include "cohorte/v1/exchanges.grpc.pb.h"
 #include "cohorte/v1/groups.pb.h"
 #include "cohorte/v1/links.grpc.pb.h"
+#include "cohorte/v1/records.grpc.pb.h"
 #include "cohorte/v1/territories.grpc.pb.h"
 #include "cohorte/v1/tokens.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "tests/testing/pseudo_random.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -197,12 +199,42 @@ class LinksE2eTest : public ::testing::Test {
     return resp.cursor().revision();
   }
 
+  // The content of record version `version` as `token` reads it.
+  static std::string Content(const ServerProcess& server,
+                             const std::string& token,
+                             const std::string& version) {
+    auto stub = v1::RecordService::NewStub(server.channel());
+    grpc::ClientContext ctx;
+    AddToken(&ctx, token);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
+    v1::ReadRecordVersionRequest req;
+    req.set_name(version);
+    auto reader = stub->ReadRecordVersion(&ctx, req);
+    v1::ReadRecordVersionResponse piece;
+    std::string out;
+    while (reader->Read(&piece)) out += piece.data();
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) {
+      ADD_FAILURE() << "reading " << version << ": " << s.error_message();
+    }
+    return out;
+  }
+
+  // The same resources on both sides, and every record version with the
+  // same bytes.
   void ExpectConverged(const ServerProcess& home, const std::string& token,
                        const ServerProcess& follower,
                        const std::string& cohort) {
     const auto at_home = Visible(home.channel(), token, cohort);
     const auto here =
         Visible(follower.channel(), follower.AdminToken(), cohort);
+    for (const auto& [name, bytes] : at_home) {
+      if (name.find("/versions/") == std::string::npos) continue;
+      EXPECT_EQ(Content(home, token, name),
+                Content(follower, follower.AdminToken(), name))
+          << "the content of " << name << " differs on the follower";
+    }
     EXPECT_GT(at_home.size(), 0u);
     EXPECT_EQ(at_home.size(), here.size());
     for (const auto& [name, bytes] : at_home) {
@@ -277,6 +309,28 @@ TEST_F(LinksE2eTest, ThreeInstancesConvergeThroughKillsAndARestore) {
         Call(marie, exchanges.get(), &v1::ExchangeService::Stub::CreateExchange,
              req, &out);
     ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // A record of the élus group, its bytes said among them only; and a
+  // document of the cohort's, pushed with the real CLI.
+  {
+    const std::string secret = dir_.path() + "/secret.txt";
+    std::ofstream(secret) << "SECRET-ENTRE-ELUS : le compte-rendu du bureau\n";
+    ProcessResult pushed = RunProcess(
+        {COHORTE_CLI_PATH, "records", "push", secret, "--cohort", "occitanie",
+         "--record", "bureau", "--title", "Bureau", "--visibility", "group",
+         "--group", "elus"},
+        {"COHORTE_SERVER=" + occ->address(), "COHORTE_TOKEN=" + marie});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+    const std::string shared = dir_.path() + "/feuille-de-route.bin";
+    std::ofstream(shared, std::ios::binary)
+        << ::cohorte::testing::PseudoRandomBytes(5 << 20, 12);
+    pushed = RunProcess(
+        {COHORTE_CLI_PATH, "records", "push", shared, "--cohort", "occitanie",
+         "--record", "feuille-de-route", "--title", "Feuille de route",
+         "--visibility", "network"},
+        {"COHORTE_SERVER=" + occ->address(), "COHORTE_TOKEN=" + marie});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
   }
 
   // The national instance follows a cohort of each, through the CLI.

@@ -16,6 +16,9 @@
 #include "server/service/replication/link_service.h"
 #include "server/service/replication/replicator.h"
 #include "tests/service/access_fixture.h"
+#include "tests/service/record_helpers.h"
+#include "tests/testing/pseudo_random.h"
+#include "tests/testing/raw_access.h"
 
 namespace cohorte::service {
 namespace {
@@ -93,6 +96,39 @@ class CohortImportTest : public AccessFixture {
       COHORTE_RETURN_IF_ERROR(import->Add(m));
     }
     return import->Finish();
+  }
+
+  // Lists `content` in `stream`'s manifest and, unless `send` is false,
+  // appends its pieces (1 MiB) to the stream; `tamper` flips a byte.
+  static void AddContent(std::vector<v1::ImportCohortRequest>& stream,
+                         const std::string& content, bool send = true,
+                         bool tamper = false) {
+    v1::BundleManifest& m = *stream[0].mutable_manifest();
+    v1::BundleFile* f = m.add_files();
+    f->set_path("contents/" + Sha256Hex(content));
+    f->set_size_bytes(static_cast<int64_t>(content.size()));
+    f->set_sha256(Sha256Hex(content));
+    m.set_content_count(m.content_count() + 1);
+    if (!send) return;
+    for (size_t at = 0; at < content.size(); at += 1 << 20) {
+      v1::BundleContentPiece* piece = stream.emplace_back().mutable_content();
+      piece->set_sha256(Sha256Hex(content));
+      piece->set_data(content.substr(at, 1 << 20));
+      if (tamper && at == 0) (*piece->mutable_data())[7] ^= 1;
+    }
+  }
+
+  // How many keys the follower's `table` holds under `prefix`.
+  int64_t FollowerKeys(storage::Table table, absl::string_view prefix) {
+    int64_t n = 0;
+    EXPECT_THAT(storage::testing::RawAccess::Committed(*follower_.store)
+                    .Scan(table, prefix, "",
+                          [&](absl::string_view, absl::string_view) {
+                            ++n;
+                            return true;
+                          }),
+                IsOk());
+    return n;
   }
 
   absl::StatusOr<v1::ImportCohortResponse> Import(
@@ -310,6 +346,82 @@ TEST_F(CohortImportTest, TakenNamesAndCallersAreRefusedAndALinkAdopts) {
   target_ = &follower_;
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(s), kReasonNameConflict);
+}
+
+TEST_F(CohortImportTest, RecordContentsComeWithTheBundleChecked) {
+  RecordService& home = services_.all->records;
+  absl::StatusOr<v1::Record> record = ::cohorte::testing::MakeRecordAs(
+      home, who("agent-petr"), kOccitanie, "cr", v1::COHORT);
+  ASSERT_THAT(record, IsOk());
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(
+      2 * ::cohorte::testing::kRecordMiB + 3, 7);
+  absl::StatusOr<std::string> version = ::cohorte::testing::PushContentAs(
+      home, who("agent-petr"), record->name(), a);
+  ASSERT_THAT(version, IsOk());
+  const std::vector<v1::ChangeEvent> events = HomeSnapshot();
+  const std::string pb = Delimited(events);
+  auto read = [&] {
+    return ::cohorte::testing::ReadContentAs(follower_.all->records, admin_,
+                                             *version);
+  };
+  auto chunks = [&] { return FollowerKeys(storage::Table::kRecordChunks, ""); };
+
+  // A tampered content, a missing one, one the manifest does not list:
+  // refused, nothing visible, and the collector frees what was received.
+  std::vector<v1::ImportCohortRequest> tampered = Stream(pb, events.size());
+  AddContent(tampered, a, /*send=*/true, /*tamper=*/true);
+  absl::Status s = Import(tampered).status();
+  EXPECT_EQ(ErrorReason(s), kReasonBundleCorrupt) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("SHA-256"));
+  std::vector<v1::ImportCohortRequest> missing = Stream(pb, events.size());
+  AddContent(missing, a, /*send=*/false);
+  EXPECT_EQ(ErrorReason(Import(missing).status()), kReasonBundleCorrupt);
+  std::vector<v1::ImportCohortRequest> unlisted = Stream(pb, events.size());
+  AddContent(unlisted, a);
+  unlisted[0].mutable_manifest()->clear_content_count();
+  unlisted[0].mutable_manifest()->mutable_files()->RemoveLast();
+  EXPECT_EQ(ErrorReason(Import(unlisted).status()), kReasonBundleCorrupt);
+  EXPECT_FALSE(read().ok());
+  EXPECT_EQ(FollowerKeys(storage::Table::kEntities, ""), 0);
+  EXPECT_EQ(
+      FollowerKeys(storage::Table::kIndexes,
+                   storage::IndexKey(storage::IndexKind::kPendingBlob, "")),
+      0);
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(chunks(), 0);
+
+  // Whole and right: the version reads back the same bytes.
+  std::vector<v1::ImportCohortRequest> whole = Stream(pb, events.size());
+  AddContent(whole, a);
+  absl::StatusOr<v1::ImportCohortResponse> done = Import(whole);
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->refused(), 0);
+  EXPECT_EQ(read().value_or("missing"), a);
+  // Again: the content held is skipped, nothing more is stored.
+  const int64_t stored = chunks();
+  ASSERT_THAT(Import(whole), IsOk());
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(chunks(), stored);
+  EXPECT_EQ(read().value_or("missing"), a);
+}
+
+TEST_F(CohortImportTest, AVersionWithoutItsContentIsRefused) {
+  RecordService& home = services_.all->records;
+  absl::StatusOr<v1::Record> record = ::cohorte::testing::MakeRecordAs(
+      home, who("agent-petr"), kOccitanie, "cr", v1::COHORT);
+  ASSERT_THAT(record, IsOk());
+  ASSERT_THAT(::cohorte::testing::PushContentAs(home, who("agent-petr"),
+                                                record->name(), "contenu"),
+              IsOk());
+  // An exporter that could not read the content left it out.
+  absl::StatusOr<v1::ImportCohortResponse> done = Import(HomeSnapshot());
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->refused(), 1);
+  EXPECT_THAT(Reader(*follower_.store, admin_).Get<v1::Record>(record->name()),
+              IsOk());
+  EXPECT_EQ(FollowerKeys(storage::Table::kEntities,
+                         storage::EntityKeyOf<v1::RecordVersion>("")),
+            0);
 }
 
 }  // namespace

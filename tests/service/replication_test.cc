@@ -19,6 +19,7 @@
 #include "server/service/replication/link_service.h"
 #include "server/service/replication/replicator.h"
 #include "tests/service/access_fixture.h"
+#include "tests/service/record_helpers.h"
 #include "tests/testing/pseudo_random.h"
 #include "tests/testing/raw_access.h"
 
@@ -392,7 +393,7 @@ TEST_F(ReplicationTest, DeletingALinkDropsOrKeepsItsCopies) {
 
 // ---- Record contents across a link -----------------------------------------
 
-constexpr int64_t kMiB = 1 << 20;
+constexpr int64_t kMiB = ::cohorte::testing::kRecordMiB;
 
 // The home instance seen through a SERVICE token of occitanie, in process:
 // what GrpcPeerFeed does over the network. Watch pages through ListChanges
@@ -471,73 +472,30 @@ class ReplicatedContentTest : public ReplicationTest {
  protected:
   RecordService& home_records() { return services_.all->records; }
 
-  // A record of occitanie made by `who` at home.
+  // A record of occitanie made by `who` at home; its name.
   std::string MakeRecord(const std::string& who, const std::string& id,
                          v1::Visibility visibility) {
-    v1::CreateRecordRequest req;
-    req.set_parent(kOccitanie);
-    req.set_record_id(id);
-    req.mutable_record()->set_title("Compte-rendu " + id);
-    req.mutable_record()->set_kind(v1::Record::COMPTE_RENDU);
-    req.mutable_record()->set_visibility(visibility);
-    if (visibility == v1::GROUP) {
-      req.mutable_record()->set_group("cohorts/occitanie/groups/elus");
-    }
-    absl::StatusOr<v1::Record> r =
-        home_records().CreateRecord(who_.at(who), req);
+    absl::StatusOr<v1::Record> r = ::cohorte::testing::MakeRecordAs(
+        home_records(), who_.at(who), kOccitanie, id, visibility,
+        "cohorts/occitanie/groups/elus");
     EXPECT_THAT(r, IsOk());
     return r.ok() ? r->name() : "";
   }
 
-  // Uploads `content` to `record` at home as `who`, written in full (a new
-  // upload each time, no proof shortcut); the version's name.
+  // Uploads `content` to `record` at home as `who`; the version's name.
   std::string Push(const std::string& who, const std::string& record,
                    const std::string& content) {
-    v1::StartUploadRequest start;
-    start.set_parent(record);
-    start.set_size_bytes(static_cast<int64_t>(content.size()));
-    start.set_sha256(Sha256Hex(content));
-    start.set_file_name("cr.bin");
-    start.set_new_upload(true);
-    absl::StatusOr<v1::Upload> u =
-        home_records().StartUpload(who_.at(who), start);
-    EXPECT_THAT(u, IsOk());
-    if (!u.ok()) return "";
-    for (int64_t at : u->proof_offsets()) {
-      v1::WriteUploadRequest w;
-      w.set_write_offset(at);
-      w.set_data(content.substr(at, kMiB));
-      absl::StatusOr<v1::Upload> done =
-          home_records().WriteUpload(who_.at(who), u->name(), w);
-      EXPECT_THAT(done, IsOk());
-      if (!done.ok()) return "";
-      if (done->state() == v1::Upload::COMPLETED) return done->version();
-    }
-    for (int64_t at = 0; at < static_cast<int64_t>(content.size());
-         at += kMiB) {
-      v1::WriteUploadRequest w;
-      w.set_write_offset(at);
-      w.set_data(content.substr(at, kMiB));
-      absl::StatusOr<v1::Upload> done =
-          home_records().WriteUpload(who_.at(who), u->name(), w);
-      EXPECT_THAT(done, IsOk());
-      if (!done.ok()) return "";
-      if (done->state() == v1::Upload::COMPLETED) return done->version();
-    }
-    return "";
+    absl::StatusOr<std::string> v = ::cohorte::testing::PushContentAs(
+        home_records(), who_.at(who), record, content);
+    EXPECT_THAT(v, IsOk());
+    return v.value_or("");
   }
 
   // The content of `version` on the follower, read as its administrator
   // through its gate.
   absl::StatusOr<std::string> FollowerContent(const std::string& version) {
-    std::string out;
-    while (true) {
-      absl::StatusOr<std::string> chunk = follower_.all->records.ReadChunk(
-          admin_, version, static_cast<int64_t>(out.size()), kMiB);
-      if (!chunk.ok()) return chunk.status();
-      if (chunk->empty()) return out;
-      out += *chunk;
-    }
+    return ::cohorte::testing::ReadContentAs(follower_.all->records, admin_,
+                                             version);
   }
 
   // Runs link occitanie on the follower against the home, until `done`

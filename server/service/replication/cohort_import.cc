@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cohorte/v1/records.pb.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -26,6 +27,7 @@ namespace {
 using storage::v1::LinkRecord;
 
 constexpr absl::string_view kEventsFile = "events.pb";
+constexpr absl::string_view kContentsDir = "contents/";
 
 absl::Status Corrupt(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument,
@@ -82,6 +84,31 @@ absl::Status CheckManifest(const v1::BundleManifest& m,
     return InvalidField("manifest.event_count",
                         "a bundle holds its cohort at least");
   }
+  std::set<std::string> contents;
+  for (int i = 1; i < m.files_size(); ++i) {
+    const v1::BundleFile& f = m.files(i);
+    const std::string field = absl::StrCat("manifest.files[", i, "]");
+    if (!absl::StartsWith(f.path(), kContentsDir) ||
+        !IsLowerHex(f.path().substr(kContentsDir.size()), 64)) {
+      return InvalidField(absl::StrCat(field, ".path"),
+                          "a bundle's other files are contents/{sha256}");
+    }
+    if (f.sha256() != f.path().substr(kContentsDir.size())) {
+      return InvalidField(absl::StrCat(field, ".sha256"),
+                          "a content's SHA-256 is its file's name");
+    }
+    if (f.size_bytes() < 1) {
+      return InvalidField(absl::StrCat(field, ".size_bytes"),
+                          "a record content holds one byte at least");
+    }
+    if (!contents.insert(f.sha256()).second) {
+      return InvalidField(absl::StrCat(field, ".path"), "listed twice");
+    }
+  }
+  if (m.content_count() != m.files_size() - 1) {
+    return InvalidField("manifest.content_count",
+                        "is not the number of contents/ files listed");
+  }
   return absl::OkStatus();
 }
 
@@ -108,6 +135,15 @@ absl::Status CohortImport::Add(const v1::ImportCohortRequest& message) {
   if (message.has_manifest()) {
     return InvalidField("manifest", "only in the stream's first message");
   }
+  if (message.has_content()) {
+    if (!message.events_data().empty()) {
+      return InvalidField("events_data", "not with a content's piece");
+    }
+    return AddContent(message.content());
+  }
+  if (contents_begun_) {
+    return Corrupt("events.pb's bytes came after a record content");
+  }
   if (message.events_data().size() >
       static_cast<size_t>(kMaxImportChunkBytes)) {
     return InvalidField(
@@ -122,6 +158,72 @@ absl::Status CohortImport::Add(const v1::ImportCohortRequest& message) {
   return absl::OkStatus();
 }
 
+CohortImport::~CohortImport() {
+  // Whatever the outcome: received bytes no version took become garbage.
+  intake_.Settle(caller_.actor(), incoming_).IgnoreError();
+}
+
+absl::Status CohortImport::AddContent(const v1::BundleContentPiece& piece) {
+  const v1::BundleManifest& m = first_.manifest();
+  if (static_cast<int64_t>(events_.size()) != m.files(0).size_bytes()) {
+    return Corrupt("a record content came before the end of events.pb");
+  }
+  if (piece.data().empty()) return InvalidField("content.data", "is empty");
+  if (piece.data().size() > static_cast<size_t>(kMaxImportChunkBytes)) {
+    return InvalidField(
+        "content.data",
+        absl::StrCat("at most ", kMaxImportChunkBytes, " bytes per message"));
+  }
+  if (!contents_begun_) {
+    std::vector<WantedContent> wanted;
+    for (int i = 1; i < m.files_size(); ++i) {
+      wanted.push_back({m.files(i).sha256(), m.files(i).size_bytes()});
+    }
+    COHORTE_ASSIGN_OR_RETURN(incoming_, intake_.Begin(caller_.actor(), wanted));
+    contents_begun_ = true;
+  }
+  const std::string& sha = piece.sha256();
+  const bool same = (receiving_ != nullptr && receiving_->sha256() == sha) ||
+                    (!skipping_.empty() && skipping_ == sha);
+  if (!same) {
+    COHORTE_RETURN_IF_ERROR(EndContent());
+    if (contents_done_.count(sha) > 0) {
+      return Corrupt(
+          absl::StrCat("the content ", sha.substr(0, 64), " comes twice"));
+    }
+    const bool listed =
+        std::any_of(m.files().begin() + 1, m.files().end(),
+                    [&](const v1::BundleFile& f) { return f.sha256() == sha; });
+    if (!listed) {
+      return Corrupt(absl::StrCat("the stream holds the content ",
+                                  sha.substr(0, 64),
+                                  ", which the manifest does not list"));
+    }
+    contents_done_.insert(sha);
+    auto it = std::find_if(incoming_.begin(), incoming_.end(),
+                           [&](const auto& c) { return c->sha256() == sha; });
+    if (it == incoming_.end()) {
+      skipping_ = sha;  // held here already
+    } else {
+      receiving_ = it->get();
+    }
+  }
+  if (receiving_ == nullptr) return absl::OkStatus();
+  absl::Status s = receiving_->Append(piece.data());
+  if (ErrorReason(s) == kReasonContentMismatch) return Corrupt(s.message());
+  return s;
+}
+
+absl::Status CohortImport::EndContent() {
+  skipping_.clear();
+  if (receiving_ == nullptr) return absl::OkStatus();
+  IncomingContent* ended = receiving_;
+  receiving_ = nullptr;
+  absl::Status s = ended->Finish();
+  if (ErrorReason(s) == kReasonContentMismatch) return Corrupt(s.message());
+  return s;
+}
+
 absl::StatusOr<v1::ImportCohortResponse> CohortImport::Finish() {
   if (!started_) {
     return InvalidField("manifest", "the stream held no manifest");
@@ -134,6 +236,19 @@ absl::StatusOr<v1::ImportCohortResponse> CohortImport::Finish() {
   }
   if (Sha256Hex(events_) != m.files(0).sha256()) {
     return Corrupt("events.pb's SHA-256 is not the manifest's");
+  }
+  COHORTE_RETURN_IF_ERROR(EndContent());
+  if (contents_begun_) {
+    for (const auto& c : incoming_) {
+      if (!c->finished()) {
+        return Corrupt(absl::StrCat("the content ", c->sha256(),
+                                    " is missing from the stream"));
+      }
+    }
+  } else if (m.content_count() > 0) {
+    return Corrupt(
+        "the stream holds none of the record contents the "
+        "manifest lists");
   }
   // Every event decodes, the cohort's first.
   std::vector<v1::ChangeEvent> events;
@@ -236,8 +351,9 @@ absl::StatusOr<v1::ImportCohortResponse> CohortImport::Finish() {
               continue;
             }
           }
-          absl::Status s = ApplyChange(txn, link, e, &counts, &seen,
-                                       [](absl::string_view) {});
+          absl::Status s = ApplyChange(
+              txn, link, e, &counts, &seen, [](absl::string_view) {},
+              incoming_);
           if (ErrorReason(s) == "PEER_PROTOCOL") return Corrupt(s.message());
           COHORTE_RETURN_IF_ERROR(s);
         }
