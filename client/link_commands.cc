@@ -20,7 +20,7 @@ namespace {
 // Every flag of these commands; one instance per process.
 struct Flags {
   std::string name, id, display_name, endpoint, token_file, ca_file, cert_file,
-      key_file, peer_instance, etag, request_id;
+      key_file, peer_instance, record_contents, etag, request_id;
   std::vector<std::string> cohorts;
   bool keep_copies = false;
   PageFlags page;
@@ -55,6 +55,7 @@ void ShowLink(const v1::Link& l) {
        {"cohorts", Join(l.cohorts())},
        {"peer_instance_id", l.peer_instance_id()},
        {"peer_instance_name", l.peer_instance_name()},
+       {"record_contents", Label(l.record_contents())},
        {"state", Label(l.state())},
        {"error_reason", l.error_reason()},
        {"error_message", l.error_message()},
@@ -135,10 +136,19 @@ void AddLinkCommands(CLI::App& app, const CommandEnv& env,
   create->add_option("--peer-instance", f->peer_instance,
                      "the peer's instance id, if known (checked on every "
                      "answer)");
+  create->add_option("--record-contents", f->record_contents,
+                     "eager (default: copied with their versions) or lazy "
+                     "(copied on a first download here)");
   create->add_option("--request-id", f->request_id,
                      "makes a retry safe (AIP-155)");
   registry.Register(create, [=, &env] {
     v1::CreateLinkRequest req;
+    v1::Link::RecordContents contents = v1::Link::EAGER;
+    if (!f->record_contents.empty() &&
+        !ParseEnumFlag("--record-contents", f->record_contents, &contents)) {
+      return kExitUsage;
+    }
+    req.mutable_link()->set_record_contents(contents);
     req.set_link_id(f->id);
     req.set_request_id(f->request_id);
     v1::Link* l = req.mutable_link();

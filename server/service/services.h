@@ -90,7 +90,11 @@ struct Services {
             CurlPoster(&webhook_allow), options.webhook_dispatch),
         replicator(store, std::move(options.peer_connector),
                    std::move(options.replication)),
-        links(store, &replicator) {}
+        links(store, &replicator) {
+    records.SetContentFetcher([this](const v1::RecordVersion& version) {
+      return replicator.FetchContent(version);
+    });
+  }
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 

@@ -673,5 +673,70 @@ TEST_F(ReplicatedContentTest, BytesLeftPendingByACrashAreCollected) {
   EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
 }
 
+TEST_F(ReplicatedContentTest, ALazyLinkCopiesAContentOnItsFirstDownload) {
+  v1::DeleteLinkRequest del;
+  del.set_name("links/occitanie");
+  ASSERT_THAT(follower_.all->links.DeleteLink(admin_, del), IsOk());
+  v1::CreateLinkRequest req;
+  req.set_link_id("occitanie");
+  req.mutable_link()->set_display_name("Occitanie");
+  req.mutable_link()->set_endpoint("127.0.0.1:9");
+  req.mutable_link()->add_cohorts(kOccitanie);
+  req.mutable_link()->set_record_contents(v1::Link::LAZY);
+  req.set_token(kToken);
+  ASSERT_THAT(follower_.all->links.CreateLink(admin_, req), IsOk());
+  follower_.all->records.SetContentFetcher([this](const v1::RecordVersion& v) {
+    return replicator_->FetchContent(v);
+  });
+
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(3 * kMiB, 8);
+  const std::string b = ::cohorte::testing::PseudoRandomBytes(kMiB + 9, 9);
+  const std::string cr = MakeRecord("agent-petr", "cr", v1::COHORT);
+  const std::string kit = MakeRecord("agent-petr", "kit", v1::COHORT);
+  const std::string cr1 = Push("agent-petr", cr, a);
+  const std::string kit1 = Push("agent-petr", kit, a);
+  const std::string kit2 = Push("agent-petr", kit, b);
+  RunUntil(false,
+           [](const v1::Link& l) { return l.state() == v1::Link::FOLLOWING; });
+  // The versions are here, their bytes are not.
+  bool found = false;
+  EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+  std::map<std::string, storage::v1::RecordContentRecord> held =
+      FollowerContents();
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_TRUE(held[Sha256Hex(a)].at_home());
+  EXPECT_EQ(held[Sha256Hex(a)].references(), 2);
+  EXPECT_EQ(ErrorReason(FollowerContent(cr1).status()), kReasonContentAtHome);
+
+  // The first download copies (once for both versions of it).
+  v1::ReadRecordVersionRequest read;
+  read.set_name(kit1);
+  ASSERT_THAT(follower_.all->records.StartRead(admin_, read), IsOk());
+  EXPECT_EQ(FollowerContent(cr1).value_or("missing"), a);
+  EXPECT_EQ(FollowerContent(kit1).value_or("missing"), a);
+  held = FollowerContents();
+  EXPECT_FALSE(held[Sha256Hex(a)].at_home());
+  EXPECT_EQ(held[Sha256Hex(a)].references(), 2);
+  EXPECT_TRUE(held[Sha256Hex(b)].at_home());
+
+  // A paused link copies nothing: the download says why.
+  replicator_->Stop();
+  v1::PauseLinkRequest pause;
+  pause.set_name("links/occitanie");
+  ASSERT_THAT(follower_.all->links.PauseLink(admin_, pause), IsOk());
+  read.set_name(kit2);
+  absl::Status paused = follower_.all->records.StartRead(admin_, read).status();
+  EXPECT_EQ(paused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(paused), kReasonContentAtHome);
+  EXPECT_THAT(paused.message(), ::testing::HasSubstr("paused"));
+
+  // Deleting the copies releases both, the copied bytes are collected.
+  del.set_keep_copies(false);
+  ASSERT_THAT(follower_.all->links.DeleteLink(admin_, del), IsOk());
+  EXPECT_TRUE(FollowerContents().empty());
+  ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
+  EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+}
+
 }  // namespace
 }  // namespace cohorte::service

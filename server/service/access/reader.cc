@@ -232,6 +232,13 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
         absl::StrCat("the content of ", version, " is missing"));
   }
   COHORTE_RETURN_IF_ERROR(s);
+  if (content.at_home()) {
+    return ErrorWithReason(
+        absl::StatusCode::kUnavailable, kReasonContentAtHome,
+        absl::StrCat("the content of ", version,
+                     " is still at its home instance (a link that copies "
+                     "contents on first download): try again"));
+  }
   const std::string prefix = storage::RecordChunkPrefix(content.blob());
   const int64_t end = std::min(v.size_bytes(), offset + max_bytes);
   int64_t at = offset;  // the next byte wanted

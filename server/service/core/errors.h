@@ -57,6 +57,8 @@ inline constexpr absl::string_view kReasonReplicaReadOnly = "REPLICA_READ_ONLY";
 inline constexpr absl::string_view kReasonNameConflict = "NAME_CONFLICT";
 // A cohort bundle (ImportCohort) that does not match its manifest.
 inline constexpr absl::string_view kReasonBundleCorrupt = "BUNDLE_CORRUPT";
+// A replicated version's content not copied yet (a LAZY link's).
+inline constexpr absl::string_view kReasonContentAtHome = "CONTENT_AT_HOME";
 // A flag nobody could read in the moderation queue (a college group with no
 // facilitator, whose cohort's coordinators are not members).
 inline constexpr absl::string_view kReasonNoModerator = "NO_MODERATOR";

@@ -128,8 +128,10 @@ absl::StatusOr<IncomingContents> ContentIntake::Begin(
     for (const WantedContent& w : distinct) {
       absl::StatusOr<storage::v1::RecordContentRecord> held =
           LoadContent(txn, w.sha256);
-      if (held.ok()) continue;
-      if (!absl::IsNotFound(held.status())) return held.status();
+      if (held.ok() && !held->at_home()) continue;
+      if (!held.ok() && !absl::IsNotFound(held.status())) {
+        return held.status();
+      }
       COHORTE_ASSIGN_OR_RETURN(
           int64_t blob,
           NextCounter(txn, "record-blobs",
@@ -174,39 +176,78 @@ absl::Status ContentIntake::Settle(absl::string_view actor,
   return IsNothingToDo(s) ? absl::OkStatus() : s;
 }
 
+namespace {
+
+// The finished content of `incoming` that `version` names and that is
+// still pending in `txn`, or null.
+absl::StatusOr<const IncomingContent*> Arrived(
+    const storage::Txn& txn, const v1::RecordVersion& version,
+    const IncomingContents& incoming) {
+  auto it = std::find_if(incoming.begin(), incoming.end(), [&](auto& c) {
+    return c->finished() && c->sha256() == version.sha256() &&
+           c->size() == version.size_bytes();
+  });
+  if (it == incoming.end()) return nullptr;
+  COHORTE_ASSIGN_OR_RETURN(bool pending, txn.Exists(storage::Table::kIndexes,
+                                                    PendingKey((*it)->blob())));
+  return pending ? it->get() : nullptr;
+}
+
+// Makes `arrived` the bytes of `content`.
+void Adopt(storage::Txn& txn, const IncomingContent& arrived,
+           storage::v1::RecordContentRecord& content) {
+  txn.DeleteIndex(PendingKey(arrived.blob()));
+  content.set_at_home(false);
+  content.set_blob(arrived.blob());
+  content.set_size_bytes(arrived.size());
+}
+
+}  // namespace
+
 absl::Status ReferenceContent(storage::Txn& txn,
                               const v1::RecordVersion& version,
-                              const IncomingContents& incoming) {
+                              const IncomingContents& incoming, bool lazy) {
   absl::StatusOr<storage::v1::RecordContentRecord> content =
       LoadContent(txn, version.sha256());
-  if (content.ok()) {
-    content->set_references(content->references() + 1);
-  } else if (absl::IsNotFound(content.status())) {
-    auto it = std::find_if(incoming.begin(), incoming.end(), [&](auto& c) {
-      return c->finished() && c->sha256() == version.sha256() &&
-             c->size() == version.size_bytes();
-    });
-    COHORTE_ASSIGN_OR_RETURN(
-        bool pending,
-        it == incoming.end()
-            ? absl::StatusOr<bool>(false)
-            : txn.Exists(storage::Table::kIndexes, PendingKey((*it)->blob())));
-    if (!pending) {
+  if (!content.ok() && !absl::IsNotFound(content.status())) {
+    return content.status();
+  }
+  if (!content.ok()) {
+    content = storage::v1::RecordContentRecord();
+    content->set_at_home(true);
+    content->set_size_bytes(version.size_bytes());
+  }
+  if (content->at_home()) {
+    COHORTE_ASSIGN_OR_RETURN(const IncomingContent* arrived,
+                             Arrived(txn, version, incoming));
+    if (arrived != nullptr) {
+      Adopt(txn, *arrived, *content);
+    } else if (!lazy) {
       return absl::NotFoundError(absl::StrCat(
           "the content of ", version.name().substr(0, 300), " (SHA-256 ",
           version.sha256().substr(0, 64), ") did not arrive"));
     }
-    txn.DeleteIndex(PendingKey((*it)->blob()));
-    content = storage::v1::RecordContentRecord();
-    content->set_blob((*it)->blob());
-    content->set_size_bytes((*it)->size());
-    content->set_references(1);
-  } else {
-    return content.status();
   }
+  content->set_references(content->references() + 1);
   SaveContent(txn, version.sha256(), *content);
   txn.PutIndex(VersionByContentKey(version.sha256(), version.name()), "");
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FillContent(storage::Txn& txn,
+                                 const v1::RecordVersion& version,
+                                 const IncomingContents& incoming) {
+  absl::StatusOr<storage::v1::RecordContentRecord> content =
+      LoadContent(txn, version.sha256());
+  if (absl::IsNotFound(content.status())) return false;
+  COHORTE_RETURN_IF_ERROR(content.status());
+  if (!content->at_home()) return false;
+  COHORTE_ASSIGN_OR_RETURN(const IncomingContent* arrived,
+                           Arrived(txn, version, incoming));
+  if (arrived == nullptr) return false;
+  Adopt(txn, *arrived, *content);
+  SaveContent(txn, version.sha256(), *content);
+  return true;
 }
 
 absl::Status ReleaseVersionContent(storage::Txn& txn,

@@ -101,7 +101,8 @@ class ContentIntake {
   // `store` must outlive this object.
   explicit ContentIntake(storage::Store& store) : store_(store) {}
 
-  // For each wanted content not stored here (duplicates counted once), an
+  // For each wanted content not stored here (or only `at_home`; duplicates
+  // counted once), an
   // IncomingContent with a pending blob of its own, all marked in one
   // commit (no commit, and an empty result, when every one is stored).
   // `actor` names who receives (the change log's actor). INVALID_ARGUMENT
@@ -120,14 +121,25 @@ class ContentIntake {
 };
 
 // Inside the mutation storing version `version` (received from outside):
-// its content gets one more reference — the content stored here, or else
-// the finished content of `incoming` with its SHA-256, which becomes the
-// stored content (its blob, its pending mark removed) — and the version's
-// kVersionByContent entry is written. NOT_FOUND when neither exists (the
-// content did not arrive): the caller does not store the version.
+// its content gets one more reference, and the version's kVersionByContent
+// entry is written. The content is the one stored here; or else the
+// finished content of `incoming` with its SHA-256, which becomes the
+// stored content (its blob, its pending mark removed); or else, if `lazy`,
+// a content record `at_home` (no bytes here until FillContent). NOT_FOUND
+// when none applies (the content did not arrive): the caller does not
+// store the version.
 absl::Status ReferenceContent(storage::Txn& txn,
                               const v1::RecordVersion& version,
-                              const IncomingContents& incoming);
+                              const IncomingContents& incoming,
+                              bool lazy = false);
+
+// Inside the mutation that follows a first download's copy: the content
+// `version` names, `at_home`, takes the finished content of `incoming`.
+// False if there was nothing to fill (filled meanwhile, or no version names
+// it any more): Settle then frees the copy.
+absl::StatusOr<bool> FillContent(storage::Txn& txn,
+                                 const v1::RecordVersion& version,
+                                 const IncomingContents& incoming);
 
 // Inside the mutation deleting stored version `version`: its content loses
 // a reference (freed at none) and its kVersionByContent entry goes.

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -130,8 +131,17 @@ class RecordService {
   }
   absl::StatusOr<v1::Upload> QueryUpload(const Principal& caller,
                                          const v1::QueryUploadRequest& req);
+  // Copies the content of a replicated version from its home (a LAZY
+  // link's first download; the Replicator's FetchContent). Set once, before
+  // serving.
+  using ContentFetcher =
+      std::function<absl::Status(const v1::RecordVersion& version)>;
+  void SetContentFetcher(ContentFetcher fetch) { fetch_ = std::move(fetch); }
+
   // The version a download reads, after checking the request (offset within
-  // the content, limit not negative).
+  // the content, limit not negative). A replicated version whose content is
+  // still at its home is copied first (the call waits for the copy);
+  // UNAVAILABLE (reason CONTENT_AT_HOME) if it cannot be.
   absl::StatusOr<v1::RecordVersion> StartRead(
       const Principal& caller, const v1::ReadRecordVersionRequest& req);
   // Up to kMaxRecordChunkBytes and `max_bytes` of the content of `version`
@@ -171,6 +181,7 @@ class RecordService {
   // Serialize the writes of one upload (its chunks are written before the
   // commit that checks the offset); striped by the upload's name.
   std::array<absl::Mutex, 64> upload_locks_;
+  ContentFetcher fetch_;
 };
 
 }  // namespace cohorte::service

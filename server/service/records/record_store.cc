@@ -66,6 +66,7 @@ absl::Status ReleaseContent(storage::Txn& txn, absl::string_view sha256,
     return absl::OkStatus();
   }
   txn.DeleteIndex(ContentKey(sha256));
+  if (content->at_home()) return absl::OkStatus();  // no bytes here
   MarkBlobGarbage(txn, content->blob());
   *freed = true;
   return absl::OkStatus();

@@ -29,7 +29,8 @@ absl::Status AuthorizeRecordWriter(const Principal& caller,
 // `cohorts/{c}/records/{r}` of a record, version or upload name.
 absl::string_view RecordNameOf(absl::string_view name);
 
-// The content stored for `sha256`: NOT_FOUND if none.
+// The content record of `sha256`: NOT_FOUND if none. One `at_home` has
+// no bytes here (a LAZY link's, content_intake.h).
 absl::StatusOr<storage::v1::RecordContentRecord> LoadContent(
     const storage::Txn& txn, absl::string_view sha256);
 void SaveContent(storage::Txn& txn, absl::string_view sha256,

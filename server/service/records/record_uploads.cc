@@ -119,7 +119,10 @@ absl::StatusOr<std::string> ReadableVersionHolding(const Txn& txn,
                                                    int64_t size) {
   constexpr int kProofCandidates = 100;
   std::string found;
-  if (sha256.empty() || !LoadContent(txn, sha256).ok()) return found;
+  if (sha256.empty()) return found;
+  absl::StatusOr<storage::v1::RecordContentRecord> held =
+      LoadContent(txn, sha256);
+  if (!held.ok() || held->at_home()) return found;  // no bytes to prove by
   std::vector<std::string> candidates;
   const std::string prefix = VersionByContentPrefix(sha256);
   COHORTE_RETURN_IF_ERROR(
@@ -164,7 +167,14 @@ absl::StatusOr<v1::RecordVersion> CompleteVersion(Txn& txn,
   }
   absl::StatusOr<storage::v1::RecordContentRecord> content =
       LoadContent(txn, u.upload().sha256());
-  if (content.ok()) {
+  if (content.ok() && content->at_home()) {
+    // Named by versions a LAZY link follows, its bytes not here yet: the
+    // upload's bytes are them.
+    content->set_at_home(false);
+    content->set_blob(u.blob());
+    content->set_size_bytes(u.upload().size_bytes());
+    content->set_references(content->references() + 1);
+  } else if (content.ok()) {
     content->set_references(content->references() + 1);
     // Its bytes are stored already: those written here are a copy.
     if (!u.known_content()) MarkBlobGarbage(txn, u.blob());
@@ -566,6 +576,15 @@ absl::StatusOr<v1::RecordVersion> RecordService::StartRead(
     return FieldError(
         absl::StatusCode::kOutOfRange, kReasonFieldInvalid, "read_offset",
         absl::StrCat("is past the end (", v.size_bytes(), " bytes)"));
+  }
+  if (req.read_offset() < v.size_bytes() && fetch_) {
+    absl::Status here =
+        Reader(store_, caller)
+            .ReadVersionContent(req.name(), req.read_offset(), 1)
+            .status();
+    if (ErrorReason(here) == kReasonContentAtHome) {
+      COHORTE_RETURN_IF_ERROR(fetch_(v));
+    }
   }
   return v;
 }

@@ -141,6 +141,9 @@ absl::Status Validate(const v1::CreateLinkRequest& req) {
     return InvalidField("link.peer_instance_id",
                         "an instance id is 32 lowercase hex digits");
   }
+  if (!v1::Link::RecordContents_IsValid(l.record_contents())) {
+    return InvalidField("link.record_contents", "EAGER or LAZY");
+  }
   const std::string& t = req.token();
   if (t.size() != 68 || !absl::StartsWith(t, "coh_") ||
       !IsLowerHex(absl::string_view(t).substr(4))) {
@@ -231,6 +234,9 @@ absl::StatusOr<v1::Link> LinkService::CreateLink(
         l = req.link();
         l.set_name(name);
         l.set_state(v1::Link::SNAPSHOTTING);
+        if (l.record_contents() == v1::Link::RECORD_CONTENTS_UNSPECIFIED) {
+          l.set_record_contents(v1::Link::EAGER);
+        }
         l.clear_peer_instance_name();
         l.clear_error_reason();
         l.clear_error_message();

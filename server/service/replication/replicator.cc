@@ -200,7 +200,9 @@ absl::Status ApplyAs(storage::Txn& txn, const LinkRecord& link,
         int64_t deleted = 0;  // releases the content it named
         COHORTE_RETURN_IF_ERROR(DeleteStored<T>(txn, name, &deleted));
       }
-      absl::Status referenced = ReferenceContent(txn, entity, incoming);
+      absl::Status referenced =
+          ReferenceContent(txn, entity, incoming,
+                           link.link().record_contents() == v1::Link::LAZY);
       if (absl::IsNotFound(referenced)) {
         refuse(absl::StrCat(event.resource_type(), " of ", CohortOf(name),
                             ": its content could not be copied"));
@@ -646,6 +648,9 @@ absl::StatusOr<IncomingContents> Replicator::Receive(
     const google::protobuf::RepeatedPtrField<v1::ChangeEvent>& events) {
   std::vector<WantedContent> wanted;
   std::map<std::string, std::string> version_of;  // sha256 -> a version
+  if (link.link().record_contents() == v1::Link::LAZY) {
+    return IncomingContents();  // copied on a first download
+  }
   for (const v1::ChangeEvent& e : events) {
     if (e.type() == v1::ChangeEvent::DELETED ||
         e.resource_type() != v1::RecordVersion::descriptor()->full_name() ||
@@ -696,6 +701,68 @@ absl::StatusOr<IncomingContents> Replicator::Receive(
     return failed;
   }
   return incoming;
+}
+
+absl::Status Replicator::FetchContent(const v1::RecordVersion& version) {
+  auto at_home = [&](absl::string_view why) {
+    return ErrorWithReason(
+        absl::StatusCode::kUnavailable, kReasonContentAtHome,
+        absl::StrCat("the content of ", version.name(),
+                     " is still at its home instance and cannot be copied "
+                     "now (",
+                     why, "); try again later"));
+  };
+  const Reader reader(*store_, System());
+  absl::StatusOr<v1::Cohort> cohort =
+      reader.Load<v1::Cohort>(CohortOf(version.name()));
+  if (!cohort.ok()) return at_home("its cohort is not here");
+  absl::StatusOr<LinkRecord> link = Load(cohort->home().link());
+  if (!link.ok()) return at_home("no link follows its cohort now");
+  if (link->link().state() == v1::Link::PAUSED) {
+    return at_home("the link is paused");
+  }
+  if (!connect_) return at_home("this server cannot reach other instances");
+  PeerConfig config;
+  config.endpoint = link->link().endpoint();
+  config.tls_ca_pem = link->link().tls_ca_pem();
+  config.tls_client_cert_pem = link->link().tls_client_cert_pem();
+  config.tls_client_key_pem = link->client_key_pem();
+  config.token = link->token();
+  std::unique_ptr<PeerFeed> peer = connect_(config);
+  const std::string& name = link->link().name();
+  COHORTE_ASSIGN_OR_RETURN(
+      IncomingContents incoming,
+      intake_.Begin(name, {{version.sha256(), version.size_bytes()}}));
+  if (incoming.empty()) return absl::OkStatus();  // copied meanwhile
+  IncomingContent& c = *incoming[0];
+  absl::Status read = peer->ReadRecordVersion(
+      version.name(), [&](absl::string_view data) { return c.Append(data); });
+  if (read.ok()) read = c.Finish();
+  absl::Status done;
+  if (ErrorReason(read) == kReasonContentMismatch) {
+    done = at_home("the home instance sent other bytes than its SHA-256");
+  } else if (!read.ok()) {
+    done = at_home(absl::StrCat("the peer answers ",
+                                absl::StatusCodeToString(read.code()), ": ",
+                                read.message().substr(0, 300)));
+  } else {
+    storage::Mutation m;
+    m.actor = name;
+    m.method = "ReceiveRecordContents";
+    m.replicated = true;
+    m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+      COHORTE_RETURN_IF_ERROR(FillContent(txn, version, incoming).status());
+      return std::string();
+    };
+    done = store_->Commit(std::move(m)).status();
+  }
+  const absl::Status settled = intake_.Settle(name, incoming);
+  Log(done.ok() ? "info" : "warn",
+      absl::StrCat("msg=link_content_fetched link=", name,
+                   " bytes=", c.received(),
+                   " code=", absl::StatusCodeToString(done.code())));
+  COHORTE_RETURN_IF_ERROR(done);
+  return settled;
 }
 
 absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,

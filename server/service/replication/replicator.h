@@ -144,6 +144,14 @@ class Replicator {
   // its worker, wakes it, or ends it (once started).
   void Reconcile(absl::string_view link);
 
+  // A first download of replicated version `version` whose content is
+  // still at its home (a LAZY link): reads it from the peer of the link
+  // that follows its cohort, checks it, and makes it the stored content.
+  // OK if there was nothing to copy. UNAVAILABLE (reason CONTENT_AT_HOME)
+  // if the link is gone or paused, or the peer cannot give it or gives
+  // other bytes (logged). Blocks for the copy; callable from any thread.
+  absl::Status FetchContent(const v1::RecordVersion& version);
+
  private:
   struct Worker;
 
