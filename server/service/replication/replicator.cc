@@ -567,7 +567,13 @@ void Replicator::Run(Worker* w) {
                      " code=", absl::StatusCodeToString(s.code()),
                      " retry_in_ms=", absl::ToInt64Milliseconds(backoff),
                      " error=", Quoted(message)));
-    RecordError(w->name, why, message, retry_at).IgnoreError();
+    if (absl::Status recorded = RecordError(w->name, why, message, retry_at);
+        !recorded.ok() && ErrorReason(recorded) != kReasonLinkStopped) {
+      // The link's state on disk is stale until the next attempt.
+      Log("warn", absl::StrCat("msg=link_error_not_recorded link=", w->name,
+                               " code=",
+                               absl::StatusCodeToString(recorded.code())));
+    }
     backoff = std::min(backoff * 2, options_.max_backoff);
     w->WaitUntil(retry_at);
   }
