@@ -8,20 +8,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/delimited_message_util.h"
 #include "server/service/admin/admin_service.h"
 #include "server/service/core/errors.h"
 #include "server/service/core/limits.h"
-#include "server/service/records/content_check.h"
 #include "server/service/replication/link_service.h"
 #include "server/service/replication/replicator.h"
 #include "storage/backup.h"
 #include "tests/service/access_fixture.h"
+#include "tests/testing/bundles.h"
 
 namespace cohorte::service {
 namespace {
 
+using ::cohorte::testing::DelimitedEvents;
 using ::cohorte::testing::InvalidFieldIs;
 using ::cohorte::testing::IsOk;
 using ::cohorte::testing::StatusIs;
@@ -190,32 +189,12 @@ TEST_F(LinkBoundsTest, ASnapshotPageHoldsAtMostAThousand) {
 // soon as its manifest arrives.
 class ImportBoundsTest : public LinkBoundsTest {
  protected:
-  static std::string Delimited(const std::vector<v1::ChangeEvent>& events) {
-    std::string bytes;
-    google::protobuf::io::StringOutputStream out(&bytes);
-    for (const v1::ChangeEvent& e : events) {
-      EXPECT_TRUE(
-          google::protobuf::util::SerializeDelimitedToZeroCopyStream(e, &out));
-    }
-    return bytes;
-  }
-
   // The manifest of `events_pb` (declaring `size` bytes) as the stream's
   // first message.
   v1::ImportCohortRequest Manifest(const std::string& events_pb, int64_t size,
                                    int64_t count) {
-    v1::ImportCohortRequest first;
-    v1::BundleManifest& m = *first.mutable_manifest();
-    m.set_format_version(1);
-    m.set_source_instance_id(store_->instance_id());
-    m.set_source_instance_name("Occitanie (AREC)");
-    m.set_cohort(kOccitanie);
-    m.set_event_count(count);
-    v1::BundleFile* f = m.add_files();
-    f->set_path("events.pb");
-    f->set_size_bytes(size);
-    f->set_sha256(Sha256Hex(events_pb));
-    return first;
+    return ::cohorte::testing::ManifestOf(events_pb, store_->instance_id(),
+                                          kOccitanie, count, size);
   }
 
   // The home's cohort as the bundle's first event, then one event of a
@@ -240,8 +219,8 @@ class ImportBoundsTest : public LinkBoundsTest {
     int64_t fill = size;
     for (int i = 0; i < 8; ++i) {
       pad.mutable_resource()->set_value(std::string(fill, 'p'));
-      const int64_t got = static_cast<int64_t>(Delimited(events).size());
-      if (got == size) return Delimited(events);
+      const int64_t got = static_cast<int64_t>(DelimitedEvents(events).size());
+      if (got == size) return DelimitedEvents(events);
       fill -= got - size;
       if (fill < 0) return "";
       if (i >= 4) pad.set_resource_name(pad.resource_name() + "x");
