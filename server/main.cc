@@ -135,9 +135,6 @@ struct Flags {
   bool links_enabled = true;
 };
 
-// The limit of --backup-keep: ListBackups answers in one page.
-constexpr int kMaxBackupsKept = 100;
-
 int Fail(int code, const std::string& message) {
   std::cerr << "cohorted: " << message << "\n";
   return code;
@@ -841,7 +838,7 @@ int main(int argc, char** argv) {
                  "store");
   app.add_option("--backup-keep", flags.backup_keep,
                  "after each backup, only the newest this many stay")
-      ->check(CLI::Range(1, kMaxBackupsKept))
+      ->check(CLI::Range(1, cohorte::service::kMaxBackupsKept))
       ->capture_default_str();
   app.add_option("--webhook-allow", flags.webhook_allow,
                  "where webhooks may be sent: host names, addresses and "

@@ -225,5 +225,25 @@ TEST_F(BackupE2eTest, ABackupDirectoryInsideTheStoreIsRefused) {
   fs::current_path(was);
 }
 
+// --backup-keep is at most 100 (kMaxBackupsKept, so that ListBackups
+// answers in one page): 100 serves, 101 is refused at start naming the
+// flag and its range, and nothing is made.
+TEST_F(BackupE2eTest, BackupKeepIsAtMostAHundred) {
+  ProcessResult past = RunProcess(
+      {"/usr/bin/timeout", "-s", "KILL", "60", COHORTED_PATH,
+       "--listen=127.0.0.1:0", "--data-dir=" + data_dir_, "--backup-keep=101"});
+  EXPECT_EQ(past.exit_code, 64);
+  EXPECT_THAT(past.err, HasSubstr("--backup-keep"));
+  EXPECT_THAT(past.err, HasSubstr("100"));
+  EXPECT_FALSE(fs::exists(data_dir_));
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(
+      data_dir_, {"--backup-dir=" + backup_dir_, "--backup-keep=100"});
+  ASSERT_NE(server, nullptr);
+  ProcessResult created =
+      Cli({"admin", "backup", "create"}, server->address(), data_dir_);
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  ASSERT_EQ(server->Stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace cohorte

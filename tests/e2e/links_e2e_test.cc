@@ -131,24 +131,68 @@ std::map<std::string, std::string> Visible(
   return out;
 }
 
-// Polls `link` on `follower` (deadline: 60 s) until `done` holds; returns
-// it as last read.
+// Where `server`'s change feed is now (its cursor).
+v1::Cursor FeedCursor(const ServerProcess& server) {
+  auto stub = v1::ChangeService::NewStub(server.channel());
+  v1::ListSnapshotRequest req;
+  req.mutable_filter()->add_cohorts("cohorts/none");
+  req.set_page_size(1);
+  v1::ListSnapshotResponse resp;
+  grpc::Status s = Call(server.AdminToken(), stub.get(),
+                        &v1::ChangeService::Stub::ListSnapshot, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.cursor();
+}
+
+// Waits (deadline: 60 s) until `link` on `follower` satisfies `done`
+// (`awaited` says what that is, for the failure message); returns it as
+// last read. Not a poll: a link's state, cursor and error are stored by
+// the commits that change them, so the follower's change feed, watched by
+// its administrator from before the first read, pushes each change of the
+// link, and the link is read again after each. On failure the message
+// names what was awaited, the time waited, the last state read and the
+// last error.
 v1::Link WaitLink(const ServerProcess& follower, const std::string& link,
+                  const std::string& awaited,
                   const std::function<bool(const v1::Link&)>& done) {
-  auto stub = v1::LinkService::NewStub(follower.channel());
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto started = std::chrono::steady_clock::now();
+  auto links = v1::LinkService::NewStub(follower.channel());
+  auto changes = v1::ChangeService::NewStub(follower.channel());
+  v1::WatchRequest watch;
+  watch.set_since(FeedCursor(follower).token());
+  watch.mutable_filter()->set_name_prefix(link);
   v1::Link l;
-  while (std::chrono::steady_clock::now() < deadline) {
+  std::string last_error;
+  auto read = [&] {
     v1::GetLinkRequest req;
     req.set_name(link);
-    grpc::Status s = Call(follower.AdminToken(), stub.get(),
+    grpc::Status s = Call(follower.AdminToken(), links.get(),
                           &v1::LinkService::Stub::GetLink, req, &l);
-    if (s.ok() && done(l)) return l;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!s.ok()) last_error = "GetLink: " + s.error_message();
+    return s.ok() && done(l);
+  };
+  if (read()) return l;
+  grpc::ClientContext ctx;
+  AddToken(&ctx, follower.AdminToken());
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> stream =
+      changes->Watch(&ctx, watch);
+  v1::WatchResponse response;
+  bool reached = false;
+  while (!reached && stream->Read(&response)) {
+    if (response.events_size() > 0) reached = read();
   }
-  ADD_FAILURE() << link
-                << " never reached the state awaited: " << l.ShortDebugString();
+  if (reached) ctx.TryCancel();
+  grpc::Status ended = stream->Finish();
+  if (reached) return l;
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  read();
+  ADD_FAILURE() << link << " did not reach " << awaited << " in "
+                << waited.count() << " ms; last read: " << l.ShortDebugString()
+                << (last_error.empty() ? "" : "; last error: " + last_error)
+                << "; the watch of the follower's feed ended with "
+                << ended.error_code() << " " << ended.error_message();
   return l;
 }
 
@@ -180,23 +224,18 @@ class LinksE2eTest : public ::testing::Test {
   // peer's revision `revision` or later, and is FOLLOWING.
   void WaitCaughtUp(const ServerProcess& follower, const std::string& link,
                     int64_t revision) {
-    WaitLink(follower, link, [&](const v1::Link& l) {
-      return l.state() == v1::Link::FOLLOWING &&
-             l.cursor().revision() >= revision;
-    });
+    WaitLink(follower, link,
+             absl::StrCat("FOLLOWING with the peer's revision ", revision,
+                          " applied"),
+             [&](const v1::Link& l) {
+               return l.state() == v1::Link::FOLLOWING &&
+                      l.cursor().revision() >= revision;
+             });
   }
 
   // The peer's current revision, from its feed.
   int64_t Revision(const ServerProcess& server) {
-    auto stub = v1::ChangeService::NewStub(server.channel());
-    v1::ListSnapshotRequest req;
-    req.mutable_filter()->add_cohorts("cohorts/none");
-    req.set_page_size(1);
-    v1::ListSnapshotResponse resp;
-    grpc::Status s = Call(server.AdminToken(), stub.get(),
-                          &v1::ChangeService::Stub::ListSnapshot, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.cursor().revision();
+    return FeedCursor(server).revision();
   }
 
   // The content of record version `version` as `token` reads it.
@@ -493,7 +532,7 @@ TEST_F(LinksE2eTest, ThreeInstancesConvergeThroughKillsAndARestore) {
 
 // Waits (deadline: 60 s) until `link` is in ERROR; returns it.
 v1::Link WaitError(const ServerProcess& follower, const std::string& link) {
-  return WaitLink(follower, link, [](const v1::Link& l) {
+  return WaitLink(follower, link, "ERROR", [](const v1::Link& l) {
     return l.state() == v1::Link::ERROR;
   });
 }

@@ -9,14 +9,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/delimited_message_util.h"
 #include "server/service/core/errors.h"
-#include "server/service/records/content_check.h"
 #include "server/service/replication/link_service.h"
 #include "server/service/replication/replicator.h"
 #include "tests/service/access_fixture.h"
 #include "tests/service/record_helpers.h"
+#include "tests/testing/bundles.h"
 #include "tests/testing/pseudo_random.h"
 #include "tests/testing/raw_access.h"
 
@@ -57,30 +55,15 @@ class CohortImportTest : public AccessFixture {
   }
 
   static std::string Delimited(const std::vector<v1::ChangeEvent>& events) {
-    std::string bytes;
-    google::protobuf::io::StringOutputStream out(&bytes);
-    for (const v1::ChangeEvent& e : events) {
-      EXPECT_TRUE(
-          google::protobuf::util::SerializeDelimitedToZeroCopyStream(e, &out));
-    }
-    return bytes;
+    return ::cohorte::testing::DelimitedEvents(events);
   }
 
   // A bundle's stream: the manifest of `events_pb` (declaring `count`
   // events), then its bytes in chunks of 100.
   std::vector<v1::ImportCohortRequest> Stream(const std::string& events_pb,
                                               int64_t count) {
-    std::vector<v1::ImportCohortRequest> out(1);
-    v1::BundleManifest& m = *out[0].mutable_manifest();
-    m.set_format_version(1);
-    m.set_source_instance_id(store_->instance_id());
-    m.set_source_instance_name("Occitanie (AREC)");
-    m.set_cohort(kOccitanie);
-    m.set_event_count(count);
-    v1::BundleFile* f = m.add_files();
-    f->set_path("events.pb");
-    f->set_size_bytes(static_cast<int64_t>(events_pb.size()));
-    f->set_sha256(Sha256Hex(events_pb));
+    std::vector<v1::ImportCohortRequest> out = {::cohorte::testing::ManifestOf(
+        events_pb, store_->instance_id(), kOccitanie, count)};
     for (size_t at = 0; at < events_pb.size(); at += 100) {
       out.emplace_back().set_events_data(events_pb.substr(at, 100));
     }

@@ -13,9 +13,14 @@
 // exchange's title, message bodies, an edit, a hidden message and its hide
 // reason, a deleted message, a flag's note, a GROUP report's title,
 // narrative fields and themes, and a GROUP draft. Then one of its élus
-// moves to the other cohort. For every cell:
+// moves to the other cohort. The administrator has made a link
+// (`links/normandie`, never started: the matrix runs no replicator) whose
+// peer token secret and mTLS key are marked too (kLinkSecrets). For every
+// cell:
 //  - no response and no error for a caller other than the élu in the group
 //    holds the marker, nor a name of the group's content they did not give;
+//  - no response and no error for any caller, the administrator included,
+//    holds a link's secrets;
 //  - a caller who may not see the named resource gets the same code and
 //    message for an absent name (Row::absent);
 //  - the outcome agrees with the row of the policy table (policy_table.h)
@@ -76,6 +81,17 @@ using ::google::protobuf::MethodDescriptor;
 
 // Every text planted in the élus group contains this.
 constexpr char kMarker[] = "ELUSMARK";
+
+// The secrets the world's link holds (its peer's service token and its mTLS
+// client key), and what of them nobody may ever be shown.
+constexpr char kLinkToken[] =
+    "coh_0bad5ec70bad5ec70bad5ec70bad5ec70bad5ec70bad5ec70bad5ec70bad5ec7";
+constexpr char kLinkKeyMarker[] = "LINKKEYMARK";
+const std::vector<std::string>& LinkSecrets() {
+  static const auto* secrets =
+      new std::vector<std::string>{"0bad5ec70bad5ec7", kLinkKeyMarker};
+  return *secrets;
+}
 
 // The kinds of caller, in the order of every expectation row.
 struct Caller {
@@ -884,6 +900,21 @@ void ConfidentialityMatrixTest::BuildWorld(World& world) {
      "'cohorts/autre/territories/ailleurs' } update_mask { paths: "
      "'delegations' }");
 
+  // A link to another instance, made by the administrator, with mTLS: its
+  // peer token and client key are secrets no response may carry. No
+  // replicator runs here, so it stays SNAPSHOTTING and calls nobody.
+  (*names_)["link"] = name_of(
+      as("admin", "LinkService.CreateLink",
+         absl::StrCat(
+             "link_id: 'normandie' link { display_name: 'Normandie' endpoint: "
+             "'127.0.0.1:9' cohorts: 'cohorts/normandie' tls_ca_pem: "
+             "'-----BEGIN CERTIFICATE-----\\nCA\\n-----END "
+             "CERTIFICATE-----\\n' tls_client_cert_pem: '-----BEGIN "
+             "CERTIFICATE-----\\nCLIENT\\n-----END CERTIFICATE-----\\n' } "
+             "client_key_pem: '-----BEGIN PRIVATE KEY-----\\n",
+             kLinkKeyMarker, "\\n-----END PRIVATE KEY-----\\n' token: '",
+             kLinkToken, "'")));
+
   // A backup of all of it, closed groups included (backups/1).
   as("admin", "AdminService.CreateBackup", "");
 }
@@ -923,6 +954,17 @@ std::vector<std::string> ConfidentialityMatrixTest::RunRow(const Row& row) {
     }
     outcomes.push_back(outcome);
     ExpectAgreesWithPolicy(row, kind, outcome);
+    {
+      const std::string bytes =
+          r.response != nullptr ? r.response->SerializeAsString() : "";
+      for (const std::string& secret : LinkSecrets()) {
+        EXPECT_FALSE(absl::StrContains(bytes, secret) ||
+                     absl::StrContains(r.message, secret))
+            << "LEAK: " << row.rpc << " as " << kind
+            << " returns a link's secret:\n"
+            << (r.response != nullptr ? r.response->DebugString() : r.message);
+      }
+    }
     if (!InElusGroup(kind)) {
       const std::string bytes =
           r.response != nullptr ? r.response->SerializeAsString() : "";
@@ -1430,7 +1472,7 @@ std::vector<Row> Rows() {
           .Policy("audit log", "read"),
       Row{"AuditService.ListAuditEvents (instance)",
           "",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=36", kD, kD, kU},
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "OK events#=37", kD, kD, kU},
           {"events#"}}
           .Policy("audit log", "read")
           .NoCohort(),
@@ -1441,7 +1483,7 @@ std::vector<Row> Rows() {
           "page_size: 1000",
           {"OK events#=62", "OK events#=46", "OK events#=37", "OK events#=43",
            "OK events#=43", "OK events#=38", "OK events#=70", "OK events#=37",
-           "OK events#=34", "OK events#=34", "OK events#=104", "OK events#=17",
+           "OK events#=34", "OK events#=34", "OK events#=106", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -1460,7 +1502,7 @@ std::vector<Row> Rows() {
           "since: '{cursor0}'",
           {"OK events#=62", "OK events#=46", "OK events#=37", "OK events#=43",
            "OK events#=43", "OK events#=38", "OK events#=70", "OK events#=37",
-           "OK events#=34", "OK events#=34", "OK events#=104", "OK events#=17",
+           "OK events#=34", "OK events#=34", "OK events#=106", "OK events#=17",
            "OK events#=18", "UNAUTHENTICATED"},
           {"events#"}}
           .Policy("change feed", "read")
@@ -2152,9 +2194,11 @@ std::vector<Row> Rows() {
                   "create, read, pause, resume, delete")
           .NoCohort(),
       Row{"LinkService.GetLink",
-          "name: 'links/absent'",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
-          {"name"}}
+          "name: '{link}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK name=links/normandie state=SNAPSHOTTING", kD, kD, kU},
+          {"name", "state"},
+          {"{link}", "links/absent"}}
           .Policy("link (following another instance's cohorts)",
                   "create, read, pause, resume, delete")
           .Readers({"admin"})
@@ -2163,32 +2207,39 @@ std::vector<Row> Rows() {
           "",
           {"OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
            "OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
-           "OK links#=0", "OK links#=0", "OK links#=0", "OK links#=0",
+           "OK links#=0", "OK links#=0", "OK links#=1", "OK links#=0",
            "OK links#=0", kU},
           {"links#"}}
           .Policy("link (following another instance's cohorts)",
                   "create, read, pause, resume, delete")
           .NoCohort(),
       Row{"LinkService.PauseLink",
-          "name: 'links/absent'",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
-          {"name"}}
+          "name: '{link}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK name=links/normandie state=PAUSED", kD, kD, kU},
+          {"name", "state"},
+          {"{link}", "links/absent"}}
           .Policy("link (following another instance's cohorts)",
                   "create, read, pause, resume, delete")
           .Readers({"admin"})
           .NoCohort(),
+      // Not paused, not in ERROR: nothing to resume.
       Row{"LinkService.ResumeLink",
-          "name: 'links/absent'",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
-          {"name"}}
+          "name: '{link}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "FAILED_PRECONDITION", kD,
+           kD, kU},
+          {"name", "state"},
+          {"{link}", "links/absent"}}
           .Policy("link (following another instance's cohorts)",
                   "create, read, pause, resume, delete")
           .Readers({"admin"})
           .NoCohort(),
       Row{"LinkService.DeleteLink",
-          "name: 'links/absent'",
-          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD, "NOT_FOUND", kD, kD, kU},
-          {"name"}}
+          "name: '{link}'",
+          {kD, kD, kD, kD, kD, kD, kD, kD, kD, kD,
+           "OK name=links/normandie state=SNAPSHOTTING", kD, kD, kU},
+          {"name", "state"},
+          {"{link}", "links/absent"}}
           .Policy("link (following another instance's cohorts)",
                   "create, read, pause, resume, delete")
           .Readers({"admin"})
@@ -2617,6 +2668,48 @@ TEST_F(ConfidentialityMatrixTest, RevokingTheTokenInUseRevokesIt) {
   EXPECT_TRUE(after.response->GetDescriptor() != nullptr &&
               static_cast<const v1::Token&>(*after.response).has_revoke_time())
       << "the token in use was not revoked";
+}
+
+// The world's link is the administrator's alone: they read it (in GetLink,
+// ListLinks, the change feed and the audit log), nobody else learns it
+// exists, and its peer token and client key reach no one, the
+// administrator included. (RunRow checks every cell for the secrets too;
+// this test makes sure that the administrator's reads hold the link, so
+// that the check has something to find.)
+TEST_F(ConfidentialityMatrixTest,
+       ALinkIsTheAdministratorsAndItsSecretsNobodys) {
+  const std::string link = Fill("{link}");
+  ASSERT_EQ(link, "links/normandie");
+  const std::vector<std::array<std::string, 2>> reads = {
+      {"LinkService.GetLink", "name: '{link}'"},
+      {"LinkService.ListLinks", ""},
+      {"ChangeService.ListChanges", "page_size: 1000"},
+      {"AuditService.ListAuditEvents", "page_size: 1000"},
+  };
+  for (const Caller& caller : Callers()) {
+    const std::string kind = caller.kind;
+    for (const auto& [rpc, request] : reads) {
+      const MethodDescriptor* method = FindMethod(rpc);
+      ASSERT_NE(method, nullptr) << rpc;
+      Result r =
+          shared_->Call(*method, *Parse(*method, request), secrets_->at(kind));
+      const std::string bytes =
+          r.response != nullptr ? r.response->SerializeAsString() : "";
+      for (const std::string& secret : LinkSecrets()) {
+        EXPECT_FALSE(absl::StrContains(bytes, secret) ||
+                     absl::StrContains(r.message, secret))
+            << "LEAK: " << rpc << " as " << kind << " shows " << secret;
+      }
+      if (kind == "admin") {
+        EXPECT_EQ(CodeName(r.code), "OK") << rpc << ": " << r.message;
+        EXPECT_TRUE(absl::StrContains(bytes, link))
+            << rpc << " as the administrator does not show " << link;
+      } else {
+        EXPECT_FALSE(absl::StrContains(bytes, link))
+            << "LEAK: " << rpc << " as " << kind << " shows " << link;
+      }
+    }
+  }
 }
 
 // Every registered RPC as every kind of caller: the outcome, no marker

@@ -319,6 +319,10 @@ class RecordingSink : public WatchHub::Sink {
     absl::MutexLock lock(&mu_);
     return status_;
   }
+  std::vector<v1::WatchResponse> responses() {
+    absl::MutexLock lock(&mu_);
+    return responses_;
+  }
   int64_t id() const { return id_; }
 
  private:
@@ -384,6 +388,130 @@ TEST_F(FeedTest, WatchDeliversLiveAndEndsAWatcherThatDoesNotRead) {
   EXPECT_FALSE(reader.AnyTwice());
   hub.Shutdown();
   EXPECT_THAT(reader.status(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// Whether `responses` hold an event of `name` of `type` (and `reason`).
+bool Delivered(
+    const std::vector<v1::WatchResponse>& responses, absl::string_view name,
+    v1::ChangeEvent::Type type,
+    v1::ChangeEvent::Reason reason = v1::ChangeEvent::REASON_UNSPECIFIED) {
+  for (const v1::WatchResponse& r : responses) {
+    for (const v1::ChangeEvent& e : r.events()) {
+      if (e.resource_name() == name && e.type() == type &&
+          (reason == v1::ChangeEvent::REASON_UNSPECIFIED ||
+           e.reason() == reason)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// A member of the élus college group of occitanie watches the feed; their
+// delegation moves to another cohort while they watch, which takes them out
+// of the college group. The next events tell them ACCESS_LOST for the
+// group, and nothing the group says afterwards reaches them, though their
+// stream goes on (progress past it).
+TEST_F(FeedTest, AMemberLeavingTheCollegeMidWatchLosesTheGroupAtOnce) {
+  WatchOptions options;
+  options.progress_interval = absl::Milliseconds(50);
+  WatchHub hub(&feed(), options);
+  hub.Start();
+  const std::string elus = "cohorts/occitanie/groups/elus";
+  RecordingSink leaver(&hub), stays(&hub);
+  ASSERT_THAT(hub.Add(who("elu-coteaux"), {}, &leaver), IsOk());
+  ASSERT_THAT(hub.Add(who("elu-petr"), {}, &stays), IsOk());
+  const std::string before = Post(elus, "elu-petr");
+  ASSERT_TRUE(leaver.WaitFor([&](const auto& responses, bool) {
+    return Delivered(responses, before, v1::ChangeEvent::CREATED);
+  })) << "the élu of coteaux, in the élus group, never got "
+      << before;
+  ASSERT_TRUE(leaver.Mentions(kSecret));
+
+  v1::UpdateMemberRequest move;
+  move.mutable_member()->set_name("members/elu-coteaux");
+  move.mutable_member()->add_delegations(kAilleurs);
+  move.mutable_update_mask()->add_paths("delegations");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
+  const int64_t moved_at = store_->revision();
+  // What the group says from now on, marked apart from what came before.
+  constexpr char kAfter[] = "APRES-LE-DEPART-77";
+  v1::CreateExchangeRequest later;
+  later.set_parent(elus);
+  later.mutable_exchange()->set_title(absl::StrCat("Sujet ", kAfter));
+  later.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
+  later.set_first_message(absl::StrCat("Message ", kAfter));
+  absl::StatusOr<v1::Exchange> after =
+      services_.exchanges->CreateExchange(who("elu-petr"), later);
+  ASSERT_THAT(after, IsOk());
+  const int64_t head = store_->revision();
+
+  EXPECT_TRUE(leaver.WaitFor([&](const auto& responses, bool finished) {
+    return finished ||
+           (!responses.empty() && responses.back().cursor().revision() >= head);
+  })) << "the leaver's stream did not reach revision "
+      << head;
+  EXPECT_TRUE(leaver.status().ok()) << leaver.status();
+  const std::vector<v1::WatchResponse> got = leaver.responses();
+  // The tombstone comes with the move, before anything said after it.
+  int64_t lost_at = -1;
+  for (const v1::WatchResponse& r : got) {
+    for (const v1::ChangeEvent& e : r.events()) {
+      if (e.resource_name() == elus && e.type() == v1::ChangeEvent::DELETED &&
+          e.reason() == v1::ChangeEvent::ACCESS_LOST && lost_at < 0) {
+        lost_at = e.revision();
+      }
+    }
+  }
+  EXPECT_EQ(lost_at, moved_at)
+      << "no ACCESS_LOST tombstone of " << elus << " at the move's revision";
+  EXPECT_FALSE(Delivered(got, after->name(), v1::ChangeEvent::CREATED));
+  EXPECT_FALSE(leaver.Mentions(kAfter));
+  EXPECT_FALSE(leaver.Mentions(after->name()));
+  // A member who stays reads it.
+  EXPECT_TRUE(stays.WaitFor([&](const auto& responses, bool) {
+    return Delivered(responses, after->name(), v1::ChangeEvent::CREATED);
+  }));
+  EXPECT_TRUE(stays.Mentions(kAfter));
+  hub.Shutdown();
+}
+
+// A token revoked while it watches: at the next re-check of its rights the
+// watch ends with UNAUTHENTICATED, and nothing committed after the
+// revocation reaches it.
+TEST_F(FeedTest, ATokenRevokedMidWatchEndsTheWatchUnauthenticated) {
+  WatchOptions options;
+  options.progress_interval = absl::Milliseconds(50);
+  WatchHub hub(&feed(), options);
+  hub.Start();
+  const std::string elus = "cohorts/occitanie/groups/elus";
+  v1::CreateTokenRequest create;
+  create.set_parent("members/elu-coteaux");
+  absl::StatusOr<v1::CreateTokenResponse> token =
+      services_.members->CreateToken(admin_, create);
+  ASSERT_THAT(token, IsOk());
+  absl::StatusOr<Principal> caller = As(token->secret());
+  ASSERT_THAT(caller, IsOk());
+  RecordingSink watcher(&hub);
+  ASSERT_THAT(hub.Add(*caller, {}, &watcher), IsOk());
+  const std::string before = Post(elus, "elu-petr");
+  ASSERT_TRUE(watcher.WaitFor([&](const auto& responses, bool) {
+    return Delivered(responses, before, v1::ChangeEvent::CREATED);
+  })) << "the token's holder, in the élus group, never got "
+      << before;
+
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(token->name());
+  ASSERT_THAT(services_.tokens->RevokeToken(admin_, revoke), IsOk());
+  const std::string after = Post(elus, "elu-petr");
+
+  EXPECT_TRUE(watcher.WaitFor([](const auto&, bool finished) {
+    return finished;
+  })) << "the watch of a revoked token did not end";
+  EXPECT_THAT(watcher.status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(ErrorReason(watcher.status()), kReasonTokenInvalid);
+  EXPECT_FALSE(watcher.Mentions(after));
+  hub.Shutdown();
 }
 
 }  // namespace

@@ -150,6 +150,10 @@ inline constexpr int kMaxLinkBatch = 1000;
 inline constexpr int64_t kMaxImportEventsBytes = 64 * 1024 * 1024;
 inline constexpr int kMaxImportChunkBytes = 1024 * 1024;
 
+// Backups: the most cohorted's --backup-keep may keep, so that ListBackups
+// answers in one page.
+inline constexpr int kMaxBackupsKept = 100;
+
 // Webhooks.
 inline constexpr int kMaxWebhookUrlLength = 2048;
 inline constexpr int kMaxWebhookDisplayNameChars = 100;
