@@ -55,7 +55,7 @@ done
 echo "push to the home: $(rate $bytes "$(since "$t0")")"
 admin=(--server "$home" --token-file "$dir/home/admin.token")
 cli "${admin[@]}" tokens create-service --display-name national \
-    --cohort occitanie --access read >"$dir/peer.token"
+    --cohort occitanie --access read >"$dir/peer.token" 2>/dev/null
 
 follow() {  # name mode: creates the link, waits for FOLLOWING, prints the time
   local name=$1 mode=$2
@@ -70,8 +70,13 @@ follow() {  # name mode: creates the link, waits for FOLLOWING, prints the time
     sleep 0.1
   done
   local t; t=$(since "$t0")
-  echo "$mode link, first sync to FOLLOWING: $(rate $bytes "$t") of contents" \
-       "(store: $(du -sm "$dir/$name/store" | cut -f1) MiB)"
+  if [ "$mode" = eager ]; then
+    echo "eager link, first sync to FOLLOWING: $(rate $bytes "$t") of contents" \
+         "(store: $(du -sm "$dir/$name/store" | cut -f1) MiB)"
+  else
+    echo "lazy link, first sync to FOLLOWING: ${t} s, no content copied" \
+         "(store: $(du -sm "$dir/$name/store" | cut -f1) MiB)"
+  fi
   follower=("${f[@]}")
 }
 
