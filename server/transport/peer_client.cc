@@ -93,13 +93,14 @@ class GrpcPeerFeed final : public service::PeerFeed {
   }
 
   absl::Status ReadRecordVersion(
-      const std::string& name,
+      const std::string& name, int64_t offset,
       const std::function<absl::Status(absl::string_view)>& on_data) override {
     grpc::ClientContext ctx;
     Prepare(&ctx, /*deadline=*/false);
     if (!Enter(&ctx)) return absl::CancelledError("the link was stopped");
     v1::ReadRecordVersionRequest request;
     request.set_name(name);
+    request.set_read_offset(offset);
     std::unique_ptr<grpc::ClientReader<v1::ReadRecordVersionResponse>> reader =
         records_->ReadRecordVersion(&ctx, request);
     v1::ReadRecordVersionResponse response;

@@ -395,14 +395,22 @@ TEST_F(ReplicationTest, DeletingALinkDropsOrKeepsItsCopies) {
 
 constexpr int64_t kMiB = ::cohorte::testing::kRecordMiB;
 
+// What an InProcessPeer does to the contents it serves, and what it was
+// asked (read by the test once the replicator stopped).
+struct PeerScript {
+  bool corrupt = false;    // flips a byte of every content
+  int64_t cut_after = -1;  // ends the first content read after so many bytes
+  std::vector<int64_t> offsets;  // of every content read
+  int64_t served = 0;            // content bytes sent
+};
+
 // The home instance seen through a SERVICE token of occitanie, in process:
 // what GrpcPeerFeed does over the network. Watch pages through ListChanges
-// and waits for the home's next revision; `corrupt` flips a byte of every
-// content it serves.
+// and waits for the home's next revision.
 class InProcessPeer final : public PeerFeed {
  public:
-  InProcessPeer(storage::Store* store, Services* services, bool corrupt)
-      : store_(store), services_(services), corrupt_(corrupt) {}
+  InProcessPeer(storage::Store* store, Services* services, PeerScript* script)
+      : store_(store), services_(services), script_(script) {}
 
   absl::StatusOr<v1::Token> WhoAmI() override {
     v1::Token t;
@@ -440,16 +448,23 @@ class InProcessPeer final : public PeerFeed {
     return absl::OkStatus();
   }
   absl::Status ReadRecordVersion(
-      const std::string& name,
+      const std::string& name, int64_t offset,
       const std::function<absl::Status(absl::string_view)>& on_data) override {
-    int64_t offset = 0;
+    script_->offsets.push_back(offset);
+    int64_t sent = 0;
     while (!Cancelled()) {
       absl::StatusOr<std::string> chunk =
           services_->records.ReadChunk(Svc(), name, offset, kMiB);
       if (!chunk.ok()) return chunk.status();
       if (chunk->empty()) return absl::OkStatus();
-      if (corrupt_ && offset == 0) (*chunk)[0] ^= 1;
+      if (script_->corrupt && offset == 0) (*chunk)[0] ^= 1;
+      if (script_->cut_after >= 0 && sent >= script_->cut_after) {
+        script_->cut_after = -1;
+        return absl::UnavailableError("the connection was cut");
+      }
       offset += static_cast<int64_t>(chunk->size());
+      sent += static_cast<int64_t>(chunk->size());
+      script_->served += static_cast<int64_t>(chunk->size());
       if (absl::Status s = on_data(*chunk); !s.ok()) return s;
     }
     return absl::CancelledError("cancelled");
@@ -464,7 +479,7 @@ class InProcessPeer final : public PeerFeed {
 
   storage::Store* const store_;
   Services* const services_;
-  const bool corrupt_;
+  PeerScript* const script_;
   std::atomic<bool> cancelled_{false};
 };
 
@@ -502,15 +517,16 @@ class ReplicatedContentTest : public ReplicationTest {
   // holds of the link (deadline: 60 s); the link as last read.
   v1::Link RunUntil(bool corrupt,
                     const std::function<bool(const v1::Link&)>& done) {
+    script_.corrupt = corrupt;
     if (replicator_ == nullptr) {
       ReplicationOptions options;
       options.min_backoff = absl::Milliseconds(10);
       options.log = [](absl::string_view, absl::string_view) {};
       replicator_ = std::make_unique<Replicator>(
           follower_.store.get(),
-          [this, corrupt](const PeerConfig&) -> std::unique_ptr<PeerFeed> {
+          [this](const PeerConfig&) -> std::unique_ptr<PeerFeed> {
             return std::make_unique<InProcessPeer>(
-                store_.get(), services_.all.get(), corrupt);
+                store_.get(), services_.all.get(), &script_);
           },
           options);
       EXPECT_THAT(replicator_->Start(), IsOk());
@@ -576,6 +592,7 @@ class ReplicatedContentTest : public ReplicationTest {
     ReplicationTest::TearDown();
   }
 
+  PeerScript script_;
   std::unique_ptr<Replicator> replicator_;
 };
 
@@ -736,6 +753,28 @@ TEST_F(ReplicatedContentTest, ALazyLinkCopiesAContentOnItsFirstDownload) {
   EXPECT_TRUE(FollowerContents().empty());
   ASSERT_THAT(follower_.all->records.CollectGarbage(absl::Now()), IsOk());
   EXPECT_EQ(CountWith(storage::Table::kRecordChunks, "", "", &found), 0);
+}
+
+TEST_F(ReplicatedContentTest, AContentCutMidWayResumesFromWhatWasWritten) {
+  const std::string a = ::cohorte::testing::PseudoRandomBytes(20 * kMiB, 10);
+  const std::string cr = MakeRecord("agent-petr", "cr", v1::COHORT);
+  const std::string cr1 = Push("agent-petr", cr, a);
+  script_.cut_after = 11 * kMiB;
+  RunUntil(false,
+           [](const v1::Link& l) { return l.state() == v1::Link::FOLLOWING; });
+  replicator_->Stop();
+  EXPECT_EQ(FollowerContent(cr1).value_or("missing"), a);
+  // The second read went on from the batch written (8 MiB), not from 0:
+  // what was sent twice is at most the batch cut (3 MiB).
+  ASSERT_EQ(script_.offsets.size(), 2u);
+  EXPECT_EQ(script_.offsets[0], 0);
+  EXPECT_EQ(script_.offsets[1], 8 * kMiB);
+  EXPECT_EQ(script_.served, 23 * kMiB);
+  bool found = false;
+  EXPECT_EQ(CountWith(storage::Table::kIndexes,
+                      storage::IndexKey(storage::IndexKind::kPendingBlob, ""),
+                      "", &found),
+            0);
 }
 
 }  // namespace

@@ -49,7 +49,18 @@ bool IsSha256Hex(absl::string_view s) {
 
 IncomingContent::IncomingContent(storage::Store& store, std::string sha256,
                                  int64_t size, uint64_t blob)
-    : store_(store), sha256_(std::move(sha256)), size_(size), blob_(blob) {}
+    : store_(store),
+      sha256_(std::move(sha256)),
+      size_(size),
+      blob_(blob),
+      hash_written_(hash_.Save()) {}
+
+void IncomingContent::Rewind() {
+  buffer_.clear();
+  received_ = written_;
+  absl::StatusOr<ResumableSha256> at = ResumableSha256::Restore(hash_written_);
+  if (at.ok()) hash_ = *std::move(at);
+}
 
 absl::Status IncomingContent::Append(absl::string_view data) {
   if (finished_) return Mismatch(absl::StrCat(sha256_, " is complete"));
@@ -57,13 +68,13 @@ absl::Status IncomingContent::Append(absl::string_view data) {
     return Mismatch(absl::StrCat("the content ", sha256_, " is longer than ",
                                  size_, " bytes"));
   }
-  hash_.Update(data);
   received_ += static_cast<int64_t>(data.size());
   while (!data.empty()) {
     const size_t room =
         static_cast<size_t>(kMaxUploadBatchBytes) -
         std::min(buffer_.size(), static_cast<size_t>(kMaxUploadBatchBytes));
     const absl::string_view part = data.substr(0, room);
+    hash_.Update(part);  // in step with the buffer (see Rewind)
     buffer_.append(part.data(), part.size());
     data.remove_prefix(part.size());
     if (buffer_.size() >= static_cast<size_t>(kMaxUploadBatchBytes)) {
@@ -85,6 +96,7 @@ absl::Status IncomingContent::Flush() {
   COHORTE_RETURN_IF_ERROR(store_.WriteRecordChunks(blob_, written_, chunks));
   written_ += static_cast<int64_t>(buffer_.size());
   buffer_.clear();
+  hash_written_ = hash_.Save();
   return absl::OkStatus();
 }
 

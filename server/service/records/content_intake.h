@@ -73,6 +73,10 @@ class IncomingContent {
   // the announced ones: INVALID_ARGUMENT (reason CONTENT_MISMATCH) if they
   // differ.
   absl::Status Finish();
+  // After a cut (the source stopped mid-way): drops what is buffered, so
+  // that received() is what the blob durably holds, from where the bytes
+  // are to be sent again. REQUIRES: not finished.
+  void Rewind();
 
  private:
   absl::Status Flush();
@@ -82,6 +86,7 @@ class IncomingContent {
   const int64_t size_;
   const uint64_t blob_;
   ResumableSha256 hash_;
+  std::string hash_written_;  // hash_'s state over the blob's bytes
   std::string buffer_;
   int64_t written_ = 0;   // bytes in the blob
   int64_t received_ = 0;  // bytes appended

@@ -51,12 +51,12 @@ class PeerFeed {
   virtual absl::Status Watch(
       const v1::WatchRequest& request,
       const std::function<bool(const v1::WatchResponse&)>& on_response) = 0;
-  // The content of record version `name` (the peer's ReadRecordVersion,
-  // from its first byte): calls `on_data` with each piece, in order, until
+  // The content of record version `name` from byte `offset` (the peer's
+  // ReadRecordVersion): calls `on_data` with each piece, in order, until
   // the content ends or `on_data` returns an error, which ends the call and
   // is returned. May be called from within Watch's `on_response`.
   virtual absl::Status ReadRecordVersion(
-      const std::string& name,
+      const std::string& name, int64_t offset,
       const std::function<absl::Status(absl::string_view)>& on_data) = 0;
   // Ends the calls in progress, and makes later calls fail CANCELLED.
   virtual void Cancel() = 0;

@@ -32,6 +32,8 @@ using Replicated = std::tuple<v1::Cohort, v1::Territory, v1::Chantier,
 
 constexpr absl::string_view kReasonPeerProtocol = "PEER_PROTOCOL";
 constexpr absl::string_view kReasonLinkStopped = "LINK_STOPPED";
+// Contents a link's worker keeps partly received between attempts.
+constexpr size_t kMaxPartialContents = 8;
 
 absl::Status PeerProtocol(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument,
@@ -415,6 +417,9 @@ struct Replicator::Worker {
   // Set by Reconcile: reload the link now.
   bool wake ABSL_GUARDED_BY(mu) = false;
   PeerFeed* peer ABSL_GUARDED_BY(mu) = nullptr;
+  // Contents a cut attempt left partly received, by SHA-256 (the worker's
+  // thread only): resumed by the next attempt, settled when it ends.
+  std::map<std::string, std::unique_ptr<IncomingContent>> partial;
 
   bool Stopping() {
     absl::MutexLock lock(&mu);
@@ -517,6 +522,11 @@ void Replicator::Reconcile(absl::string_view link) {
 }
 
 void Replicator::Run(Worker* w) {
+  struct Settle {
+    Replicator* r;
+    Worker* w;
+    ~Settle() { r->SettlePartial(w); }
+  } settle{this, w};
   absl::Duration backoff = options_.min_backoff;
   while (!w->Stopping()) {
     absl::StatusOr<LinkRecord> link = Load(w->name);
@@ -570,9 +580,9 @@ void Replicator::Run(Worker* w) {
     if (absl::Status recorded = RecordError(w->name, why, message, retry_at);
         !recorded.ok() && ErrorReason(recorded) != kReasonLinkStopped) {
       // The link's state on disk is stale until the next attempt.
-      Log("warn", absl::StrCat("msg=link_error_not_recorded link=", w->name,
-                               " code=",
-                               absl::StatusCodeToString(recorded.code())));
+      Log("warn",
+          absl::StrCat("msg=link_error_not_recorded link=", w->name,
+                       " code=", absl::StatusCodeToString(recorded.code())));
     }
     backoff = std::min(backoff * 2, options_.max_backoff);
     w->WaitUntil(retry_at);
@@ -650,7 +660,7 @@ absl::Status CheckInstance(const LinkRecord& link, const v1::Cursor& cursor,
 }  // namespace
 
 absl::StatusOr<IncomingContents> Replicator::Receive(
-    PeerFeed& peer, const LinkRecord& link,
+    Worker* w, PeerFeed& peer, const LinkRecord& link,
     const google::protobuf::RepeatedPtrField<v1::ChangeEvent>& events) {
   std::vector<WantedContent> wanted;
   std::map<std::string, std::string> version_of;  // sha256 -> a version
@@ -678,14 +688,32 @@ absl::StatusOr<IncomingContents> Replicator::Receive(
   }
   if (wanted.empty()) return IncomingContents();
   const std::string& name = link.link().name();
-  COHORTE_ASSIGN_OR_RETURN(IncomingContents incoming,
-                           intake_.Begin(name, wanted));
+  // What a cut attempt left partly received is resumed, not begun again.
+  IncomingContents incoming;
+  std::vector<WantedContent> fresh;
+  for (const WantedContent& c : wanted) {
+    auto it = w->partial.find(c.sha256);
+    if (it == w->partial.end()) {
+      fresh.push_back(c);
+    } else {
+      incoming.push_back(std::move(it->second));
+      w->partial.erase(it);
+    }
+  }
+  absl::StatusOr<IncomingContents> begun = intake_.Begin(name, fresh);
+  if (!begun.ok()) {
+    for (auto& c : incoming) w->partial[c->sha256()] = std::move(c);
+    return begun.status();
+  }
+  for (auto& c : *begun) incoming.push_back(std::move(c));
   absl::Status failed;
-  for (const auto& c : incoming) {
-    const std::string& version = version_of[c->sha256()];
+  for (auto it = incoming.begin(); it != incoming.end();) {
+    IncomingContent& c = **it;
+    const std::string& version = version_of[c.sha256()];
+    const int64_t from = c.received();
     absl::Status read = peer.ReadRecordVersion(
-        version, [&](absl::string_view data) { return c->Append(data); });
-    if (read.ok()) read = c->Finish();
+        version, from, [&](absl::string_view data) { return c.Append(data); });
+    if (read.ok()) read = c.Finish();
     if (ErrorReason(read) == kReasonContentMismatch) {
       failed =
           PeerProtocol(absl::StrCat("the peer's content of a version of ",
@@ -693,20 +721,42 @@ absl::StatusOr<IncomingContents> Replicator::Receive(
       break;
     }
     if (absl::IsNotFound(read) || absl::IsPermissionDenied(read)) {
-      continue;  // not finished: the version is refused
+      ++it;  // not finished: the version is refused
+      continue;
     }
     if (!read.ok()) {
+      // Kept for the next attempt, from what the blob durably holds.
       failed = read;
+      c.Rewind();
+      Log("info", absl::StrCat("msg=link_content_cut link=", name, " received=",
+                               c.received(), " bytes=", c.size()));
+      if (w->partial.size() >= kMaxPartialContents) {
+        IncomingContents dropped;
+        for (auto& [sha, p] : w->partial) dropped.push_back(std::move(p));
+        w->partial.clear();
+        intake_.Settle(name, dropped).IgnoreError();  // or at the next start
+      }
+      w->partial[c.sha256()] = std::move(*it);
+      it = incoming.erase(it);
       break;
     }
     Log("info", absl::StrCat("msg=link_content_copied link=", name,
-                             " bytes=", c->size()));
+                             " bytes=", c.size(), " resumed_from=", from));
+    ++it;
   }
   if (!failed.ok()) {
     intake_.Settle(name, incoming).IgnoreError();  // or at the next start
     return failed;
   }
   return incoming;
+}
+
+void Replicator::SettlePartial(Worker* w) {
+  if (w->partial.empty()) return;
+  IncomingContents dropped;
+  for (auto& [sha, p] : w->partial) dropped.push_back(std::move(p));
+  w->partial.clear();
+  intake_.Settle(w->name, dropped).IgnoreError();  // or at the next start
 }
 
 absl::Status Replicator::FetchContent(const v1::RecordVersion& version) {
@@ -742,7 +792,8 @@ absl::Status Replicator::FetchContent(const v1::RecordVersion& version) {
   if (incoming.empty()) return absl::OkStatus();  // copied meanwhile
   IncomingContent& c = *incoming[0];
   absl::Status read = peer->ReadRecordVersion(
-      version.name(), [&](absl::string_view data) { return c.Append(data); });
+      version.name(), 0,
+      [&](absl::string_view data) { return c.Append(data); });
   if (read.ok()) read = c.Finish();
   absl::Status done;
   if (ErrorReason(read) == kReasonContentMismatch) {
@@ -799,7 +850,7 @@ absl::Status Replicator::Snapshot(Worker* w, PeerFeed& peer,
       return PeerProtocol("the peer's snapshot pages do not agree on cursor");
     }
     COHORTE_ASSIGN_OR_RETURN(IncomingContents incoming,
-                             Receive(peer, link, page.events()));
+                             Receive(w, peer, link, page.events()));
     absl::Status committed = CommitOnLink(name, [&](storage::Txn& txn,
                                                     LinkRecord& rec) {
       v1::Link& l = *rec.mutable_link();
@@ -914,7 +965,8 @@ absl::Status Replicator::Follow(Worker* w, PeerFeed& peer,
     if (idle && absl::Now() - last_persist < options_.idle_persist_interval) {
       return true;
     }
-    absl::StatusOr<IncomingContents> incoming = Receive(peer, link, r.events());
+    absl::StatusOr<IncomingContents> incoming =
+        Receive(w, peer, link, r.events());
     if (!incoming.ok()) {
       failed = incoming.status();
       return false;

@@ -19,7 +19,8 @@
 //   the version is committed, the content (if not stored here already) is
 //   read from the peer's ReadRecordVersion, hashed and written durably to a
 //   blob of its own (content_intake.h); the batch's mutation makes it the
-//   stored content, deduplicated by SHA-256 with everything else here.
+//   stored content, deduplicated by SHA-256 with everything else here. A
+//   content cut mid-way resumes from what was durably written.
 //
 // What it stores is checked here again, whatever the peer sends
 // (ApplyChange): only the types a link follows, only under the followed
@@ -162,14 +163,19 @@ class Replicator {
   absl::Status Follow(Worker* w, PeerFeed& peer,
                       const storage::v1::LinkRecord& link);
   absl::Status CheckPeer(PeerFeed& peer, const storage::v1::LinkRecord& link);
+  // Marks as garbage the contents `w` kept partly received (its end).
+  void SettlePartial(Worker* w);
   // The contents of the record versions `events` would store and this
   // instance lacks, received from `peer` (content_intake.h): what to pass
   // to ApplyChange, then to intake_.Settle once the batch's mutation ran.
   // A content the peer does not serve (NOT_FOUND, PERMISSION_DENIED: the
   // version went meanwhile) is left out, and its version refused. On an
   // error, what was begun is settled before returning.
+  // A content cut mid-way (the peer went, the store failed) is kept by the
+  // worker, rewound to what its blob durably holds, and the next attempt
+  // asks the peer for the rest only.
   absl::StatusOr<IncomingContents> Receive(
-      PeerFeed& peer, const storage::v1::LinkRecord& link,
+      Worker* w, PeerFeed& peer, const storage::v1::LinkRecord& link,
       const google::protobuf::RepeatedPtrField<v1::ChangeEvent>& events);
   // One replicated mutation on link `name`: `apply` runs with the link as
   // stored, then the link is saved. ABORTED (reason LINK_STOPPED) if the
