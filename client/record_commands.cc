@@ -274,6 +274,85 @@ class ChunkReader {
   bool read_all_ = false;  // written by the thread before it ends
 };
 
+// Writes and hashes a pulled file's chunks on two threads of their own, a
+// few chunks behind the receiver: receiving, writing and hashing overlap.
+// Holds at most kAhead chunks not yet both written and hashed. Not
+// thread-safe (one receiver); `out` and `hash` must outlive it.
+class ChunkSink {
+ public:
+  ChunkSink(std::ostream* out, Sha256* hash) : out_(*out), hash_(*hash) {
+    writer_ = std::thread([this] {
+      Drain(&to_write_, [this](const std::string& chunk) {
+        out_.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      });
+    });
+    hasher_ = std::thread([this] {
+      Drain(&to_hash_, [this](const std::string& chunk) {
+        hash_.Update(chunk.data(), chunk.size());
+      });
+    });
+  }
+  ChunkSink(const ChunkSink&) = delete;
+  ChunkSink& operator=(const ChunkSink&) = delete;
+  ~ChunkSink() { Finish(); }
+
+  // Hands `chunk` (taken) to both threads; waits while kAhead chunks are
+  // pending on either.
+  void Push(std::string* chunk) {
+    auto shared = std::make_shared<std::string>();
+    shared->swap(*chunk);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] {
+      return to_write_.size() < kAhead && to_hash_.size() < kAhead;
+    });
+    to_write_.push_back(shared);
+    to_hash_.push_back(std::move(shared));
+    cv_.notify_all();
+  }
+
+  // Waits until every chunk is written and hashed; the threads end.
+  void Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ended_ = true;
+      cv_.notify_all();
+    }
+    if (writer_.joinable()) writer_.join();
+    if (hasher_.joinable()) hasher_.join();
+  }
+
+ private:
+  static constexpr size_t kAhead = 8;
+  using Queue = std::deque<std::shared_ptr<const std::string>>;
+
+  template <typename Fn>
+  void Drain(Queue* queue, Fn fn) {
+    for (;;) {
+      std::shared_ptr<const std::string> chunk;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue->empty() || ended_; });
+        if (queue->empty()) return;
+        chunk = queue->front();
+      }
+      fn(*chunk);
+      std::lock_guard<std::mutex> lock(mu_);
+      queue->pop_front();
+      cv_.notify_all();
+    }
+  }
+
+  std::ostream& out_;  // written by the writer thread only
+  Sha256& hash_;       // updated by the hasher thread only
+  std::thread writer_;
+  std::thread hasher_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Queue to_write_;      // guarded by mu_
+  Queue to_hash_;       // guarded by mu_
+  bool ended_ = false;  // guarded by mu_
+};
+
 // Sends the proof chunks `upload` asks for (the content is held already:
 // see StartUpload); the upload as the server left it in `*upload`.
 grpc::Status SendProof(const CommandEnv& env, v1::RecordService::Stub& stub,
@@ -556,14 +635,14 @@ int Pull(const CommandEnv& env, const RecordFlags& f) {
       stub->ReadRecordVersion(&ctx, read);
   Progress progress("pull", offset, version.size_bytes());
   v1::ReadRecordVersionResponse chunk;
+  ChunkSink sink(out, hash.get());
   while (reader->Read(&chunk)) {
-    out->write(chunk.data().data(),
-               static_cast<std::streamsize>(chunk.data().size()));
-    hash->Update(chunk.data().data(), chunk.data().size());
     offset += static_cast<int64_t>(chunk.data().size());
+    sink.Push(chunk.mutable_data());
     progress.Update(offset);
   }
   grpc::Status s = reader->Finish();
+  sink.Finish();
   out->flush();
   if (!*out) {
     std::cerr << "Error: cannot write " << (to_stdout ? "stdout" : part)

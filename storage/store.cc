@@ -18,6 +18,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/codec.h"
 #include "storage/info_log.h"
@@ -284,6 +285,21 @@ absl::Status CopyFiles(const std::string& from,
   return absl::OkStatus();
 }
 
+// The suffix of the table files WriteRecordChunks builds in the store's
+// directory before RocksDB ingests them (RocksDB ignores such names).
+constexpr char kIngestSuffix[] = ".chunks-ingest";
+
+// Removes the table files a WriteRecordChunks cut by a crash left behind:
+// never ingested, nothing refers to them.
+void RemoveIngestLeftovers(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (absl::EndsWith(entry.path().filename().string(), kIngestSuffix)) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
@@ -354,6 +370,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     opened = absl::OkStatus();
   }
   COHORTE_RETURN_IF_ERROR(opened);
+  // The store's own lock is held: no other process writes such files.
+  RemoveIngestLeftovers(options.path);
   int64_t revision = 0;
   COHORTE_RETURN_IF_ERROR(
       store->LoadInstance(/*create=*/is_new, &store->instance_, &revision));
@@ -569,16 +587,62 @@ absl::Status Store::DeleteRecordChunks(uint64_t blob) {
                        });
 }
 
-absl::Status Store::WriteRecordChunks(
-    uint64_t blob, int64_t offset,
-    const std::vector<absl::string_view>& chunks) {
+RecordChunkFile::RecordChunkFile(std::string path, uint64_t blob,
+                                 int64_t offset,
+                                 std::unique_ptr<rocksdb::SstFileWriter> writer)
+    : path_(std::move(path)),
+      blob_(blob),
+      offset_(offset),
+      end_(offset),
+      writer_(std::move(writer)) {}
+
+RecordChunkFile::~RecordChunkFile() {
+  writer_.reset();  // abandons a file not finished
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+absl::Status RecordChunkFile::Add(absl::string_view chunk) {
+  if (status_.ok()) {
+    status_ = FromRocksDb(
+        writer_->Put(ToSlice(RecordChunkKey(blob_, end_)), ToSlice(chunk)),
+        "writing a record's chunks");
+  }
+  if (status_.ok()) end_ += static_cast<int64_t>(chunk.size());
+  return status_;
+}
+
+absl::StatusOr<std::unique_ptr<RecordChunkFile>> Store::NewRecordChunkFile(
+    uint64_t blob, int64_t offset) {
+  // Two files of one blob may be open at once (a cut stream's and the one
+  // that resumes it): a number makes each name unique.
+  static std::atomic<uint64_t> files{0};
   COHORTE_RETURN_IF_ERROR(write_status());
   ReopenLock::Reader lock(&db_lock_);
-  absl::ReaderMutexLock no_backup(&record_flush_mu_);
   rocksdb::ColumnFamilyHandle* const cf = handle(Table::kRecordChunks);
-  rocksdb::WriteOptions no_wal;
-  no_wal.disableWAL = true;
-  // What an earlier attempt wrote at or past `offset` and never committed.
+  const rocksdb::Options table_options(db_->GetDBOptions(),
+                                       db_->GetOptions(cf));
+  // Written back a megabyte at a time as it goes, so that its fsync does
+  // not put the whole file in the disk's queue at once, ahead of the WAL
+  // fsyncs of small commits.
+  rocksdb::EnvOptions file_options(table_options);
+  file_options.bytes_per_sync = 1 << 20;
+  // No column family: the file names none, so it may be ingested after a
+  // reopen of the store (new handles).
+  auto writer = std::make_unique<rocksdb::SstFileWriter>(
+      file_options, table_options, /*column_family=*/nullptr,
+      /*invalidate_page_cache=*/false);
+  std::string path = absl::StrCat(options_.path, "/", blob, "-", offset, "-",
+                                  files.fetch_add(1), kIngestSuffix);
+  COHORTE_RETURN_IF_ERROR(
+      FromRocksDb(writer->Open(path), "writing a record's chunks"));
+  return std::unique_ptr<RecordChunkFile>(
+      new RecordChunkFile(std::move(path), blob, offset, std::move(writer)));
+}
+
+absl::Status Store::DeleteUncommittedRecordChunks(uint64_t blob,
+                                                  int64_t offset) {
+  rocksdb::ColumnFamilyHandle* const cf = handle(Table::kRecordChunks);
   rocksdb::WriteBatch stale;
   {
     const std::string end = PrefixSuccessor(RecordChunkPrefix(blob));
@@ -594,10 +658,54 @@ absl::Status Store::WriteRecordChunks(
     COHORTE_RETURN_IF_ERROR(
         FromRocksDb(it->status(), "reading a record's chunks"));
   }
-  if (stale.Count() > 0) {
-    COHORTE_RETURN_IF_ERROR(
-        FromRocksDb(db_->Write(no_wal, &stale), "writing a record's chunks"));
+  if (stale.Count() == 0) return absl::OkStatus();
+  // Made durable by the flush or the ingestion that follows (an ingested
+  // file overlapping the memtable flushes it first).
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
+  return FromRocksDb(db_->Write(no_wal, &stale), "writing a record's chunks");
+}
+
+absl::Status Store::IngestRecordChunks(RecordChunkFile& file) {
+  COHORTE_RETURN_IF_ERROR(write_status());
+  COHORTE_RETURN_IF_ERROR(file.status_);
+  if (file.end() == file.offset()) return absl::OkStatus();
+  // Finish fsyncs the file.
+  COHORTE_RETURN_IF_ERROR(
+      FromRocksDb(file.writer_->Finish(), "writing a record's chunks"));
+  ReopenLock::Reader lock(&db_lock_);
+  absl::ReaderMutexLock no_backup(&record_flush_mu_);
+  COHORTE_RETURN_IF_ERROR(
+      DeleteUncommittedRecordChunks(file.blob(), file.offset()));
+  // Linked into the store: no memtable copy, no WAL switch, and (keys
+  // rising) a level where no compaction rewrites it. Ingesting fsyncs the
+  // file and the directory, then records it in the MANIFEST (fsynced).
+  rocksdb::IngestExternalFileOptions ingest;
+  ingest.move_files = true;
+  ingest.write_global_seqno = false;
+  return FromRocksDb(db_->IngestExternalFile(handle(Table::kRecordChunks),
+                                             {file.path_}, ingest),
+                     "storing a record's chunks");
+}
+
+absl::Status Store::WriteRecordChunks(
+    uint64_t blob, int64_t offset,
+    const std::vector<absl::string_view>& chunks) {
+  if (options_.record_chunks_ingested) {
+    COHORTE_ASSIGN_OR_RETURN(std::unique_ptr<RecordChunkFile> file,
+                             NewRecordChunkFile(blob, offset));
+    for (absl::string_view chunk : chunks) {
+      COHORTE_RETURN_IF_ERROR(file->Add(chunk));
+    }
+    return IngestRecordChunks(*file);
   }
+  COHORTE_RETURN_IF_ERROR(write_status());
+  ReopenLock::Reader lock(&db_lock_);
+  absl::ReaderMutexLock no_backup(&record_flush_mu_);
+  COHORTE_RETURN_IF_ERROR(DeleteUncommittedRecordChunks(blob, offset));
+  rocksdb::ColumnFamilyHandle* const cf = handle(Table::kRecordChunks);
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
   // One write per chunk: a writer queued behind one waits for a 1 MiB
   // memtable insert at most.
   int64_t at = offset;

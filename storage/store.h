@@ -58,6 +58,7 @@ class Env;
 class FileSystem;
 class Status;
 class WriteBatch;
+class SstFileWriter;
 class WriteBatchWithIndex;
 }  // namespace rocksdb
 
@@ -98,6 +99,11 @@ struct StoreOptions {
   // the column family's tables (false, chosen by measuring: see the
   // README's "Where the bytes of shared records live").
   bool record_blob_files = false;
+  // How WriteRecordChunks makes a batch of chunks durable: as one table
+  // file written by itself and ingested (true), or through the memtable
+  // and a flush of the column family (false, for the comparison in
+  // tests/bench/record_bench.cc; see the README).
+  bool record_chunks_ingested = true;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -282,6 +288,41 @@ struct CommitResult {
   uint64_t recorded_fingerprint = 0;
 };
 
+// A table file of chunks of one blob (record_chunks keys), the first at
+// `offset` and each after the one before, written beside the store until
+// Store::IngestRecordChunks makes it part of it. It lets an upload write
+// many batches as one file and make them durable at once. Deleted with the
+// object unless ingested. Not thread-safe; made by Store::NewRecordChunkFile,
+// must not outlive the Store.
+class RecordChunkFile {
+ public:
+  RecordChunkFile(const RecordChunkFile&) = delete;
+  RecordChunkFile& operator=(const RecordChunkFile&) = delete;
+  ~RecordChunkFile();
+
+  uint64_t blob() const { return blob_; }
+  int64_t offset() const { return offset_; }
+  // Where the next chunk goes: offset() plus the bytes added.
+  int64_t end() const { return end_; }
+
+  // Appends `chunk` (written to the file, not yet durable). UNAVAILABLE or
+  // RESOURCE_EXHAUSTED if the file cannot be written; the file is then of
+  // no use.
+  absl::Status Add(absl::string_view chunk);
+
+ private:
+  friend class Store;
+  RecordChunkFile(std::string path, uint64_t blob, int64_t offset,
+                  std::unique_ptr<rocksdb::SstFileWriter> writer);
+
+  const std::string path_;
+  const uint64_t blob_;
+  const int64_t offset_;
+  int64_t end_;
+  std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  absl::Status status_;  // the first error
+};
+
 class Store {
  public:
   // Opens the database under options.path, or creates it there when
@@ -410,6 +451,19 @@ class Store {
   absl::Status WriteRecordChunks(uint64_t blob, int64_t offset,
                                  const std::vector<absl::string_view>& chunks);
 
+  // A new, empty table file for chunks of `blob` from `offset` (see
+  // RecordChunkFile). Errors: refused like Commit while writes are
+  // stopped; UNAVAILABLE if the file cannot be made.
+  absl::StatusOr<std::unique_ptr<RecordChunkFile>> NewRecordChunkFile(
+      uint64_t blob, int64_t offset);
+  // Makes `file`'s chunks durable and part of the store, as
+  // WriteRecordChunks does with its batch (it deletes first every chunk of
+  // the blob at or past the file's offset, waits while a backup runs);
+  // nothing to do if the file holds no chunk. The file is spent either way.
+  // REQUIRES: the caller serializes writes to one blob. Errors as
+  // WriteRecordChunks.
+  absl::Status IngestRecordChunks(RecordChunkFile& file);
+
   // For the garbage collector of shared records, never on a caller's
   // behalf (it returns names and numbers, no content): up to `limit` names
   // queued under `kind` (TimeQueueKey entries) at or before
@@ -477,6 +531,11 @@ class Store {
   // Leader only, after a failed write: OK once the disk takes a synced
   // write again and the database is reopened read-write.
   absl::Status Recover();
+  // Deletes (without the WAL) every chunk of `blob` at or past `offset`:
+  // what an earlier attempt wrote there and never committed. REQUIRES:
+  // db_lock_ held shared, and a flush or an ingestion of the column family
+  // to follow.
+  absl::Status DeleteUncommittedRecordChunks(uint64_t blob, int64_t offset);
   // Recover's reopen. REQUIRES: db_lock_ held exclusively.
   absl::Status ReopenLocked();
   // One synced write of the batch `build` fills, under the commit

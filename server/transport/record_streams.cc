@@ -96,6 +96,12 @@ class UploadWriter final
       reading_ = true;
       next.push_back(Next::kRead);
     }
+    if (!writing_ && queued_.empty() && ended_ && pending_) {
+      // What the stream sent since its last commit, committed now.
+      writing_ = true;
+      calls_.Run([this] { Write({}); });
+      return next;
+    }
     if (!writing_ && queued_.empty() && ended_) {
       if (!wrote_) {
         status_ = service::InvalidField(
@@ -107,25 +113,30 @@ class UploadWriter final
     return next;
   }
 
-  // On a worker: writes and commits one batch.
+  // On a worker: writes one batch to the stream's file, which commits it
+  // with those before every kUploadCommitBytes; an empty batch commits
+  // what the file holds (the stream ended).
   void Write(const std::vector<v1::WriteUploadRequest>& batch) {
     absl::Status s;
     if (name_.empty()) {
-      if (batch.front().name().empty()) {
+      if (batch.empty() || batch.front().name().empty()) {
         s = service::InvalidField("name",
                                   "is required in the stream's first message");
       }
-      name_ = batch.front().name();
+      if (s.ok()) name_ = batch.front().name();
     }
     absl::StatusOr<v1::Upload> written;
     if (s.ok()) {
-      written = records_.WriteUpload(caller_, name_, batch);
+      written = batch.empty()
+                    ? records_.CommitUploadStream(caller_, name_, &stream_)
+                    : records_.WriteUpload(caller_, name_, batch, &stream_);
       s = written.status();
     }
     std::vector<Next> next;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      pending_ = stream_.pending();
       if (s.ok()) {
         *response_ = *std::move(written);
         wrote_ = true;
@@ -155,6 +166,8 @@ class UploadWriter final
   const absl::Time start_ = absl::Now();
   service::Principal caller_;  // set before the first read
   std::string name_;           // the upload; touched by one Write at a time
+  // What was sent since the last commit; touched by one Write at a time.
+  service::RecordService::UploadStream stream_;
   v1::WriteUploadRequest incoming_;  // the outstanding read's target
 
   // State below is protected by mu_.
@@ -164,7 +177,8 @@ class UploadWriter final
   bool reading_ ABSL_GUARDED_BY(mu_) = false;   // a read is outstanding
   bool writing_ ABSL_GUARDED_BY(mu_) = false;   // a batch is on a worker
   bool ended_ ABSL_GUARDED_BY(mu_) = false;     // no more reads
-  bool wrote_ ABSL_GUARDED_BY(mu_) = false;     // a batch was committed
+  bool wrote_ ABSL_GUARDED_BY(mu_) = false;     // a batch was written
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;   // stream_.pending()
   bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
   absl::Status status_;  // written before finished_ is set, read after
 };

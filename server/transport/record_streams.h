@@ -2,13 +2,14 @@
 //
 // The two streaming RPCs of RecordService as callback reactors over
 // CallHandler's workers, each a pipeline. WriteUpload (client streaming)
-// reads ahead while a worker writes and commits the chunks read before,
-// in batches of up to kMaxUploadBatchBytes (RecordService::WriteUpload:
-// one flush of the bytes, one small commit), so the network, the hashing
-// and the disk overlap. ReadRecordVersion (server streaming) has a worker
-// read up to kMaxDownloadReadAheadBytes through the gate while the
-// messages (at most 1 MiB each) read before are sent. Either holds a
-// bounded amount in memory (two batches up, two read-aheads down),
+// reads ahead while a worker writes the chunks read before, in batches of
+// up to kMaxUploadBatchBytes, to the stream's table file
+// (RecordService::WriteUpload with an UploadStream: one ingestion of the
+// file and one small commit per kUploadCommitBytes, and at the end of the
+// stream), so the network, the hashing and the disk overlap. ReadRecordVersion
+// (server streaming) has a worker read up to kMaxDownloadReadAheadBytes through
+// the gate while the messages (at most 1 MiB each) read before are sent. Either
+// holds a bounded amount in memory (two batches up, two read-aheads down),
 // whatever the file's size, and no gRPC event thread ever waits on the
 // store. Each reactor finishes exactly once, with no gRPC operation
 // started under its mutex, and deletes itself in OnDone.

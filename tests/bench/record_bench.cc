@@ -60,9 +60,10 @@ int64_t BatchChunks() {
 
 // How the chunks are written.
 enum class Mode {
-  kCommitPerChunk,  // each 1 MiB chunk through Store::Commit (WAL, fsync)
-  kFlushedBatches,  // Store::WriteRecordChunks, 8 chunks a time (no WAL)
-  kCommitPerBatch,  // 8 chunks per Store::Commit (WAL, fsync)
+  kCommitPerChunk,   // each 1 MiB chunk through Store::Commit (WAL, fsync)
+  kFlushedBatches,   // Store::WriteRecordChunks through the memtable, flushed
+  kIngestedBatches,  // Store::WriteRecordChunks as a table file, ingested
+  kCommitPerBatch,   // 8 chunks per Store::Commit (WAL, fsync)
 };
 
 // Small synced commits (a 400-byte index entry each, like a post), one at
@@ -115,6 +116,7 @@ void Run(bool blob_files, Mode mode, int64_t mb, const std::string& parent) {
   cohorte::storage::StoreOptions options;
   options.path = dir.path() + "/db";
   options.record_blob_files = blob_files;
+  options.record_chunks_ingested = mode == Mode::kIngestedBatches;
   auto store = *cohorte::storage::Store::Open(options);
   std::string chunk(1 << 20, '\0');
   uint32_t x = 1;
@@ -132,7 +134,9 @@ void Run(bool blob_files, Mode mode, int64_t mb, const std::string& parent) {
   auto start = std::chrono::steady_clock::now();
   SmallWriter small(store.get());
   std::vector<std::string> batch;
-  for (int64_t i = 0; i < mb && mode == Mode::kFlushedBatches; ++i) {
+  const bool batches =
+      mode == Mode::kFlushedBatches || mode == Mode::kIngestedBatches;
+  for (int64_t i = 0; i < mb && batches; ++i) {
     chunk[0] = static_cast<char>(i);  // no two chunks alike
     batch.push_back(chunk);
     if (static_cast<int64_t>(batch.size()) == BatchChunks() || i + 1 == mb) {
@@ -195,8 +199,9 @@ void Run(bool blob_files, Mode mode, int64_t mb, const std::string& parent) {
       blob_files ? "blob files" : "column family",
       mode == Mode::kCommitPerChunk   ? "a commit (WAL, fsync) per 1 MiB chunk"
       : mode == Mode::kCommitPerBatch ? "a commit (WAL, fsync) per 8 MiB"
-                                      : "8 MiB flushed without the WAL "
-                                        "(WriteRecordChunks)",
+      : mode == Mode::kFlushedBatches
+          ? "a batch through the memtable, flushed (no WAL)"
+          : "a batch as a table file, ingested (WriteRecordChunks)",
       static_cast<long long>(mb), mb / write_s, (read >> 20) / read_s,
       static_cast<double>(written) / (mb << 20),
       DiskBytes(dir.path()) / 1048576.0, Quantile(alone, 0.5),
@@ -223,7 +228,9 @@ int main(int argc, char** argv) {
       "| bytes in, written as | MiB | write | read after restart | "
       "disk writes / data | disk used | small commit p50 / p99 alone | "
       "during the writes |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  Run(/*blob_files=*/false, Mode::kIngestedBatches, mb, dir);
   Run(/*blob_files=*/false, Mode::kFlushedBatches, mb, dir);
+  if (std::getenv("RECORD_BENCH_BATCHES_ONLY") != nullptr) return 0;
   Run(/*blob_files=*/false, Mode::kCommitPerChunk, mb, dir);
   Run(/*blob_files=*/false, Mode::kCommitPerBatch, mb, dir);
   if (std::getenv("RECORD_BENCH_BLOB_FILES") != nullptr) {

@@ -6,16 +6,20 @@
 # a second then run again (it resumes), and `records pull` (checked with
 # cmp). The small PostMessage latency (post_latency, one at a time, into
 # the élus exchange) is measured alone, then while pushes run back to
-# back; the server's peak RSS (VmHWM) is read at the end.
+# back; the server's peak RSS (VmHWM) is read at the end. Beside `cp`, the
+# ceiling on this machine: bare gRPC streams of the same size from memory
+# (stream_ceiling: no RocksDB, no hashing) and `openssl dgst -sha256` of
+# the file.
 # Usage: tests/bench/run_records.sh [BUILD_DIR] (default build-rel;
 # configure it with -DCMAKE_BUILD_TYPE=Release for figures worth writing
-# down).
+# down). SKIP_BUILD=1: run the binaries found in BUILD_DIR as they are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-rel}
 mb=${MB:-1024}
 post_seconds=${POST_SECONDS:-8}
-ninja -C "$build" cohorted cohorte post_latency >/dev/null
+[ -n "${SKIP_BUILD:-}" ] ||
+  ninja -C "$build" cohorted cohorte post_latency stream_ceiling >/dev/null
 dir=$(mktemp -d -p "${BENCH_DIR:-$PWD}" records-bench.XXXXXX)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
@@ -49,6 +53,9 @@ t0=$(now); cp "$dir/file.bin" "$dir/copy.bin"; t1=$(now); sync; t2=$(now)
 cp_s=$(echo "$t1 - $t0" | bc); cp_sync_s=$(echo "$t2 - $t0" | bc)
 echo "cp: $(rate "$cp_s"); cp + sync: $(rate "$cp_sync_s")"
 rm "$dir/copy.bin"; sync
+"$build"/tests/stream_ceiling --mb="$mb"
+t0=$(now); openssl dgst -sha256 "$dir/file.bin" >/dev/null; t1=$(now)
+echo "openssl dgst -sha256 of the file (cached): $(rate "$(echo "$t1 - $t0" | bc)")"
 
 echo "posts alone: $(posts)"
 

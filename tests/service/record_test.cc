@@ -726,6 +726,97 @@ TEST_F(RecordTest, ABatchCountsWhollyOrNotAtAll) {
   EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
 }
 
+// Chunks `from`..`to` (MiB) of `content` as one batch.
+std::vector<v1::WriteUploadRequest> Batch(const std::string& content,
+                                          int64_t from, int64_t to) {
+  std::vector<v1::WriteUploadRequest> batch;
+  for (int64_t i = from; i < to; ++i) {
+    batch.emplace_back();
+    batch.back().set_write_offset(i * kMiB);
+    batch.back().set_data(content.substr(i * kMiB, kMiB));
+  }
+  return batch;
+}
+
+TEST_F(RecordTest, AStreamsBatchesCountOnlyOnceItCommitsThem) {
+  const v1::Record r = MakeRecord("agent-petr", "flux");
+  const std::string content = Content(4 * kMiB, 21);
+  absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(u, IsOk());
+  RecordService::UploadStream stream;
+  for (int64_t i = 0; i < 2; ++i) {
+    absl::StatusOr<v1::Upload> w = records().WriteUpload(
+        who("agent-petr"), u->name(), Batch(content, i, i + 1), &stream);
+    ASSERT_THAT(w, IsOk());
+    EXPECT_EQ(w->committed_size(), 0);
+  }
+  EXPECT_TRUE(stream.pending());
+  v1::QueryUploadRequest query;
+  query.set_name(u->name());
+  EXPECT_EQ(records().QueryUpload(who("agent-petr"), query)->committed_size(),
+            0);
+  absl::StatusOr<v1::Upload> committed =
+      records().CommitUploadStream(who("agent-petr"), u->name(), &stream);
+  ASSERT_THAT(committed, IsOk());
+  EXPECT_EQ(committed->committed_size(), 2 * kMiB);
+  EXPECT_EQ(committed->committed_sha256(),
+            Sha256Hex(content.substr(0, 2 * kMiB)));
+  EXPECT_FALSE(stream.pending());
+  // The last chunk commits with it, whatever the stream holds.
+  absl::StatusOr<v1::Upload> done = records().WriteUpload(
+      who("agent-petr"), u->name(), Batch(content, 2, 4), &stream);
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state(), v1::Upload::COMPLETED);
+  EXPECT_FALSE(stream.pending());
+  EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
+}
+
+TEST_F(RecordTest, AStreamDroppedBeforeItsCommitLeavesTheUploadAsItWas) {
+  const v1::Record r = MakeRecord("agent-petr", "coupe");
+  const std::string content = Content(3 * kMiB, 22);
+  absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(u, IsOk());
+  {
+    RecordService::UploadStream cut;
+    ASSERT_THAT(records().WriteUpload(who("agent-petr"), u->name(),
+                                      Batch(content, 0, 2), &cut),
+                IsOk());
+  }
+  v1::QueryUploadRequest query;
+  query.set_name(u->name());
+  EXPECT_EQ(records().QueryUpload(who("agent-petr"), query)->committed_size(),
+            0);
+  absl::StatusOr<v1::Upload> done =
+      records().WriteUpload(who("agent-petr"), u->name(), Batch(content, 0, 3));
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state(), v1::Upload::COMPLETED);
+  EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
+}
+
+TEST_F(RecordTest, AStreamWhoseUploadMovedOnMeanwhileStoresNothingAtItsCommit) {
+  const v1::Record r = MakeRecord("agent-petr", "deux-flux");
+  const std::string content = Content(2 * kMiB, 23);
+  absl::StatusOr<v1::Upload> u = Start("agent-petr", r.name(), content);
+  ASSERT_THAT(u, IsOk());
+  // A cut stream still holding other bytes for the first chunk...
+  RecordService::UploadStream late;
+  ASSERT_THAT(records().WriteUpload(who("agent-petr"), u->name(),
+                                    Batch(Content(2 * kMiB, 24), 0, 1), &late),
+              IsOk());
+  // ...while the resumed one commits the right ones.
+  ASSERT_EQ(records()
+                .WriteUpload(who("agent-petr"), u->name(), Batch(content, 0, 1))
+                ->committed_size(),
+            kMiB);
+  EXPECT_THAT(records().CommitUploadStream(who("agent-petr"), u->name(), &late),
+              StatusIs(absl::StatusCode::kOutOfRange, "WRONG_OFFSET"));
+  absl::StatusOr<v1::Upload> done =
+      records().WriteUpload(who("agent-petr"), u->name(), Batch(content, 1, 2));
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state(), v1::Upload::COMPLETED);
+  EXPECT_TRUE(*Pull("agent-petr", done->version()) == content);
+}
+
 TEST_F(RecordTest, ADigestNotAnnouncedAtTheStartComesWithTheLastWrite) {
   const v1::Record r = MakeRecord("agent-petr", "sans-empreinte");
   const std::string content = Content(kMiB + 9, 15);

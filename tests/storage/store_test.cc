@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -376,6 +379,64 @@ TEST_F(StoreTest, OpenInAnUnwritablePlaceIsUnavailable) {
   StoreOptions options;
   options.path = "/proc/cohorte-cannot-exist/db";
   EXPECT_THAT(Store::Open(options), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// The files in the store's directory whose names end in `suffix`.
+std::vector<std::string> FilesEndingIn(const std::string& dir,
+                                       absl::string_view suffix) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (absl::EndsWith(name, suffix)) names.push_back(name);
+  }
+  return names;
+}
+
+TEST_F(StoreTest, RecordChunksAreReadBackAfterAReopenAndLeaveNoFileBehind) {
+  const std::string a(300 << 10, 'a');
+  const std::string b(200 << 10, 'b');
+  ASSERT_THAT(store_->WriteRecordChunks(/*blob=*/7, /*offset=*/0, {a, b}),
+              IsOk());
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(7, 0)), a);
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(7, 300 << 10)), b);
+  EXPECT_THAT(FilesEndingIn(dir_.path() + "/db", ".chunks-ingest"), SizeIs(0));
+  Reopen();
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(7, 0)), a);
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(7, 300 << 10)), b);
+}
+
+TEST_F(StoreTest, RecordChunksWrittenAgainAtAnOffsetReplaceEveryChunkPastIt) {
+  const std::string old_chunk(100 << 10, 'o');
+  ASSERT_THAT(store_->WriteRecordChunks(/*blob=*/3, /*offset=*/0,
+                                        {old_chunk, old_chunk, old_chunk}),
+              IsOk());
+  // From 100 KiB again, with other boundaries and fewer bytes.
+  const std::string fresh(150 << 10, 'n');
+  ASSERT_THAT(
+      store_->WriteRecordChunks(/*blob=*/3, /*offset=*/100 << 10, {fresh}),
+      IsOk());
+  Reopen();
+  std::vector<std::string> keys;
+  ASSERT_THAT(storage::testing::RawAccess::Committed(*store_).Scan(
+                  Table::kRecordChunks, RecordChunkPrefix(3), "",
+                  [&](absl::string_view key, absl::string_view) {
+                    keys.emplace_back(key);
+                    return true;
+                  }),
+              IsOk());
+  EXPECT_THAT(keys,
+              ElementsAre(RecordChunkKey(3, 0), RecordChunkKey(3, 100 << 10)));
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(3, 0)), old_chunk);
+  EXPECT_EQ(GetOrEmpty(Table::kRecordChunks, RecordChunkKey(3, 100 << 10)),
+            fresh);
+}
+
+TEST_F(StoreTest, ATableFileOfChunksLeftByACrashIsRemovedAtOpen) {
+  store_.reset();
+  const std::string left = dir_.path() + "/db/12-0.chunks-ingest";
+  std::ofstream(left) << "half a table file";
+  Reopen();
+  EXPECT_FALSE(std::filesystem::exists(left));
 }
 
 TEST(KeysTest, ChangelogKeysSortNumerically) {

@@ -100,6 +100,13 @@ inline constexpr int64_t kMaxRecordChunkBytes = 1 << 20;
 // flush of the chunks, one small commit), and a stream holds at most twice
 // this (the batch being written, the one read ahead).
 inline constexpr int64_t kMaxUploadBatchBytes = int64_t{8} << 20;
+// How much of a stream's upload is made durable and committed at once: its
+// batches go to one table file, fsynced and ingested with one small commit
+// per this many bytes (and at the end of the stream), so the fixed cost of
+// a commit (four fsyncs) is paid per 64 MiB, not per batch, while memory
+// holds one batch. What a cut stream sent past its last commit is sent
+// again.
+inline constexpr int64_t kUploadCommitBytes = int64_t{64} << 20;
 // How much of a version's content a download reads ahead, through the
 // gate once, while it sends what it read before.
 inline constexpr int64_t kMaxDownloadReadAheadBytes = int64_t{4} << 20;

@@ -23,6 +23,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,44 @@ class RecordService {
   absl::StatusOr<v1::Upload> WriteUpload(
       const Principal& caller, absl::string_view name,
       absl::Span<const v1::WriteUploadRequest> writes);
+
+  // What one stream of WriteUpload batches sent since the upload's last
+  // commit: its chunks in a table file beside the store (not yet durable)
+  // and the hash so far, so that several batches are made durable and
+  // committed at once (one fsync of the file, one of the MANIFEST, one
+  // small commit per kUploadCommitBytes instead of per batch), while the
+  // stream holds in memory only the batch at hand. Dropping it drops what
+  // it holds (never committed: the client sends it again). Owned by the
+  // stream; used by one call at a time.
+  class UploadStream {
+   public:
+    UploadStream() = default;
+    UploadStream(const UploadStream&) = delete;
+    UploadStream& operator=(const UploadStream&) = delete;
+    // Whether it holds chunks not committed yet.
+    bool pending() const { return file_ != nullptr; }
+
+   private:
+    friend class RecordService;
+    std::unique_ptr<storage::RecordChunkFile> file_;  // null: nothing held
+    storage::v1::UploadRecord before_;  // the upload as the file began
+    std::string hash_state_;            // ResumableSha256::Save() so far
+    std::string media_type_;
+    std::string sha256_;  // the content's, once the last chunk is held
+  };
+  // WriteUpload for a stream: `writes` go to `stream`'s file, and what it
+  // holds is committed as one batch (all or nothing, as above) once it
+  // reaches kUploadCommitBytes or the announced size; returns the upload
+  // as last committed. The same errors as WriteUpload, each dropping what
+  // `stream` held.
+  absl::StatusOr<v1::Upload> WriteUpload(
+      const Principal& caller, absl::string_view name,
+      absl::Span<const v1::WriteUploadRequest> writes, UploadStream* stream);
+  // Commits what `stream` holds (the end of a stream), as WriteUpload
+  // would. REQUIRES: stream->pending().
+  absl::StatusOr<v1::Upload> CommitUploadStream(const Principal& caller,
+                                                absl::string_view name,
+                                                UploadStream* stream);
   absl::StatusOr<v1::Upload> WriteUpload(const Principal& caller,
                                          absl::string_view name,
                                          const v1::WriteUploadRequest& req) {

@@ -29,8 +29,19 @@ namespace {
 
 using storage::Txn;
 
-// The nice value of the thread that hashes an upload's batch.
-constexpr int kHashingNice = 10;
+// The nice value of the threads that hash and store an upload's batch.
+constexpr int kBulkNice = 10;
+
+// Runs `fn` on a thread of its own whose nice value is kBulkNice (Linux:
+// setpriority on a thread id sets that thread's only).
+template <typename Fn>
+auto AtLowerPriority(Fn fn) {
+  return std::async(std::launch::async, [fn = std::move(fn)] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),
+                kBulkNice);
+    return fn();
+  });
+}
 using storage::v1::UploadRecord;
 using v1::Record;
 using v1::Upload;
@@ -349,6 +360,18 @@ absl::Mutex& RecordService::UploadLock(absl::string_view name) {
 absl::StatusOr<Upload> RecordService::WriteUpload(
     const Principal& caller, absl::string_view name,
     absl::Span<const v1::WriteUploadRequest> writes) {
+  UploadStream stream;
+  COHORTE_ASSIGN_OR_RETURN(Upload written,
+                           WriteUpload(caller, name, writes, &stream));
+  if (!stream.pending()) return written;
+  return CommitUploadStream(caller, name, &stream);
+}
+
+absl::StatusOr<Upload> RecordService::WriteUpload(
+    const Principal& caller, absl::string_view name,
+    absl::Span<const v1::WriteUploadRequest> writes, UploadStream* stream) {
+  // Whatever goes wrong drops what the stream held.
+  std::unique_ptr<storage::RecordChunkFile> file = std::move(stream->file_);
   COHORTE_RETURN_IF_ERROR(
       ParseNestedName("name", name, {"cohorts", "records", "uploads"})
           .status());
@@ -370,15 +393,28 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
                                              " bytes is over the limit of ",
                                              kMaxUploadBatchBytes));
   }
-  // Until this batch is committed, nothing else writes this upload's
-  // chunks: its offset is checked once here, before they are written.
-  absl::MutexLock lock(&UploadLock(name));
-  COHORTE_ASSIGN_OR_RETURN(UploadRecord before,
-                           Reader(store_, caller).Load<UploadRecord>(name));
-  if (before.upload().proof_offsets_size() > 0) {
-    return WriteProof(caller, before, writes);
+  if (file == nullptr) {
+    // A new file from the committed size. Nothing is written to the store
+    // before CommitUploadStream, which checks the committed size again.
+    COHORTE_ASSIGN_OR_RETURN(stream->before_,
+                             Reader(store_, caller).Load<UploadRecord>(name));
+    if (stream->before_.upload().proof_offsets_size() > 0) {
+      absl::MutexLock lock(&UploadLock(name));
+      COHORTE_ASSIGN_OR_RETURN(UploadRecord before,
+                               Reader(store_, caller).Load<UploadRecord>(name));
+      return WriteProof(caller, before, writes);
+    }
+    COHORTE_RETURN_IF_ERROR(
+        CheckWrite(stream->before_.upload(), writes[0].write_offset(), total,
+                   absl::Now() + absl::Minutes(kUploadWriteMarginMinutes)));
+    COHORTE_ASSIGN_OR_RETURN(
+        file, store_.NewRecordChunkFile(stream->before_.blob(),
+                                        writes[0].write_offset()));
+    stream->hash_state_ = stream->before_.sha256_state();
+    stream->media_type_ = stream->before_.upload().media_type();
   }
-  const int64_t offset = writes[0].write_offset();
+  const Upload& before = stream->before_.upload();
+  const int64_t offset = file->end();
   int64_t at = offset;
   for (const v1::WriteUploadRequest& w : writes) {
     if (w.write_offset() != at) {
@@ -390,16 +426,16 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
     at += static_cast<int64_t>(w.data().size());
   }
   COHORTE_RETURN_IF_ERROR(
-      CheckWrite(before.upload(), offset, total,
+      CheckWrite(before, file->offset(), at - file->offset(),
                  absl::Now() + absl::Minutes(kUploadWriteMarginMinutes)));
-  const bool last = offset + total == before.upload().size_bytes();
+  const bool last = at == before.size_bytes();
   for (size_t i = 0; i < writes.size(); ++i) {
     if (!writes[i].sha256().empty() && !(last && i + 1 == writes.size())) {
       return InvalidField("sha256",
                           "goes with the write that reaches size_bytes only");
     }
   }
-  std::string sha256 = before.upload().sha256();
+  std::string sha256 = before.sha256();
   if (last) {
     const std::string& given = writes.back().sha256();
     if (sha256.empty()) {
@@ -415,47 +451,78 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
                           "differs from the one StartUpload announced");
     }
   }
-  std::string media_type = before.upload().media_type();
   if (offset == 0) {
-    COHORTE_RETURN_IF_ERROR(FirstBytesMediaType(writes[0].data(), &media_type));
+    COHORTE_RETURN_IF_ERROR(
+        FirstBytesMediaType(writes[0].data(), &stream->media_type_));
   }
   COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
-                           ResumableSha256::Restore(before.sha256_state()));
-  std::vector<absl::string_view> chunks;
-  chunks.reserve(writes.size());
-  for (const v1::WriteUploadRequest& w : writes) chunks.push_back(w.data());
-  // The bytes are hashed while they are written, durably and outside the
-  // group commit (the CPU and the disk overlap); then the small commit
-  // makes them count (see Store::WriteRecordChunks). The hashing runs on a
-  // thread of its own at a lower priority, so that on a busy machine small
-  // requests get the CPU first. Bytes written for a batch that is then
-  // refused are past the committed size: the next write there replaces
-  // them, the garbage collector frees them with the upload otherwise.
-  std::future<std::string> hashed =
-      std::async(std::launch::async, [&hash, &chunks] {
-        // Linux: the calling thread's nice value only.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),
-                    kHashingNice);
-        for (absl::string_view chunk : chunks) hash.Update(chunk);
-        return hash.HexDigest();
-      });
-  absl::Status stored;
-  if (!before.known_content()) {
-    stored = store_.WriteRecordChunks(before.blob(), offset, chunks);
-  }
-  const std::string digest = hashed.get();
+                           ResumableSha256::Restore(stream->hash_state_));
+  // The bytes are hashed while they are written to the file (the CPU and
+  // the disk overlap), each on a thread of its own at a lower priority, so
+  // that on a busy machine small requests get the CPU first.
+  std::future<void> hashed = AtLowerPriority([&hash, writes] {
+    for (const v1::WriteUploadRequest& w : writes) hash.Update(w.data());
+  });
+  std::future<absl::Status> added = AtLowerPriority([&file, writes] {
+    for (const v1::WriteUploadRequest& w : writes) {
+      COHORTE_RETURN_IF_ERROR(file->Add(w.data()));
+    }
+    return absl::OkStatus();
+  });
+  const absl::Status stored = added.get();
+  hashed.get();
   COHORTE_RETURN_IF_ERROR(stored);
-  if (last && digest != sha256) {
-    return FieldError(absl::StatusCode::kInvalidArgument, kReasonDigestMismatch,
-                      "sha256",
-                      absl::StrCat("the content's SHA-256 is ", digest,
-                                   ", not the announced ", sha256,
-                                   "; the last chunks were not kept"));
+  stream->hash_state_ = hash.Save();
+  stream->sha256_ = sha256;
+  stream->file_ = std::move(file);
+  if (last ||
+      stream->file_->end() - stream->file_->offset() >= kUploadCommitBytes) {
+    return CommitUploadStream(caller, name, stream);
   }
+  return before;
+}
+
+absl::StatusOr<Upload> RecordService::CommitUploadStream(
+    const Principal& caller, absl::string_view name, UploadStream* stream) {
+  // Spent whatever happens.
+  const std::unique_ptr<storage::RecordChunkFile> file =
+      std::move(stream->file_);
+  const int64_t offset = file->offset();
+  const int64_t total = file->end() - offset;
+  const bool last = file->end() == stream->before_.upload().size_bytes();
+  COHORTE_ASSIGN_OR_RETURN(ResumableSha256 hash,
+                           ResumableSha256::Restore(stream->hash_state_));
+  const std::string digest = hash.HexDigest();
+  const std::string& sha256 = stream->sha256_;
+  if (last && digest != sha256) {
+    return FieldError(
+        absl::StatusCode::kInvalidArgument, kReasonDigestMismatch, "sha256",
+        absl::StrCat("the content's SHA-256 is ", digest,
+                     ", not the announced ", sha256, "; the chunks from byte ",
+                     offset, " were not kept"));
+  }
+  // Until this commit, nothing else writes this upload's chunks: the
+  // committed size is checked again here (another stream may have moved
+  // it), before the chunks become part of the store. Chunks stored for a
+  // commit that then fails are past the committed size: the next write
+  // there replaces them, the garbage collector frees them with the upload
+  // otherwise.
+  absl::MutexLock lock(&UploadLock(name));
+  COHORTE_ASSIGN_OR_RETURN(UploadRecord before,
+                           Reader(store_, caller).Load<UploadRecord>(name));
+  COHORTE_RETURN_IF_ERROR(
+      CheckWrite(before.upload(), offset, total,
+                 absl::Now() + absl::Minutes(kUploadWriteMarginMinutes)));
+  if (!before.known_content()) {
+    COHORTE_RETURN_IF_ERROR(store_.IngestRecordChunks(*file));
+  }
+  const std::string& media_type = stream->media_type_;
+  v1::WriteUploadRequest request;
+  request.set_name(std::string(name));
   COHORTE_ASSIGN_OR_RETURN(
       UploadRecord written,
       CommitForResponse<UploadRecord>(
-          store_, caller, "WriteUpload", writes[0], /*request_id=*/"",
+          store_, caller, "WriteUpload", request, /*request_id=*/"",
           [&](Txn& txn, const Reader& reader) -> absl::StatusOr<UploadRecord> {
             COHORTE_ASSIGN_OR_RETURN(UploadRecord u,
                                      reader.Load<UploadRecord>(name));
