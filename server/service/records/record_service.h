@@ -5,11 +5,12 @@
 // an upload session (StartUpload, then WriteUpload batches of chunks at the
 // committed offset, each durable once written; QueryUpload tells how far
 // it is), and the version appears in the same commit as the last chunk,
-// only if the whole content's SHA-256 is the announced one. A batch's
-// bytes are made durable by Store::WriteRecordChunks, outside the group
-// commit, before the small commit that accounts them; writes to one upload
-// are serialized (a striped lock) so that two streams never interleave
-// there. Content is stored once per
+// only if the whole content's SHA-256 is the announced one. A stream's
+// batches are written to a table file and made durable together (up to
+// kUploadCommitBytes) by Store::IngestRecordChunks, outside the group
+// commit, before the small commit that accounts them; the ingestion and
+// commit of one upload are serialized (a striped lock, the committed size
+// checked again under it) so that two streams never interleave there. Content is stored once per
 // instance by its SHA-256, with a count of the versions referring to it;
 // CollectGarbage frees what nothing refers to (see record_gc.cc).
 //
@@ -159,7 +160,7 @@ class RecordService {
       const Principal& caller, absl::string_view name,
       absl::Span<const v1::WriteUploadRequest> writes, UploadStream* stream);
   // Commits what `stream` holds (the end of a stream), as WriteUpload
-  // would. REQUIRES: stream->pending().
+  // would; FAILED_PRECONDITION if it holds nothing.
   absl::StatusOr<v1::Upload> CommitUploadStream(const Principal& caller,
                                                 absl::string_view name,
                                                 UploadStream* stream);
@@ -217,8 +218,9 @@ class RecordService {
 
   storage::Store& store_;
   const RecordLimits limits_;
-  // Serialize the writes of one upload (its chunks are written before the
-  // commit that checks the offset); striped by the upload's name.
+  // Serialize the ingestions and commits of one upload (its chunks become
+  // part of the store before the commit that checks the offset); striped
+  // by the upload's name.
   std::array<absl::Mutex, 64> upload_locks_;
   ContentFetcher fetch_;
 };

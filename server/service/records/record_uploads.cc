@@ -484,6 +484,9 @@ absl::StatusOr<Upload> RecordService::WriteUpload(
 
 absl::StatusOr<Upload> RecordService::CommitUploadStream(
     const Principal& caller, absl::string_view name, UploadStream* stream) {
+  if (!stream->pending()) {
+    return absl::FailedPreconditionError("the stream holds nothing to commit");
+  }
   // Spent whatever happens.
   const std::unique_ptr<storage::RecordChunkFile> file =
       std::move(stream->file_);
