@@ -10,9 +10,10 @@
 // kUploadCommitBytes) by Store::IngestRecordChunks, outside the group
 // commit, before the small commit that accounts them; the ingestion and
 // commit of one upload are serialized (a striped lock, the committed size
-// checked again under it) so that two streams never interleave there. Content is stored once per
-// instance by its SHA-256, with a count of the versions referring to it;
-// CollectGarbage frees what nothing refers to (see record_gc.cc).
+// checked again under it) so that two streams never interleave there.
+// Content is stored once per instance by its SHA-256, with a count of the
+// versions referring to it; CollectGarbage frees what nothing refers to
+// (see record_gc.cc).
 //
 // Every read goes through the gate: a record has a report's visibility
 // rules (a GROUP record is read by the group's members only), a version
