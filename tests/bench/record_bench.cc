@@ -4,7 +4,11 @@
 // column family's values in RocksDB's integrated blob files and without.
 // Reports throughput, the bytes the process wrote to disk (/proc/self/io:
 // WAL, flushes and compactions: the write amplification) and the disk the
-// store takes. A benchmark, not a test: its figures are in the README.
+// store takes. Also Store::WriteRecordChunks in batches of
+// RECORD_BENCH_BATCH chunks (default 8), as an ingested table file (the
+// server's way) and through the memtable and a flush; with
+// RECORD_BENCH_BATCHES_ONLY set, only those two. A benchmark, not a test:
+// its figures are in the README.
 //
 //   build/tests/record_bench [--mb=512] [--dir=/work/tmp]
 
