@@ -208,7 +208,9 @@ TEST_F(RecordsE2eTest, UploadCutByAKilledServerResumesFromItsCommittedSize) {
 }
 
 TEST_F(RecordsE2eTest, UploadWhoseServerIsKilledMidBatchResumesByteIdentical) {
-  const std::string content = Content(64 * kMiB + 11, 5);
+  // Two commit units (kUploadCommitBytes) and a bit: the kill comes after
+  // the first is committed, while the second is still being sent.
+  const std::string content = Content(128 * kMiB + 11, 5);
   const v1::Record record = CreateRecord("mi-lot");
   const v1::Upload upload = Start(record.name(), content);
   // One stream sends everything; the server is killed once part of it is
