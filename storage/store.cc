@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bitset>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -85,6 +86,10 @@ absl::Status Closed() {
 struct Store::Writer {
   Mutation* mutation = nullptr;
   absl::StatusOr<CommitResult> result;
+  // Set for a CommitAsync writer (heap-allocated, owning its mutation):
+  // called with `result`, then the writer is deleted.
+  CommitCallback on_done;
+  Mutation owned_mutation;
   bool done = false;  // guarded by Store::mu_
   // Signalled (under Store::mu_) when `done` is set, or when this writer is
   // at the queue's front and the leadership is free: each wake-up is for a
@@ -815,6 +820,32 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
 
   // This caller leads the next group: everyone queued so far, in order.
   leader_active_ = true;
+  LeadOneGroupLocked(&self);
+  // CommitAsync writers queued behind have no thread of their own to lead.
+  LeadQueuedAsyncLocked();
+  mu_.Unlock();
+  return std::move(self.result);
+}
+
+void Store::CommitAsync(Mutation mutation, CommitCallback done) {
+  auto* w = new Writer;
+  w->owned_mutation = std::move(mutation);
+  w->mutation = &w->owned_mutation;
+  w->on_done = std::move(done);
+  mu_.Lock();
+  queue_.push_back(w);
+  LeadQueuedAsyncLocked();
+  mu_.Unlock();
+}
+
+void Store::LeadQueuedAsyncLocked() {
+  while (!leader_active_ && !queue_.empty() && queue_.front()->on_done) {
+    leader_active_ = true;
+    LeadOneGroupLocked(nullptr);
+  }
+}
+
+void Store::LeadOneGroupLocked(Writer* self) {
   std::vector<Writer*> group;
   while (!queue_.empty() && static_cast<int>(group.size()) < max_group_size_) {
     group.push_back(queue_.front());
@@ -825,13 +856,26 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
   CommitGroup(group);
 
   mu_.Lock();
+  std::vector<Writer*> finished_async;
   for (Writer* w : group) {
+    if (w->on_done) {
+      finished_async.push_back(w);
+      continue;
+    }
     w->done = true;
-    if (w != &self) w->cv.Signal();
+    if (w != self) w->cv.Signal();
   }
   ReleaseLeadershipLocked();
+  if (finished_async.empty()) return;
+  // Answered with no lock held, while the next group may already commit.
   mu_.Unlock();
-  return std::move(self.result);
+  for (Writer* w : finished_async) {
+    CommitCallback done = std::move(w->on_done);
+    absl::StatusOr<CommitResult> result = std::move(w->result);
+    delete w;
+    done(std::move(result));
+  }
+  mu_.Lock();
 }
 
 void Store::ReleaseLeadershipLocked() {
@@ -871,6 +915,8 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   const absl::Time commit_time = absl::Now();
   int64_t revision = last_revision_;
   std::vector<Writer*> committing;
+  // The entity kinds the group writes (LastWriteRevision).
+  std::bitset<kMaxEntityKind + 1> kinds_written;
 
   for (Writer* w : group) {
     Mutation& m = *w->mutation;
@@ -916,7 +962,12 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     *change.mutable_commit_time() = ToProtoTime(commit_time);
     change.set_actor(m.actor);
     change.set_method(m.method);
-    for (v1::Change& c : txn.changes_) *change.add_changes() = std::move(c);
+    for (v1::Change& c : txn.changes_) {
+      if (c.entity_kind() <= static_cast<uint32_t>(kMaxEntityKind)) {
+        kinds_written.set(c.entity_kind());
+      }
+      *change.add_changes() = std::move(c);
+    }
     txn.PutRaw(Table::kChangelog, ChangelogKey(revision), EncodeValue(change));
 
     if (!request_key.empty()) {
@@ -956,6 +1007,11 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     return;
   }
   last_revision_ = revision;
+  for (size_t kind = 0; kind < kinds_written.size(); ++kind) {
+    if (kinds_written[kind]) {
+      last_write_revision_[kind].store(revision, std::memory_order_release);
+    }
+  }
   {
     absl::MutexLock lock(&commit_mu_);
     committed_revision_.store(revision, std::memory_order_release);
@@ -1116,6 +1172,7 @@ absl::Status Store::WriteAsLeader(
 
   mu_.Lock();
   ReleaseLeadershipLocked();
+  LeadQueuedAsyncLocked();
   mu_.Unlock();
   return result;
 }
