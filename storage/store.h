@@ -342,23 +342,6 @@ class Store {
   // WAL) and carries on.
   absl::StatusOr<CommitResult> Commit(Mutation mutation);
 
-  // What CommitAsync calls with the result Commit would have returned.
-  using CommitCallback = std::function<void(absl::StatusOr<CommitResult>)>;
-  // Commit without waiting: `mutation` joins the same queue and groups as
-  // Commit's (same order, revisions and durability), and `done` is called
-  // exactly once with what Commit would return, once the group's WAL write
-  // is fsynced (or failed). So a call that only waits for its commit needs
-  // no thread meanwhile, and no thread is woken to learn it is done.
-  //
-  // If no group is being committed, this thread leads the groups queued
-  // until none is left (so CommitAsync may run `done`, and others', before
-  // it returns); otherwise the thread committing the current group leads
-  // the next. `done` runs on the leading thread with no lock of the store
-  // held, after leadership passed on: it should be short (answering a
-  // call). REQUIRES: `done` does not call Commit (it may call CommitAsync);
-  // every `done` has run before the Store is destroyed.
-  void CommitAsync(Mutation mutation, CommitCallback done);
-
   // The committed state, for the read gate and authentication only (see
   // storage/view.h): each read sees one consistent snapshot per call.
   const View& committed(const CommittedReadKey&) const { return committed_; }
@@ -500,14 +483,6 @@ class Store {
   // Ends the current leadership and wakes who may take it next: the
   // writer at the queue's front and any WriteAsLeader.
   void ReleaseLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // REQUIRES: this thread took the leadership. Commits the next group
-  // (`self`, a Commit caller's writer, or null), marks its Commit writers
-  // done, releases the leadership, then runs the group's CommitAsync
-  // callbacks with mu_ released. Returns with mu_ held.
-  void LeadOneGroupLocked(Writer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // While no one leads and the queue's front is a CommitAsync writer (which
-  // has no thread waiting to lead), leads the next group.
-  void LeadQueuedAsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leader only, after a failed write: OK once the disk takes a synced
   // write again and the database is reopened read-write.
   absl::Status Recover();

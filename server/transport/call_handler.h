@@ -15,7 +15,6 @@
 #define COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_
 
 #include <functional>
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -59,51 +58,6 @@ class CallHandler {
           method) {
     return Serve(name, /*authenticate=*/true, context, request, response,
                  std::move(method));
-  }
-
-  // Like Unary for a call that only waits on its commit: `method` gets the
-  // caller (valid until `done` runs) and a `done` to call exactly once with
-  // its result, from any thread (CommitForResponseAsync calls it on the
-  // thread that led the commit). The worker that ran `method` is free as
-  // soon as it returns, and the answer is sent by whoever calls `done`: no
-  // thread sleeps on the commit, none is woken to send the answer.
-  template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* UnaryAsync(
-      const char* name, grpc::CallbackServerContext* context,
-      const Request* request, Response* response,
-      std::function<void(const service::Principal&, const Request&,
-                         std::function<void(absl::StatusOr<Response>)>)>
-          method) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    const absl::Time start = absl::Now();
-    const bool queued =
-        pool_.TrySchedule([this, name, context, request, response, reactor,
-                           start, method = std::move(method)] {
-          auto caller = std::make_shared<service::Principal>();
-          auto done = [name, context, response, reactor, start,
-                       caller](absl::StatusOr<Response> result) {
-            absl::Status status = result.status();
-            if (result.ok()) *response = *std::move(result);
-            LogCall(name, *context, status, absl::Now() - start, *caller);
-            reactor->Finish(ToGrpcStatus(status));
-          };
-          if (context->IsCancelled()) {
-            done(absl::CancelledError("the call was cancelled before it ran"));
-            return;
-          }
-          absl::Status status = Authenticate(*context, caller.get());
-          if (!status.ok()) {
-            done(status);
-            return;
-          }
-          method(*caller, *request, std::move(done));
-        });
-    if (!queued) {
-      const absl::Status busy = Busy();
-      LogCall(name, *context, busy, absl::Now() - start, service::Principal());
-      reactor->Finish(ToGrpcStatus(busy));
-    }
-    return reactor;
   }
 
   // Like Unary for the few calls that need no bearer token (accepting an
