@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bitset>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -979,6 +980,8 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   const absl::Time commit_time = absl::Now();
   int64_t revision = last_revision_;
   std::vector<Writer*> committing;
+  // The entity kinds the group writes (LastWriteRevision).
+  std::bitset<kMaxEntityKind + 1> kinds_written;
 
   for (Writer* w : group) {
     Mutation& m = *w->mutation;
@@ -1024,7 +1027,12 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     *change.mutable_commit_time() = ToProtoTime(commit_time);
     change.set_actor(m.actor);
     change.set_method(m.method);
-    for (v1::Change& c : txn.changes_) *change.add_changes() = std::move(c);
+    for (v1::Change& c : txn.changes_) {
+      if (c.entity_kind() <= static_cast<uint32_t>(kMaxEntityKind)) {
+        kinds_written.set(c.entity_kind());
+      }
+      *change.add_changes() = std::move(c);
+    }
     txn.PutRaw(Table::kChangelog, ChangelogKey(revision), EncodeValue(change));
 
     if (!request_key.empty()) {
@@ -1064,6 +1072,11 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     return;
   }
   last_revision_ = revision;
+  for (size_t kind = 0; kind < kinds_written.size(); ++kind) {
+    if (kinds_written[kind]) {
+      last_write_revision_[kind].store(revision, std::memory_order_release);
+    }
+  }
   {
     absl::MutexLock lock(&commit_mu_);
     committed_revision_.store(revision, std::memory_order_release);

@@ -358,6 +358,15 @@ class Store {
   int64_t revision() const {
     return committed_revision_.load(std::memory_order_acquire);
   }
+  // The last committed revision whose mutation wrote (put or deleted) an
+  // entity of `kind`; 0 if none did since Open. It is set before the
+  // mutation's writer is answered and before revision() moves past it, and
+  // never goes back: a cache of what entities of `kind` say (e.g. the
+  // authenticated principals) stays exact while it is unchanged.
+  int64_t LastWriteRevision(EntityKind kind) const {
+    return last_write_revision_[static_cast<uint8_t>(kind)].load(
+        std::memory_order_acquire);
+  }
 
   // Runs `mutation` atomically and durably (see the file comment). Returns
   // the CommitResult once the group's WAL write is fsynced, the status from
@@ -565,6 +574,8 @@ class Store {
   int max_group_size_ = 256;
 
   std::atomic<int64_t> committed_revision_{0};
+  // LastWriteRevision, by entity kind tag.
+  std::atomic<int64_t> last_write_revision_[kMaxEntityKind + 1] = {};
   std::atomic<int64_t> first_change_revision_{1};
   // Signalled (under commit_mu_) after each committed group.
   mutable absl::Mutex commit_mu_;

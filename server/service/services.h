@@ -63,16 +63,16 @@ struct Services {
   explicit Services(storage::Store* store, ServicesOptions options = {})
       : webhook_allow(std::move(options.webhook_allow)),
         home_guard_installed((InstallHomeGuard(store), true)),
+        fan_out(store),
         cohorts(store),
-        members(store),
+        members(store, &fan_out),
         territories(store),
         groups(store),
         tokens(store),
-        invitations(store),
+        invitations(store, &fan_out),
         audit(store),
         exchanges(store),
         inbox(store),
-        fan_out(store),
         reports(store, &fan_out),
         sessions(store, &fan_out),
         moderation(store),
@@ -103,6 +103,11 @@ struct Services {
   // Every mutation of the store goes through the home guard (replicas are
   // written by their links only): installed before any service exists.
   const bool home_guard_installed;
+  // Delivers cohort-wide notifications after their mutation (members,
+  // invitations, reports and sessions set its audiences); cohorted resumes
+  // what a stop left pending with fan_out.DeliverPending() at start-up.
+  // Declared before the services that use it.
+  NotificationFanOut fan_out;
   CohortService cohorts;
   MemberService members;
   TerritoryService territories;
@@ -112,10 +117,6 @@ struct Services {
   AuditService audit;
   ExchangeService exchanges;
   InboxService inbox;
-  // Delivers cohort-wide notifications after their mutation (reports and
-  // sessions set its audiences); cohorted resumes what a stop left
-  // pending with fan_out.DeliverPending() at start-up.
-  NotificationFanOut fan_out;
   ReportService reports;
   SessionService sessions;
   ModerationService moderation;

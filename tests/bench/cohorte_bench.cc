@@ -363,8 +363,9 @@ class ServerWorkloads {
 
   // Adds `n` allies to the demo cohort, as the administrator, 64 calls at
   // a time. Allies, because a delegation member joins a college group,
-  // whose announcement to the whole college makes adding thousands of
-  // them quadratic (README, known gaps).
+  // whose announcement (a fan-out job after the member's commit) scans
+  // every member of the instance: adding thousands of them one by one
+  // is quadratic (README).
   void AddMembers(int n) {
     const std::string admin = server_->AdminToken();
     std::atomic<int> next{0};

@@ -7,14 +7,17 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cohorte/v1/cohorts.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "server/service/access/tokens.h"
 #include "server/service/core/errors.h"
 #include "server/service/identity/bootstrap.h"
+#include "server/service/inbox/fan_out.h"
 #include "server/service/structure/member_service.h"
 #include "storage/keys.h"
+#include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/raw_access.h"
@@ -148,7 +151,7 @@ TEST_F(AuthTest, ExpiredAndRevokedTokensAreRefusedAtOnce) {
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
-TEST_F(AuthTest, AKeptPrincipalIsDroppedByTheNextCommitAndAtExpiry) {
+TEST_F(AuthTest, AKeptPrincipalIsDroppedByARevocationAndAtExpiry) {
   Authenticator auth(store_.get());
   const absl::Time now = absl::Now();
   const std::string secret =
@@ -176,8 +179,78 @@ TEST_F(AuthTest, AKeptPrincipalIsDroppedByTheNextCommitAndAtExpiry) {
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+TEST_F(AuthTest, AKeptPrincipalOutlivesCommitsThatWriteNoMemberNorToken) {
+  Authenticator auth(store_.get());
+  const absl::Time now = absl::Now();
+  const std::string secret =
+      AddToken("kept", absl::InfiniteFuture(), /*revoked=*/false);
+  ASSERT_THAT(auth.Authenticate("Bearer " + secret, now), IsOk());
+
+  // The secret's index entry is deleted by a commit that writes no member
+  // and no token (nothing but this test does that): the kept principal is
+  // still served, so the commits of posts and the like keep the cache.
+  storage::Mutation unindex;
+  unindex.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    txn.DeleteIndex(storage::IndexKey(storage::IndexKind::kTokenBySecretHash,
+                                      TokenSecretHash(secret)));
+    v1::Cohort cohort;
+    cohort.set_name("cohorts/elsewhere");
+    txn.PutEntity(cohort);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(unindex)), IsOk());
+  EXPECT_THAT(auth.Authenticate("Bearer " + secret, now), IsOk());
+
+  // A commit that writes any member drops every kept principal: the next
+  // call reads the store again and finds no such secret.
+  storage::Mutation member;
+  member.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    v1::Member m;
+    m.set_name("members/someone-else");
+    m.set_role(v1::Member::ALLY);
+    txn.PutEntity(m);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(member)), IsOk());
+  EXPECT_THAT(auth.Authenticate("Bearer " + secret, now),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(AuthTest, ARoleChangeOrARemovedMemberTakesEffectOnTheVeryNextCall) {
+  Authenticator auth(store_.get());
+  const absl::Time now = absl::Now();
+  const std::string secret =
+      AddToken("kept", absl::InfiniteFuture(), /*revoked=*/false);
+  absl::StatusOr<Principal> before = auth.Authenticate("Bearer " + secret, now);
+  ASSERT_THAT(before, IsOk());
+  ASSERT_TRUE(before->is_admin());
+
+  storage::Mutation demote;
+  demote.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    v1::Member m;
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity<v1::Member>("members/admin", &m));
+    m.set_role(v1::Member::ALLY);
+    txn.PutEntity(m);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(demote)), IsOk());
+  absl::StatusOr<Principal> after = auth.Authenticate("Bearer " + secret, now);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_FALSE(after->is_admin());
+
+  storage::Mutation remove;
+  remove.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    txn.DeleteEntity<v1::Member>("members/admin");
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(remove)), IsOk());
+  EXPECT_THAT(auth.Authenticate("Bearer " + secret, now),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
 TEST_F(AuthTest, MembersReadThemselvesAndOnlyAdminsReadOthers) {
-  MemberService members(store_.get());
+  NotificationFanOut fan_out(store_.get());
+  MemberService members(store_.get(), &fan_out);
   Principal admin =
       ::cohorte::testing::MakePrincipal("members/admin", v1::Member::ADMIN);
   Principal elu = ::cohorte::testing::MakePrincipal(

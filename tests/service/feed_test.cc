@@ -432,8 +432,10 @@ TEST_F(FeedTest, AMemberLeavingTheCollegeMidWatchLosesTheGroupAtOnce) {
   move.mutable_member()->set_name("members/elu-coteaux");
   move.mutable_member()->add_delegations(kAilleurs);
   move.mutable_update_mask()->add_paths("delegations");
+  // The move is the next revision (her announcement to the college she
+  // joins is delivered after it, in revisions of its own).
+  const int64_t moved_at = store_->revision() + 1;
   ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
-  const int64_t moved_at = store_->revision();
   // What the group says from now on, marked apart from what came before.
   constexpr char kAfter[] = "APRES-LE-DEPART-77";
   v1::CreateExchangeRequest later;

@@ -218,6 +218,57 @@ TEST_F(GateTest, NobodyReadsAClosedGroupWithoutTheGroupSeeingIt) {
   EXPECT_TRUE(announced);
 }
 
+// A member who joins a college group is announced to the college after
+// their own commit, by the fan-out's batches (a college spans a cohort):
+// never inside the mutation that adds them, where it held every writer.
+TEST_F(GateTest,
+       AJoiningDelegationMemberIsAnnouncedToTheCollegeAfterTheCommit) {
+  const int64_t before = store_->revision();
+  AddMember("elu-nouvelle", v1::Member::MEMBER, v1::ELU, kPetr, "");
+
+  absl::StatusOr<std::vector<storage::v1::ChangeRecord>> changes =
+      storage::testing::RawAccess::ReadChanges(*store_, before + 1,
+                                               /*limit=*/100);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_GE(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].method(), "CreateMember");
+  for (const storage::v1::Change& c : (*changes)[0].changes()) {
+    EXPECT_EQ(c.resource_name().find("/inbox/"), std::string::npos)
+        << c.resource_name();
+  }
+  std::set<std::string> told;
+  for (size_t i = 1; i < changes->size(); ++i) {
+    EXPECT_EQ((*changes)[i].method(), "DeliverNotifications");
+    for (const storage::v1::Change& c : (*changes)[i].changes()) {
+      told.insert(
+          c.resource_name().substr(0, c.resource_name().find("/inbox/")));
+    }
+  }
+  // The élus of the cohort, and only they: not the newcomer, not an agent,
+  // not an élue of another cohort.
+  EXPECT_EQ(told,
+            (std::set<std::string>{"members/elu-coteaux", "members/elu-petr"}));
+  auto about_her = [&](const std::string& id) {
+    std::vector<v1::InboxItem> items;
+    for (const v1::InboxItem& item : Announcements(id)) {
+      if (item.subject() == "members/elu-nouvelle") items.push_back(item);
+    }
+    return items;
+  };
+  for (const char* id : {"elu-petr", "elu-coteaux"}) {
+    std::vector<v1::InboxItem> items = about_her(id);
+    ASSERT_EQ(items.size(), 1u) << id;
+    EXPECT_EQ(items[0].resource(), kElus);
+    EXPECT_EQ(items[0].actor(), admin_.member);
+  }
+  EXPECT_TRUE(about_her("elu-nouvelle").empty());
+  EXPECT_TRUE(about_her("agent-petr").empty());
+  // Nothing is left to deliver.
+  const int64_t revision = store_->revision();
+  ASSERT_THAT(services_.all->fan_out.DeliverPending(), IsOk());
+  EXPECT_EQ(store_->revision(), revision);
+}
+
 // The check-then-act race: posts by a member racing their removal from the
 // group. No post of theirs commits after the revision that removed them.
 TEST_F(GateTest, AMemberRemovedInTheSameCommitWindowCannotPost) {

@@ -113,6 +113,41 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
 
 // Scans stay inside their prefix both ways, and a mutation's scan sees
 // the group's own writes over the committed state.
+TEST_F(StoreTest, LastWriteRevisionMovesOnlyWithWritesOfItsKind) {
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kCohort), 0);
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kMember), 0);
+  ASSERT_THAT(store_->Commit(PutMutation("cohorts/a", "1")), IsOk());
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kCohort), 1);
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kMember), 0);
+
+  // A deletion counts as a write; a failed mutation and an index-only one
+  // do not.
+  Mutation del;
+  del.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.DeleteEntity<::cohorte::v1::Member>("members/x");
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(del)), IsOk());
+  Mutation failed;
+  failed.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    ::cohorte::v1::Cohort c;
+    c.set_name("cohorts/b");
+    txn.PutEntity(c);
+    return absl::AbortedError("changed its mind");
+  };
+  ASSERT_THAT(store_->Commit(std::move(failed)),
+              StatusIs(absl::StatusCode::kAborted));
+  Mutation index_only;
+  index_only.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.PutIndex("k", "v");
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(index_only)), IsOk());
+  EXPECT_EQ(store_->revision(), 3);
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kCohort), 1);
+  EXPECT_EQ(store_->LastWriteRevision(EntityKind::kMember), 2);
+}
+
 TEST_F(StoreTest, ScansStayInTheirPrefixForwardBackwardAndInAMutation) {
   for (const char* key : {"a/1", "b/1", "b/2", "b/3", "c/1"}) {
     ASSERT_THAT(store_->Commit(PutMutation(key, std::string("v") + key)),

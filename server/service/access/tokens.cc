@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
@@ -116,7 +117,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   const std::string hash = TokenSecretHash(secret);
   const int64_t now_nanos = absl::ToUnixNanos(now);
   // Read before the store: what Resolve reads is at least this recent.
-  const int64_t revision = store_->revision();
+  const int64_t revision = CredentialRevision();
   {
     absl::ReaderMutexLock lock(&mu_);
     if (cached_revision_ == revision) {
@@ -139,6 +140,11 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     cache_.insert_or_assign(hash, *resolved);
   }
   return resolved->principal;
+}
+
+int64_t Authenticator::CredentialRevision() const {
+  return std::max(store_->LastWriteRevision(storage::EntityKind::kMember),
+                  store_->LastWriteRevision(storage::EntityKind::kToken));
 }
 
 absl::StatusOr<Authenticator::Resolved> Authenticator::Resolve(

@@ -53,9 +53,11 @@ absl::Status CheckExpireTime(absl::string_view field,
 // Authenticator resolves the `authorization` metadata of a call to its
 // Principal. It reads committed state only, so a revocation or a role change
 // takes effect on the next call. Principals it resolved are kept, by secret
-// hash, while the store's revision stays the one they were resolved at (any
-// commit drops them all): read-mostly traffic skips the three store reads,
-// and no write can be missed. Thread-safe; `store` must outlive it.
+// hash, while no member and no token was written since they were resolved
+// (Store::LastWriteRevision of both kinds, set before the writing call is
+// answered; any such write drops them all): the calls of a busy instance,
+// posts included, skip the three store reads, and no revocation, removal or
+// role change can be missed. Thread-safe; `store` must outlive it.
 class Authenticator {
  public:
   explicit Authenticator(const storage::Store* store) : store_(store) {}
@@ -80,13 +82,16 @@ class Authenticator {
     int64_t expire_nanos;  // INT64_MAX for a token without expiry
   };
 
+  // The last revision that wrote a member or a token: what a principal is
+  // resolved from.
+  int64_t CredentialRevision() const;
   // Reads the token whose secret hashes to `hash`, and its member.
   absl::StatusOr<Resolved> Resolve(const std::string& hash) const;
 
   const storage::Store* const store_;
   // State below is protected by mu_.
   mutable absl::Mutex mu_;
-  // The revision the cached principals were resolved at.
+  // The CredentialRevision the cached principals were resolved at.
   mutable int64_t cached_revision_ ABSL_GUARDED_BY(mu_) = -1;
   mutable absl::flat_hash_map<std::string, Resolved> cache_
       ABSL_GUARDED_BY(mu_);

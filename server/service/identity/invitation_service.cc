@@ -388,113 +388,128 @@ InvitationService::AcceptInvitation(const v1::AcceptInvitationRequest& req) {
   Principal invitee;
   invitee.member = "invitations/accept";
 
-  return CommitForResponse<v1::AcceptInvitationResponse>(
-      store_, invitee, "AcceptInvitation", req, /*request_id=*/"",
-      [&](Txn& txn,
-          const Reader&) -> absl::StatusOr<v1::AcceptInvitationResponse> {
-        std::string invitation_name;
-        absl::Status s =
-            txn.Get(Table::kIndexes, SecretKey(req.secret()), &invitation_name);
-        if (absl::IsNotFound(s)) return unknown;
-        COHORTE_RETURN_IF_ERROR(s);
-        // A readable member id, with a random suffix if taken.
-        std::string id = Slug(req.given_name(), req.family_name());
-        if (id.empty() || id == "me") {
-          id = GenerateId("member-");
-        } else {
-          COHORTE_ASSIGN_OR_RETURN(
-              bool taken,
-              txn.EntityExists<v1::Member>(absl::StrCat("members/", id)));
-          if (taken) id = GenerateId(id + "-");
-        }
-        const std::string member_name = absl::StrCat("members/", id);
-        COHORTE_ASSIGN_OR_RETURN(Invitation inv,
-                                 LoadEntity<Invitation>(txn, invitation_name));
-        switch (inv.state()) {
-          case Invitation::PENDING:
-            break;
-          case Invitation::REVOKED:
-            return Refused(absl::StatusCode::kFailedPrecondition,
-                           kReasonInvitationRevoked,
-                           "secret: the invitation was revoked");
-          default:
-            return Refused(absl::StatusCode::kFailedPrecondition,
-                           kReasonInvitationUsed,
-                           "secret: the invitation was already accepted");
-        }
-        if (Expired(inv, txn.commit_time())) {
-          return Refused(absl::StatusCode::kFailedPrecondition,
-                         kReasonInvitationExpired,
-                         "secret: the invitation has expired; ask for a new "
-                         "one");
-        }
-        COHORTE_ASSIGN_OR_RETURN(bool exists,
-                                 txn.EntityExists<v1::Member>((member_name)));
-        if (exists) {
-          return ErrorWithReason(absl::StatusCode::kAborted, kReasonWrongState,
-                                 "another member took the same id at the same "
-                                 "moment; retry");
-        }
-        const std::string cohort(CohortOf(inv.name()));
-        Member m;
-        m.set_name(member_name);
-        m.set_given_name(req.given_name());
-        m.set_family_name(req.family_name());
-        m.set_organisation(req.organisation());
-        m.set_email(inv.email());
-        m.set_role(inv.role());
-        m.set_college(inv.college());
-        if (inv.role() == Member::MEMBER) {
-          m.add_delegations(inv.territory());
-          absl::Status t =
-              LoadEntity<v1::Territory>(txn, inv.territory()).status();
-          if (absl::IsNotFound(t)) {
-            return Refused(absl::StatusCode::kFailedPrecondition,
-                           kReasonWrongState,
-                           absl::StrCat("the invitation's territory ",
-                                        inv.territory(), " no longer exists"));
-          }
-          COHORTE_RETURN_IF_ERROR(t);
-        } else {
-          m.add_cohorts(cohort);
-        }
-        COHORTE_RETURN_IF_ERROR(CheckMemberFields(m));
-        COHORTE_RETURN_IF_ERROR(ClaimMemberEmail(txn, m.email(), member_name));
-        CreateEntity(txn, m);
-        COHORTE_RETURN_IF_ERROR(
-            AnnounceCollegeReader(txn, nullptr, m, m.name()));
+  absl::StatusOr<v1::AcceptInvitationResponse> accepted =
+      CommitForResponse<v1::AcceptInvitationResponse>(
+          store_, invitee, "AcceptInvitation", req, /*request_id=*/"",
+          [&](Txn& txn,
+              const Reader&) -> absl::StatusOr<v1::AcceptInvitationResponse> {
+            std::string invitation_name;
+            absl::Status s = txn.Get(Table::kIndexes, SecretKey(req.secret()),
+                                     &invitation_name);
+            if (absl::IsNotFound(s)) return unknown;
+            COHORTE_RETURN_IF_ERROR(s);
+            // A readable member id, with a random suffix if taken.
+            std::string id = Slug(req.given_name(), req.family_name());
+            if (id.empty() || id == "me") {
+              id = GenerateId("member-");
+            } else {
+              COHORTE_ASSIGN_OR_RETURN(
+                  bool taken,
+                  txn.EntityExists<v1::Member>(absl::StrCat("members/", id)));
+              if (taken) id = GenerateId(id + "-");
+            }
+            const std::string member_name = absl::StrCat("members/", id);
+            COHORTE_ASSIGN_OR_RETURN(
+                Invitation inv, LoadEntity<Invitation>(txn, invitation_name));
+            switch (inv.state()) {
+              case Invitation::PENDING:
+                break;
+              case Invitation::REVOKED:
+                return Refused(absl::StatusCode::kFailedPrecondition,
+                               kReasonInvitationRevoked,
+                               "secret: the invitation was revoked");
+              default:
+                return Refused(absl::StatusCode::kFailedPrecondition,
+                               kReasonInvitationUsed,
+                               "secret: the invitation was already accepted");
+            }
+            if (Expired(inv, txn.commit_time())) {
+              return Refused(
+                  absl::StatusCode::kFailedPrecondition,
+                  kReasonInvitationExpired,
+                  "secret: the invitation has expired; ask for a new "
+                  "one");
+            }
+            COHORTE_ASSIGN_OR_RETURN(
+                bool exists, txn.EntityExists<v1::Member>((member_name)));
+            if (exists) {
+              return ErrorWithReason(
+                  absl::StatusCode::kAborted, kReasonWrongState,
+                  "another member took the same id at the same "
+                  "moment; retry");
+            }
+            const std::string cohort(CohortOf(inv.name()));
+            Member m;
+            m.set_name(member_name);
+            m.set_given_name(req.given_name());
+            m.set_family_name(req.family_name());
+            m.set_organisation(req.organisation());
+            m.set_email(inv.email());
+            m.set_role(inv.role());
+            m.set_college(inv.college());
+            if (inv.role() == Member::MEMBER) {
+              m.add_delegations(inv.territory());
+              absl::Status t =
+                  LoadEntity<v1::Territory>(txn, inv.territory()).status();
+              if (absl::IsNotFound(t)) {
+                return Refused(
+                    absl::StatusCode::kFailedPrecondition, kReasonWrongState,
+                    absl::StrCat("the invitation's territory ", inv.territory(),
+                                 " no longer exists"));
+              }
+              COHORTE_RETURN_IF_ERROR(t);
+            } else {
+              m.add_cohorts(cohort);
+            }
+            COHORTE_RETURN_IF_ERROR(CheckMemberFields(m));
+            COHORTE_RETURN_IF_ERROR(
+                ClaimMemberEmail(txn, m.email(), member_name));
+            CreateEntity(txn, m);
+            COHORTE_RETURN_IF_ERROR(
+                AnnounceCollegeReader(txn, nullptr, m, m.name()));
 
-        storage::v1::TokenRecord token;
-        token.set_name(token_name);
-        token.set_kind(v1::Token::PERSONAL);
-        token.set_member(member_name);
-        token.set_display_name(req.token_display_name().empty()
-                                   ? "first token (invitation)"
-                                   : req.token_display_name());
-        *token.mutable_create_time() = ToTimestamp(txn.commit_time());
-        SaveToken(txn, token, token_secret);
+            storage::v1::TokenRecord token;
+            token.set_name(token_name);
+            token.set_kind(v1::Token::PERSONAL);
+            token.set_member(member_name);
+            token.set_display_name(req.token_display_name().empty()
+                                       ? "first token (invitation)"
+                                       : req.token_display_name());
+            *token.mutable_create_time() = ToTimestamp(txn.commit_time());
+            SaveToken(txn, token, token_secret);
 
-        const Invitation before = inv;
-        inv.set_state(Invitation::ACCEPTED);
-        inv.set_member(member_name);
-        *inv.mutable_accept_time() = ToTimestamp(txn.commit_time());
-        SaveEntity(txn, inv);
-        txn.DeleteIndex(PendingKey(inv.email()));
+            const Invitation before = inv;
+            inv.set_state(Invitation::ACCEPTED);
+            inv.set_member(member_name);
+            *inv.mutable_accept_time() = ToTimestamp(txn.commit_time());
+            SaveEntity(txn, inv);
+            txn.DeleteIndex(PendingKey(inv.email()));
 
-        AuditLog audit(member_name, "AcceptInvitation");
-        audit.Change(inv.name(), &before, &inv);
-        audit.Change(member_name, nullptr, &m);
-        const v1::Token token_api = TokenToApi(token);
-        audit.Change(token_name, nullptr, &token_api);
-        audit.Touch(cohort);
-        COHORTE_RETURN_IF_ERROR(audit.Write(txn));
+            AuditLog audit(member_name, "AcceptInvitation");
+            audit.Change(inv.name(), &before, &inv);
+            audit.Change(member_name, nullptr, &m);
+            const v1::Token token_api = TokenToApi(token);
+            audit.Change(token_name, nullptr, &token_api);
+            audit.Touch(cohort);
+            COHORTE_RETURN_IF_ERROR(audit.Write(txn));
 
-        v1::AcceptInvitationResponse response;
-        *response.mutable_member() = m;
-        *response.mutable_token()->mutable_token() = token_api;
-        response.mutable_token()->set_secret(token_secret);
-        return response;
-      });
+            v1::AcceptInvitationResponse response;
+            *response.mutable_member() = m;
+            *response.mutable_token()->mutable_token() = token_api;
+            response.mutable_token()->set_secret(token_secret);
+            return response;
+          });
+  // The member is durable: the announcement to their college group (if
+  // any) is delivered now; one that fails stays pending and is resumed by
+  // the next delivery (or at start-up).
+  if (accepted.ok()) (void)fan_out_.DeliverPending();
+  return accepted;
+}
+
+InvitationService::InvitationService(storage::Store* store,
+                                     NotificationFanOut* fan_out)
+    : store_(*store), fan_out_(*fan_out) {
+  fan_out->SetAudience(v1::InboxItem::GROUP_READER_ADDED, GroupReaderAudience);
 }
 
 }  // namespace cohorte::service

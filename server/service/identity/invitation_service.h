@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "cohorte/v1/invitations.pb.h"
 #include "server/service/access/principal.h"
+#include "server/service/inbox/fan_out.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
@@ -22,7 +23,10 @@ inline constexpr absl::string_view kInvitationSecretPrefix = "inv_";
 
 class InvitationService {
  public:
-  explicit InvitationService(storage::Store* store) : store_(*store) {}
+  // Sets the fan-out's audience of GROUP_READER_ADDED (a member who joins
+  // a college group by accepting is announced through it); `store` and
+  // `fan_out` must outlive it.
+  InvitationService(storage::Store* store, NotificationFanOut* fan_out);
   InvitationService(const InvitationService&) = delete;
   InvitationService& operator=(const InvitationService&) = delete;
 
@@ -56,6 +60,7 @@ class InvitationService {
       const Principal& caller, const v1::CreateInvitationRequest& req);
 
   storage::Store& store_;
+  NotificationFanOut& fan_out_;
 };
 
 }  // namespace cohorte::service

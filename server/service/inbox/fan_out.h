@@ -1,7 +1,8 @@
 // File: server/service/inbox/fan_out.h
 //
 // NotificationFanOut delivers the notifications whose audience is a whole
-// cohort (a report published, a session opened) outside the mutation that
+// cohort or college (a report published, a session opened, a member who
+// joins a college group) outside the mutation that
 // announces them, so that a cohort of thousands never holds the group
 // commit, and every other writer, for the length of its fan-out.
 //
@@ -54,7 +55,7 @@ class NotificationFanOut {
   NotificationFanOut& operator=(const NotificationFanOut&) = delete;
 
   // REQUIRES: called before any DeliverPending (at construction of the
-  // services), once per kind.
+  // services). Setting a kind again replaces its audience.
   void SetAudience(v1::InboxItem::Kind kind, Audience audience) {
     audiences_[kind] = std::move(audience);
   }

@@ -139,13 +139,29 @@ absl::Status AnnounceCollegeReader(Txn& txn, const v1::Member* before,
       COHORTE_RETURN_IF_ERROR(group.status());
       if (IsGroupMember(is, *group) &&
           (before == nullptr || !IsGroupMember(was, *group))) {
-        COHORTE_RETURN_IF_ERROR(AnnounceNewReaders(
-            txn, *group, {after.name()},
-            "college and delegation: joins the college group", actor));
+        v1::InboxItem item;
+        item.set_kind(v1::InboxItem::GROUP_READER_ADDED);
+        item.set_resource(group->name());
+        item.set_context("college and delegation: joins the college group");
+        item.set_title(group->display_name());
+        item.set_actor(std::string(actor));
+        item.set_subject(after.name());
+        NotificationFanOut::Schedule(txn, item);
       }
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<NotificationFanOut::MemberFilter> GroupReaderAudience(
+    const Txn& txn, const v1::InboxItem& item) {
+  COHORTE_ASSIGN_OR_RETURN(PeerGroup group,
+                           LoadEntity<PeerGroup>(txn, item.resource()));
+  return [group = std::move(group),
+          subject = item.subject()](const v1::Member& m) {
+    return m.name() != subject &&
+           IsGroupMember(Principal::FromMember(m, ""), group);
+  };
 }
 
 void PutCollegeGroups(Txn& txn, absl::string_view cohort, AuditLog* audit) {

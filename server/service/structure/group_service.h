@@ -17,6 +17,7 @@
 #include "cohorte/v1/members.pb.h"
 #include "server/service/access/principal.h"
 #include "server/service/audit/audit.h"
+#include "server/service/inbox/fan_out.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
@@ -34,12 +35,26 @@ absl::Status AnnounceNewReaders(storage::Txn& txn, const v1::PeerGroup& group,
                                 const std::set<std::string>& readers,
                                 absl::string_view how, absl::string_view actor);
 
-// Inside a mutation: announces `after` (a member created, changed, or who
-// accepted an invitation; `before` null if new) to the members of each
-// college group of their cohorts that they now read and did not before.
+// Inside a mutation: schedules the announcement of `after` (a member
+// created, changed, or who accepted an invitation; `before` null if new) to
+// the members of each college group of their cohorts that they now read and
+// did not before: one NotificationFanOut job per such group (item
+// GROUP_READER_ADDED, subject `after`), delivered after the mutation
+// commits, in batches, to whoever reads the group then
+// (GroupReaderAudience). A college spans a whole cohort: announcing inside
+// the mutation would hold the group commit for it (and made adding
+// delegation members one by one quadratic inside the commits). The caller
+// runs NotificationFanOut::DeliverPending after its commit.
 absl::Status AnnounceCollegeReader(storage::Txn& txn, const v1::Member* before,
                                    const v1::Member& after,
                                    absl::string_view actor);
+
+// The fan-out audience of GROUP_READER_ADDED (NotificationFanOut::Audience):
+// the members who read the group item.resource() as the transaction stands
+// (IsGroupMember), but the new reader (item.subject()) themself. NOT_FOUND
+// if the group is gone.
+absl::StatusOr<NotificationFanOut::MemberFilter> GroupReaderAudience(
+    const storage::Txn& txn, const v1::InboxItem& item);
 
 class GroupService {
  public:

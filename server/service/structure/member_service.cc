@@ -179,6 +179,11 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view email) {
   return absl::OkStatus();
 }
 
+MemberService::MemberService(storage::Store* store, NotificationFanOut* fan_out)
+    : store_(*store), fan_out_(*fan_out) {
+  fan_out->SetAudience(v1::InboxItem::GROUP_READER_ADDED, GroupReaderAudience);
+}
+
 absl::StatusOr<Member> MemberService::CreateMember(
     const Principal& caller, const v1::CreateMemberRequest& req) {
   COHORTE_RETURN_IF_ERROR(
@@ -194,7 +199,7 @@ absl::StatusOr<Member> MemberService::CreateMember(
   const std::string name =
       absl::StrCat("members/", req.member_id().empty() ? GenerateId("member-")
                                                        : req.member_id());
-  return CommitForResponse<Member>(
+  absl::StatusOr<Member> created = CommitForResponse<Member>(
       store_, caller, "CreateMember", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Member> {
@@ -223,6 +228,11 @@ absl::StatusOr<Member> MemberService::CreateMember(
         COHORTE_RETURN_IF_ERROR(audit.Write(txn));
         return m;
       });
+  // The member is durable: their announcement to a college group they
+  // joined (if any) is delivered now; one that fails stays pending and is
+  // resumed by the next delivery (or at start-up).
+  if (created.ok()) (void)fan_out_.DeliverPending();
+  return created;
 }
 
 absl::StatusOr<Member> MemberService::GetMember(
@@ -286,7 +296,7 @@ absl::StatusOr<Member> MemberService::UpdateMember(
   COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;
   merge.set_replace_repeated_fields(true);
-  return CommitForResponse<Member>(
+  absl::StatusOr<Member> updated = CommitForResponse<Member>(
       store_, caller, "UpdateMember", req, req.request_id(),
       [&](Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Member> {
@@ -316,6 +326,11 @@ absl::StatusOr<Member> MemberService::UpdateMember(
         COHORTE_RETURN_IF_ERROR(audit.Write(txn));
         return m;
       });
+  // The member is durable: their announcement to a college group they
+  // joined (if any) is delivered now; one that fails stays pending and is
+  // resumed by the next delivery (or at start-up).
+  if (updated.ok()) (void)fan_out_.DeliverPending();
+  return updated;
 }
 
 absl::StatusOr<v1::CreateTokenResponse> MemberService::CreateToken(

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "cohorte/v1/members.pb.h"
 #include "server/service/access/principal.h"
+#include "server/service/inbox/fan_out.h"
 #include "storage/store.h"
 
 namespace cohorte::service {
@@ -38,7 +39,10 @@ bool EmailTaken(const storage::Txn& txn, absl::string_view email);
 
 class MemberService {
  public:
-  explicit MemberService(storage::Store* store) : store_(*store) {}
+  // Sets the fan-out's audience of GROUP_READER_ADDED (a member who joins
+  // a college group is announced through it); `store` and `fan_out` must
+  // outlive it.
+  MemberService(storage::Store* store, NotificationFanOut* fan_out);
   MemberService(const MemberService&) = delete;
   MemberService& operator=(const MemberService&) = delete;
 
@@ -62,6 +66,7 @@ class MemberService {
 
  private:
   storage::Store& store_;
+  NotificationFanOut& fan_out_;
 };
 
 }  // namespace cohorte::service
