@@ -221,7 +221,7 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
                      " (", v.size_bytes(), " bytes)"));
   }
   std::vector<std::string> pieces;
-  if (offset == v.size_bytes() || max_bytes <= 0) return pieces;
+  if (offset == v.size_bytes()) return pieces;
   storage::v1::RecordContentRecord content;
   absl::Status s = view_.GetProto(
       storage::Table::kIndexes,
@@ -239,6 +239,7 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
                      " is still at its home instance (a link that copies "
                      "contents on first download): try again"));
   }
+  if (max_bytes <= 0) return pieces;  // the content is here
   const std::string prefix = storage::RecordChunkPrefix(content.blob());
   const int64_t end = std::min(v.size_bytes(), offset + max_bytes);
   int64_t at = offset;  // the next byte wanted

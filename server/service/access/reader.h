@@ -289,7 +289,9 @@ class Reader {
   // to start at `offset`, the last to end by `max_bytes`; none at the end
   // of the content), if the caller may read the version (PERMISSION_DENIED
   // as Get otherwise). OUT_OF_RANGE past the end; DATA_LOSS if the bytes
-  // are missing.
+  // are missing; UNAVAILABLE (CONTENT_AT_HOME) if still at their home (a
+  // LAZY link's). With `max_bytes` 0, only whether they are here: no chunk
+  // is read.
   absl::StatusOr<std::vector<std::string>> ReadVersionContent(
       absl::string_view version, int64_t offset, int64_t max_bytes) const;
 

@@ -650,7 +650,7 @@ absl::StatusOr<v1::RecordVersion> RecordService::StartRead(
   if (req.read_offset() < v.size_bytes() && fetch_) {
     absl::Status here =
         Reader(store_, caller)
-            .ReadVersionContent(req.name(), req.read_offset(), 1)
+            .ReadVersionContent(req.name(), req.read_offset(), 0)
             .status();
     if (ErrorReason(here) == kReasonContentAtHome) {
       COHORTE_RETURN_IF_ERROR(fetch_(v));
