@@ -40,9 +40,21 @@ namespace {
         });                                                                   \
   }
 
+// The same for a point read, run on gRPC's thread (CallHandler::Read).
+#define COHORTE_READ(Service, field, Method, Request, Response)               \
+  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, \
+                                            const v1::Request* req,           \
+                                            v1::Response* resp) {             \
+    return calls_.Read<v1::Request, v1::Response>(                            \
+        "/" Service##_kName "/" #Method, ctx, req, resp,                      \
+        [this](const service::Principal& caller, const v1::Request& r) {      \
+          return field.Method(caller, r);                                     \
+        });                                                                   \
+  }
+
 COHORTE_UNARY(CohortGrpcService, cohorts_, CreateCohort, CreateCohortRequest,
               Cohort)
-COHORTE_UNARY(CohortGrpcService, cohorts_, GetCohort, GetCohortRequest, Cohort)
+COHORTE_READ(CohortGrpcService, cohorts_, GetCohort, GetCohortRequest, Cohort)
 COHORTE_UNARY(CohortGrpcService, cohorts_, ListCohorts, ListCohortsRequest,
               ListCohortsResponse)
 COHORTE_UNARY(CohortGrpcService, cohorts_, UpdateCohort, UpdateCohortRequest,
@@ -57,7 +69,7 @@ COHORTE_UNARY(CohortGrpcService, cohorts_, UnarchiveCohort,
               UnarchiveCohortRequest, Cohort)
 COHORTE_UNARY(MemberGrpcService, members_, CreateMember, CreateMemberRequest,
               Member)
-COHORTE_UNARY(MemberGrpcService, members_, GetMember, GetMemberRequest, Member)
+COHORTE_READ(MemberGrpcService, members_, GetMember, GetMemberRequest, Member)
 COHORTE_UNARY(MemberGrpcService, members_, ListMembers, ListMembersRequest,
               ListMembersResponse)
 COHORTE_UNARY(MemberGrpcService, members_, UpdateMember, UpdateMemberRequest,
@@ -66,8 +78,8 @@ COHORTE_UNARY(MemberGrpcService, members_, CreateToken, CreateTokenRequest,
               CreateTokenResponse)
 COHORTE_UNARY(TerritoryGrpcService, territories_, CreateTerritory,
               CreateTerritoryRequest, Territory)
-COHORTE_UNARY(TerritoryGrpcService, territories_, GetTerritory,
-              GetTerritoryRequest, Territory)
+COHORTE_READ(TerritoryGrpcService, territories_, GetTerritory,
+             GetTerritoryRequest, Territory)
 COHORTE_UNARY(TerritoryGrpcService, territories_, ListTerritories,
               ListTerritoriesRequest, ListTerritoriesResponse)
 COHORTE_UNARY(TerritoryGrpcService, territories_, UpdateTerritory,
@@ -76,7 +88,7 @@ COHORTE_UNARY(TerritoryGrpcService, territories_, ChangeTerritoryPhase,
               ChangeTerritoryPhaseRequest, Territory)
 COHORTE_UNARY(GroupGrpcService, groups_, CreateGroup, CreateGroupRequest,
               PeerGroup)
-COHORTE_UNARY(GroupGrpcService, groups_, GetGroup, GetGroupRequest, PeerGroup)
+COHORTE_READ(GroupGrpcService, groups_, GetGroup, GetGroupRequest, PeerGroup)
 COHORTE_UNARY(GroupGrpcService, groups_, ListGroups, ListGroupsRequest,
               ListGroupsResponse)
 COHORTE_UNARY(GroupGrpcService, groups_, SetGroupMembers,
@@ -86,15 +98,15 @@ COHORTE_UNARY(GroupGrpcService, groups_, ListGroupMembers,
 
 COHORTE_UNARY(TerritoryGrpcService, territories_, CreateChantier,
               CreateChantierRequest, Chantier)
-COHORTE_UNARY(TerritoryGrpcService, territories_, GetChantier,
-              GetChantierRequest, Chantier)
+COHORTE_READ(TerritoryGrpcService, territories_, GetChantier,
+             GetChantierRequest, Chantier)
 COHORTE_UNARY(TerritoryGrpcService, territories_, ListChantiers,
               ListChantiersRequest, ListChantiersResponse)
 COHORTE_UNARY(TerritoryGrpcService, territories_, UpdateChantier,
               UpdateChantierRequest, Chantier)
 COHORTE_UNARY(TokenGrpcService, tokens_, CreateServiceToken,
               CreateServiceTokenRequest, TokenSecret)
-COHORTE_UNARY(TokenGrpcService, tokens_, GetToken, GetTokenRequest, Token)
+COHORTE_READ(TokenGrpcService, tokens_, GetToken, GetTokenRequest, Token)
 COHORTE_UNARY(TokenGrpcService, tokens_, ListTokens, ListTokensRequest,
               ListTokensResponse)
 COHORTE_UNARY(TokenGrpcService, tokens_, RevokeToken, RevokeTokenRequest, Token)
@@ -102,8 +114,8 @@ COHORTE_UNARY(TokenGrpcService, tokens_, RotateToken, RotateTokenRequest,
               TokenSecret)
 COHORTE_UNARY(InvitationGrpcService, invitations_, CreateInvitation,
               CreateInvitationRequest, CreateInvitationResponse)
-COHORTE_UNARY(InvitationGrpcService, invitations_, GetInvitation,
-              GetInvitationRequest, Invitation)
+COHORTE_READ(InvitationGrpcService, invitations_, GetInvitation,
+             GetInvitationRequest, Invitation)
 COHORTE_UNARY(InvitationGrpcService, invitations_, ListInvitations,
               ListInvitationsRequest, ListInvitationsResponse)
 COHORTE_UNARY(InvitationGrpcService, invitations_, RevokeInvitation,
@@ -111,20 +123,20 @@ COHORTE_UNARY(InvitationGrpcService, invitations_, RevokeInvitation,
 COHORTE_UNARY(AuditGrpcService, audit_, ListAuditEvents, ListAuditEventsRequest,
               ListAuditEventsResponse)
 
-COHORTE_UNARY(ReferentielGrpcService, referentiel_, GetReferentiel,
-              GetReferentielRequest, Referentiel)
+COHORTE_READ(ReferentielGrpcService, referentiel_, GetReferentiel,
+             GetReferentielRequest, Referentiel)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, CreateExchange,
               CreateExchangeRequest, Exchange)
-COHORTE_UNARY(ExchangeGrpcService, exchanges_, GetExchange, GetExchangeRequest,
-              Exchange)
+COHORTE_READ(ExchangeGrpcService, exchanges_, GetExchange, GetExchangeRequest,
+             Exchange)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListExchanges,
               ListExchangesRequest, ListExchangesResponse)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, UpdateExchange,
               UpdateExchangeRequest, Exchange)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, PostMessage, PostMessageRequest,
               Message)
-COHORTE_UNARY(ExchangeGrpcService, exchanges_, GetMessage, GetMessageRequest,
-              Message)
+COHORTE_READ(ExchangeGrpcService, exchanges_, GetMessage, GetMessageRequest,
+             Message)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListMessages,
               ListMessagesRequest, ListMessagesResponse)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, EditMessage, EditMessageRequest,
@@ -145,8 +157,8 @@ COHORTE_UNARY(InboxGrpcService, inbox_, ListFollows, ListFollowsRequest,
               ListFollowsResponse)
 COHORTE_UNARY(ReportGrpcService, reports_, CreateReport, CreateReportRequest,
               ExperienceReport)
-COHORTE_UNARY(ReportGrpcService, reports_, GetReport, GetReportRequest,
-              ExperienceReport)
+COHORTE_READ(ReportGrpcService, reports_, GetReport, GetReportRequest,
+             ExperienceReport)
 COHORTE_UNARY(ReportGrpcService, reports_, ListReports, ListReportsRequest,
               ListReportsResponse)
 COHORTE_UNARY(ReportGrpcService, reports_, UpdateReport, UpdateReportRequest,
@@ -157,8 +169,8 @@ COHORTE_UNARY(ReportGrpcService, reports_, ArchiveReport, ArchiveReportRequest,
               ExperienceReport)
 COHORTE_UNARY(SessionGrpcService, sessions_, CreateSession,
               CreateSessionRequest, Session)
-COHORTE_UNARY(SessionGrpcService, sessions_, GetSession, GetSessionRequest,
-              Session)
+COHORTE_READ(SessionGrpcService, sessions_, GetSession, GetSessionRequest,
+             Session)
 COHORTE_UNARY(SessionGrpcService, sessions_, ListSessions, ListSessionsRequest,
               ListSessionsResponse)
 COHORTE_UNARY(SessionGrpcService, sessions_, ListUpcomingSessions,
@@ -194,7 +206,7 @@ COHORTE_UNARY(AdminGrpcService, admin_, DeleteBackup, DeleteBackupRequest,
 
 COHORTE_UNARY(RecordGrpcService, records_, CreateRecord, CreateRecordRequest,
               Record)
-COHORTE_UNARY(RecordGrpcService, records_, GetRecord, GetRecordRequest, Record)
+COHORTE_READ(RecordGrpcService, records_, GetRecord, GetRecordRequest, Record)
 COHORTE_UNARY(RecordGrpcService, records_, ListRecords, ListRecordsRequest,
               ListRecordsResponse)
 COHORTE_UNARY(RecordGrpcService, records_, UpdateRecord, UpdateRecordRequest,
@@ -237,7 +249,7 @@ COHORTE_UNARY(ChangeGrpcService, changes_, ListChanges, ListChangesRequest,
 COHORTE_UNARY(ChangeGrpcService, changes_, ListSnapshot, ListSnapshotRequest,
               ListSnapshotResponse)
 COHORTE_UNARY(LinkGrpcService, links_, CreateLink, CreateLinkRequest, Link)
-COHORTE_UNARY(LinkGrpcService, links_, GetLink, GetLinkRequest, Link)
+COHORTE_READ(LinkGrpcService, links_, GetLink, GetLinkRequest, Link)
 COHORTE_UNARY(LinkGrpcService, links_, ListLinks, ListLinksRequest,
               ListLinksResponse)
 COHORTE_UNARY(LinkGrpcService, links_, PauseLink, PauseLinkRequest, Link)
@@ -251,8 +263,8 @@ grpc::ServerReadReactor<v1::ImportCohortRequest>* LinkGrpcService::ImportCohort(
 
 COHORTE_UNARY(WebhookGrpcService, webhooks_, CreateWebhook,
               CreateWebhookRequest, WebhookSecret)
-COHORTE_UNARY(WebhookGrpcService, webhooks_, GetWebhook, GetWebhookRequest,
-              Webhook)
+COHORTE_READ(WebhookGrpcService, webhooks_, GetWebhook, GetWebhookRequest,
+             Webhook)
 COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhooks, ListWebhooksRequest,
               ListWebhooksResponse)
 COHORTE_UNARY(WebhookGrpcService, webhooks_, PauseWebhook, PauseWebhookRequest,

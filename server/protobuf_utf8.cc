@@ -1,0 +1,77 @@
+#include "server/protobuf_utf8.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace cohorte {
+namespace {
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+}  // namespace
+
+bool IsValidUtf8(const char* data, size_t size) {
+  const auto* s = reinterpret_cast<const unsigned char*>(data);
+  const unsigned char* const end = s + size;
+  while (s < end) {
+    // ASCII, 16 then 8 bytes at a time.
+    while (end - s >= 16) {
+      uint64_t a;
+      uint64_t b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + 8, 8);
+      if (((a | b) & kHighBits) != 0) break;
+      s += 16;
+    }
+    if (end - s >= 8) {
+      uint64_t a;
+      std::memcpy(&a, s, 8);
+      if ((a & kHighBits) == 0) {
+        s += 8;
+        continue;
+      }
+    }
+    const unsigned char c = *s;
+    const ptrdiff_t left = end - s;
+    if (c < 0x80) {
+      ++s;
+    } else if (c < 0xC2) {  // a continuation byte, or an overlong lead
+      return false;
+    } else if (c < 0xE0) {
+      if (left < 2 || !IsContinuation(s[1])) return false;
+      s += 2;
+    } else if (c < 0xF0) {
+      if (left < 3 || !IsContinuation(s[1]) || !IsContinuation(s[2])) {
+        return false;
+      }
+      if (c == 0xE0 && s[1] < 0xA0) return false;  // overlong
+      if (c == 0xED && s[1] > 0x9F) return false;  // a surrogate
+      s += 3;
+    } else if (c < 0xF5) {
+      if (left < 4 || !IsContinuation(s[1]) || !IsContinuation(s[2]) ||
+          !IsContinuation(s[3])) {
+        return false;
+      }
+      if (c == 0xF0 && s[1] < 0x90) return false;  // overlong
+      if (c == 0xF4 && s[1] > 0x8F) return false;  // above U+10FFFF
+      s += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace cohorte
+
+// The interposed definition (see the header). Same signature as
+// protobuf 3.21's google/protobuf/stubs/structurally_valid.cc.
+namespace google::protobuf::internal {
+
+bool IsStructurallyValidUTF8(const char* buf, int len) {
+  return len <= 0 || cohorte::IsValidUtf8(buf, static_cast<size_t>(len));
+}
+
+}  // namespace google::protobuf::internal

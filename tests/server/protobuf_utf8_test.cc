@@ -1,0 +1,139 @@
+// The interposed UTF-8 check (server/protobuf_utf8.h) against the one it
+// replaces, protobuf's own, reached with dlsym(RTLD_NEXT): both must accept
+// exactly the same byte strings.
+
+#include "server/protobuf_utf8.h"
+
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+
+namespace google::protobuf::internal {
+bool IsStructurallyValidUTF8(const char* buf, int len);
+}  // namespace google::protobuf::internal
+
+namespace cohorte {
+namespace {
+
+using Check = bool (*)(const char*, int);
+
+constexpr char kSymbol[] =
+    "_ZN6google8protobuf8internal23IsStructurallyValidUTF8EPKci";
+
+// Protobuf's own check, the one this binary's definition hides.
+Check Library() {
+  static Check library = reinterpret_cast<Check>(dlsym(RTLD_NEXT, kSymbol));
+  return library;
+}
+
+class Utf8Test : public testing::Test {
+ protected:
+  // Records a disagreement (at most a few are printed).
+  void Compare(const std::string& bytes) {
+    ++compared_;
+    const bool theirs = Library()(bytes.data(), static_cast<int>(bytes.size()));
+    const bool ours = IsValidUtf8(bytes.data(), bytes.size());
+    if (theirs != ours && ++differences_ <= 5) {
+      std::string hex;
+      for (unsigned char c : bytes) {
+        static const char kDigits[] = "0123456789abcdef";
+        hex += kDigits[c >> 4];
+        hex += kDigits[c & 15];
+        hex += ' ';
+      }
+      ADD_FAILURE() << "protobuf says " << theirs << ", ours " << ours
+                    << " for " << hex;
+    }
+  }
+
+  int64_t compared_ = 0;
+  int64_t differences_ = 0;
+};
+
+TEST_F(Utf8Test, ProtobufCallsOursAndTheLibrarysIsStillThere) {
+  ASSERT_NE(Library(), nullptr) << dlerror();
+  // What the library's PLT binds to is what the global scope finds first.
+  void* first = dlsym(RTLD_DEFAULT, kSymbol);
+  const Check ours =
+      static_cast<Check>(&google::protobuf::internal::IsStructurallyValidUTF8);
+  EXPECT_EQ(first, reinterpret_cast<void*>(ours));
+  EXPECT_NE(first, reinterpret_cast<void*>(Library()));
+
+  // And protobuf's parser still refuses what is not UTF-8 in a string.
+  google::protobuf::StringValue value;
+  value.set_value("Retour d'expérience : la démarche €");
+  google::protobuf::StringValue parsed;
+  EXPECT_TRUE(parsed.ParseFromString(value.SerializeAsString()));
+  std::string bad = value.SerializeAsString();
+  bad[bad.size() - 2] = '\xff';
+  EXPECT_FALSE(parsed.ParseFromString(bad));
+}
+
+TEST_F(Utf8Test, AgreesOnEveryStringOfUpToTwoBytesAndTheThreeByteEdges) {
+  const std::vector<int> edges = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+                                  0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
+                                  0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+  Compare("");
+  for (int a = 0; a < 256; ++a) {
+    Compare(std::string(1, static_cast<char>(a)));
+    for (int b = 0; b < 256; ++b) {
+      const std::string two = {static_cast<char>(a), static_cast<char>(b)};
+      Compare(two);
+      for (int c : edges) Compare(two + static_cast<char>(c));
+    }
+  }
+  for (int a = 0xe0; a < 256; ++a) {
+    for (int b : edges) {
+      for (int c : edges) {
+        for (int d : edges) {
+          Compare({static_cast<char>(a), static_cast<char>(b),
+                   static_cast<char>(c), static_cast<char>(d)});
+        }
+      }
+    }
+  }
+  EXPECT_EQ(differences_, 0) << "of " << compared_;
+}
+
+TEST_F(Utf8Test, AgreesWhereverTheFastPathStopsAndStarts) {
+  // A bad or multi-byte sequence at every offset around the 8- and 16-byte
+  // strides, and cut at the end.
+  const std::vector<std::string> pieces = {"é",
+                                           "€",
+                                           "\xf0\x9d\x84\x9e",
+                                           "\x80",
+                                           "\xc3",
+                                           "\xe2\x82",
+                                           "\xf0\x9d\x84",
+                                           "\xed\xa0\x80",
+                                           "\xc0\xaf",
+                                           "\xf4\x90\x80\x80",
+                                           std::string(1, '\0')};
+  for (const std::string& piece : pieces) {
+    for (int before = 0; before < 40; ++before) {
+      for (int after = 0; after < 20; ++after) {
+        Compare(std::string(before, 'a') + piece + std::string(after, 'b'));
+      }
+    }
+  }
+  std::mt19937 random(20261130);
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    const int count = static_cast<int>(random() % 48);
+    for (int j = 0; j < count; ++j) {
+      text += random() % 3 == 0 ? std::string("la démarche ")
+                                : pieces[random() % pieces.size()];
+    }
+    Compare(text);
+  }
+  EXPECT_EQ(differences_, 0) << "of " << compared_;
+}
+
+}  // namespace
+}  // namespace cohorte
