@@ -77,6 +77,7 @@
 #include "server/service/webhooks/http_poster.h"
 #include "server/service/webhooks/url_guard.h"
 #include "server/transport/call_handler.h"
+#include "server/transport/call_log.h"
 #include "server/transport/peer_client.h"
 #include "server/transport/request_decoding.h"
 #include "server/transport/services.h"
@@ -721,6 +722,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   server->Wait();
   const absl::Duration drained = absl::Now() - drain_start;
   pool.reset();  // runs what was scheduled, then joins
+  cohorte::transport::CallLog::Get()
+      .Flush();  // every call's line, before the end
   const int64_t revision = store->revision();
   store.reset();
   std::cout << "cohorted: calls drained in " << drained << ", store closed in "

@@ -79,6 +79,9 @@ struct StoreOptions {
   // their oldest data are flushed so the oldest WAL can be deleted: this
   // bounds the disk the WAL takes and the time a restart replays it.
   uint64_t max_total_wal_bytes = 64 << 20;
+  // The block cache shared by every table (uncompressed blocks, index and
+  // filter blocks stay with their table readers).
+  size_t block_cache_bytes = 64 << 20;
   // After a failed write, how long the store waits before each attempt to
   // recover (a write probe, then a clean reopen of the database).
   absl::Duration recovery_interval = absl::Seconds(1);

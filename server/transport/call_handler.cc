@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "server/service/core/errors.h"
+#include "server/transport/call_log.h"
 
 namespace cohorte::transport {
 namespace {
@@ -16,6 +17,19 @@ std::string CodeName(absl::StatusCode code) {
   std::string name = absl::StatusCodeToString(code);
   for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(toupper(c));
   return name;
+}
+
+// `now` as RFC 3339 to the second, formatted once per second per thread.
+const std::string& Timestamp(absl::Time now) {
+  thread_local int64_t second = -1;
+  thread_local std::string formatted;
+  const int64_t s = absl::ToUnixSeconds(now);
+  if (s != second) {
+    second = s;
+    formatted = absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(s),
+                                 absl::UTCTimeZone());
+  }
+  return formatted;
 }
 
 }  // namespace
@@ -50,11 +64,11 @@ void LogCall(absl::string_view method,
   const std::string line = absl::StrFormat(
       "ts=%s level=info msg=call method=%s code=%s latency_ms=%.3f "
       "caller=%s token=%s peer=%s\n",
-      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
-      method, CodeName(status.code()), absl::ToDoubleMilliseconds(latency),
+      Timestamp(absl::Now()), method, CodeName(status.code()),
+      absl::ToDoubleMilliseconds(latency),
       caller.member.empty() ? "-" : caller.member,
       caller.token.empty() ? "-" : caller.token, context.peer());
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  CallLog::Get().Append(line);
 }
 
 }  // namespace cohorte::transport
