@@ -33,6 +33,7 @@ bool IsValidUtf8(const char* data, size_t size) {
         continue;
       }
     }
+    if (s == end) break;  // the ASCII strides ended exactly at the end
     const unsigned char c = *s;
     const ptrdiff_t left = end - s;
     if (c < 0x80) {

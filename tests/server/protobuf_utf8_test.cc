@@ -135,5 +135,18 @@ TEST_F(Utf8Test, AgreesWhereverTheFastPathStopsAndStarts) {
   EXPECT_EQ(differences_, 0) << "of " << compared_;
 }
 
+TEST_F(Utf8Test, NeverReadsPastTheEnd) {
+  // ASCII that ends exactly where a 16- or 8-byte stride ends, followed in
+  // memory by a lead byte that is not part of the string: reading it would
+  // refuse valid text. (Found by utf8_fuzz under ASan.)
+  for (int length = 0; length <= 48; ++length) {
+    const std::string buffer = std::string(length, 'a') + "\xc3";
+    EXPECT_TRUE(IsValidUtf8(buffer.data(), static_cast<size_t>(length)))
+        << length;
+    Compare(buffer.substr(0, static_cast<size_t>(length)));
+  }
+  EXPECT_EQ(differences_, 0) << "of " << compared_;
+}
+
 }  // namespace
 }  // namespace cohorte
