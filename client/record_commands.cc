@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/call.h"
+#include "client/direct_file.h"
 #include "client/labels.h"
 #include "client/output.h"
 #include "cohorte/v1/records.grpc.pb.h"
@@ -620,9 +621,9 @@ int Pull(const CommandEnv& env, const RecordFlags& f) {
         offset = 0;
       }
     }
-    out_file = std::make_unique<std::ofstream>(
-        part,
-        std::ios::binary | (offset > 0 ? std::ios::app : std::ios::trunc));
+    // Around the page cache where the file system allows it: see
+    // client/direct_file.h.
+    out_file = std::make_unique<DirectFileOutput>(part, /*keep=*/offset > 0);
     if (!*out_file) return UsageError("--to", "cannot write " + part);
     out = out_file.get();
   }

@@ -99,10 +99,23 @@ struct Store::Writer {
 
 // ---- Txn -------------------------------------------------------------------
 
+namespace {
+
+// The read options of a read of `table`: a shared record's chunks (1 MiB
+// blocks, read once per download) do not go through the block cache, where
+// each would evict the small blocks every other read needs.
+rocksdb::ReadOptions ReadOptionsFor(Table table) {
+  rocksdb::ReadOptions read;
+  if (table == Table::kRecordChunks) read.fill_cache = false;
+  return read;
+}
+
+}  // namespace
+
 absl::Status Txn::Get(Table table, absl::string_view key,
                       std::string* value) const {
   rocksdb::Status s =
-      batch_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(),
+      batch_->GetFromBatchAndDB(store_->db_.get(), ReadOptionsFor(table),
                                 store_->handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read in mutation");
@@ -113,7 +126,7 @@ absl::Status Txn::Scan(Table table, absl::string_view prefix,
                        const ScanVisitor& visit) const {
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
+  rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   // The batch's own writes over the committed state (both owned by `it`).
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
@@ -136,7 +149,7 @@ absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
       store_->handle(table),
-      store_->db_->NewIterator(rocksdb::ReadOptions(), store_->handle(table))));
+      store_->db_->NewIterator(ReadOptionsFor(table), store_->handle(table))));
   if (target.empty()) {
     it->SeekToLast();
   } else {
@@ -1106,7 +1119,7 @@ absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
   ReopenLock::Reader lock(&store_.db_lock_);
   if (store_.db_ == nullptr) return Closed();
   rocksdb::Status s = store_.db_->Get(
-      rocksdb::ReadOptions(), store_.handle(table), ToSlice(key), value);
+      ReadOptionsFor(table), store_.handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read");
 }
@@ -1118,7 +1131,7 @@ absl::Status Store::CommittedView::Scan(Table table, absl::string_view prefix,
   if (store_.db_ == nullptr) return Closed();
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
+  rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
       store_.db_->NewIterator(read_options, store_.handle(table)));
@@ -1142,7 +1155,7 @@ absl::Status Store::CommittedView::ScanReverse(Table table,
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(
-      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.handle(table)));
+      store_.db_->NewIterator(ReadOptionsFor(table), store_.handle(table)));
   if (target.empty()) {
     it->SeekToLast();
   } else {
