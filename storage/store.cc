@@ -652,9 +652,12 @@ absl::StatusOr<std::unique_ptr<RecordChunkFile>> Store::NewRecordChunkFile(
                                        db_->GetOptions(cf));
   // Written back a megabyte at a time as it goes, so that its fsync does
   // not put the whole file in the disk's queue at once, ahead of the WAL
-  // fsyncs of small commits.
+  // fsyncs of small commits; strictly (each range's writeback waits for
+  // the one before), so that no more than about a megabyte of it is ever
+  // in flight when a small commit's fsync makes ext4 commit its journal.
   rocksdb::EnvOptions file_options(table_options);
   file_options.bytes_per_sync = 1 << 20;
+  file_options.strict_bytes_per_sync = true;
   // No column family: the file names none, so it may be ingested after a
   // reopen of the store (new handles).
   auto writer = std::make_unique<rocksdb::SstFileWriter>(
