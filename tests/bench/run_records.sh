@@ -120,7 +120,9 @@ for niceness in 0 10; do
   touch "$dir/stop"
   wait "$loader"
   # The figure of the goal (its memtables hold the posts so far).
-  [ "$niceness" = 0 ] && echo "server VmHWM after the posts during pushes: $(hwm)"
+  if [ "$niceness" = 0 ]; then
+    echo "server VmHWM after the posts during pushes: $(hwm)"
+  fi
 done
 # The floor on this machine: the posts while two threads of another
 # program (sha256sum of the file, at nice 10) keep both cores busy.
