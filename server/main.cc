@@ -741,16 +741,17 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 // (its trim threshold follows the largest block freed, about 2 MiB) and
 // faults fresh zeroed pages in for the next: under `perf`, page faults
 // and madvise were 37 % of the server's CPU during a pull. Two arenas,
-// 1 MiB buffers from the arenas (mmap from 2 MiB), and up to 8 MiB kept
-// free at the top of each: the buffers are reused, and the memory kept
-// is bounded (measured: a pull's server CPU 0.84 → 0.48 s per GiB, the
-// peak RSS lower, 139 → 107 MiB after a push and two pulls).
-// Small allocations are unaffected (glibc's per-thread caches serve them
-// without an arena's lock).
+// blocks under 8 MiB from the arenas (gRPC's receive buffers grow to
+// 4 MiB), and up to 16 MiB kept free at the top of each: the buffers are
+// reused, and the memory kept is bounded (measured: a pull's server CPU
+// 0.84 → 0.5 s per GiB, a push's 1.55 → 1.4 s; the peak RSS after a
+// push and two pulls 139 → 124 MiB, and 252 → 221 MiB at the records
+// bench's point). Small allocations are unaffected (glibc's per-thread
+// caches serve them without an arena's lock).
 void TuneMallocForRecordStreams() {
   mallopt(M_ARENA_MAX, 2);
-  mallopt(M_MMAP_THRESHOLD, 2 << 20);
-  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
 }
 
 }  // namespace
