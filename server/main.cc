@@ -25,6 +25,7 @@
 // else.
 
 #include <dirent.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -732,6 +733,27 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   return 0;
 }
 
+// Before any thread starts: glibc's malloc as the record streams need it.
+// Each shared record's bytes pass through 1 MiB buffers (a parsed chunk,
+// a RocksDB block, a serialized message) allocated on one thread and
+// freed on another. By default glibc gives every thread an arena of its
+// own (up to 16 here), gives each freed 1 MiB back to the kernel at once
+// (its trim threshold follows the largest block freed, about 2 MiB) and
+// faults fresh zeroed pages in for the next: under `perf`, page faults
+// and madvise were 37 % of the server's CPU during a pull. Two arenas,
+// blocks under 8 MiB from the arenas (gRPC's receive buffers grow to
+// 4 MiB), and up to 16 MiB kept free at the top of each: the buffers are
+// reused, and the memory kept is bounded (measured: a pull's server CPU
+// 0.84 → 0.5 s per GiB, a push's 1.55 → 1.4 s; the peak RSS after a
+// push and two pulls 139 → 124 MiB, and 252 → 221 MiB at the records
+// bench's point). Small allocations are unaffected (glibc's per-thread
+// caches serve them without an arena's lock).
+void TuneMallocForRecordStreams() {
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -742,6 +764,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  TuneMallocForRecordStreams();
 #ifdef NDEBUG
   // Debian builds Abseil without NDEBUG, so every Mutex::Lock would keep
   // a lock-order graph for deadlock detection: a debugging aid (left on in

@@ -99,10 +99,23 @@ struct Store::Writer {
 
 // ---- Txn -------------------------------------------------------------------
 
+namespace {
+
+// The read options of a read of `table`: a shared record's chunks (1 MiB
+// blocks, read once per download) do not go through the block cache, where
+// each would evict the small blocks every other read needs.
+rocksdb::ReadOptions ReadOptionsFor(Table table) {
+  rocksdb::ReadOptions read;
+  if (table == Table::kRecordChunks) read.fill_cache = false;
+  return read;
+}
+
+}  // namespace
+
 absl::Status Txn::Get(Table table, absl::string_view key,
                       std::string* value) const {
   rocksdb::Status s =
-      batch_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(),
+      batch_->GetFromBatchAndDB(store_->db_.get(), ReadOptionsFor(table),
                                 store_->handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read in mutation");
@@ -113,7 +126,7 @@ absl::Status Txn::Scan(Table table, absl::string_view prefix,
                        const ScanVisitor& visit) const {
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
+  rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   // The batch's own writes over the committed state (both owned by `it`).
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
@@ -136,7 +149,7 @@ absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
       store_->handle(table),
-      store_->db_->NewIterator(rocksdb::ReadOptions(), store_->handle(table))));
+      store_->db_->NewIterator(ReadOptionsFor(table), store_->handle(table))));
   if (target.empty()) {
     it->SeekToLast();
   } else {
@@ -639,9 +652,12 @@ absl::StatusOr<std::unique_ptr<RecordChunkFile>> Store::NewRecordChunkFile(
                                        db_->GetOptions(cf));
   // Written back a megabyte at a time as it goes, so that its fsync does
   // not put the whole file in the disk's queue at once, ahead of the WAL
-  // fsyncs of small commits.
+  // fsyncs of small commits; strictly (each range's writeback waits for
+  // the one before), so that no more than about a megabyte of it is ever
+  // in flight when a small commit's fsync makes ext4 commit its journal.
   rocksdb::EnvOptions file_options(table_options);
   file_options.bytes_per_sync = 1 << 20;
+  file_options.strict_bytes_per_sync = true;
   // No column family: the file names none, so it may be ingested after a
   // reopen of the store (new handles).
   auto writer = std::make_unique<rocksdb::SstFileWriter>(
@@ -1106,7 +1122,7 @@ absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
   ReopenLock::Reader lock(&store_.db_lock_);
   if (store_.db_ == nullptr) return Closed();
   rocksdb::Status s = store_.db_->Get(
-      rocksdb::ReadOptions(), store_.handle(table), ToSlice(key), value);
+      ReadOptionsFor(table), store_.handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read");
 }
@@ -1118,7 +1134,7 @@ absl::Status Store::CommittedView::Scan(Table table, absl::string_view prefix,
   if (store_.db_ == nullptr) return Closed();
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read_options;
+  rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
       store_.db_->NewIterator(read_options, store_.handle(table)));
@@ -1142,7 +1158,7 @@ absl::Status Store::CommittedView::ScanReverse(Table table,
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it(
-      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.handle(table)));
+      store_.db_->NewIterator(ReadOptionsFor(table), store_.handle(table)));
   if (target.empty()) {
     it->SeekToLast();
   } else {

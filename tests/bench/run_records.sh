@@ -6,10 +6,12 @@
 # a second then run again (it resumes), and `records pull` (checked with
 # cmp). The small PostMessage latency (post_latency, one at a time, into
 # the élus exchange) is measured alone, then while pushes run back to
-# back; the server's peak RSS (VmHWM) is read at the end. Beside `cp`, the
-# ceiling on this machine: bare gRPC streams of the same size from memory
-# (stream_ceiling: no RocksDB, no hashing) and `openssl dgst -sha256` of
-# the file.
+# back (the CLI at nice 0, then at nice 10), and while two `sha256sum` at
+# nice 10 keep both cores busy without any push (what any load does to
+# the posts here); the server's peak RSS (VmHWM) is read at the end.
+# Beside `cp`, the ceiling on this machine: bare gRPC streams of the same
+# size from memory (stream_ceiling: no RocksDB, no hashing) and `openssl
+# dgst -sha256` of the file.
 # Usage: tests/bench/run_records.sh [BUILD_DIR] (default build-rel;
 # configure it with -DCMAKE_BUILD_TYPE=Release for figures worth writing
 # down). SKIP_BUILD=1: run the binaries found in BUILD_DIR as they are.
@@ -94,18 +96,47 @@ cli records pull bench-resume --cohort occitanie --to "$dir/pulled.bin" >/dev/nu
 cmp "$dir/file.bin" "$dir/pulled.bin" && echo "resumed push: byte-identical"
 rm "$dir/pulled.bin"
 
-# Pushes back to back (each to a new record) while the posts are timed.
+# Pushes back to back (each to a new record) while the posts are timed:
+# with the CLI as it is, then at nice 10 (a model of the real uploader,
+# which runs on another machine; on this one it still takes a core).
+for niceness in 0 10; do
+  rm -f "$dir/stop"
+  (
+    i=0
+    while [ ! -e "$dir/stop" ]; do
+      i=$((i + 1))
+      COHORTE_TOKEN=$agent nice -n "$niceness" "$build"/client/cohorte \
+          --server "$addr" records push "$dir/file.bin" --cohort occitanie \
+          --record "bench-load-$niceness-$i" >/dev/null 2>&1 || true
+    done
+  ) &
+  loader=$!
+  sleep 0.5
+  if [ "$niceness" = 0 ]; then
+    echo "posts during pushes: $(posts)"
+  else
+    echo "posts during pushes, CLI at nice 10: $(posts)"
+  fi
+  touch "$dir/stop"
+  wait "$loader"
+  # The figure of the goal (its memtables hold the posts so far).
+  if [ "$niceness" = 0 ]; then
+    echo "server VmHWM after the posts during pushes: $(hwm)"
+  fi
+done
+# The floor on this machine: the posts while two threads of another
+# program (sha256sum of the file, at nice 10) keep both cores busy.
+rm -f "$dir/stop"
 (
-  i=0
   while [ ! -e "$dir/stop" ]; do
-    i=$((i + 1))
-    cli records push "$dir/file.bin" --cohort occitanie --record "bench-load-$i" \
-        >/dev/null 2>&1 || true
+    nice -n 10 sha256sum "$dir/file.bin" >/dev/null &
+    nice -n 10 sha256sum "$dir/file.bin" >/dev/null
+    wait
   done
 ) &
 loader=$!
 sleep 0.5
-echo "posts during pushes: $(posts)"
+echo "posts during two sha256sum at nice 10 (no push): $(posts)"
 touch "$dir/stop"
 wait "$loader"
-echo "server VmHWM at the end: $(hwm)"
+echo "server VmHWM at the end (after the extra posts and pushes): $(hwm)"

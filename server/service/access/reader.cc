@@ -1,6 +1,7 @@
 #include "server/service/access/reader.h"
 
 #include <algorithm>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -262,18 +263,39 @@ absl::StatusOr<std::vector<std::string>> Reader::ReadVersionContent(
     last_key = std::string(key);
     return at < end;
   };
-  // The chunk that holds `offset`: the last one starting at or before it;
-  // then the ones after it.
-  COHORTE_RETURN_IF_ERROR(
-      view_.ScanReverse(storage::Table::kRecordChunks, prefix,
-                        storage::RecordChunkKey(content.blob(), offset + 1),
-                        [&](absl::string_view key, absl::string_view value) {
-                          take(key, value);
-                          return false;
-                        }));
-  if (!gap && !pieces.empty() && at < end) {
+  // Forward from the first chunk starting at or after `offset` (a download
+  // asks for whole chunks after its first read: one pass, each block read
+  // once); if that chunk does not start at `offset`, the one that holds
+  // `offset` is the last one starting before it, then the ones after it.
+  bool aligned = false;
+  COHORTE_RETURN_IF_ERROR(view_.Scan(
+      storage::Table::kRecordChunks, prefix,
+      offset == 0 ? std::string()
+                  : storage::RecordChunkKey(content.blob(), offset - 1),
+      [&](absl::string_view key, absl::string_view value) {
+        if (!aligned) {
+          uint64_t blob = 0;
+          int64_t start = 0;
+          if (!storage::ParseRecordChunkKey(key, &blob, &start) ||
+              start != offset) {
+            return false;
+          }
+          aligned = true;
+        }
+        return take(key, value);
+      }));
+  if (!aligned) {
     COHORTE_RETURN_IF_ERROR(
-        view_.Scan(storage::Table::kRecordChunks, prefix, last_key, take));
+        view_.ScanReverse(storage::Table::kRecordChunks, prefix,
+                          storage::RecordChunkKey(content.blob(), offset + 1),
+                          [&](absl::string_view key, absl::string_view value) {
+                            take(key, value);
+                            return false;
+                          }));
+    if (!gap && !pieces.empty() && at < end) {
+      COHORTE_RETURN_IF_ERROR(
+          view_.Scan(storage::Table::kRecordChunks, prefix, last_key, take));
+    }
   }
   if (gap || at < end) {
     return absl::DataLossError(
