@@ -28,29 +28,21 @@ namespace {
 
 }  // namespace
 
-// Each adapter forwards to the service method of the same name.
-#define COHORTE_UNARY(Service, field, Method, Request, Response)              \
+// Each adapter forwards to the service method of the same name, through
+// CallHandler::`how`: Unary (on a worker) or Read (a point read, on gRPC's
+// thread).
+#define COHORTE_ADAPTER(how, Service, field, Method, Request, Response)       \
   grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, \
                                             const v1::Request* req,           \
                                             v1::Response* resp) {             \
-    return calls_.Unary<v1::Request, v1::Response>(                           \
+    return calls_.how<v1::Request, v1::Response>(                             \
         "/" Service##_kName "/" #Method, ctx, req, resp,                      \
         [this](const service::Principal& caller, const v1::Request& r) {      \
           return field.Method(caller, r);                                     \
         });                                                                   \
   }
-
-// The same for a point read, run on gRPC's thread (CallHandler::Read).
-#define COHORTE_READ(Service, field, Method, Request, Response)               \
-  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, \
-                                            const v1::Request* req,           \
-                                            v1::Response* resp) {             \
-    return calls_.Read<v1::Request, v1::Response>(                            \
-        "/" Service##_kName "/" #Method, ctx, req, resp,                      \
-        [this](const service::Principal& caller, const v1::Request& r) {      \
-          return field.Method(caller, r);                                     \
-        });                                                                   \
-  }
+#define COHORTE_UNARY(...) COHORTE_ADAPTER(Unary, __VA_ARGS__)
+#define COHORTE_READ(...) COHORTE_ADAPTER(Read, __VA_ARGS__)
 
 COHORTE_UNARY(CohortGrpcService, cohorts_, CreateCohort, CreateCohortRequest,
               Cohort)
