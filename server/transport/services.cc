@@ -268,6 +268,8 @@ COHORTE_UNARY(WebhookGrpcService, webhooks_, DeleteWebhook,
 COHORTE_UNARY(WebhookGrpcService, webhooks_, ListWebhookDeliveries,
               ListWebhookDeliveriesRequest, ListWebhookDeliveriesResponse)
 #undef COHORTE_UNARY
+#undef COHORTE_READ
+#undef COHORTE_ADAPTER
 #undef ChangeGrpcService_kName
 #undef CohortGrpcService_kName
 #undef MemberGrpcService_kName
