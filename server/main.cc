@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -298,6 +299,9 @@ void CollectRecordGarbage(cohorte::service::RecordService& records) {
   }
 }
 
+// The worker pool that leads CommitAsync's groups once serving starts.
+std::atomic<cohorte::transport::WorkerPool*> g_async_pool{nullptr};
+
 // Opens the instance under --data-dir, or makes one if the directory is
 // missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
 // corrupt before its end, see StoreOptions); fails with the exit code and
@@ -325,6 +329,14 @@ int OpenInstance(const Flags& flags, const std::string& wal_copy_dir,
   store_options.path = flags.data_dir + "/store";
   store_options.create_if_missing = *is_new;
   store_options.wal_copy_dir = wal_copy_dir;
+  store_options.async_leader = [](std::function<void()> task) {
+    cohorte::transport::WorkerPool* pool = g_async_pool.load();
+    if (pool != nullptr) {
+      pool->Schedule(std::move(task));
+    } else {
+      task();
+    }
+  };
   absl::StatusOr<std::unique_ptr<cohorte::storage::Store>> opened =
       cohorte::storage::Store::Open(store_options);
   if (!opened.ok()) {
@@ -635,6 +647,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   cohorte::service::Authenticator authenticator(store.get());
   auto pool = std::make_unique<cohorte::transport::WorkerPool>(
       flags.workers, static_cast<size_t>(flags.max_queued_calls));
+  g_async_pool.store(pool.get());
   cohorte::transport::CallHandler calls(&authenticator, pool.get());
   cohorte::transport::GrpcServices grpc_services(&calls, &services);
 
@@ -722,6 +735,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                        flags.shutdown_grace_seconds * 1000)));
   server->Wait();
   const absl::Duration drained = absl::Now() - drain_start;
+  g_async_pool.store(nullptr);
   pool.reset();  // runs what was scheduled, then joins
   cohorte::transport::CallLog::Get()
       .Flush();  // every call's line, before the end

@@ -90,6 +90,10 @@ absl::Status Closed() {
 struct Store::Writer {
   Mutation* mutation = nullptr;
   absl::StatusOr<CommitResult> result;
+  // Set for a CommitAsync writer (heap-allocated, owning its mutation):
+  // called with `result`, then the writer is deleted.
+  CommitCallback on_done;
+  Mutation owned_mutation;
   bool done = false;  // guarded by Store::mu_
   // Signalled (under Store::mu_) when `done` is set, or when this writer is
   // at the queue's front and the leadership is free: each wake-up is for a
@@ -954,6 +958,44 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
 
   // This caller leads the next group: everyone queued so far, in order.
   leader_active_ = true;
+  LeadOneGroupLocked(&self);
+  // CommitAsync writers queued behind have no thread of their own to lead.
+  LeadQueuedAsyncLocked();
+  mu_.Unlock();
+  return std::move(self.result);
+}
+
+void Store::CommitAsync(Mutation mutation, CommitCallback done) {
+  auto* w = new Writer;
+  w->owned_mutation = std::move(mutation);
+  w->mutation = &w->owned_mutation;
+  w->on_done = std::move(done);
+  mu_.Lock();
+  queue_.push_back(w);
+  if (options_.async_leader && !leader_active_ && queue_.front()->on_done) {
+    // Taken now for the task: no other thread leads until it has run.
+    leader_active_ = true;
+    mu_.Unlock();
+    options_.async_leader([this] {
+      mu_.Lock();
+      LeadOneGroupLocked(nullptr);
+      LeadQueuedAsyncLocked();
+      mu_.Unlock();
+    });
+    return;
+  }
+  LeadQueuedAsyncLocked();
+  mu_.Unlock();
+}
+
+void Store::LeadQueuedAsyncLocked() {
+  while (!leader_active_ && !queue_.empty() && queue_.front()->on_done) {
+    leader_active_ = true;
+    LeadOneGroupLocked(nullptr);
+  }
+}
+
+void Store::LeadOneGroupLocked(Writer* self) {
   std::vector<Writer*> group;
   while (!queue_.empty() && static_cast<int>(group.size()) < max_group_size_) {
     group.push_back(queue_.front());
@@ -964,13 +1006,26 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
   CommitGroup(group);
 
   mu_.Lock();
+  std::vector<Writer*> finished_async;
   for (Writer* w : group) {
+    if (w->on_done) {
+      finished_async.push_back(w);
+      continue;
+    }
     w->done = true;
-    if (w != &self) w->cv.Signal();
+    if (w != self) w->cv.Signal();
   }
   ReleaseLeadershipLocked();
+  if (finished_async.empty()) return;
+  // Answered with no lock held, while the next group may already commit.
   mu_.Unlock();
-  return std::move(self.result);
+  for (Writer* w : finished_async) {
+    CommitCallback done = std::move(w->on_done);
+    absl::StatusOr<CommitResult> result = std::move(w->result);
+    delete w;
+    done(std::move(result));
+  }
+  mu_.Lock();
 }
 
 void Store::ReleaseLeadershipLocked() {
@@ -1267,6 +1322,7 @@ absl::Status Store::WriteAsLeader(
 
   mu_.Lock();
   ReleaseLeadershipLocked();
+  LeadQueuedAsyncLocked();
   mu_.Unlock();
   return result;
 }

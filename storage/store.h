@@ -107,6 +107,12 @@ struct StoreOptions {
   // and a flush of the column family (false, for the comparison in
   // tests/bench/record_bench.cc; see the README).
   bool record_chunks_ingested = true;
+  // Where the leadership of CommitAsync writers runs when no thread leads:
+  // `schedule` is given a task that leads the queued groups (and must run
+  // it, once, soon). Unset: the thread calling CommitAsync leads, as
+  // Commit's callers do. cohorted sets it to its worker pool, so that a
+  // call served on one of gRPC's event threads never waits on a fsync.
+  std::function<void(std::function<void()>)> async_leader;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -386,6 +392,25 @@ class Store {
   // WAL) and carries on.
   absl::StatusOr<CommitResult> Commit(Mutation mutation);
 
+  // What CommitAsync calls with the result Commit would have returned.
+  using CommitCallback = std::function<void(absl::StatusOr<CommitResult>)>;
+  // Commit without waiting: `mutation` joins the same queue and groups as
+  // Commit's (same order, revisions and durability), and `done` is called
+  // exactly once with what Commit would return, once the group's WAL write
+  // is fsynced (or failed). So a call that only waits for its commit needs
+  // no thread meanwhile, and no thread is woken to learn it is done.
+  //
+  // If no group is being committed, this thread leads the groups queued
+  // until none is left (so CommitAsync may run `done`, and others', before
+  // it returns), or, with StoreOptions::async_leader set, that leadership
+  // is handed to it and CommitAsync returns at once; otherwise the thread
+  // committing the current group leads the next. `done` runs on the leading
+  // thread with no lock of the store held, after leadership passed on: it
+  // should be short (answering a call). REQUIRES: `done` does not call Commit
+  // (it may call CommitAsync); every `done` has run before the Store is
+  // destroyed.
+  void CommitAsync(Mutation mutation, CommitCallback done);
+
   // The committed state, for the read gate and authentication only (see
   // storage/view.h): each read sees one consistent snapshot per call.
   const View& committed(const CommittedReadKey&) const { return committed_; }
@@ -540,6 +565,14 @@ class Store {
   // Ends the current leadership and wakes who may take it next: the
   // writer at the queue's front and any WriteAsLeader.
   void ReleaseLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // REQUIRES: this thread took the leadership. Commits the next group
+  // (`self`, a Commit caller's writer, or null), marks its Commit writers
+  // done, releases the leadership, then runs the group's CommitAsync
+  // callbacks with mu_ released. Returns with mu_ held.
+  void LeadOneGroupLocked(Writer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // While no one leads and the queue's front is a CommitAsync writer (which
+  // has no thread waiting to lead), leads the next group.
+  void LeadQueuedAsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leader only, after a failed write: OK once the disk takes a synced
   // write again and the database is reopened read-write.
   absl::Status Recover();

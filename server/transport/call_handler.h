@@ -4,8 +4,9 @@
 // the WorkerPool (a call cancelled while it waited there is not run; a call
 // that finds the pool's queue full is answered RESOURCE_EXHAUSTED, reason
 // SERVER_BUSY, at once and not run), or, for the point reads that never
-// wait on anything but the store's memory and page cache (Read), runs it
-// at once on gRPC's thread, as gRPC's own callback services do;
+// wait on anything but the store's memory and page cache (Read) and for
+// posts, which only queue their commit (UnaryAsync), runs it at once on
+// gRPC's thread, as gRPC's own callback services do;
 // resolves the caller from the `authorization` metadata
 // (UNAUTHENTICATED stops the call before the service runs: gRPC 1.51's
 // interceptors cannot), runs the service method, converts its status once,
@@ -16,7 +17,9 @@
 #ifndef COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_
 #define COHORTE_SERVER_TRANSPORT_CALL_HANDLER_H_
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -76,6 +79,55 @@ class CallHandler {
                                      method) {
     return Serve(name, /*authenticate=*/true, /*inline_call=*/true, context,
                  request, response, std::move(method));
+  }
+
+  // Like Unary for a call that only waits on its commit, served without a
+  // worker: `method` runs at once on gRPC's thread with the caller (valid
+  // until `done` runs) and a `done` to call exactly once with its result,
+  // from any thread (CommitForResponseAsync calls it on the thread that led
+  // the commit: in cohorted, a worker given the leadership by the store,
+  // StoreOptions::async_leader). No thread sleeps on the commit and none is
+  // woken to send the answer. At most the pool's `max_queued` such calls
+  // wait for their commits at once; past that a call is answered
+  // RESOURCE_EXHAUSTED (SERVER_BUSY) at once, as Unary's are when the
+  // pool's queue is full. REQUIRES: `method` does not block: it validates,
+  // reads the committed state and queues its commit.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* UnaryAsync(
+      const char* name, grpc::CallbackServerContext* context,
+      const Request* request, Response* response,
+      std::function<void(const service::Principal&, const Request&,
+                         std::function<void(absl::StatusOr<Response>)>)>
+          method) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const absl::Time start = absl::Now();
+    if (waiting_commits_.fetch_add(1) >= pool_.max_queued()) {
+      waiting_commits_.fetch_sub(1);
+      const absl::Status busy = Busy();
+      LogCall(name, *context, busy, absl::Now() - start, service::Principal());
+      reactor->Finish(ToGrpcStatus(busy));
+      return reactor;
+    }
+    auto caller = std::make_shared<service::Principal>();
+    auto done = [this, name, context, response, reactor, start,
+                 caller](absl::StatusOr<Response> result) {
+      absl::Status status = result.status();
+      if (result.ok()) *response = *std::move(result);
+      LogCall(name, *context, status, absl::Now() - start, *caller);
+      waiting_commits_.fetch_sub(1);
+      reactor->Finish(ToGrpcStatus(status));
+    };
+    if (context->IsCancelled()) {
+      done(absl::CancelledError("the call was cancelled before it ran"));
+      return reactor;
+    }
+    absl::Status status = Authenticate(*context, caller.get());
+    if (!status.ok()) {
+      done(status);
+      return reactor;
+    }
+    method(*caller, *request, std::move(done));
+    return reactor;
   }
 
   // Like Unary for the few calls that need no bearer token (accepting an
@@ -173,6 +225,8 @@ class CallHandler {
 
   const service::Authenticator& authenticator_;
   WorkerPool& pool_;
+  // UnaryAsync calls between their start and their `done`.
+  std::atomic<size_t> waiting_commits_{0};
 };
 
 }  // namespace cohorte::transport

@@ -125,8 +125,17 @@ COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListExchanges,
               ListExchangesRequest, ListExchangesResponse)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, UpdateExchange,
               UpdateExchangeRequest, Exchange)
-COHORTE_UNARY(ExchangeGrpcService, exchanges_, PostMessage, PostMessageRequest,
-              Message)
+// A post only waits on its commit: answered by the thread that led it.
+grpc::ServerUnaryReactor* ExchangeGrpcService::PostMessage(
+    grpc::CallbackServerContext* ctx, const v1::PostMessageRequest* req,
+    v1::Message* resp) {
+  return calls_.UnaryAsync<v1::PostMessageRequest, v1::Message>(
+      "/" ExchangeGrpcService_kName "/PostMessage", ctx, req, resp,
+      [this](const service::Principal& caller, const v1::PostMessageRequest& r,
+             std::function<void(absl::StatusOr<v1::Message>)> done) {
+        exchanges_.PostMessageAsync(caller, r, std::move(done));
+      });
+}
 COHORTE_READ(ExchangeGrpcService, exchanges_, GetMessage, GetMessageRequest,
              Message)
 COHORTE_UNARY(ExchangeGrpcService, exchanges_, ListMessages,

@@ -1,6 +1,6 @@
 // CallHandler's routing: writes and scans wait for a worker (and are
-// refused SERVER_BUSY when the pool's queue is full), point reads are
-// answered on gRPC's thread without one.
+// refused SERVER_BUSY when the pool's queue is full), point reads and posts
+// are served on gRPC's thread without one.
 
 #include "server/transport/call_handler.h"
 
@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
+#include "cohorte/v1/exchanges.grpc.pb.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -29,7 +30,7 @@ std::unique_ptr<grpc::ClientContext> WithDeadline() {
   return context;
 }
 
-TEST(CallHandlerTest, PointReadsAreAnsweredWhileEveryWorkerIsBusy) {
+TEST(CallHandlerTest, PointReadsAndPostsAreServedWhileEveryWorkerIsBusy) {
   ::cohorte::testing::TempDir dir;
   ::cohorte::testing::Services services(dir.path());
   service::Authenticator authenticator(services.store.get());
@@ -68,6 +69,16 @@ TEST(CallHandlerTest, PointReadsAreAnsweredWhileEveryWorkerIsBusy) {
   get.set_name("cohorts/occitanie");
   EXPECT_EQ(stub->GetCohort(WithDeadline().get(), get, &cohort).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+
+  // Nor does a post, which only queues its commit (CallHandler::UnaryAsync).
+  auto exchanges = v1::ExchangeService::NewStub(
+      server->InProcessChannel(grpc::ChannelArguments()));
+  v1::PostMessageRequest post;
+  post.set_parent("cohorts/occitanie/groups/elus/exchanges/e000000000001");
+  v1::Message message;
+  EXPECT_EQ(
+      exchanges->PostMessage(WithDeadline().get(), post, &message).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 
   release.Notify();
   server->Shutdown();

@@ -314,3 +314,54 @@ TEST(StoreFaultOpenTest, OpenOnAFullDiskFailsWithoutCreatingOrAborting) {
 
 }  // namespace
 }  // namespace cohorte::storage
+
+namespace cohorte::storage {
+namespace {
+
+// CommitAsync answers only what is fsynced: while the WAL's sync fails,
+// every callback gets the error, and after the fault clears what it
+// acknowledged is kept.
+TEST(StoreAsyncFaultTest, AsyncCommitsAreAnsweredWithTheSyncsFailure) {
+  ::cohorte::testing::TempDir dir;
+  auto fs = std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default());
+  StoreOptions options;
+  options.path = dir.path() + "/db";
+  options.recovery_interval = absl::Milliseconds(5);
+  options.file_system = fs;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+  ASSERT_THAT(store, IsOk());
+
+  fs->Inject({FileKind::kWal, Operation::kSync, Error::kIoError});
+  std::vector<absl::Status> answers;
+  for (int i = 0; i < 5; ++i) {
+    (*store)->CommitAsync(
+        PutMutation(absl::StrCat("during/", i)),
+        [&](absl::StatusOr<CommitResult> r) { answers.push_back(r.status()); });
+  }
+  ASSERT_EQ(answers.size(), 5u);  // alone, each CommitAsync led its own
+  for (const absl::Status& a : answers) {
+    EXPECT_THAT(a, StatusIs(absl::StatusCode::kUnavailable));
+  }
+
+  fs->Clear();
+  absl::Status acknowledged;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  int tries = 0;
+  do {
+    (*store)->CommitAsync(
+        PutMutation(absl::StrCat("after/", tries++)),
+        [&](absl::StatusOr<CommitResult> r) { acknowledged = r.status(); });
+  } while (!acknowledged.ok() && absl::Now() < deadline);
+  ASSERT_THAT(acknowledged, IsOk());
+  const std::string last = absl::StrCat("after/", tries - 1);
+  store->reset();
+  options.file_system = nullptr;
+  store = Store::Open(options);
+  ASSERT_THAT(store, IsOk());
+  std::string value;
+  EXPECT_THAT(RawAccess::Committed(**store).Get(Table::kIndexes, last, &value),
+              IsOk());
+}
+
+}  // namespace
+}  // namespace cohorte::storage

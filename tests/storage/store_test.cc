@@ -15,6 +15,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/codec.h"
@@ -289,6 +291,123 @@ TEST_F(StoreTest, RevisionsAreGapFreeAndInCommitOrderUnderConcurrentWriters) {
 
   Reopen();
   EXPECT_EQ(store_->revision(), kTotal);
+}
+
+TEST_F(StoreTest, AsyncAndBlockingCommitsShareGroupsOrderAndDurability) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 60;
+  absl::Mutex mu;
+  std::vector<int64_t> revisions;  // of every acknowledged commit
+  std::atomic<int> answered_early{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = absl::StrCat("t", t, "/", i);
+        if ((t + i) % 3 == 0) {
+          absl::StatusOr<CommitResult> r =
+              store_->Commit(PutMutation(key, "v"));
+          ASSERT_THAT(r, IsOk());
+          absl::MutexLock lock(&mu);
+          revisions.push_back(r->revision);
+          continue;
+        }
+        store_->CommitAsync(
+            PutMutation(key, "v"), [&, key](absl::StatusOr<CommitResult> r) {
+              ASSERT_THAT(r, IsOk());
+              // Answered only once committed: the revision is published
+              // and the write is in the committed state.
+              std::string value;
+              if (store_->revision() < r->revision ||
+                  !storage::testing::RawAccess::Committed(*store_)
+                       .Get(Table::kIndexes, key, &value)
+                       .ok()) {
+                ++answered_early;
+              }
+              absl::MutexLock lock(&mu);
+              revisions.push_back(r->revision);
+            });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  // Every callback has run once every call returned: a thread leaves
+  // Commit or CommitAsync only after leading whatever async writers were
+  // left at the queue's front.
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(static_cast<int>(revisions.size()), kThreads * kPerThread);
+  EXPECT_EQ(answered_early.load(), 0);
+  std::sort(revisions.begin(), revisions.end());
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    ASSERT_EQ(revisions[i], static_cast<int64_t>(i + 1));  // once each, no gap
+  }
+  EXPECT_EQ(store_->revision(), kThreads * kPerThread);
+  EXPECT_LT(store_->stats().wal_syncs, kThreads * kPerThread);  // grouped
+}
+
+TEST_F(StoreTest, AnAsyncCommitAloneIsLedAndAnsweredByItsOwnThread) {
+  const std::thread::id self = std::this_thread::get_id();
+  bool ran = false;
+  store_->CommitAsync(PutMutation("alone", "v"),
+                      [&](absl::StatusOr<CommitResult> r) {
+                        ASSERT_THAT(r, IsOk());
+                        EXPECT_EQ(r->revision, 1);
+                        EXPECT_EQ(std::this_thread::get_id(), self);
+                        ran = true;
+                      });
+  EXPECT_TRUE(ran);  // before CommitAsync returned
+  // A failing apply is answered with its error and uses no revision.
+  Mutation failing;
+  failing.apply = [](Txn&) -> absl::StatusOr<std::string> {
+    return absl::FailedPreconditionError("no");
+  };
+  absl::Status answer;
+  store_->CommitAsync(std::move(failing), [&](absl::StatusOr<CommitResult> r) {
+    answer = r.status();
+  });
+  EXPECT_THAT(answer, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(store_->Commit(PutMutation("next", "v"))->revision, 2);
+}
+
+TEST_F(StoreTest, WithAnAsyncLeaderTheCallerNeverLeads) {
+  // What cohorted does: the leadership of async writers goes to its worker
+  // pool, never to the calling thread (one of gRPC's event threads, which
+  // must not wait on a fsync). Here the "pool" holds the tasks until run.
+  store_.reset();
+  std::vector<std::function<void()>> scheduled;
+  StoreOptions options;
+  options.path = dir_.path() + "/db";
+  options.async_leader = [&](std::function<void()> task) {
+    scheduled.push_back(std::move(task));
+  };
+  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<Store> store = *std::move(opened);
+
+  std::vector<int64_t> answered;
+  for (int i = 0; i < 3; ++i) {
+    store->CommitAsync(PutMutation(absl::StrCat("k", i), "v"),
+                       [&](absl::StatusOr<CommitResult> r) {
+                         ASSERT_THAT(r, IsOk());
+                         answered.push_back(r->revision);
+                       });
+  }
+  // Nothing led yet: one task scheduled, holding the leadership for all.
+  EXPECT_THAT(answered, SizeIs(0));
+  ASSERT_THAT(scheduled, SizeIs(1));
+  EXPECT_EQ(store->revision(), 0);
+  scheduled[0]();
+  EXPECT_THAT(answered, ElementsAre(1, 2, 3));  // one group, in order
+  EXPECT_EQ(store->revision(), 3);
+  // Once it is done, the next async writer schedules a new one, and a
+  // blocking Commit leads by itself.
+  store->CommitAsync(
+      PutMutation("k3", "v"),
+      [&](absl::StatusOr<CommitResult> r) { answered.push_back(r->revision); });
+  ASSERT_THAT(scheduled, SizeIs(2));
+  scheduled[1]();
+  EXPECT_EQ(store->Commit(PutMutation("k4", "v"))->revision, 5);
+  EXPECT_THAT(answered, ElementsAre(1, 2, 3, 4));
 }
 
 TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {

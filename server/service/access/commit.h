@@ -21,10 +21,15 @@
 // `apply` gets the transaction and a Reader over it for the caller (with
 // the caller's member record as the transaction sees it), so that its
 // authorization and state checks are atomic with its writes.
+//
+// CommitForResponseAsync is the same without blocking the calling thread
+// on the group commit: its answer is handed to a callback by the thread
+// that led the commit (for the calls that only wait on their commit).
 #ifndef COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_
 #define COHORTE_SERVER_SERVICE_ACCESS_COMMIT_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -66,24 +71,38 @@ template <typename T>
 struct IsStoredType<T, std::void_t<decltype(storage::EntityTraits<T>::kKind)>>
     : std::true_type {};
 
+namespace commit_internal {
+
+// What one CommitForResponse keeps from its mutation to its answer.
 template <typename Response>
-absl::StatusOr<Response> CommitForResponse(
-    storage::Store& store, const Principal& principal, absl::string_view method,
+struct Pending {
+  Principal principal;
+  // The presented response, kept as is: it is serialized only for the
+  // idempotency record (with a request_id), and never parsed back.
+  std::optional<Response> presented;
+};
+
+// The mutation of CommitForResponse: `apply`, then the presentation of its
+// response through the gate, inside the transaction. `request` and `apply`
+// must stay valid until the mutation has run.
+template <typename Response>
+storage::Mutation MakeMutation(
+    std::shared_ptr<Pending<Response>> pending, absl::string_view method,
     const google::protobuf::Message& request, absl::string_view request_id,
     std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)> apply,
-    bool replicated = false) {
+    bool replicated) {
   storage::Mutation mutation;
   mutation.replicated = replicated;
-  mutation.actor = principal.actor();
+  mutation.actor = pending->principal.actor();
   mutation.method = std::string(method);
   mutation.request_id = std::string(request_id);
   if (!request_id.empty()) {
     mutation.request_fingerprint = RequestFingerprint(request, {"request_id"});
   }
-  // The presented response, kept as is: it is serialized only for the
-  // idempotency record (with a request_id), and never parsed back.
-  std::optional<Response> presented;
-  mutation.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+  const bool record = !request_id.empty();
+  mutation.apply = [pending, record, apply = std::move(apply)](
+                       storage::Txn& txn) -> absl::StatusOr<std::string> {
+    const Principal& principal = pending->principal;
     COHORTE_ASSIGN_OR_RETURN(Reader reader, Reader::InTxn(txn, principal));
     COHORTE_ASSIGN_OR_RETURN(Response response, apply(txn, reader));
     // Presented as the caller may see it after the write.
@@ -94,19 +113,26 @@ absl::StatusOr<Response> CommitForResponse(
         Reader::InTxn(txn, principal, /*check_credential=*/false));
     COHORTE_ASSIGN_OR_RETURN(Response shown, Presenter<Response>::Present(
                                                  after, std::move(response)));
-    std::string recorded =
-        request_id.empty() ? std::string() : shown.SerializeAsString();
-    presented = std::move(shown);
+    std::string recorded = record ? shown.SerializeAsString() : std::string();
+    pending->presented = std::move(shown);
     return recorded;
   };
-  COHORTE_ASSIGN_OR_RETURN(storage::CommitResult result,
-                           store.Commit(std::move(mutation)));
+  return mutation;
+}
+
+// CommitForResponse's answer once its commit returned `committed`.
+template <typename Response>
+absl::StatusOr<Response> Answer(
+    storage::Store& store, Pending<Response>& pending,
+    const google::protobuf::Message& request,
+    absl::StatusOr<storage::CommitResult> committed) {
+  COHORTE_ASSIGN_OR_RETURN(storage::CommitResult result, std::move(committed));
   if (!result.replayed) {
     // `apply` ran (once) and its group is durable.
-    if (!presented.has_value()) {
+    if (!pending.presented.has_value()) {
       return absl::InternalError("a committed write presented no response");
     }
-    return *std::move(presented);
+    return *std::move(pending.presented);
   }
   if (result.recorded_fingerprint !=
       RequestFingerprint(request, {"request_id"})) {
@@ -120,13 +146,55 @@ absl::StatusOr<Response> CommitForResponse(
   }
   // A replay answers what the first call answered, as the caller may see
   // it now: one who left the group since reads nothing of it.
-  const Reader now(store, principal);
+  const Reader now(store, pending.principal);
   if constexpr (IsStoredType<Response>::value) {
     COHORTE_RETURN_IF_ERROR(now.Get<Response>(response.name()).status());
     return now.Present(std::move(response));
   } else {
     return Presenter<Response>::Present(now, std::move(response));
   }
+}
+
+}  // namespace commit_internal
+
+template <typename Response>
+absl::StatusOr<Response> CommitForResponse(
+    storage::Store& store, const Principal& principal, absl::string_view method,
+    const google::protobuf::Message& request, absl::string_view request_id,
+    std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)> apply,
+    bool replicated = false) {
+  auto pending = std::make_shared<commit_internal::Pending<Response>>();
+  pending->principal = principal;
+  absl::StatusOr<storage::CommitResult> committed =
+      store.Commit(commit_internal::MakeMutation<Response>(
+          pending, method, request, request_id, std::move(apply), replicated));
+  return commit_internal::Answer<Response>(store, *pending, request,
+                                           std::move(committed));
+}
+
+// CommitForResponse without blocking the calling thread on the commit
+// (Store::CommitAsync): `done` gets what CommitForResponse would return,
+// exactly once, on the thread that led the commit (maybe this one, before
+// CommitForResponseAsync returns). `request` must stay valid until `done`
+// has run; `apply` runs inside the group commit as CommitForResponse's
+// does. REQUIRES: `done` does not call Store::Commit.
+template <typename Response>
+void CommitForResponseAsync(
+    storage::Store& store, const Principal& principal, absl::string_view method,
+    const google::protobuf::Message& request, absl::string_view request_id,
+    std::function<absl::StatusOr<Response>(storage::Txn&, const Reader&)> apply,
+    std::function<void(absl::StatusOr<Response>)> done) {
+  auto pending = std::make_shared<commit_internal::Pending<Response>>();
+  pending->principal = principal;
+  storage::Mutation mutation = commit_internal::MakeMutation<Response>(
+      pending, method, request, request_id, std::move(apply),
+      /*replicated=*/false);
+  store.CommitAsync(std::move(mutation),
+                    [&store, pending, &request, done = std::move(done)](
+                        absl::StatusOr<storage::CommitResult> committed) {
+                      done(commit_internal::Answer<Response>(
+                          store, *pending, request, std::move(committed)));
+                    });
 }
 
 }  // namespace cohorte::service

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "cohorte/storage/v1/records.pb.h"
 #include "cohorte/v1/groups.pb.h"
 #include "cohorte/v1/members.pb.h"
@@ -340,43 +341,31 @@ absl::StatusOr<Exchange> ExchangeService::UpdateExchange(
 
 absl::StatusOr<Message> ExchangeService::PostMessage(
     const Principal& caller, const v1::PostMessageRequest& req) {
-  COHORTE_ASSIGN_OR_RETURN(std::string group_name,
-                           ParseNestedName("parent", req.parent(),
-                                           {"cohorts", "groups", "exchanges"}));
-  COHORTE_RETURN_IF_ERROR(
-      Reader(store_, caller).GroupForContent(group_name).status());
+  absl::Notification posted;
+  absl::StatusOr<Message> result;
+  PostMessageAsync(caller, req, [&](absl::StatusOr<Message> r) {
+    result = std::move(r);
+    posted.Notify();
+  });
+  posted.WaitForNotification();
+  return result;
+}
+
+void ExchangeService::PostMessageAsync(
+    const Principal& caller, const v1::PostMessageRequest& req,
+    std::function<void(absl::StatusOr<Message>)> done) {
+  absl::StatusOr<std::string> checked = CheckPost(caller, req);
+  if (!checked.ok()) {
+    done(checked.status());
+    return;
+  }
   const Message& in = req.message();
-  COHORTE_RETURN_IF_ERROR(CheckBody("message.body", in.body()));
-  if (in.attachments_size() > kMaxAttachmentsPerMessage) {
-    return InvalidField(
-        "message.attachments",
-        absl::StrCat("has more than ", kMaxAttachmentsPerMessage));
-  }
-  const std::string cohort(CohortOf(req.parent()));
-  for (const std::string& a : in.attachments()) {
-    COHORTE_ASSIGN_OR_RETURN(
-        std::string record_cohort,
-        ParseCohortChildName("message.attachments", a, "records"));
-    if (record_cohort != cohort) {
-      return InvalidField("message.attachments",
-                          absl::StrCat(a, " is not a record of ", cohort));
-    }
-  }
-  if (!in.reply_to().empty()) {
-    COHORTE_ASSIGN_OR_RETURN(
-        std::string reply_exchange,
-        ParseNestedName("message.reply_to", in.reply_to(),
-                        {"cohorts", "groups", "exchanges", "messages"}));
-    if (reply_exchange != req.parent()) {
-      return InvalidField("message.reply_to",
-                          "is a message of another exchange");
-    }
-  }
-  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
-  return CommitForResponse<Message>(
+  CommitForResponseAsync<Message>(
       store_, caller, "PostMessage", req, req.request_id(),
-      [&](Txn& txn,
+      [&req, &in, group_name = *std::move(checked)](
+          Txn& txn,
           [[maybe_unused]] const Reader& reader) -> absl::StatusOr<Message> {
+        const Principal& caller = reader.caller();
         // The caller's membership, checked atomically with the post.
         COHORTE_ASSIGN_OR_RETURN(PeerGroup group,
                                  reader.GroupForContent(group_name));
@@ -460,7 +449,46 @@ absl::StatusOr<Message> ExchangeService::PostMessage(
         item.set_actor(caller.member);
         COHORTE_RETURN_IF_ERROR(NotifyMembers(txn, recipients, item));
         return m;
-      });
+      },
+      std::move(done));
+}
+
+absl::StatusOr<std::string> ExchangeService::CheckPost(
+    const Principal& caller, const v1::PostMessageRequest& req) {
+  COHORTE_ASSIGN_OR_RETURN(std::string group_name,
+                           ParseNestedName("parent", req.parent(),
+                                           {"cohorts", "groups", "exchanges"}));
+  COHORTE_RETURN_IF_ERROR(
+      Reader(store_, caller).GroupForContent(group_name).status());
+  const Message& in = req.message();
+  COHORTE_RETURN_IF_ERROR(CheckBody("message.body", in.body()));
+  if (in.attachments_size() > kMaxAttachmentsPerMessage) {
+    return InvalidField(
+        "message.attachments",
+        absl::StrCat("has more than ", kMaxAttachmentsPerMessage));
+  }
+  const std::string cohort(CohortOf(req.parent()));
+  for (const std::string& a : in.attachments()) {
+    COHORTE_ASSIGN_OR_RETURN(
+        std::string record_cohort,
+        ParseCohortChildName("message.attachments", a, "records"));
+    if (record_cohort != cohort) {
+      return InvalidField("message.attachments",
+                          absl::StrCat(a, " is not a record of ", cohort));
+    }
+  }
+  if (!in.reply_to().empty()) {
+    COHORTE_ASSIGN_OR_RETURN(
+        std::string reply_exchange,
+        ParseNestedName("message.reply_to", in.reply_to(),
+                        {"cohorts", "groups", "exchanges", "messages"}));
+    if (reply_exchange != req.parent()) {
+      return InvalidField("message.reply_to",
+                          "is a message of another exchange");
+    }
+  }
+  COHORTE_RETURN_IF_ERROR(CheckRequestId("request_id", req.request_id()));
+  return group_name;
 }
 
 absl::StatusOr<Message> ExchangeService::GetMessage(

@@ -12,6 +12,8 @@
 #ifndef COHORTE_SERVER_SERVICE_CONTENT_EXCHANGE_SERVICE_H_
 #define COHORTE_SERVER_SERVICE_CONTENT_EXCHANGE_SERVICE_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "cohorte/v1/exchanges.pb.h"
 #include "server/service/access/principal.h"
@@ -43,6 +45,13 @@ class ExchangeService {
   // reply.
   absl::StatusOr<v1::Message> PostMessage(const Principal& caller,
                                           const v1::PostMessageRequest& req);
+  // PostMessage without blocking the calling thread on the group commit
+  // (CommitForResponseAsync): `done` gets what PostMessage would return,
+  // exactly once, maybe before PostMessageAsync returns, maybe on the
+  // thread that led the commit. `req` must stay valid until `done` ran.
+  void PostMessageAsync(const Principal& caller,
+                        const v1::PostMessageRequest& req,
+                        std::function<void(absl::StatusOr<v1::Message>)> done);
   absl::StatusOr<v1::Message> GetMessage(const Principal& caller,
                                          const v1::GetMessageRequest& req);
   absl::StatusOr<v1::ListMessagesResponse> ListMessages(
@@ -59,6 +68,11 @@ class ExchangeService {
       const Principal& caller, const v1::MarkExchangeReadRequest& req);
 
  private:
+  // PostMessage's checks that need no transaction (names, limits, that the
+  // caller may post in the group as committed): the group's name, or the
+  // error to answer. Checked again inside the mutation.
+  absl::StatusOr<std::string> CheckPost(const Principal& caller,
+                                        const v1::PostMessageRequest& req);
   storage::Store& store_;
 };
 
