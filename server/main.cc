@@ -809,8 +809,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--max-queued-calls", flags.max_queued_calls,
-                 "calls waiting for a worker beyond which new calls get "
-                 "RESOURCE_EXHAUSTED (SERVER_BUSY)")
+                 "calls waiting for a worker (and posts waiting for their "
+                 "commit) beyond which new calls get RESOURCE_EXHAUSTED "
+                 "(SERVER_BUSY)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--shutdown-grace", flags.shutdown_grace_seconds,
