@@ -5,8 +5,14 @@
 #include "server/transport/call_handler.h"
 
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
@@ -14,7 +20,9 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "server/demo/demo.h"
 #include "server/service/access/tokens.h"
+#include "server/service/identity/bootstrap.h"
 #include "server/transport/services.h"
 #include "server/transport/worker_pool.h"
 #include "tests/testing/services.h"
@@ -81,6 +89,88 @@ TEST(CallHandlerTest, PointReadsAndPostsAreServedWhileEveryWorkerIsBusy) {
       grpc::StatusCode::UNAUTHENTICATED);
 
   release.Notify();
+  server->Shutdown();
+}
+
+TEST(CallHandlerTest, PostsWaitingForTheirCommitAreBoundedByMaxQueued) {
+  ::cohorte::testing::TempDir dir;
+  // The store's async leadership runs at once, until `hold`: then it is
+  // kept, so that a post waits for its commit as long as the test wants.
+  absl::Mutex mu;
+  bool hold = false;
+  std::vector<std::function<void()>> held;
+  ::cohorte::testing::Services services(dir.path(),
+                                        [&](std::function<void()> task) {
+                                          {
+                                            absl::MutexLock lock(&mu);
+                                            if (hold) {
+                                              held.push_back(std::move(task));
+                                              return;
+                                            }
+                                          }
+                                          task();
+                                        });
+  absl::StatusOr<service::BootstrapResult> boot =
+      service::BootstrapAdmin(*services.store, dir.path() + "/admin.token");
+  ASSERT_TRUE(boot.ok()) << boot.status();
+  ASSERT_TRUE(demo::SeedDemo(*services.all, boot->admin, dir.path()).ok());
+  std::string token;
+  {
+    std::ifstream in(dir.path() + "/demo-tokens/marie-dubois.token");
+    std::getline(in, token);
+  }
+  ASSERT_FALSE(token.empty());
+
+  service::Authenticator authenticator(services.store.get());
+  WorkerPool pool(/*threads=*/2, /*max_queued=*/1);
+  CallHandler calls(&authenticator, &pool);
+  GrpcServices grpc_services(&calls, services.all.get());
+  grpc::ServerBuilder builder;
+  grpc_services.Register(builder);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto exchanges = v1::ExchangeService::NewStub(
+      server->InProcessChannel(grpc::ChannelArguments()));
+  auto post = [&](const std::string& body) {
+    std::unique_ptr<grpc::ClientContext> context = WithDeadline();
+    context->AddMetadata("authorization", "Bearer " + token);
+    v1::PostMessageRequest request;
+    request.set_parent("cohorts/occitanie/groups/elus/exchanges/e000000000001");
+    request.mutable_message()->set_body(body);
+    v1::Message message;
+    return exchanges->PostMessage(context.get(), request, &message);
+  };
+  ASSERT_TRUE(post("avant").ok());  // served while nothing is held
+
+  {
+    absl::MutexLock lock(&mu);
+    hold = true;
+  }
+  // At the bound: one post waits for its commit.
+  grpc::Status first;
+  std::thread waiting([&] { first = post("en attente"); });
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::vector<std::function<void()>>* h) { return !h->empty(); },
+            &held),
+        absl::Seconds(60)));
+  }
+  // Past it: the next one is refused at once, and writes nothing.
+  const grpc::Status refused = post("refusé");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  // Released: the waiting post is committed and answered.
+  std::vector<std::function<void()>> tasks;
+  {
+    absl::MutexLock lock(&mu);
+    hold = false;
+    tasks.swap(held);
+  }
+  for (auto& task : tasks) task();
+  waiting.join();
+  EXPECT_TRUE(first.ok()) << first.error_message();
+  EXPECT_TRUE(post("après").ok());
   server->Shutdown();
 }
 

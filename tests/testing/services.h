@@ -7,6 +7,7 @@
 #define COHORTE_TESTS_TESTING_SERVICES_H_
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,8 +21,11 @@ struct Services {
   // Opens (or creates) the store under `dir`/db and the backup directory
   // `dir`/backups; aborts the test binary if it cannot, since nothing else
   // could run.
-  explicit Services(const std::string& dir)
-      : store(Open(dir)),
+  // `async_leader`: StoreOptions::async_leader (unset: none).
+  explicit Services(
+      const std::string& dir,
+      std::function<void(std::function<void()>)> async_leader = nullptr)
+      : store(Open(dir, std::move(async_leader))),
         backups(OpenBackups(dir)),
         all(std::make_unique<service::Services>(store.get(),
                                                 Options(backups.get()))),
@@ -69,9 +73,12 @@ struct Services {
     options.webhook_allow = *std::move(allow);
     return options;
   }
-  static std::unique_ptr<storage::Store> Open(const std::string& dir) {
+  static std::unique_ptr<storage::Store> Open(
+      const std::string& dir,
+      std::function<void(std::function<void()>)> async_leader) {
     storage::StoreOptions options;
     options.path = dir + "/db";
+    options.async_leader = std::move(async_leader);
     absl::StatusOr<std::unique_ptr<storage::Store>> store =
         storage::Store::Open(options);
     if (!store.ok()) std::abort();
