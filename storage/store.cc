@@ -116,13 +116,29 @@ rocksdb::ReadOptions ReadOptionsFor(Table table) {
 
 }  // namespace
 
+bool Txn::MayBeInBatch(Table table, absl::string_view key) const {
+  return table != Table::kEntities || !store_->entity_cache_.enabled() ||
+         entity_writes_->contains(key);
+}
+
 absl::Status Txn::Get(Table table, absl::string_view key,
                       std::string* value) const {
+  if (!MayBeInBatch(table, key)) {
+    return store_->GetCommittedEntity(key, value);
+  }
   rocksdb::Status s =
       batch_->GetFromBatchAndDB(store_->db_.get(), ReadOptionsFor(table),
                                 store_->handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read in mutation");
+}
+
+absl::Status Txn::GetProto(Table table, absl::string_view key,
+                           google::protobuf::MessageLite* message) const {
+  if (!MayBeInBatch(table, key)) {
+    return store_->GetCommittedEntity(key, message);
+  }
+  return View::GetProto(table, key, message);
 }
 
 absl::Status Txn::Scan(Table table, absl::string_view prefix,
@@ -178,6 +194,7 @@ void Store::SetWriteGuard(WriteGuard guard) {
 }
 
 void Txn::PutRaw(Table table, absl::string_view key, absl::string_view value) {
+  if (table == Table::kEntities) entity_writes_->emplace(key);
   batch_->Put(store_->handle(table), ToSlice(key), ToSlice(value));
 }
 
@@ -187,6 +204,7 @@ void Txn::PutRecordChunk(uint64_t blob, int64_t offset,
 }
 
 void Txn::DeleteRaw(Table table, absl::string_view key) {
+  if (table == Table::kEntities) entity_writes_->emplace(key);
   batch_->Delete(store_->handle(table), ToSlice(key));
 }
 
@@ -514,6 +532,8 @@ absl::Status Store::OpenDb(bool create, bool read_only, bool point_in_time) {
 }
 
 void Store::CloseDb() {
+  // Whatever opens next may hold other bytes (a recovery, a reopen).
+  entity_cache_.Clear();
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
@@ -529,7 +549,9 @@ void Store::CloseDb() {
 }
 
 Store::Store(const StoreOptions& options)
-    : options_(options), committed_(this) {}
+    : options_(options),
+      committed_(this),
+      entity_cache_(options.entity_cache_bytes) {}
 
 Store::~Store() { CloseDb(); }
 
@@ -972,20 +994,26 @@ void Store::CommitAsync(Mutation mutation, CommitCallback done) {
   w->on_done = std::move(done);
   mu_.Lock();
   queue_.push_back(w);
-  if (options_.async_leader && !leader_active_ && queue_.front()->on_done) {
-    // Taken now for the task: no other thread leads until it has run.
-    leader_active_ = true;
-    mu_.Unlock();
-    options_.async_leader([this] {
-      mu_.Lock();
-      LeadOneGroupLocked(nullptr);
-      LeadQueuedAsyncLocked();
-      mu_.Unlock();
-    });
-    return;
-  }
-  LeadQueuedAsyncLocked();
+  if (!ScheduleAsyncLeaderLocked()) LeadQueuedAsyncLocked();
   mu_.Unlock();
+}
+
+bool Store::ScheduleAsyncLeaderLocked() {
+  if (!options_.async_leader || leader_active_ || queue_.empty() ||
+      !queue_.front()->on_done) {
+    return false;
+  }
+  // Taken now for the task: no other thread leads until it has run.
+  leader_active_ = true;
+  mu_.Unlock();
+  options_.async_leader([this] {
+    mu_.Lock();
+    LeadOneGroupLocked(nullptr);
+    LeadQueuedAsyncLocked();
+    mu_.Unlock();
+  });
+  mu_.Lock();
+  return true;
 }
 
 void Store::LeadQueuedAsyncLocked() {
@@ -1017,7 +1045,10 @@ void Store::LeadOneGroupLocked(Writer* self) {
   }
   ReleaseLeadershipLocked();
   if (finished_async.empty()) return;
-  // Answered with no lock held, while the next group may already commit.
+  // Answered with no lock held, while the next group already commits: with
+  // an async leader, the writers queued meanwhile are handed to it now
+  // rather than after these answers.
+  ScheduleAsyncLeaderLocked();
   mu_.Unlock();
   for (Writer* w : finished_async) {
     CommitCallback done = std::move(w->on_done);
@@ -1057,6 +1088,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(),
                                      /*reserved_bytes=*/0,
                                      /*overwrite_key=*/true);
+  absl::flat_hash_set<std::string> entity_writes;
   std::shared_ptr<const WriteGuard> guard;
   {
     absl::MutexLock lock(&guard_mu_);
@@ -1070,7 +1102,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
 
   for (Writer* w : group) {
     Mutation& m = *w->mutation;
-    Txn txn(this, &batch, revision + 1, commit_time,
+    Txn txn(this, &batch, &entity_writes, revision + 1, commit_time,
             m.replicated ? nullptr : guard.get());
 
     std::string request_key;
@@ -1153,9 +1185,12 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
       write_fault_ = fault;
     }
     next_recovery_ = absl::Now() + options_.recovery_interval;
+    // Whether any of it reached the database is unknown.
+    entity_cache_.Clear();
     for (Writer* w : committing) w->result = fault;
     return;
   }
+  UpdateEntityCache(batch, entity_writes);
   last_revision_ = revision;
   for (size_t kind = 0; kind < kinds_written.size(); ++kind) {
     if (kinds_written[kind]) {
@@ -1172,10 +1207,71 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   wal_syncs_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Store::UpdateEntityCache(rocksdb::WriteBatchWithIndex& batch,
+                              const absl::flat_hash_set<std::string>& keys) {
+  if (keys.empty() || !entity_cache_.enabled()) return;
+  const EntityCache::Ticket update = entity_cache_.BeginUpdate();
+  const rocksdb::DBOptions db_options;
+  for (const std::string& key : keys) {
+    std::string value;
+    rocksdb::Status s = batch.GetFromBatch(handle(Table::kEntities), db_options,
+                                           ToSlice(key), &value);
+    if (s.ok()) {
+      entity_cache_.Put(update, key, std::move(value));
+    } else if (s.IsNotFound()) {  // deleted (or written, then rolled back)
+      entity_cache_.Erase(update, key);
+    } else {
+      entity_cache_.Clear();  // never guess
+      return;
+    }
+  }
+}
+
+absl::Status Store::GetCommittedEntity(absl::string_view key,
+                                       std::string* value) const {
+  if (entity_cache_.GetRaw(key, value)) return absl::OkStatus();
+  const EntityCache::Ticket ticket = entity_cache_.Take();
+  rocksdb::Status s = db_->Get(ReadOptionsFor(Table::kEntities),
+                               handle(Table::kEntities), ToSlice(key), value);
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  if (!s.ok()) return FromRocksDb(s, "read");
+  entity_cache_.Insert(ticket, key, *value);
+  return absl::OkStatus();
+}
+
+absl::Status Store::GetCommittedEntity(
+    absl::string_view key, google::protobuf::MessageLite* message) const {
+  absl::Status cached = entity_cache_.GetProto(key, message);
+  if (!absl::IsNotFound(cached)) return cached;
+  const EntityCache::Ticket ticket = entity_cache_.Take();
+  std::string value;
+  rocksdb::Status s = db_->Get(ReadOptionsFor(Table::kEntities),
+                               handle(Table::kEntities), ToSlice(key), &value);
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  if (!s.ok()) return FromRocksDb(s, "read");
+  COHORTE_RETURN_IF_ERROR(DecodeValue(value, message));
+  entity_cache_.Insert(ticket, key, std::move(value), message);
+  return absl::OkStatus();
+}
+
+absl::Status Store::CommittedView::GetProto(
+    Table table, absl::string_view key,
+    google::protobuf::MessageLite* message) const {
+  if (table != Table::kEntities || !store_.entity_cache_.enabled()) {
+    return View::GetProto(table, key, message);
+  }
+  ReopenLock::Reader lock(&store_.db_lock_);
+  if (store_.db_ == nullptr) return Closed();
+  return store_.GetCommittedEntity(key, message);
+}
+
 absl::Status Store::CommittedView::Get(Table table, absl::string_view key,
                                        std::string* value) const {
   ReopenLock::Reader lock(&store_.db_lock_);
   if (store_.db_ == nullptr) return Closed();
+  if (table == Table::kEntities && store_.entity_cache_.enabled()) {
+    return store_.GetCommittedEntity(key, value);
+  }
   rocksdb::Status s = store_.db_->Get(
       ReadOptionsFor(table), store_.handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
@@ -1366,6 +1462,7 @@ Store::Stats Store::stats() const {
   stats.committed_mutations =
       committed_mutations_.load(std::memory_order_relaxed);
   stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
+  stats.entity_cache = entity_cache_.stats();
   return stats;
 }
 

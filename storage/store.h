@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -47,6 +48,7 @@
 #include "absl/time/time.h"
 #include "cohorte/storage/v1/records.pb.h"
 #include "google/protobuf/message.h"
+#include "storage/entity_cache.h"
 #include "storage/entity_types.h"
 #include "storage/reopen_lock.h"
 #include "storage/view.h"
@@ -82,6 +84,9 @@ struct StoreOptions {
   // The block cache shared by every table (uncompressed blocks, index and
   // filter blocks stay with their table readers).
   size_t block_cache_bytes = 64 << 20;
+  // The decoded entities kept in memory (EntityCache; 0: none). A write's
+  // checks read the same few entities again and again.
+  size_t entity_cache_bytes = 32 << 20;
   // After a failed write, how long the store waits before each attempt to
   // recover (a write probe, then a clean reopen of the database).
   absl::Duration recovery_interval = absl::Seconds(1);
@@ -148,6 +153,8 @@ class Txn final : public View {
 
   absl::Status Get(Table table, absl::string_view key,
                    std::string* value) const override;
+  absl::Status GetProto(Table table, absl::string_view key,
+                        google::protobuf::MessageLite* message) const override;
   absl::Status Scan(Table table, absl::string_view prefix,
                     absl::string_view start_after,
                     const ScanVisitor& visit) const override;
@@ -235,10 +242,12 @@ class Txn final : public View {
 
  private:
   friend class Store;
-  Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch, int64_t revision,
+  Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch,
+      absl::flat_hash_set<std::string>* entity_writes, int64_t revision,
       absl::Time commit_time, const WriteGuard* guard)
       : store_(store),
         batch_(batch),
+        entity_writes_(entity_writes),
         revision_(revision),
         commit_time_(commit_time),
         guard_(guard) {}
@@ -254,8 +263,15 @@ class Txn final : public View {
                         const google::protobuf::Message& resource);
   v1::Change& RecordDelete(EntityKind kind, absl::string_view resource_name);
 
+  // Whether `key` of `table` may be in the group's batch: if not, the
+  // committed state (and so the EntityCache) answers for it.
+  bool MayBeInBatch(Table table, absl::string_view key) const;
+
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;
+  // The entity keys the group's batch has written (kept after a rollback:
+  // a key in it is only read from the batch first).
+  absl::flat_hash_set<std::string>* const entity_writes_;
   const int64_t revision_;
   const absl::Time commit_time_;
   const WriteGuard* const guard_;
@@ -515,6 +531,7 @@ class Store {
   struct Stats {
     int64_t committed_mutations = 0;
     int64_t wal_syncs = 0;  // one per committed group
+    EntityCache::Stats entity_cache;
   };
   Stats stats() const;
 
@@ -530,6 +547,9 @@ class Store {
     explicit CommittedView(const Store* store) : store_(*store) {}
     absl::Status Get(Table table, absl::string_view key,
                      std::string* value) const override;
+    absl::Status GetProto(
+        Table table, absl::string_view key,
+        google::protobuf::MessageLite* message) const override;
     absl::Status Scan(Table table, absl::string_view prefix,
                       absl::string_view start_after,
                       const ScanVisitor& visit) const override;
@@ -562,6 +582,17 @@ class Store {
   absl::Status BumpEpoch(int64_t at_least);
   // Leader only: applies `group` and writes it with one synced write.
   void CommitGroup(const std::vector<Writer*>& group);
+  // An entity of the committed state (Table::kEntities), from the
+  // EntityCache or else from RocksDB (then offered to the cache). The
+  // caller holds db_lock_ or leads.
+  absl::Status GetCommittedEntity(absl::string_view key,
+                                  std::string* value) const;
+  absl::Status GetCommittedEntity(absl::string_view key,
+                                  google::protobuf::MessageLite* message) const;
+  // The leader, after a successful write of `batch`: the cache learns the
+  // final bytes of each entity key in `keys`.
+  void UpdateEntityCache(rocksdb::WriteBatchWithIndex& batch,
+                         const absl::flat_hash_set<std::string>& keys);
   // Ends the current leadership and wakes who may take it next: the
   // writer at the queue's front and any WriteAsLeader.
   void ReleaseLeadershipLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -570,6 +601,10 @@ class Store {
   // done, releases the leadership, then runs the group's CommitAsync
   // callbacks with mu_ released. Returns with mu_ held.
   void LeadOneGroupLocked(Writer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With an async leader, no one leading and a CommitAsync writer at the
+  // queue's front: takes the leadership for a task given to the async
+  // leader (called with mu_ released), and returns true.
+  bool ScheduleAsyncLeaderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // While no one leads and the queue's front is a CommitAsync writer (which
   // has no thread waiting to lead), leads the next group.
   void LeadQueuedAsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -602,6 +637,10 @@ class Store {
   mutable ReopenLock db_lock_;
 
   CommittedView committed_;
+  // Entities recently read or written (see entity_cache.h for why it stays
+  // coherent): updated by the leader after each write, cleared after a
+  // failed one and at every (re)open.
+  mutable EntityCache entity_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // owned; kTableCount
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;  // owned

@@ -76,8 +76,9 @@ class View {
                                    const ScanVisitor& visit) const = 0;
 
   // Get then DecodeValue. NOT_FOUND if absent, DATA_LOSS if undecodable.
-  absl::Status GetProto(Table table, absl::string_view key,
-                        google::protobuf::MessageLite* message) const {
+  // (The store's views answer entities from its EntityCache when they can.)
+  virtual absl::Status GetProto(Table table, absl::string_view key,
+                                google::protobuf::MessageLite* message) const {
     std::string value;
     absl::Status s = Get(table, key, &value);
     if (!s.ok()) return s;

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -408,6 +410,46 @@ TEST_F(StoreTest, WithAnAsyncLeaderTheCallerNeverLeads) {
   scheduled[1]();
   EXPECT_EQ(store->Commit(PutMutation("k4", "v"))->revision, 5);
   EXPECT_THAT(answered, ElementsAre(1, 2, 3, 4));
+}
+
+TEST_F(StoreTest, TheNextGroupIsHandedToTheAsyncLeaderBeforeThisOnesAnswers) {
+  // The answers of a group (presentation, sending) run while the next group
+  // commits on another thread: the leadership of the writers queued during
+  // a commit is handed on before the callbacks run, not after.
+  store_.reset();
+  std::deque<std::function<void()>> scheduled;  // stable while one runs
+  StoreOptions options;
+  options.path = dir_.path() + "/db";
+  options.async_leader = [&](std::function<void()> task) {
+    scheduled.push_back(std::move(task));
+  };
+  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<Store> store = *std::move(opened);
+
+  std::vector<std::string> events;
+  Mutation first = PutMutation("k1", "v");
+  auto apply = first.apply;
+  first.apply = [&, apply](Txn& txn) {
+    // Queued while this group commits.
+    store->CommitAsync(PutMutation("k2", "v"),
+                       [&](absl::StatusOr<CommitResult> r) {
+                         ASSERT_THAT(r, IsOk());
+                         events.push_back("answered 2");
+                       });
+    return apply(txn);
+  };
+  store->CommitAsync(std::move(first), [&](absl::StatusOr<CommitResult> r) {
+    ASSERT_THAT(r, IsOk());
+    events.push_back(absl::StrCat("answered 1, tasks ", scheduled.size()));
+  });
+  ASSERT_THAT(scheduled, SizeIs(1));
+  scheduled[0]();
+  EXPECT_THAT(events, ElementsAre("answered 1, tasks 2"));
+  ASSERT_THAT(scheduled, SizeIs(2));
+  scheduled[1]();
+  EXPECT_THAT(events, ElementsAre("answered 1, tasks 2", "answered 2"));
+  EXPECT_EQ(store->revision(), 2);
 }
 
 TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {

@@ -1,0 +1,190 @@
+// File: storage/entity_cache.cc
+
+#include "storage/entity_cache.h"
+
+#include <typeinfo>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "storage/codec.h"
+
+namespace cohorte::storage {
+
+namespace {
+
+// What an entry costs, roughly: its key and bytes, a decoded form (about
+// twice its encoding, with the strings' own allocations) and the list node,
+// index slot and control blocks.
+size_t Charge(absl::string_view key, const std::string& raw, bool decoded) {
+  return key.size() + raw.size() + (decoded ? 2 * raw.size() + 64 : 0) + 160;
+}
+
+}  // namespace
+
+EntityCache::EntityCache(size_t capacity_bytes)
+    : shard_capacity_(capacity_bytes / kShards) {}
+
+EntityCache::Shard& EntityCache::ShardOf(absl::string_view key) {
+  return shards_[absl::Hash<absl::string_view>()(key) % kShards];
+}
+
+bool EntityCache::GetRaw(absl::string_view key, std::string* value) {
+  if (!enabled()) return false;
+  Shard& shard = ShardOf(key);
+  std::shared_ptr<const std::string> raw;
+  {
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+      raw = it->second->raw;
+    }
+  }
+  if (raw == nullptr) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  *value = *raw;
+  return true;
+}
+
+absl::Status EntityCache::GetProto(absl::string_view key,
+                                   google::protobuf::MessageLite* message) {
+  if (!enabled()) return absl::NotFoundError("not cached");
+  Shard& shard = ShardOf(key);
+  std::shared_ptr<const std::string> raw;
+  std::shared_ptr<const google::protobuf::MessageLite> decoded;
+  {
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+      raw = it->second->raw;
+      decoded = it->second->decoded;
+    }
+  }
+  if (raw == nullptr) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return absl::NotFoundError("not cached");
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  message->Clear();
+  if (decoded != nullptr && typeid(*decoded) == typeid(*message)) {
+    message->CheckTypeAndMergeFrom(*decoded);
+    return absl::OkStatus();
+  }
+  absl::Status s = DecodeValue(*raw, message);
+  if (!s.ok()) return s;
+  // Keep the decoded form, unless the entry changed meanwhile.
+  std::shared_ptr<google::protobuf::MessageLite> copy(message->New());
+  copy->CheckTypeAndMergeFrom(*message);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.index.find(key);
+  if (it != shard.index.end() && it->second->raw == raw) {
+    StoreLocked(shard, key, std::move(raw), std::move(copy));
+  }
+  return absl::OkStatus();
+}
+
+void EntityCache::Insert(Ticket ticket, absl::string_view key,
+                         std::string value,
+                         const google::protobuf::MessageLite* decoded) {
+  if (!enabled()) return;
+  auto raw = std::make_shared<const std::string>(std::move(value));
+  std::shared_ptr<google::protobuf::MessageLite> copy;
+  if (decoded != nullptr) {
+    copy.reset(decoded->New());
+    copy->CheckTypeAndMergeFrom(*decoded);
+  }
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  if (shard.last_update > ticket) return;  // may predate a write
+  StoreLocked(shard, key, std::move(raw), std::move(copy));
+}
+
+EntityCache::Ticket EntityCache::BeginUpdate() {
+  return sequence_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+void EntityCache::Put(Ticket update, absl::string_view key, std::string value) {
+  if (!enabled()) return;
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  if (update > shard.last_update) shard.last_update = update;
+  if (!shard.index.contains(key)) return;
+  StoreLocked(shard, key, std::make_shared<const std::string>(std::move(value)),
+              nullptr);
+}
+
+void EntityCache::Erase(Ticket update, absl::string_view key) {
+  if (!enabled()) return;
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  if (update > shard.last_update) shard.last_update = update;
+  EraseLocked(shard, key);
+}
+
+void EntityCache::Clear() {
+  const Ticket update = BeginUpdate();
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    shard.last_update = update;
+    shard.index.clear();
+    shard.lru.clear();
+    shard.charged = 0;
+  }
+}
+
+EntityCache::Stats EntityCache::stats() const {
+  Stats stats;
+  stats.hits = hits_.load(std::memory_order_relaxed);
+  stats.misses = misses_.load(std::memory_order_relaxed);
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    stats.entries += static_cast<int64_t>(shard.index.size());
+    stats.charged_bytes += static_cast<int64_t>(shard.charged);
+  }
+  return stats;
+}
+
+void EntityCache::StoreLocked(
+    Shard& shard, absl::string_view key, std::shared_ptr<const std::string> raw,
+    std::shared_ptr<const google::protobuf::MessageLite> decoded) {
+  const size_t charge = Charge(key, *raw, decoded != nullptr);
+  if (charge > shard_capacity_) {  // would evict everything else
+    EraseLocked(shard, key);
+    return;
+  }
+  auto it = shard.index.find(key);
+  if (it != shard.index.end()) {
+    Entry& entry = *it->second;
+    shard.charged -= entry.charge;
+    entry.raw = std::move(raw);
+    entry.decoded = std::move(decoded);
+    entry.charge = charge;
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  } else {
+    shard.lru.push_front(
+        Entry{std::string(key), std::move(raw), std::move(decoded), charge});
+    shard.index.emplace(shard.lru.front().key, shard.lru.begin());
+  }
+  shard.charged += charge;
+  while (shard.charged > shard_capacity_) {
+    Entry& oldest = shard.lru.back();
+    shard.charged -= oldest.charge;
+    shard.index.erase(oldest.key);
+    shard.lru.pop_back();
+  }
+}
+
+void EntityCache::EraseLocked(Shard& shard, absl::string_view key) {
+  auto it = shard.index.find(key);
+  if (it == shard.index.end()) return;
+  shard.charged -= it->second->charge;
+  std::list<Entry>::iterator entry = it->second;
+  shard.index.erase(it);
+  shard.lru.erase(entry);
+}
+
+}  // namespace cohorte::storage

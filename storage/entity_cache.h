@@ -1,0 +1,141 @@
+// File: storage/entity_cache.h
+//
+// EntityCache: the most recently read entities of the committed state
+// (Table::kEntities), kept in memory as their stored bytes and, once a
+// reader has asked for it, their decoded form. A write's checks read the
+// same few entities over and over (the caller's member and token, the
+// cohort, the group, the exchange): from here, a read is a hash lookup and
+// a copy instead of a RocksDB lookup and a parse.
+//
+// It is below the read gate and knows nothing of callers: it returns what
+// the store holds, to whoever reads the store (service::Reader decides what
+// a caller sees, as for any read).
+//
+// Coherence. Only the commit leader changes the entities, and it tells the
+// cache, after each successful write and before anyone is answered, the
+// final bytes of every key its group wrote (Update) — or, after a failed
+// write or a reopen, that nothing cached can be trusted (Clear). A reader
+// that misses takes a Ticket before it reads RocksDB and offers what it
+// read with it (Insert): the cache refuses the offer if a write changed
+// that key's shard since the ticket was taken, since the bytes may predate
+// the write. So a hit never returns bytes older than the last write whose
+// Update has run, and a miss never leaves older bytes behind.
+//
+// Bounded: at most `capacity_bytes` (an estimate of the stored bytes, the
+// decoded forms and the bookkeeping), split over 16 shards, each evicting
+// its least recently used entries. Capacity 0 disables it: every lookup
+// misses and nothing is kept.
+//
+// Thread-safe: every method may be called from any thread.
+#ifndef COHORTE_STORAGE_ENTITY_CACHE_H_
+#define COHORTE_STORAGE_ENTITY_CACHE_H_
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/message_lite.h"
+
+namespace cohorte::storage {
+
+class EntityCache {
+ public:
+  // What a reader that missed holds while it reads the store.
+  using Ticket = uint64_t;
+
+  struct Stats {
+    int64_t hits = 0;
+    int64_t misses = 0;
+    int64_t entries = 0;
+    int64_t charged_bytes = 0;
+  };
+
+  explicit EntityCache(size_t capacity_bytes);
+  EntityCache(const EntityCache&) = delete;
+  EntityCache& operator=(const EntityCache&) = delete;
+
+  bool enabled() const { return shard_capacity_ > 0; }
+
+  // Take one before reading `key` from the store after a miss.
+  Ticket Take() const { return sequence_.load(std::memory_order_acquire); }
+
+  // The stored bytes of `key`, if cached.
+  bool GetRaw(absl::string_view key, std::string* value);
+
+  // `key` decoded into `*message` (cleared first), if cached: from the
+  // cached decoded form when one of the same type is there, else by
+  // decoding the cached bytes (DecodeValue; DATA_LOSS if they do not
+  // parse), whose result is then kept too. NOT_FOUND on a miss (the key may
+  // still exist in the store).
+  absl::Status GetProto(absl::string_view key,
+                        google::protobuf::MessageLite* message);
+
+  // Offers `value`, the stored bytes of `key` read after `ticket` was
+  // taken, and optionally its decoded form. Kept unless a write to the
+  // key's shard was reported since `ticket`.
+  void Insert(Ticket ticket, absl::string_view key, std::string value,
+              const google::protobuf::MessageLite* decoded = nullptr);
+
+  // The leader, after a successful write and before answering anyone:
+  // starts the report of what the write changed, then gives each key
+  // written with its final bytes (Put) or as deleted (Erase). Every ticket
+  // taken before BeginUpdate is refused by the shards it then touches.
+  // Put replaces a cached entry and brings in no new one: what is written
+  // and never read by key (a message, once posted) stays out.
+  Ticket BeginUpdate();
+  void Put(Ticket update, absl::string_view key, std::string value);
+  void Erase(Ticket update, absl::string_view key);
+
+  // Forgets everything and refuses every ticket taken before.
+  void Clear();
+
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const std::string> raw;
+    std::shared_ptr<const google::protobuf::MessageLite> decoded;
+    size_t charge = 0;
+  };
+  struct Shard {
+    mutable absl::Mutex mu;
+    // Most recently used first.
+    std::list<Entry> lru ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index
+        ABSL_GUARDED_BY(mu);
+    size_t charged ABSL_GUARDED_BY(mu) = 0;
+    // The update that last changed a key of this shard: tickets older than
+    // it are refused.
+    Ticket last_update ABSL_GUARDED_BY(mu) = 0;
+  };
+  static constexpr int kShards = 16;
+
+  Shard& ShardOf(absl::string_view key);
+  // Replaces or adds `key`'s entry, then evicts down to the capacity.
+  void StoreLocked(Shard& shard, absl::string_view key,
+                   std::shared_ptr<const std::string> raw,
+                   std::shared_ptr<const google::protobuf::MessageLite> decoded)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void EraseLocked(Shard& shard, absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+
+  const size_t shard_capacity_;
+  std::atomic<Ticket> sequence_{1};
+  std::array<Shard, kShards> shards_;
+  std::atomic<int64_t> hits_{0};
+  std::atomic<int64_t> misses_{0};
+};
+
+}  // namespace cohorte::storage
+
+#endif  // COHORTE_STORAGE_ENTITY_CACHE_H_

@@ -1,0 +1,340 @@
+// The EntityCache alone (its tickets, its bound), then through a real Store
+// in a temp dir: whatever the cache answers, a read sees the last committed
+// write, a mutation sees its group's writes, and nothing rolled back or
+// deleted is ever answered.
+
+#include "storage/entity_cache.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cohorte/v1/cohorts.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+#include "tests/testing/raw_access.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cohorte::storage {
+namespace {
+
+using ::cohorte::testing::IsOk;
+using ::cohorte::testing::StatusIs;
+using ::testing::SizeIs;
+
+::cohorte::v1::Cohort CohortNamed(const std::string& name,
+                                  const std::string& display) {
+  ::cohorte::v1::Cohort c;
+  c.set_name(name);
+  c.set_display_name(display);
+  return c;
+}
+
+std::string Encoded(const std::string& name, const std::string& display) {
+  return EncodeValue(CohortNamed(name, display));
+}
+
+TEST(EntityCacheTest, AnswersWhatWasInsertedRawAndDecoded) {
+  EntityCache cache(1 << 20);
+  std::string raw;
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+  cache.Insert(cache.Take(), "k", Encoded("cohorts/a", "A"));
+  ASSERT_TRUE(cache.GetRaw("k", &raw));
+  EXPECT_EQ(raw, Encoded("cohorts/a", "A"));
+  // Decoded from the bytes the first time, from the kept form after.
+  for (int i = 0; i < 2; ++i) {
+    ::cohorte::v1::Cohort c;
+    c.set_region("left over");  // cleared first
+    ASSERT_THAT(cache.GetProto("k", &c), IsOk());
+    EXPECT_EQ(c.display_name(), "A");
+    EXPECT_EQ(c.region(), "");
+  }
+  ::cohorte::v1::Cohort absent;
+  EXPECT_THAT(cache.GetProto("other", &absent),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(cache.stats().hits, 3);
+  EXPECT_EQ(cache.stats().misses, 2);
+}
+
+TEST(EntityCacheTest, BytesThatDoNotParseAreDataLossNeverAnEntity) {
+  EntityCache cache(1 << 20);
+  cache.Insert(cache.Take(), "k", std::string("\x01\xff\xff", 3));
+  ::cohorte::v1::Cohort c;
+  EXPECT_THAT(cache.GetProto("k", &c), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(EntityCacheTest, AReadThatMayPredateAWriteIsNotKept) {
+  EntityCache cache(1 << 20);
+  // A reader misses and takes its ticket; a write commits and is reported;
+  // the reader then offers the bytes it read before the write.
+  cache.Insert(cache.Take(), "k", "older");
+  const EntityCache::Ticket before = cache.Take();
+  const EntityCache::Ticket update = cache.BeginUpdate();
+  cache.Put(update, "k", "new");
+  cache.Insert(before, "k", "old");
+  std::string raw;
+  ASSERT_TRUE(cache.GetRaw("k", &raw));
+  EXPECT_EQ(raw, "new");
+  // The same after an erase: the old bytes do not come back.
+  const EntityCache::Ticket before_erase = cache.Take();
+  cache.Erase(cache.BeginUpdate(), "k");
+  cache.Insert(before_erase, "k", "old");
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+  // A ticket taken after the update is good.
+  cache.Insert(cache.Take(), "k", "newer");
+  ASSERT_TRUE(cache.GetRaw("k", &raw));
+  EXPECT_EQ(raw, "newer");
+  // Clear forgets everything and refuses every earlier ticket.
+  const EntityCache::Ticket before_clear = cache.Take();
+  cache.Clear();
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+  cache.Insert(before_clear, "k", "old");
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+}
+
+TEST(EntityCacheTest, KeepsWithinItsCapacityDroppingTheLeastRecentlyUsed) {
+  // 16 shards of 4 KiB each. Entries of ~1 KiB: whatever the hashing, no
+  // shard ever holds more than its share, and recently used entries stay.
+  const size_t capacity = 16 * 4096;
+  EntityCache cache(capacity);
+  const std::string value(800, 'v');
+  for (int i = 0; i < 1000; ++i) {
+    cache.Insert(cache.Take(), absl::StrCat("key", i), value);
+    std::string raw;
+    ASSERT_TRUE(cache.GetRaw("key0", &raw)) << i;  // kept: used each time
+    ASSERT_LE(cache.stats().charged_bytes, static_cast<int64_t>(capacity));
+  }
+  EXPECT_GT(cache.stats().entries, 16);
+  EXPECT_LT(cache.stats().entries, 100);
+  // An entry larger than a shard is not kept at all.
+  cache.Insert(cache.Take(), "huge", std::string(4096, 'h'));
+  std::string raw;
+  EXPECT_FALSE(cache.GetRaw("huge", &raw));
+  // At the bound: an entry that fills a shard exactly is kept (alone).
+  EntityCache exact(16 * (3 + 100 + 160));
+  exact.Insert(exact.Take(), "key", std::string(100, 'x'));
+  EXPECT_TRUE(exact.GetRaw("key", &raw));
+  EntityCache past(16 * (3 + 100 + 160) - 16);
+  past.Insert(past.Take(), "key", std::string(100, 'x'));
+  EXPECT_FALSE(past.GetRaw("key", &raw));
+}
+
+TEST(EntityCacheTest, AWriteReplacesWhatIsCachedAndBringsInNothingNew) {
+  EntityCache cache(1 << 20);
+  cache.Insert(cache.Take(), "read", "v1");
+  const EntityCache::Ticket update = cache.BeginUpdate();
+  cache.Put(update, "read", "v2");
+  cache.Put(update, "never-read", "w");
+  std::string raw;
+  ASSERT_TRUE(cache.GetRaw("read", &raw));
+  EXPECT_EQ(raw, "v2");
+  EXPECT_FALSE(cache.GetRaw("never-read", &raw));
+  EXPECT_EQ(cache.stats().entries, 1);
+}
+
+TEST(EntityCacheTest, CapacityZeroKeepsNothing) {
+  EntityCache cache(0);
+  EXPECT_FALSE(cache.enabled());
+  cache.Insert(cache.Take(), "k", "v");
+  std::string raw;
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+}
+
+// ---- Through a Store --------------------------------------------------------
+
+class StoreEntityCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open(std::function<void(std::function<void()>)> async_leader = {}) {
+    store_.reset();
+    StoreOptions options;
+    options.path = dir_.path() + "/db";
+    options.write_buffer_size = 64 * 1024;
+    options.async_leader = std::move(async_leader);
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+  }
+
+  static Mutation Apply(std::function<absl::StatusOr<std::string>(Txn&)> f) {
+    Mutation m;
+    m.actor = "members/test";
+    m.method = "Test";
+    m.apply = std::move(f);
+    return m;
+  }
+
+  void PutCohort(const std::string& name, const std::string& display) {
+    ASSERT_THAT(
+        store_->Commit(Apply([=](Txn& txn) -> absl::StatusOr<std::string> {
+          txn.PutEntity(CohortNamed(name, display));
+          return std::string();
+        })),
+        IsOk());
+  }
+
+  // The committed display name, through the decoded path, or the error.
+  std::string Committed(const std::string& name) {
+    ::cohorte::v1::Cohort c;
+    absl::Status s = testing::RawAccess::Committed(*store_).GetEntity(name, &c);
+    return s.ok() ? c.display_name() : s.ToString();
+  }
+  std::string CommittedRaw(const std::string& name) {
+    std::string raw;
+    absl::Status s = testing::RawAccess::Committed(*store_).Get(
+        Table::kEntities, EntityKeyOf<::cohorte::v1::Cohort>(name), &raw);
+    ::cohorte::v1::Cohort c;
+    if (s.ok()) s = DecodeValue(raw, &c);
+    return s.ok() ? c.display_name() : s.ToString();
+  }
+
+  ::cohorte::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreEntityCacheTest, ACommittedWriteIsWhatEveryLaterReadSees) {
+  PutCohort("cohorts/a", "one");
+  EXPECT_EQ(Committed("cohorts/a"), "one");
+  EXPECT_EQ(CommittedRaw("cohorts/a"), "one");
+  const int64_t hits = store_->stats().entity_cache.hits;
+  EXPECT_EQ(Committed("cohorts/a"), "one");
+  EXPECT_GT(store_->stats().entity_cache.hits, hits);  // it was cached
+  PutCohort("cohorts/a", "two");
+  EXPECT_EQ(Committed("cohorts/a"), "two");
+  EXPECT_EQ(CommittedRaw("cohorts/a"), "two");
+  // And inside a mutation, from the committed state.
+  ASSERT_THAT(store_->Commit(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+    ::cohorte::v1::Cohort c;
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity("cohorts/a", &c));
+    EXPECT_EQ(c.display_name(), "two");
+    return std::string();
+  })),
+              IsOk());
+  // A deletion: gone for every reader.
+  ASSERT_THAT(store_->Commit(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.DeleteEntity<::cohorte::v1::Cohort>("cohorts/a");
+    return std::string();
+  })),
+              IsOk());
+  EXPECT_THAT(Committed("cohorts/a"), ::testing::HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(CommittedRaw("cohorts/a"), ::testing::HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(StoreEntityCacheTest, AMutationReadsItsOwnWritesOverTheCache) {
+  PutCohort("cohorts/a", "one");
+  EXPECT_EQ(Committed("cohorts/a"), "one");  // cached
+  ASSERT_THAT(store_->Commit(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+    ::cohorte::v1::Cohort c;
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity("cohorts/a", &c));
+    EXPECT_EQ(c.display_name(), "one");
+    txn.PutEntity(CohortNamed("cohorts/a", "two"));
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity("cohorts/a", &c));
+    EXPECT_EQ(c.display_name(), "two");
+    std::string raw;
+    COHORTE_RETURN_IF_ERROR(
+        txn.Get(Table::kEntities,
+                EntityKeyOf<::cohorte::v1::Cohort>("cohorts/a"), &raw));
+    COHORTE_RETURN_IF_ERROR(DecodeValue(raw, &c));
+    EXPECT_EQ(c.display_name(), "two");
+    txn.DeleteEntity<::cohorte::v1::Cohort>("cohorts/a");
+    EXPECT_THAT(txn.GetEntity("cohorts/a", &c),
+                StatusIs(absl::StatusCode::kNotFound));
+    return std::string();
+  })),
+              IsOk());
+  EXPECT_THAT(Committed("cohorts/a"), ::testing::HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(StoreEntityCacheTest, MutationsOfOneGroupSeeEachOthersWrites) {
+  // The "pool" holds the leader's task, so that the three mutations below
+  // commit as one group.
+  std::vector<std::function<void()>> scheduled;
+  Open([&](std::function<void()> task) {
+    scheduled.push_back(std::move(task));
+  });
+  PutCohort("cohorts/a", "one");
+  EXPECT_EQ(Committed("cohorts/a"), "one");  // cached
+  std::vector<std::string> answers;
+  auto collect = [&](absl::StatusOr<CommitResult> r) {
+    answers.push_back(r.ok() ? r->response : r.status().ToString());
+  };
+  store_->CommitAsync(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+                        txn.PutEntity(CohortNamed("cohorts/a", "two"));
+                        return std::string("wrote two");
+                      }),
+                      collect);
+  // Writes, then fails: rolled back, never seen by anyone.
+  store_->CommitAsync(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+                        txn.PutEntity(CohortNamed("cohorts/a", "rolled"));
+                        txn.PutEntity(CohortNamed("cohorts/b", "rolled"));
+                        return absl::AbortedError("rolled back");
+                      }),
+                      collect);
+  store_->CommitAsync(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+                        ::cohorte::v1::Cohort a, b;
+                        COHORTE_RETURN_IF_ERROR(txn.GetEntity("cohorts/a", &a));
+                        absl::Status sb = txn.GetEntity("cohorts/b", &b);
+                        return absl::StrCat(
+                            "read ", a.display_name(), " ",
+                            sb.ok() ? b.display_name() : "no b");
+                      }),
+                      collect);
+  ASSERT_THAT(scheduled, SizeIs(1));
+  scheduled[0]();
+  ASSERT_THAT(answers, SizeIs(3));
+  EXPECT_EQ(answers[0], "wrote two");
+  EXPECT_THAT(answers[1], ::testing::HasSubstr("rolled back"));
+  EXPECT_EQ(answers[2], "read two no b");
+  EXPECT_EQ(Committed("cohorts/a"), "two");
+  EXPECT_THAT(Committed("cohorts/b"), ::testing::HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(StoreEntityCacheTest, AReopenForgetsWhatWasCached) {
+  PutCohort("cohorts/a", "one");
+  EXPECT_EQ(Committed("cohorts/a"), "one");
+  Open();
+  EXPECT_EQ(store_->stats().entity_cache.entries, 0);
+  EXPECT_EQ(Committed("cohorts/a"), "one");
+}
+
+TEST_F(StoreEntityCacheTest,
+       ConcurrentReadersNeverSeeAnAcknowledgedWriteUndone) {
+  // One writer counts up; readers check that they never read a count below
+  // the last one acknowledged before their read began.
+  PutCohort("cohorts/a", "0");
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> violations{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&, r] {
+      while (!stop.load()) {
+        const int floor = acknowledged.load();
+        const std::string read =
+            r == 0 ? CommittedRaw("cohorts/a") : Committed("cohorts/a");
+        if (std::stoi(read) < floor) violations.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 1; i <= 300; ++i) {
+    PutCohort("cohorts/a", std::to_string(i));
+    acknowledged.store(i);
+  }
+  stop.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_EQ(Committed("cohorts/a"), "300");
+}
+
+}  // namespace
+}  // namespace cohorte::storage
