@@ -390,6 +390,66 @@ TEST_F(FeedTest, WatchDeliversLiveAndEndsAWatcherThatDoesNotRead) {
   EXPECT_THAT(reader.status(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
+// The hub reads no log while nobody watches: a watcher that comes after a
+// quiet spell (the ring filled for an earlier watcher, then left stale)
+// still gets every change since its cursor, once each, and an outsider
+// none of them.
+TEST_F(FeedTest, AWatcherAfterAQuietSpellGetsTheWholeBacklogOnce) {
+  WatchOptions options;
+  options.progress_interval = absl::Milliseconds(50);
+  WatchHub hub(&feed(), options);
+  hub.Start();
+  const std::string club = CreateClub({"members/elu-petr"});
+  const std::string start = Head();
+  std::set<std::string> exchanges;
+  {
+    RecordingSink early(&hub);
+    absl::StatusOr<int64_t> id = hub.Add(who("elu-petr"), {}, &early);
+    ASSERT_THAT(id, IsOk());
+    exchanges.insert(Post(club, "elu-petr"));
+    const int64_t head = store_->revision();
+    EXPECT_TRUE(early.WaitFor([&](const auto& responses, bool) {
+      return !responses.empty() && responses.back().cursor().revision() >= head;
+    }));
+    hub.Cancel(*id);
+    EXPECT_TRUE(
+        early.WaitFor([](const auto&, bool finished) { return finished; }));
+  }
+  // Nobody watches: these are never read into the ring.
+  for (int i = 0; i < 5; ++i) exchanges.insert(Post(club, "elu-petr"));
+  EXPECT_EQ(hub.watchers(), 0);
+  // The hub's tick passes them by.
+  EXPECT_TRUE(hub.WaitForHubThrough(store_->revision(),
+                                    absl::Now() + absl::Seconds(10)));
+
+  RecordingSink reader(&hub), outsider(&hub);
+  v1::WatchRequest from_start;
+  from_start.set_since(start);
+  ASSERT_THAT(hub.Add(who("elu-petr"), from_start, &reader), IsOk());
+  ASSERT_THAT(hub.Add(who("elu-coteaux"), from_start, &outsider), IsOk());
+  exchanges.insert(Post(club, "elu-petr"));  // and one live
+  const int64_t head = store_->revision();
+  for (RecordingSink* sink : {&reader, &outsider}) {
+    EXPECT_TRUE(sink->WaitFor([&](const auto& responses, bool) {
+      return !responses.empty() && responses.back().cursor().revision() >= head;
+    }));
+  }
+  std::set<std::string> created;
+  for (const v1::WatchResponse& r : reader.responses()) {
+    for (const v1::ChangeEvent& e : r.events()) {
+      if (e.type() == v1::ChangeEvent::CREATED &&
+          absl::StrContains(e.resource_name(), "/exchanges/") &&
+          !absl::StrContains(e.resource_name(), "/messages/")) {
+        created.insert(e.resource_name());
+      }
+    }
+  }
+  EXPECT_EQ(created, exchanges);
+  EXPECT_FALSE(reader.AnyTwice());
+  EXPECT_FALSE(outsider.Mentions(kSecret));
+  hub.Shutdown();
+}
+
 // Whether `responses` hold an event of `name` of `type` (and `reason`).
 bool Delivered(
     const std::vector<v1::WatchResponse>& responses, absl::string_view name,

@@ -145,12 +145,31 @@ void WatchHub::Pump() {
     if (stopping_) return;
     if (now > seen) {
       seen = now;
-      wake_ = true;
+      // Nobody to serve: Run stays asleep (a new watcher wakes it).
+      if (!watchers_.empty()) wake_ = true;
     }
   }
 }
 
-void WatchHub::FillRing(int64_t head) {
+bool WatchHub::WaitForHubThrough(int64_t revision, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto through = [this, revision]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return hub_through_ >= revision;
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&through), deadline);
+}
+
+void WatchHub::FillRing(int64_t head, bool anyone_watching) {
+  if (!anyone_watching) {
+    // No log is read for nobody. A watcher that comes reads what it lacks
+    // from the store until the ring holds it again, its rights checked
+    // afresh (as if they had changed at head).
+    ring_.clear();
+    ring_bytes_ = 0;
+    ring_last_ = head;
+    rights_changed_at_ = std::max(rights_changed_at_, head);
+    return;
+  }
   while (ring_last_ < head) {
     absl::StatusOr<std::shared_ptr<const LogSlice>> slice =
         Reader::ReadLog(feed_->store(), ring_last_ + 1, kSliceRecords);
@@ -245,6 +264,7 @@ void WatchHub::Run() {
   const absl::Duration tick =
       std::min(options_.progress_interval, absl::Seconds(1));
   while (true) {
+    bool anyone_watching = false;
     {
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(
@@ -256,9 +276,14 @@ void WatchHub::Run() {
           tick);
       if (stopping_) return;
       wake_ = false;
+      anyone_watching = !watchers_.empty();
     }
     const int64_t head = feed_->store().revision();
-    FillRing(head);
+    FillRing(head, anyone_watching);
+    {
+      absl::MutexLock lock(&mu_);
+      hub_through_ = ring_last_;
+    }
     const absl::Time now = absl::Now();
 
     std::vector<Action> actions;

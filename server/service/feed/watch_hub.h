@@ -97,6 +97,10 @@ class WatchHub {
 
   // Watchers registered now (for tests and the health of the fan-out).
   int watchers() const;
+  // Waits until the hub has gone through `revision` (read it into its ring,
+  // or passed it with nobody watching), or `deadline`; returns whether it
+  // has. For tests.
+  bool WaitForHubThrough(int64_t revision, absl::Time deadline) const;
 
  private:
   struct Watcher {
@@ -136,7 +140,8 @@ class WatchHub {
   void Run();
   void Pump();
   // Appends new records to the ring; drops the oldest beyond ring_bytes.
-  void FillRing(int64_t head);
+  // With nobody watching, empties it and reads nothing.
+  void FillRing(int64_t head, bool anyone_watching);
   // Presents to `w` from the ring (or the store when it is behind it),
   // leaving the response to send, if any, in w.response. An error ends the
   // watch. Runs on the hub thread without the lock (w is reserved).
@@ -152,6 +157,8 @@ class WatchHub {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<int64_t, std::unique_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
+  // ring_last_, published after each FillRing (WaitForHubThrough).
+  int64_t hub_through_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Touched only by the hub thread.
   std::deque<std::shared_ptr<const LogSlice>> ring_;
