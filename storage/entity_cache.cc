@@ -70,7 +70,9 @@ absl::Status EntityCache::GetProto(absl::string_view key,
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
   message->Clear();
-  if (decoded != nullptr && typeid(*decoded) == typeid(*message)) {
+  const google::protobuf::MessageLite& out = *message;
+  const google::protobuf::MessageLite* kept = decoded.get();
+  if (kept != nullptr && typeid(*kept) == typeid(out)) {
     message->CheckTypeAndMergeFrom(*decoded);
     return absl::OkStatus();
   }
@@ -81,7 +83,8 @@ absl::Status EntityCache::GetProto(absl::string_view key,
   copy->CheckTypeAndMergeFrom(*message);
   absl::MutexLock lock(&shard.mu);
   auto it = shard.index.find(key);
-  if (it != shard.index.end() && it->second->raw == raw) {
+  if (it != shard.index.end() && it->second->raw == raw &&
+      Charge(key, *raw, true) <= shard_capacity_) {
     StoreLocked(shard, key, std::move(raw), std::move(copy));
   }
   return absl::OkStatus();
@@ -99,30 +102,37 @@ void EntityCache::Insert(Ticket ticket, absl::string_view key,
   }
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
-  if (shard.last_update > ticket) return;  // may predate a write
+  if (shard.last_update > ticket) return;   // may predate a write
+  if (shard.writing.contains(key)) return;  // being written
   StoreLocked(shard, key, std::move(raw), std::move(copy));
+}
+
+void EntityCache::BeginWrite(absl::string_view key) {
+  if (!enabled()) return;
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  const bool cached = shard.index.contains(key);
+  EraseLocked(shard, key);
+  bool& was_cached = shard.writing[key];
+  was_cached = was_cached || cached;
 }
 
 EntityCache::Ticket EntityCache::BeginUpdate() {
   return sequence_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
-void EntityCache::Put(Ticket update, absl::string_view key, std::string value) {
+void EntityCache::EndWrite(Ticket update, absl::string_view key,
+                           const std::string* value) {
   if (!enabled()) return;
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
   if (update > shard.last_update) shard.last_update = update;
-  if (!shard.index.contains(key)) return;
-  StoreLocked(shard, key, std::make_shared<const std::string>(std::move(value)),
-              nullptr);
-}
-
-void EntityCache::Erase(Ticket update, absl::string_view key) {
-  if (!enabled()) return;
-  Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
-  if (update > shard.last_update) shard.last_update = update;
+  auto it = shard.writing.find(key);
+  const bool was_cached = it != shard.writing.end() && it->second;
+  if (it != shard.writing.end()) shard.writing.erase(it);
   EraseLocked(shard, key);
+  if (!was_cached || value == nullptr) return;
+  StoreLocked(shard, key, std::make_shared<const std::string>(*value), nullptr);
 }
 
 void EntityCache::Clear() {
@@ -130,6 +140,7 @@ void EntityCache::Clear() {
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
     shard.last_update = update;
+    shard.writing.clear();
     shard.index.clear();
     shard.lru.clear();
     shard.charged = 0;

@@ -11,15 +11,18 @@
 // the store holds, to whoever reads the store (service::Reader decides what
 // a caller sees, as for any read).
 //
-// Coherence. Only the commit leader changes the entities, and it tells the
-// cache, after each successful write and before anyone is answered, the
-// final bytes of every key its group wrote (Update) — or, after a failed
-// write or a reopen, that nothing cached can be trusted (Clear). A reader
-// that misses takes a Ticket before it reads RocksDB and offers what it
-// read with it (Insert): the cache refuses the offer if a write changed
-// that key's shard since the ticket was taken, since the bytes may predate
-// the write. So a hit never returns bytes older than the last write whose
-// Update has run, and a miss never leaves older bytes behind.
+// Coherence. Only the commit leader changes the entities. Before a write
+// it tells the cache every entity key the write changes (BeginWrite): from
+// then on they are misses for everyone and no read of them is kept, so a
+// reader goes to RocksDB, whose batch is atomic (a reader that saw one
+// part of a write there, e.g. its change-log record, never gets an entity
+// the same write changed in its older form from here). After the write
+// succeeds, before anyone is answered, it gives each key's final bytes
+// (EndWrite), cached again if the key was cached before; a failed write or
+// a reopen clears everything (Clear). A reader that misses takes a Ticket
+// before it reads RocksDB and offers what it read with it (Insert): the
+// offer is refused while a write of the key is in progress, or if one
+// ended since the ticket was taken, since the bytes may predate it.
 //
 // Bounded: at most `capacity_bytes` (an estimate of the stored bytes, the
 // decoded forms and the bookkeeping), split over 16 shards, each evicting
@@ -85,15 +88,18 @@ class EntityCache {
   void Insert(Ticket ticket, absl::string_view key, std::string value,
               const google::protobuf::MessageLite* decoded = nullptr);
 
+  // The leader, before a write: `key` is being written (see the file
+  // comment). Until EndWrite or Clear, it is a miss and Insert refuses it.
+  void BeginWrite(absl::string_view key);
   // The leader, after a successful write and before answering anyone:
   // starts the report of what the write changed, then gives each key
-  // written with its final bytes (Put) or as deleted (Erase). Every ticket
-  // taken before BeginUpdate is refused by the shards it then touches.
-  // Put replaces a cached entry and brings in no new one: what is written
-  // and never read by key (a message, once posted) stays out.
+  // BeginWrite named its final bytes (`value`; null if deleted). A key
+  // cached at BeginWrite is cached with its new bytes; no new one is
+  // brought in (what is written and never read by key, such as a message
+  // once posted, stays out). Every ticket taken before BeginUpdate is
+  // refused by the shards EndWrite then touches.
   Ticket BeginUpdate();
-  void Put(Ticket update, absl::string_view key, std::string value);
-  void Erase(Ticket update, absl::string_view key);
+  void EndWrite(Ticket update, absl::string_view key, const std::string* value);
 
   // Forgets everything and refuses every ticket taken before.
   void Clear();
@@ -117,6 +123,8 @@ class EntityCache {
     // The update that last changed a key of this shard: tickets older than
     // it are refused.
     Ticket last_update ABSL_GUARDED_BY(mu) = 0;
+    // The keys being written (BeginWrite), each with whether it was cached.
+    absl::flat_hash_map<std::string, bool> writing ABSL_GUARDED_BY(mu);
   };
   static constexpr int kShards = 16;
 

@@ -998,20 +998,30 @@ void Store::CommitAsync(Mutation mutation, CommitCallback done) {
   mu_.Unlock();
 }
 
+namespace {
+// Set while this thread hands a task to StoreOptions::async_leader: if the
+// async leader runs it at once on this thread (cohorted's does while its
+// pool stops), the task leads the queued groups one after the other in
+// LeadQueuedAsyncLocked's loop, instead of nesting a hand-off per group.
+thread_local bool t_handing_off = false;
+}  // namespace
+
 bool Store::ScheduleAsyncLeaderLocked() {
-  if (!options_.async_leader || leader_active_ || queue_.empty() ||
-      !queue_.front()->on_done) {
+  if (!options_.async_leader || t_handing_off || leader_active_ ||
+      queue_.empty() || !queue_.front()->on_done) {
     return false;
   }
   // Taken now for the task: no other thread leads until it has run.
   leader_active_ = true;
   mu_.Unlock();
+  t_handing_off = true;
   options_.async_leader([this] {
     mu_.Lock();
     LeadOneGroupLocked(nullptr);
     LeadQueuedAsyncLocked();
     mu_.Unlock();
   });
+  t_handing_off = false;
   mu_.Lock();
   return true;
 }
@@ -1172,6 +1182,9 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   batch.Put(handle(Table::kMeta), ToSlice(kMetaRevisionKey),
             EncodeUint64BigEndian(static_cast<uint64_t>(revision)));
 
+  // From here until UpdateEntityCache, readers of these entities go to
+  // RocksDB, which shows the whole batch or none of it.
+  for (const std::string& key : entity_writes) entity_cache_.BeginWrite(key);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   absl::Status written = FromRocksDb(
@@ -1217,9 +1230,9 @@ void Store::UpdateEntityCache(rocksdb::WriteBatchWithIndex& batch,
     rocksdb::Status s = batch.GetFromBatch(handle(Table::kEntities), db_options,
                                            ToSlice(key), &value);
     if (s.ok()) {
-      entity_cache_.Put(update, key, std::move(value));
+      entity_cache_.EndWrite(update, key, &value);
     } else if (s.IsNotFound()) {  // deleted (or written, then rolled back)
-      entity_cache_.Erase(update, key);
+      entity_cache_.EndWrite(update, key, nullptr);
     } else {
       entity_cache_.Clear();  // never guess
       return;

@@ -74,20 +74,22 @@ TEST(EntityCacheTest, BytesThatDoNotParseAreDataLossNeverAnEntity) {
 
 TEST(EntityCacheTest, AReadThatMayPredateAWriteIsNotKept) {
   EntityCache cache(1 << 20);
+  cache.Insert(cache.Take(), "k", "older");
   // A reader misses and takes its ticket; a write commits and is reported;
   // the reader then offers the bytes it read before the write.
-  cache.Insert(cache.Take(), "k", "older");
   const EntityCache::Ticket before = cache.Take();
-  const EntityCache::Ticket update = cache.BeginUpdate();
-  cache.Put(update, "k", "new");
+  cache.BeginWrite("k");
+  const std::string now = "new";
+  cache.EndWrite(cache.BeginUpdate(), "k", &now);
   cache.Insert(before, "k", "old");
   std::string raw;
   ASSERT_TRUE(cache.GetRaw("k", &raw));
   EXPECT_EQ(raw, "new");
-  // The same after an erase: the old bytes do not come back.
-  const EntityCache::Ticket before_erase = cache.Take();
-  cache.Erase(cache.BeginUpdate(), "k");
-  cache.Insert(before_erase, "k", "old");
+  // The same after a deletion: the old bytes do not come back.
+  const EntityCache::Ticket before_delete = cache.Take();
+  cache.BeginWrite("k");
+  cache.EndWrite(cache.BeginUpdate(), "k", nullptr);
+  cache.Insert(before_delete, "k", "old");
   EXPECT_FALSE(cache.GetRaw("k", &raw));
   // A ticket taken after the update is good.
   cache.Insert(cache.Take(), "k", "newer");
@@ -99,6 +101,31 @@ TEST(EntityCacheTest, AReadThatMayPredateAWriteIsNotKept) {
   EXPECT_FALSE(cache.GetRaw("k", &raw));
   cache.Insert(before_clear, "k", "old");
   EXPECT_FALSE(cache.GetRaw("k", &raw));
+}
+
+TEST(EntityCacheTest, AKeyBeingWrittenIsAMissAndNoReadOfItIsKept) {
+  // Between BeginWrite and EndWrite the store may already show the new
+  // bytes of this key and of others written with it: the cache must not
+  // answer the old ones, nor keep what a reader read meanwhile.
+  EntityCache cache(1 << 20);
+  cache.Insert(cache.Take(), "k", "old");
+  cache.BeginWrite("k");
+  std::string raw;
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+  ::cohorte::v1::Cohort c;
+  EXPECT_THAT(cache.GetProto("k", &c), StatusIs(absl::StatusCode::kNotFound));
+  cache.Insert(cache.Take(), "k", "read meanwhile");
+  EXPECT_FALSE(cache.GetRaw("k", &raw));
+  const std::string now = "new";
+  cache.EndWrite(cache.BeginUpdate(), "k", &now);
+  ASSERT_TRUE(cache.GetRaw("k", &raw));  // it was cached: it is again
+  EXPECT_EQ(raw, "new");
+  // A failed write: Clear ends the writing too.
+  cache.BeginWrite("k");
+  cache.Clear();
+  cache.Insert(cache.Take(), "k", "reread");
+  ASSERT_TRUE(cache.GetRaw("k", &raw));
+  EXPECT_EQ(raw, "reread");
 }
 
 TEST(EntityCacheTest, KeepsWithinItsCapacityDroppingTheLeastRecentlyUsed) {
@@ -131,9 +158,12 @@ TEST(EntityCacheTest, KeepsWithinItsCapacityDroppingTheLeastRecentlyUsed) {
 TEST(EntityCacheTest, AWriteReplacesWhatIsCachedAndBringsInNothingNew) {
   EntityCache cache(1 << 20);
   cache.Insert(cache.Take(), "read", "v1");
+  cache.BeginWrite("read");
+  cache.BeginWrite("never-read");
   const EntityCache::Ticket update = cache.BeginUpdate();
-  cache.Put(update, "read", "v2");
-  cache.Put(update, "never-read", "w");
+  const std::string v2 = "v2", w = "w";
+  cache.EndWrite(update, "read", &v2);
+  cache.EndWrite(update, "never-read", &w);
   std::string raw;
   ASSERT_TRUE(cache.GetRaw("read", &raw));
   EXPECT_EQ(raw, "v2");
@@ -334,6 +364,43 @@ TEST_F(StoreEntityCacheTest,
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(violations.load(), 0);
   EXPECT_EQ(Committed("cohorts/a"), "300");
+}
+
+TEST_F(StoreEntityCacheTest,
+       AnEntityIsNeverOlderThanAChangeRecordAlreadyVisible) {
+  // A reader that sees a write's change-log record (RocksDB shows it as
+  // soon as the batch is applied, before the leader has told the cache)
+  // must then read the entity that write changed in its new form, never
+  // the old one still cached: the leader marks the keys it writes before
+  // it writes them.
+  PutCohort("cohorts/a", "0");
+  std::atomic<bool> stop{false};
+  std::atomic<int> violations{0}, checks{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        const int64_t head = store_->revision();
+        absl::StatusOr<std::vector<v1::ChangeRecord>> records =
+            testing::RawAccess::ReadChanges(*store_, head, 10);
+        if (!records.ok() || records->empty()) continue;
+        const v1::ChangeRecord& last = records->back();
+        if (last.changes_size() != 1) continue;
+        ::cohorte::v1::Cohort logged;
+        if (!last.changes(0).resource().UnpackTo(&logged)) continue;
+        const std::string now = Committed("cohorts/a");
+        if (std::stoi(now) < std::stoi(logged.display_name())) {
+          violations.fetch_add(1);
+        }
+        checks.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 1; i <= 500; ++i) PutCohort("cohorts/a", std::to_string(i));
+  stop.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(violations.load(), 0) << "of " << checks.load();
+  EXPECT_GT(checks.load(), 0);
 }
 
 }  // namespace

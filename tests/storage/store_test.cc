@@ -452,6 +452,38 @@ TEST_F(StoreTest, TheNextGroupIsHandedToTheAsyncLeaderBeforeThisOnesAnswers) {
   EXPECT_EQ(store->revision(), 2);
 }
 
+TEST_F(StoreTest, AnAsyncLeaderThatRunsItsTaskAtOnceAnswersGroupsInOrder) {
+  // cohorted's async leader runs a task on the calling thread while its
+  // pool stops: the groups queued meanwhile are then led one after the
+  // other, not by a hand-off nested in each answer (which would answer the
+  // later group first, one stack frame deeper per group).
+  store_.reset();
+  StoreOptions options;
+  options.path = dir_.path() + "/db";
+  options.async_leader = [](std::function<void()> task) { task(); };
+  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<Store> store = *std::move(opened);
+
+  std::vector<std::string> events;
+  Mutation first = PutMutation("k1", "v");
+  auto apply = first.apply;
+  first.apply = [&, apply](Txn& txn) {
+    store->CommitAsync(PutMutation("k2", "v"),
+                       [&](absl::StatusOr<CommitResult> r) {
+                         ASSERT_THAT(r, IsOk());
+                         events.push_back("answered 2");
+                       });
+    return apply(txn);
+  };
+  store->CommitAsync(std::move(first), [&](absl::StatusOr<CommitResult> r) {
+    ASSERT_THAT(r, IsOk());
+    events.push_back("answered 1");
+  });
+  EXPECT_THAT(events, ElementsAre("answered 1", "answered 2"));
+  EXPECT_EQ(store->revision(), 2);
+}
+
 TEST_F(StoreTest, ConditionalWriteIsAtomicWithItsCheck) {
   // Every writer checks that "etag" is still "v0" and then replaces it: only
   // one may succeed, even when all of them land in the same group.

@@ -145,7 +145,8 @@ void WatchHub::Pump() {
     if (stopping_) return;
     if (now > seen) {
       seen = now;
-      // Nobody to serve: Run stays asleep (a new watcher wakes it).
+      // Nobody to serve: Run wakes only on its tick (a new watcher wakes
+      // it at once).
       if (!watchers_.empty()) wake_ = true;
     }
   }
