@@ -450,6 +450,40 @@ TEST_F(FeedTest, AWatcherAfterAQuietSpellGetsTheWholeBacklogOnce) {
   hub.Shutdown();
 }
 
+// A page of the feed is presented with the caller's rights as they are
+// when the page is read, never with those of an authentication that came
+// before a change: the élue of coteaux, authenticated while in the élus
+// group, then moved to another cohort, does not get what the group says
+// after the move (the principal is read again after the page's bound).
+TEST_F(FeedTest, APageIsPresentedWithRightsNoOlderThanItsChanges) {
+  const std::string elus = "cohorts/occitanie/groups/elus";
+  const std::string start = Head();
+  const Principal authenticated_before = who("elu-coteaux");
+  const std::string before = Post(elus, "elu-petr");
+  v1::UpdateMemberRequest move;
+  move.mutable_member()->set_name("members/elu-coteaux");
+  move.mutable_member()->add_delegations(kAilleurs);
+  move.mutable_update_mask()->add_paths("delegations");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
+  constexpr char kAfter[] = "APRES-LE-DEPART-78";
+  v1::CreateExchangeRequest later;
+  later.set_parent(elus);
+  later.mutable_exchange()->set_title(absl::StrCat("Sujet ", kAfter));
+  later.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
+  later.set_first_message(absl::StrCat("Message ", kAfter));
+  ASSERT_THAT(services_.exchanges->CreateExchange(who("elu-petr"), later),
+              IsOk());
+
+  const std::vector<v1::ChangeEvent> got = Feed(authenticated_before, start);
+  EXPECT_FALSE(Mentions(got, kAfter));
+  // Nor what was said before the move: rights are the current ones.
+  EXPECT_EQ(Find(got, before, v1::ChangeEvent::CREATED), nullptr);
+  // A member who stays reads both.
+  const std::vector<v1::ChangeEvent> stays = Feed(who("elu-petr"), start);
+  EXPECT_TRUE(Mentions(stays, kAfter));
+  EXPECT_NE(Find(stays, before, v1::ChangeEvent::CREATED), nullptr);
+}
+
 // Whether `responses` hold an event of `name` of `type` (and `reason`).
 bool Delivered(
     const std::vector<v1::WatchResponse>& responses, absl::string_view name,

@@ -79,6 +79,41 @@ class StoreTest : public ::testing::Test {
                : "";
   }
 
+  // A store at dir_ whose async writers are led by `async_leader`.
+  std::unique_ptr<Store> OpenWithAsyncLeader(
+      std::function<void(std::function<void()>)> async_leader) {
+    store_.reset();
+    StoreOptions options;
+    options.path = dir_.path() + "/db";
+    options.async_leader = std::move(async_leader);
+    absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+    EXPECT_THAT(opened, IsOk());
+    return opened.ok() ? *std::move(opened) : nullptr;
+  }
+
+  // Commits k1 asynchronously, k2 being queued while k1's group commits.
+  // Their answers append "answered 1" (followed by what `note` says then)
+  // and "answered 2" to `events`.
+  static void CommitOneQueuingAnother(
+      Store& store, std::vector<std::string>& events,
+      std::function<std::string()> note = [] { return std::string(); }) {
+    Mutation first = PutMutation("k1", "v");
+    auto apply = first.apply;
+    first.apply = [&store, &events, apply](Txn& txn) {
+      store.CommitAsync(PutMutation("k2", "v"),
+                        [&events](absl::StatusOr<CommitResult> r) {
+                          ASSERT_THAT(r, IsOk());
+                          events.push_back("answered 2");
+                        });
+      return apply(txn);
+    };
+    store.CommitAsync(std::move(first),
+                      [&events, note](absl::StatusOr<CommitResult> r) {
+                        ASSERT_THAT(r, IsOk());
+                        events.push_back(absl::StrCat("answered 1", note()));
+                      });
+  }
+
   ::cohorte::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
@@ -416,32 +451,15 @@ TEST_F(StoreTest, TheNextGroupIsHandedToTheAsyncLeaderBeforeThisOnesAnswers) {
   // The answers of a group (presentation, sending) run while the next group
   // commits on another thread: the leadership of the writers queued during
   // a commit is handed on before the callbacks run, not after.
-  store_.reset();
   std::deque<std::function<void()>> scheduled;  // stable while one runs
-  StoreOptions options;
-  options.path = dir_.path() + "/db";
-  options.async_leader = [&](std::function<void()> task) {
-    scheduled.push_back(std::move(task));
-  };
-  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
-  ASSERT_THAT(opened, IsOk());
-  std::unique_ptr<Store> store = *std::move(opened);
-
+  std::unique_ptr<Store> store =
+      OpenWithAsyncLeader([&](std::function<void()> task) {
+        scheduled.push_back(std::move(task));
+      });
+  ASSERT_NE(store, nullptr);
   std::vector<std::string> events;
-  Mutation first = PutMutation("k1", "v");
-  auto apply = first.apply;
-  first.apply = [&, apply](Txn& txn) {
-    // Queued while this group commits.
-    store->CommitAsync(PutMutation("k2", "v"),
-                       [&](absl::StatusOr<CommitResult> r) {
-                         ASSERT_THAT(r, IsOk());
-                         events.push_back("answered 2");
-                       });
-    return apply(txn);
-  };
-  store->CommitAsync(std::move(first), [&](absl::StatusOr<CommitResult> r) {
-    ASSERT_THAT(r, IsOk());
-    events.push_back(absl::StrCat("answered 1, tasks ", scheduled.size()));
+  CommitOneQueuingAnother(*store, events, [&] {
+    return absl::StrCat(", tasks ", scheduled.size());
   });
   ASSERT_THAT(scheduled, SizeIs(1));
   scheduled[0]();
@@ -457,29 +475,11 @@ TEST_F(StoreTest, AnAsyncLeaderThatRunsItsTaskAtOnceAnswersGroupsInOrder) {
   // pool stops: the groups queued meanwhile are then led one after the
   // other, not by a hand-off nested in each answer (which would answer the
   // later group first, one stack frame deeper per group).
-  store_.reset();
-  StoreOptions options;
-  options.path = dir_.path() + "/db";
-  options.async_leader = [](std::function<void()> task) { task(); };
-  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
-  ASSERT_THAT(opened, IsOk());
-  std::unique_ptr<Store> store = *std::move(opened);
-
+  std::unique_ptr<Store> store =
+      OpenWithAsyncLeader([](std::function<void()> task) { task(); });
+  ASSERT_NE(store, nullptr);
   std::vector<std::string> events;
-  Mutation first = PutMutation("k1", "v");
-  auto apply = first.apply;
-  first.apply = [&, apply](Txn& txn) {
-    store->CommitAsync(PutMutation("k2", "v"),
-                       [&](absl::StatusOr<CommitResult> r) {
-                         ASSERT_THAT(r, IsOk());
-                         events.push_back("answered 2");
-                       });
-    return apply(txn);
-  };
-  store->CommitAsync(std::move(first), [&](absl::StatusOr<CommitResult> r) {
-    ASSERT_THAT(r, IsOk());
-    events.push_back("answered 1");
-  });
+  CommitOneQueuingAnother(*store, events);
   EXPECT_THAT(events, ElementsAre("answered 1", "answered 2"));
   EXPECT_EQ(store->revision(), 2);
 }

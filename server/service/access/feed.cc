@@ -100,10 +100,17 @@ bool FeedFilter::Selects(absl::string_view name, absl::string_view type,
 }
 
 absl::StatusOr<std::shared_ptr<const LogSlice>> Reader::ReadLog(
-    const storage::Store& store, int64_t from_revision, int max_records) {
-  COHORTE_ASSIGN_OR_RETURN(std::vector<storage::v1::ChangeRecord> records,
-                           store.ReadChanges(storage::CommittedReadKey(),
-                                             from_revision, max_records));
+    const storage::Store& store, int64_t from_revision, int max_records,
+    int64_t upto) {
+  upto = std::min(upto, store.revision());
+  std::vector<storage::v1::ChangeRecord> records;
+  if (upto >= from_revision) {
+    const int limit = static_cast<int>(std::min<int64_t>(
+        max_records, upto - std::max<int64_t>(from_revision, 1) + 1));
+    COHORTE_ASSIGN_OR_RETURN(
+        records,
+        store.ReadChanges(storage::CommittedReadKey(), from_revision, limit));
+  }
   std::shared_ptr<LogSlice> slice(new LogSlice());
   slice->first_ = records.empty() ? from_revision : records[0].revision();
   for (const storage::v1::ChangeRecord& r : records) {

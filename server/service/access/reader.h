@@ -268,11 +268,19 @@ class Reader {
                                                  absl::Time authenticated_at,
                                                  absl::Time now);
 
-  // Reads at most `max_records` change-log records from `from_revision` on,
-  // once, into a slice only a Reader can present (to any number of
-  // callers). OUT_OF_RANGE if `from_revision` was compacted away.
+  // Reads at most `max_records` change-log records from `from_revision`
+  // to `upto`, once, into a slice only a Reader can present (to any number
+  // of callers). Never past the store's committed revision (a record
+  // written but not yet acknowledged is not read). OUT_OF_RANGE if
+  // `from_revision` was compacted away.
+  //
+  // Present a slice only with a Reader whose caller and groups were read
+  // after `upto` was taken (as the committed revision): rights are then
+  // never older than a change they are applied to — a member removed from
+  // a group at revision R never sees what is said there after R.
   static absl::StatusOr<std::shared_ptr<const LogSlice>> ReadLog(
-      const storage::Store& store, int64_t from_revision, int max_records);
+      const storage::Store& store, int64_t from_revision, int max_records,
+      int64_t upto);
 
   // Presents the records of `slice` after page->reached, in revision order:
   // appends the events the caller may see and `filter` selects to

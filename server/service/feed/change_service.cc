@@ -268,7 +268,16 @@ absl::StatusOr<v1::ListChangesResponse> ChangeService::ListChanges(
   COHORTE_ASSIGN_OR_RETURN(FeedFilter filter,
                            ParseFilter("filter", request.filter()));
 
-  const Reader reader(*store_, caller);
+  // The page goes no further than the revision committed now, and is
+  // presented with the caller's rights and groups read after it (see
+  // Reader::ReadLog): never with rights older than a change they judge.
+  const int64_t upto = store_->revision();
+  COHORTE_ASSIGN_OR_RETURN(
+      Principal now,
+      Reader::CurrentCaller(*store_, caller,
+                            /*authenticated_at=*/absl::InfiniteFuture(),
+                            absl::Now()));
+  const Reader reader(*store_, std::move(now));
   FeedPage page;
   page.reached = since;
   bool caught_up = false;
@@ -276,7 +285,7 @@ absl::StatusOr<v1::ListChangesResponse> ChangeService::ListChanges(
   while (static_cast<int>(page.events.size()) < page_size &&
          scanned < kMaxChangesScannedPerCall) {
     absl::StatusOr<std::shared_ptr<const LogSlice>> slice =
-        Reader::ReadLog(*store_, page.reached + 1, kSliceRecords);
+        Reader::ReadLog(*store_, page.reached + 1, kSliceRecords, upto);
     if (absl::IsOutOfRange(slice.status())) {
       // Compacted while reading: the same answer as for an old cursor.
       return ParseSince("since", CursorAt(page.reached).token(), 0).status();

@@ -173,7 +173,7 @@ void WatchHub::FillRing(int64_t head, bool anyone_watching) {
   }
   while (ring_last_ < head) {
     absl::StatusOr<std::shared_ptr<const LogSlice>> slice =
-        Reader::ReadLog(feed_->store(), ring_last_ + 1, kSliceRecords);
+        Reader::ReadLog(feed_->store(), ring_last_ + 1, kSliceRecords, head);
     if (!slice.ok() || (*slice)->empty()) {
       if (slice.ok() || !absl::IsOutOfRange(slice.status())) break;
       // Compacted past the ring's end (a long stall): start after it.
@@ -221,7 +221,7 @@ absl::Status WatchHub::Serve(Watcher& w, int64_t head, absl::Time now) {
       slice = *std::prev(it);
     } else {
       absl::StatusOr<std::shared_ptr<const LogSlice>> read =
-          Reader::ReadLog(feed_->store(), next, kSliceRecords);
+          Reader::ReadLog(feed_->store(), next, kSliceRecords, head);
       if (!read.ok()) {
         if (!absl::IsOutOfRange(read.status())) return read.status();
         // Compacted past it: the cursor error says what to do.
