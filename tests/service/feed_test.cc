@@ -70,16 +70,29 @@ class FeedTest : public AccessFixture {
     return nullptr;
   }
 
-  std::string Post(const std::string& group, const std::string& author) {
+  // A new exchange of `author` in `group` whose title and first message
+  // say `marker`; its name, or "" (and a failure) if refused.
+  std::string Post(const std::string& group, const std::string& author,
+                   absl::string_view marker = kSecret) {
     v1::CreateExchangeRequest req;
     req.set_parent(group);
-    req.mutable_exchange()->set_title(absl::StrCat("Sujet ", kSecret));
+    req.mutable_exchange()->set_title(absl::StrCat("Sujet ", marker));
     req.mutable_exchange()->set_kind(v1::Exchange::CALL_FOR_HELP);
-    req.set_first_message(absl::StrCat("Message ", kSecret));
+    req.set_first_message(absl::StrCat("Message ", marker));
     absl::StatusOr<v1::Exchange> x =
         services_.exchanges->CreateExchange(who(author), req);
     EXPECT_THAT(x, IsOk());
     return x.ok() ? x->name() : "";
+  }
+
+  // Moves `member`'s delegation to another cohort's territory: they leave
+  // occitanie's college groups.
+  void MoveElsewhere(const std::string& member) {
+    v1::UpdateMemberRequest move;
+    move.mutable_member()->set_name(member);
+    move.mutable_member()->add_delegations(kAilleurs);
+    move.mutable_update_mask()->add_paths("delegations");
+    ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
   }
 };
 
@@ -460,19 +473,9 @@ TEST_F(FeedTest, APageIsPresentedWithRightsNoOlderThanItsChanges) {
   const std::string start = Head();
   const Principal authenticated_before = who("elu-coteaux");
   const std::string before = Post(elus, "elu-petr");
-  v1::UpdateMemberRequest move;
-  move.mutable_member()->set_name("members/elu-coteaux");
-  move.mutable_member()->add_delegations(kAilleurs);
-  move.mutable_update_mask()->add_paths("delegations");
-  ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
+  ASSERT_NO_FATAL_FAILURE(MoveElsewhere("members/elu-coteaux"));
   constexpr char kAfter[] = "APRES-LE-DEPART-78";
-  v1::CreateExchangeRequest later;
-  later.set_parent(elus);
-  later.mutable_exchange()->set_title(absl::StrCat("Sujet ", kAfter));
-  later.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
-  later.set_first_message(absl::StrCat("Message ", kAfter));
-  ASSERT_THAT(services_.exchanges->CreateExchange(who("elu-petr"), later),
-              IsOk());
+  ASSERT_FALSE(Post(elus, "elu-petr", kAfter).empty());
 
   const std::vector<v1::ChangeEvent> got = Feed(authenticated_before, start);
   EXPECT_FALSE(Mentions(got, kAfter));
@@ -522,24 +525,14 @@ TEST_F(FeedTest, AMemberLeavingTheCollegeMidWatchLosesTheGroupAtOnce) {
       << before;
   ASSERT_TRUE(leaver.Mentions(kSecret));
 
-  v1::UpdateMemberRequest move;
-  move.mutable_member()->set_name("members/elu-coteaux");
-  move.mutable_member()->add_delegations(kAilleurs);
-  move.mutable_update_mask()->add_paths("delegations");
   // The move is the next revision (her announcement to the college she
   // joins is delivered after it, in revisions of its own).
   const int64_t moved_at = store_->revision() + 1;
-  ASSERT_THAT(services_.members->UpdateMember(admin_, move), IsOk());
+  ASSERT_NO_FATAL_FAILURE(MoveElsewhere("members/elu-coteaux"));
   // What the group says from now on, marked apart from what came before.
   constexpr char kAfter[] = "APRES-LE-DEPART-77";
-  v1::CreateExchangeRequest later;
-  later.set_parent(elus);
-  later.mutable_exchange()->set_title(absl::StrCat("Sujet ", kAfter));
-  later.mutable_exchange()->set_kind(v1::Exchange::QUESTION);
-  later.set_first_message(absl::StrCat("Message ", kAfter));
-  absl::StatusOr<v1::Exchange> after =
-      services_.exchanges->CreateExchange(who("elu-petr"), later);
-  ASSERT_THAT(after, IsOk());
+  const std::string after = Post(elus, "elu-petr", kAfter);
+  ASSERT_FALSE(after.empty());
   const int64_t head = store_->revision();
 
   EXPECT_TRUE(leaver.WaitFor([&](const auto& responses, bool finished) {
@@ -561,12 +554,12 @@ TEST_F(FeedTest, AMemberLeavingTheCollegeMidWatchLosesTheGroupAtOnce) {
   }
   EXPECT_EQ(lost_at, moved_at)
       << "no ACCESS_LOST tombstone of " << elus << " at the move's revision";
-  EXPECT_FALSE(Delivered(got, after->name(), v1::ChangeEvent::CREATED));
+  EXPECT_FALSE(Delivered(got, after, v1::ChangeEvent::CREATED));
   EXPECT_FALSE(leaver.Mentions(kAfter));
-  EXPECT_FALSE(leaver.Mentions(after->name()));
+  EXPECT_FALSE(leaver.Mentions(after));
   // A member who stays reads it.
   EXPECT_TRUE(stays.WaitFor([&](const auto& responses, bool) {
-    return Delivered(responses, after->name(), v1::ChangeEvent::CREATED);
+    return Delivered(responses, after, v1::ChangeEvent::CREATED);
   }));
   EXPECT_TRUE(stays.Mentions(kAfter));
   hub.Shutdown();
