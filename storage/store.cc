@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -101,9 +102,51 @@ struct Store::Writer {
   absl::CondVar cv;
 };
 
+struct PendingGroup {
+  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(),
+                                     /*reserved_bytes=*/0,
+                                     /*overwrite_key=*/true};
+  // The entity keys `batch` writes (Txn::entity_writes_).
+  absl::flat_hash_set<std::string> entity_keys;
+  // The entity kinds it writes (LastWriteRevision).
+  std::bitset<kMaxEntityKind + 1> kinds_written;
+  // Its last revision.
+  int64_t revision = 0;
+  // The outcome of its write, set before `written` is notified. Until
+  // then, `batch` and `entity_keys` are only read.
+  absl::Status status;
+  absl::Notification written;
+};
+
 // ---- Txn -------------------------------------------------------------------
 
 namespace {
+
+// Where a key stands in one batch.
+enum class InBatch { kAbsent, kPut, kDeleted };
+
+// `key` of column family `cf` in `batch` (one entry per key: the batches
+// overwrite keys). Reads only.
+InBatch FindInBatch(const rocksdb::WriteBatchWithIndex& batch,
+                    rocksdb::ColumnFamilyHandle* cf, absl::string_view key,
+                    std::string* value) {
+  std::unique_ptr<rocksdb::WBWIIterator> it(
+      const_cast<rocksdb::WriteBatchWithIndex&>(batch).NewIterator(cf));
+  it->Seek(ToSlice(key));
+  if (!it->Valid()) return InBatch::kAbsent;
+  const rocksdb::WriteEntry entry = it->Entry();
+  if (ToView(entry.key) != key) return InBatch::kAbsent;
+  switch (entry.type) {
+    case rocksdb::kPutRecord:
+      value->assign(entry.value.data(), entry.value.size());
+      return InBatch::kPut;
+    case rocksdb::kDeleteRecord:
+    case rocksdb::kSingleDeleteRecord:
+      return InBatch::kDeleted;
+    default:  // the store writes no merge operand
+      return InBatch::kAbsent;
+  }
+}
 
 // The read options of a read of `table`: a shared record's chunks (1 MiB
 // blocks, read once per download) do not go through the block cache, where
@@ -121,24 +164,65 @@ bool Txn::MayBeInBatch(Table table, absl::string_view key) const {
          entity_writes_->contains(key);
 }
 
+bool Txn::MayBeInPrior(Table table, absl::string_view key) const {
+  return prior_ != nullptr &&
+         (table != Table::kEntities || !store_->entity_cache_.enabled() ||
+          prior_->entity_keys.contains(key));
+}
+
 absl::Status Txn::Get(Table table, absl::string_view key,
                       std::string* value) const {
-  if (!MayBeInBatch(table, key)) {
-    return store_->GetCommittedEntity(key, value);
+  const bool in_batch = MayBeInBatch(table, key);
+  const bool in_prior = MayBeInPrior(table, key);
+  if (!in_batch && !in_prior) return store_->GetCommittedEntity(key, value);
+  if (prior_ == nullptr) {
+    rocksdb::Status s =
+        batch_->GetFromBatchAndDB(store_->db_.get(), ReadOptionsFor(table),
+                                  store_->handle(table), ToSlice(key), value);
+    if (s.IsNotFound()) return absl::NotFoundError("key not found");
+    return FromRocksDb(s, "read in mutation");
   }
-  rocksdb::Status s =
-      batch_->GetFromBatchAndDB(store_->db_.get(), ReadOptionsFor(table),
-                                store_->handle(table), ToSlice(key), value);
+  // This group's batch, then the one before, then the committed state.
+  const rocksdb::WriteBatchWithIndex* const batches[] = {
+      in_batch ? batch_ : nullptr, in_prior ? &prior_->batch : nullptr};
+  for (const rocksdb::WriteBatchWithIndex* batch : batches) {
+    if (batch == nullptr) continue;
+    switch (FindInBatch(*batch, store_->handle(table), key, value)) {
+      case InBatch::kPut:
+        return absl::OkStatus();
+      case InBatch::kDeleted:
+        return absl::NotFoundError("key not found");
+      case InBatch::kAbsent:
+        break;
+    }
+  }
+  if (table == Table::kEntities) return store_->GetCommittedEntity(key, value);
+  rocksdb::Status s = store_->db_->Get(
+      ReadOptionsFor(table), store_->handle(table), ToSlice(key), value);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   return FromRocksDb(s, "read in mutation");
 }
 
 absl::Status Txn::GetProto(Table table, absl::string_view key,
                            google::protobuf::MessageLite* message) const {
-  if (!MayBeInBatch(table, key)) {
+  if (!MayBeInBatch(table, key) && !MayBeInPrior(table, key)) {
     return store_->GetCommittedEntity(key, message);
   }
   return View::GetProto(table, key, message);
+}
+
+// The committed state of `table` under the batch of the group before, if
+// its write is in flight, under this group's batch.
+std::unique_ptr<rocksdb::Iterator> Txn::NewIterator(
+    Table table, const rocksdb::ReadOptions& read_options) const {
+  rocksdb::ColumnFamilyHandle* cf = store_->handle(table);
+  rocksdb::Iterator* base = store_->db_->NewIterator(read_options, cf);
+  if (prior_ != nullptr) {
+    base = const_cast<rocksdb::WriteBatchWithIndex&>(prior_->batch)
+               .NewIteratorWithBase(cf, base);
+  }
+  return std::unique_ptr<rocksdb::Iterator>(
+      batch_->NewIteratorWithBase(cf, base));
 }
 
 absl::Status Txn::Scan(Table table, absl::string_view prefix,
@@ -148,10 +232,7 @@ absl::Status Txn::Scan(Table table, absl::string_view prefix,
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
-  // The batch's own writes over the committed state (both owned by `it`).
-  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-      store_->handle(table),
-      store_->db_->NewIterator(read_options, store_->handle(table))));
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(table, read_options);
   if (start_after.empty()) {
     it->Seek(ToSlice(prefix));
   } else {
@@ -167,9 +248,8 @@ absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
                               const ScanVisitor& visit) const {
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
-  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-      store_->handle(table),
-      store_->db_->NewIterator(ReadOptionsFor(table), store_->handle(table))));
+  std::unique_ptr<rocksdb::Iterator> it =
+      NewIterator(table, ReadOptionsFor(table));
   if (target.empty()) {
     it->SeekToLast();
   } else {
@@ -1004,6 +1084,9 @@ namespace {
 // pool stops), the task leads the queued groups one after the other in
 // LeadQueuedAsyncLocked's loop, instead of nesting a hand-off per group.
 thread_local bool t_handing_off = false;
+// Set while this thread has a group to write that it has not written yet:
+// it must not lead the next group, which waits for that write.
+thread_local bool t_group_unwritten = false;
 }  // namespace
 
 bool Store::ScheduleAsyncLeaderLocked() {
@@ -1017,6 +1100,13 @@ bool Store::ScheduleAsyncLeaderLocked() {
   t_handing_off = true;
   options_.async_leader([this] {
     mu_.Lock();
+    if (t_group_unwritten) {
+      // Run at once on the thread that is about to write the group before:
+      // that thread leads the queue once its write is over.
+      ReleaseLeadershipLocked();
+      mu_.Unlock();
+      return;
+    }
     LeadOneGroupLocked(nullptr);
     LeadQueuedAsyncLocked();
     mu_.Unlock();
@@ -1039,11 +1129,28 @@ void Store::LeadOneGroupLocked(Writer* self) {
     group.push_back(queue_.front());
     queue_.pop_front();
   }
+  std::shared_ptr<PendingGroup> prior = writing_;
   mu_.Unlock();
 
-  CommitGroup(group);
+  std::vector<Writer*> committing;
+  std::shared_ptr<PendingGroup> pending = ApplyGroup(group, prior, &committing);
+  prior.reset();
 
   mu_.Lock();
+  if (pending != nullptr) {
+    // The next group is applied while this one is written.
+    writing_ = pending;
+    ReleaseLeadershipLocked();
+    t_group_unwritten = true;
+    ScheduleAsyncLeaderLocked();
+    t_group_unwritten = false;
+    mu_.Unlock();
+    WriteGroup(*pending, committing);
+    mu_.Lock();
+    if (writing_ == pending) writing_.reset();
+  } else {
+    ReleaseLeadershipLocked();
+  }
   std::vector<Writer*> finished_async;
   for (Writer* w : group) {
     if (w->on_done) {
@@ -1053,7 +1160,6 @@ void Store::LeadOneGroupLocked(Writer* self) {
     w->done = true;
     if (w != self) w->cv.Signal();
   }
-  ReleaseLeadershipLocked();
   if (finished_async.empty()) return;
   // Answered with no lock held, while the next group already commits: with
   // an async leader, the writers queued meanwhile are handed to it now
@@ -1075,9 +1181,17 @@ void Store::ReleaseLeadershipLocked() {
   leader_cv_.SignalAll();                            // WriteAsLeader
 }
 
-void Store::CommitGroup(const std::vector<Writer*>& group) {
+std::shared_ptr<PendingGroup> Store::ApplyGroup(
+    const std::vector<Writer*>& group,
+    const std::shared_ptr<PendingGroup>& prior,
+    std::vector<Writer*>* committing) {
+  const PendingGroup* through = prior.get();
   absl::Status fault = write_status();
   if (!fault.ok()) {
+    // The write that failed is over (the fault is set before its end is
+    // notified), and so is any before it: nothing is in flight.
+    if (prior != nullptr) prior->written.WaitForNotification();
+    through = nullptr;
     if (absl::Now() >= next_recovery_) {
       next_recovery_ = absl::Now() + options_.recovery_interval;
       absl::Status recovered = Recover();
@@ -1091,14 +1205,12 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     }
     if (!fault.ok()) {
       for (Writer* w : group) w->result = fault;
-      return;
+      return nullptr;
     }
   }
 
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(),
-                                     /*reserved_bytes=*/0,
-                                     /*overwrite_key=*/true);
-  absl::flat_hash_set<std::string> entity_writes;
+  auto pending = std::make_shared<PendingGroup>();
+  rocksdb::WriteBatchWithIndex& batch = pending->batch;
   std::shared_ptr<const WriteGuard> guard;
   {
     absl::MutexLock lock(&guard_mu_);
@@ -1106,14 +1218,11 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   }
   const absl::Time commit_time = absl::Now();
   int64_t revision = last_revision_;
-  std::vector<Writer*> committing;
-  // The entity kinds the group writes (LastWriteRevision).
-  std::bitset<kMaxEntityKind + 1> kinds_written;
 
   for (Writer* w : group) {
     Mutation& m = *w->mutation;
-    Txn txn(this, &batch, &entity_writes, revision + 1, commit_time,
-            m.replicated ? nullptr : guard.get());
+    Txn txn(this, &batch, &pending->entity_keys, through, revision + 1,
+            commit_time, m.replicated ? nullptr : guard.get());
 
     std::string request_key;
     if (!m.request_id.empty()) {
@@ -1156,7 +1265,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     change.set_method(m.method);
     for (v1::Change& c : txn.changes_) {
       if (c.entity_kind() <= static_cast<uint32_t>(kMaxEntityKind)) {
-        kinds_written.set(c.entity_kind());
+        pending->kinds_written.set(c.entity_kind());
       }
       *change.add_changes() = std::move(c);
     }
@@ -1175,38 +1284,59 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
     result.revision = revision;
     result.response = *std::move(response);
     w->result = std::move(result);
-    committing.push_back(w);
+    committing->push_back(w);
   }
 
-  if (committing.empty()) return;
+  // What this group read of the one before counts only once that is
+  // durable: refusals and replays included.
+  if (through != nullptr) {
+    through->written.WaitForNotification();
+    if (!through->status.ok()) {
+      for (Writer* w : group) w->result = through->status;
+      committing->clear();
+      last_revision_ = committed_revision_.load(std::memory_order_acquire);
+      return nullptr;
+    }
+  }
+  if (committing->empty()) return nullptr;
   batch.Put(handle(Table::kMeta), ToSlice(kMetaRevisionKey),
             EncodeUint64BigEndian(static_cast<uint64_t>(revision)));
+  pending->revision = revision;
+  last_revision_ = revision;
+  return pending;
+}
 
+void Store::WriteGroup(PendingGroup& pending,
+                       const std::vector<Writer*>& committing) {
   // From here until UpdateEntityCache, readers of these entities go to
   // RocksDB, which shows the whole batch or none of it.
-  for (const std::string& key : entity_writes) entity_cache_.BeginWrite(key);
+  for (const std::string& key : pending.entity_keys) {
+    entity_cache_.BeginWrite(key);
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   absl::Status written = FromRocksDb(
-      db_->Write(write_options, batch.GetWriteBatch()), "committing");
+      db_->Write(write_options, pending.batch.GetWriteBatch()), "committing");
   if (!written.ok()) {
     // Never write to this database again: RocksDB would append to the WAL
     // that just failed. Writes wait for Recover; reads go on.
-    fault = Suspended(written);
+    const absl::Status fault = Suspended(written);
+    next_recovery_ = absl::Now() + options_.recovery_interval;
     {
       absl::MutexLock lock(&fault_mu_);
       write_fault_ = fault;
     }
-    next_recovery_ = absl::Now() + options_.recovery_interval;
     // Whether any of it reached the database is unknown.
     entity_cache_.Clear();
     for (Writer* w : committing) w->result = fault;
+    pending.status = fault;
+    pending.written.Notify();
     return;
   }
-  UpdateEntityCache(batch, entity_writes);
-  last_revision_ = revision;
-  for (size_t kind = 0; kind < kinds_written.size(); ++kind) {
-    if (kinds_written[kind]) {
+  UpdateEntityCache(pending.batch, pending.entity_keys);
+  const int64_t revision = pending.revision;
+  for (size_t kind = 0; kind < pending.kinds_written.size(); ++kind) {
+    if (pending.kinds_written[kind]) {
       last_write_revision_[kind].store(revision, std::memory_order_release);
     }
   }
@@ -1218,6 +1348,7 @@ void Store::CommitGroup(const std::vector<Writer*>& group) {
   committed_mutations_.fetch_add(static_cast<int64_t>(committing.size()),
                                  std::memory_order_relaxed);
   wal_syncs_.fetch_add(1, std::memory_order_relaxed);
+  pending.written.Notify();
 }
 
 void Store::UpdateEntityCache(rocksdb::WriteBatchWithIndex& batch,
@@ -1410,7 +1541,10 @@ absl::Status Store::WriteAsLeader(
   mu_.Lock();
   while (leader_active_) leader_cv_.Wait(&mu_);
   leader_active_ = true;
+  std::shared_ptr<PendingGroup> prior = writing_;
   mu_.Unlock();
+  // ...and none is still being written.
+  if (prior != nullptr) prior->written.WaitForNotification();
 
   absl::Status result = write_status();
   if (result.ok()) {

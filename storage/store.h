@@ -15,6 +15,14 @@
 // (etags, uniqueness) are atomic with its write, and 64 concurrent writers
 // share fsyncs instead of queueing one fsync each.
 //
+// Groups are pipelined, one deep: once a group's mutations have run, the
+// leadership passes on and the next group's mutations run while the first
+// one's WAL write and fsync are in flight, reading through its batch. The
+// next group is written only after the first one is durable, and if that
+// write failed, every writer of the next group gets the same error: nothing
+// is acknowledged, or shown to a reader, before the writes it read are
+// durable.
+//
 // The change log is unredacted: it holds every entity write as it is,
 // closed-group content included. Its only reader on a caller's behalf is the
 // read gate (server/service/access/reader.h), which holds the key to the
@@ -57,6 +65,8 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Env;
+class Iterator;
+struct ReadOptions;
 class FileSystem;
 class Status;
 class WriteBatch;
@@ -125,6 +135,9 @@ struct StoreOptions {
 
 class Backups;
 class Store;
+// A group whose batch is being written (store.cc): the next group's
+// mutations read through it while its WAL write and fsync are in flight.
+struct PendingGroup;
 
 // Decides whether a mutation may write entity `name` of kind `kind`:
 // `entity` is its new form, null for a deletion; `txn` sees the state the
@@ -138,9 +151,11 @@ using WriteGuard = std::function<absl::Status(
     const google::protobuf::Message* entity)>;
 
 // Txn is the view a mutation runs against inside Commit: reads see the
-// committed state plus the writes of earlier mutations of the same group and
-// of this one. Writes are buffered and become visible to others only when
-// the group commits. Not thread-safe; valid only during Mutation::apply.
+// committed state plus the writes of the group before (whose fsync may still
+// be in flight: this group is then answered only after it, and fails if it
+// did), of earlier mutations of the same group and of this one. Writes are
+// buffered and become visible to others only when the group commits. Not
+// thread-safe; valid only during Mutation::apply.
 //
 // Entities are written only through PutEntity/DeleteEntity, which also
 // record the change (with its entity kind) in the mutation's change-log
@@ -243,11 +258,13 @@ class Txn final : public View {
  private:
   friend class Store;
   Txn(const Store* store, rocksdb::WriteBatchWithIndex* batch,
-      absl::flat_hash_set<std::string>* entity_writes, int64_t revision,
-      absl::Time commit_time, const WriteGuard* guard)
+      absl::flat_hash_set<std::string>* entity_writes,
+      const PendingGroup* prior, int64_t revision, absl::Time commit_time,
+      const WriteGuard* guard)
       : store_(store),
         batch_(batch),
         entity_writes_(entity_writes),
+        prior_(prior),
         revision_(revision),
         commit_time_(commit_time),
         guard_(guard) {}
@@ -266,12 +283,19 @@ class Txn final : public View {
   // Whether `key` of `table` may be in the group's batch: if not, the
   // committed state (and so the EntityCache) answers for it.
   bool MayBeInBatch(Table table, absl::string_view key) const;
+  // The same for the batch of the group before, if its write is in flight.
+  bool MayBeInPrior(Table table, absl::string_view key) const;
+  // An iterator over `table` as this mutation sees it.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(
+      Table table, const rocksdb::ReadOptions& read_options) const;
 
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;
   // The entity keys the group's batch has written (kept after a rollback:
   // a key in it is only read from the batch first).
   absl::flat_hash_set<std::string>* const entity_writes_;
+  // The group before, while its write may be in flight; else null.
+  const PendingGroup* const prior_;
   const int64_t revision_;
   const absl::Time commit_time_;
   const WriteGuard* const guard_;
@@ -580,8 +604,21 @@ class Store {
   // synced: another history starts here (a recovery that dropped the WAL's
   // tail, a restore).
   absl::Status BumpEpoch(int64_t at_least);
-  // Leader only: applies `group` and writes it with one synced write.
-  void CommitGroup(const std::vector<Writer*>& group);
+  // Leader only: applies `group` to a new batch, reading through `prior`'s
+  // (the group before, maybe still being written; or null), then waits for
+  // `prior`'s write. Sets the result of every writer that is not to be
+  // written (refused, replayed, or failed with `prior`); returns the group
+  // to write with those in `committing`, or null if nothing is to be
+  // written.
+  std::shared_ptr<PendingGroup> ApplyGroup(
+      const std::vector<Writer*>& group,
+      const std::shared_ptr<PendingGroup>& prior,
+      std::vector<Writer*>* committing);
+  // Writes `pending` with one synced write (no longer the leader: the next
+  // group may be applied meanwhile), sets the results of `committing`, then
+  // notifies pending.written.
+  void WriteGroup(PendingGroup& pending,
+                  const std::vector<Writer*>& committing);
   // An entity of the committed state (Table::kEntities), from the
   // EntityCache or else from RocksDB (then offered to the cache). The
   // caller holds db_lock_ or leads.
@@ -632,8 +669,9 @@ class Store {
 
   // db_ and the handles change only in Recover, which holds db_lock_
   // exclusively; readers of committed state hold it shared. The leader (the
-  // only one to run Txn reads and writes) needs no lock: Recover runs on
-  // the leader too.
+  // only one to run Txn reads) and the thread writing the group before it
+  // need no lock: Recover runs on the leader, only once no write is in
+  // flight (a write fault is seen only after the write that failed).
   mutable ReopenLock db_lock_;
 
   CommittedView committed_;
@@ -673,9 +711,13 @@ class Store {
   absl::CondVar leader_cv_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
+  // The last group handed to WriteGroup, until its write is over: the next
+  // leader applies its group through it.
+  std::shared_ptr<PendingGroup> writing_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the current leader (one at a time, handed over under
-  // mu_): the last revision written to the batch of a successful group.
+  // mu_): the last revision of the last group applied and not failed (its
+  // write may be in flight).
   int64_t last_revision_ = 0;
   // When the next recovery is due after a failed write.
   absl::Time next_recovery_ = absl::InfinitePast();

@@ -4,8 +4,9 @@
 // chosen kinds of files until the fault is cleared: ENOSPC or EIO on the
 // WAL's appends or syncs, on table files (flushes, compactions), on the
 // MANIFEST, or on every write (a filesystem turned read-only). Failed calls
-// write nothing. Thread-safe: RocksDB's threads call it while a test
-// changes the fault.
+// write nothing. It can also hold the WAL's syncs (a commit's fsync kept in
+// flight) until the test releases them. Thread-safe: RocksDB's threads call it
+// while a test changes the fault.
 //
 //   auto fs =
 //   std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default());
@@ -21,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/io_status.h"
 
@@ -53,12 +55,37 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     absl::MutexLock lock(&mu_);
     active_ = false;
   }
+  // From now on, every sync of a WAL file waits, before its fault check,
+  // until ReleaseWalSyncs(): a commit's fsync held in flight.
+  void HoldWalSyncs() {
+    absl::MutexLock lock(&mu_);
+    holding_ = true;
+  }
+  void ReleaseWalSyncs() {
+    absl::MutexLock lock(&mu_);
+    holding_ = false;
+  }
+  // Waits until a WAL sync is held, or until `deadline`; true if one is.
+  bool AwaitHeldWalSync(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](int* held) { return *held > 0; }, &held_syncs_),
+        deadline);
+  }
+
   // How many operations failed since construction.
   int failures() const { return failures_.load(); }
 
   // The error `operation` on `fname` gets now, OK if none.
   rocksdb::IOStatus Check(const std::string& fname, Operation operation) {
     absl::MutexLock lock(&mu_);
+    if (operation == Operation::kSync && absl::EndsWith(fname, ".log")) {
+      ++held_syncs_;
+      mu_.Await(absl::Condition(
+          +[](bool* holding) { return !*holding; }, &holding_));
+      --held_syncs_;
+    }
     if (!active_ || !Matches(fname, operation)) return rocksdb::IOStatus::OK();
     ++failures_;
     switch (fault_.error) {
@@ -188,6 +215,8 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
 
   absl::Mutex mu_;
   bool active_ ABSL_GUARDED_BY(mu_) = false;
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  int held_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   Fault fault_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> failures_{0};
 };
