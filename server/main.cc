@@ -299,8 +299,14 @@ void CollectRecordGarbage(cohorte::service::RecordService& records) {
   }
 }
 
-// The worker pool that leads CommitAsync's groups once serving starts.
+// The threads that lead CommitAsync's groups once serving starts. Never the
+// handlers' pool: a handler blocked in Commit waits for the leadership, so
+// a leader's task queued behind enough of them would never run (with
+// --workers=1, one sync write and one post froze the server).
 std::atomic<cohorte::transport::WorkerPool*> g_async_pool{nullptr};
+// One group applied while the one before is written, and a third one's
+// task while the first answers: more are rarely needed.
+constexpr int kCommitLeaderThreads = 4;
 
 // Opens the instance under --data-dir, or makes one if the directory is
 // missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
@@ -645,9 +651,11 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   }
 
   cohorte::service::Authenticator authenticator(store.get());
+  auto leaders =
+      std::make_unique<cohorte::transport::WorkerPool>(kCommitLeaderThreads);
+  g_async_pool.store(leaders.get());
   auto pool = std::make_unique<cohorte::transport::WorkerPool>(
       flags.workers, static_cast<size_t>(flags.max_queued_calls));
-  g_async_pool.store(pool.get());
   cohorte::transport::CallHandler calls(&authenticator, pool.get());
   cohorte::transport::GrpcServices grpc_services(&calls, &services);
 
@@ -735,8 +743,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                        flags.shutdown_grace_seconds * 1000)));
   server->Wait();
   const absl::Duration drained = absl::Now() - drain_start;
-  g_async_pool.store(nullptr);
-  pool.reset();  // runs what was scheduled, then joins
+  g_async_pool.store(nullptr);  // commits lead on their own thread from now
+  pool.reset();                 // runs what was scheduled, then joins
+  leaders.reset();              // the same
   cohorte::transport::CallLog::Get()
       .Flush();  // every call's line, before the end
   const int64_t revision = store->revision();

@@ -1130,6 +1130,10 @@ void Store::LeadOneGroupLocked(Writer* self) {
     queue_.pop_front();
   }
   std::shared_ptr<PendingGroup> prior = writing_;
+  // A group whose write is over is in the database (or failed, and the
+  // fault says so): nothing to read through, nor to wait for. A failed one
+  // may still be there after a recovery, its thread not yet back.
+  if (prior != nullptr && prior->written.HasBeenNotified()) prior.reset();
   mu_.Unlock();
 
   std::vector<Writer*> committing;
@@ -1146,6 +1150,11 @@ void Store::LeadOneGroupLocked(Writer* self) {
     t_group_unwritten = false;
     mu_.Unlock();
     WriteGroup(*pending, committing);
+    if (!pending->status.ok()) {
+      // Replays and refusals may rest on the group's own writes (a retry
+      // in the same group as its first attempt): none is answered.
+      for (Writer* w : group) w->result = pending->status;
+    }
     mu_.Lock();
     if (writing_ == pending) writing_.reset();
   } else {

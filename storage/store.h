@@ -125,8 +125,11 @@ struct StoreOptions {
   // Where the leadership of CommitAsync writers runs when no thread leads:
   // `schedule` is given a task that leads the queued groups (and must run
   // it, once, soon). Unset: the thread calling CommitAsync leads, as
-  // Commit's callers do. cohorted sets it to its worker pool, so that a
+  // Commit's callers do. cohorted sets it to a pool of its own, so that a
   // call served on one of gRPC's event threads never waits on a fsync.
+  // The leadership is the task's from the moment it is given: it must not
+  // wait behind threads blocked in Commit (which wait for the leadership),
+  // so never a pool whose threads call Commit.
   std::function<void(std::function<void()>)> async_leader;
   // The file system RocksDB uses; null for the operating system's. Tests
   // pass one that injects faults.

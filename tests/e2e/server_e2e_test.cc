@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cohorte/v1/cohorts.grpc.pb.h"
+#include "cohorte/v1/exchanges.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -377,6 +378,67 @@ TEST(DemoE2eTest, ElusGroupIsReadByElusOnlyThroughTheCli) {
   r = as("thomas-petit", {"-o", "json", "members", "get", "marie-dubois"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("@example.org")));
+}
+
+// The leadership of queued posts goes to a task of its own pool: were it
+// the handlers' pool, a handler blocked in a write's Commit (waiting for
+// that leadership) would keep the task from ever running. With one
+// handler thread, posts and synchronous writes (marking an exchange read)
+// together froze the server within a second.
+TEST(WorkersE2eTest, PostsAndOtherWritesAllCompleteWithOneHandlerThread) {
+  ::cohorte::testing::TempDir dir;
+  const std::string data = dir.path() + "/data";
+  auto server = ServerProcess::Start(data, {"--seed-demo", "--workers=1"});
+  ASSERT_NE(server, nullptr);
+  std::ifstream in(data + "/demo-tokens/marie-dubois.token");
+  std::string token;
+  std::getline(in, token);
+  const std::string exchange =
+      "cohorts/occitanie/groups/elus/exchanges/e000000000001";
+  constexpr int kThreads = 8;  // half post, half mark the exchange read
+  constexpr int kCallsEach = 40;
+  std::atomic<int> ok{0};
+  absl::Mutex mu;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = v1::ExchangeService::NewStub(server->channel());
+      for (int i = 0; i < kCallsEach; ++i) {
+        grpc::ClientContext ctx;
+        AddToken(&ctx, token);
+        // Each call has a deadline: a frozen server fails the test.
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+        grpc::Status s;
+        if (t % 2 == 0) {
+          v1::PostMessageRequest req;
+          req.set_parent(exchange);
+          req.mutable_message()->set_body(absl::StrCat("post ", t, "-", i));
+          v1::Message out;
+          s = stub->PostMessage(&ctx, req, &out);
+        } else {
+          v1::MarkExchangeReadRequest req;
+          req.set_name(exchange);
+          v1::MarkExchangeReadResponse out;
+          s = stub->MarkExchangeRead(&ctx, req, &out);
+        }
+        if (s.ok()) {
+          ++ok;
+        } else {
+          absl::MutexLock lock(&mu);
+          failures.push_back(
+              absl::StrCat(s.error_code(), " ", s.error_message()));
+          break;  // one deadline per thread is enough
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  EXPECT_EQ(ok.load(), kThreads * kCallsEach);
+  // A frozen server would not stop either (ServerProcess kills it then).
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
 }
 
 }  // namespace

@@ -300,5 +300,62 @@ TEST_F(StorePipelineTest, AnAsyncLeaderRunAtOnceByAThreadWithAGroupToWrite) {
   EXPECT_EQ(Committed("p/2"), "2");
 }
 
+// A retry that lands in the same group as its first attempt is answered as
+// a replay of that attempt: it must not be answered OK if the group's write
+// fails (the first attempt gets UNAVAILABLE).
+TEST_F(StorePipelineTest, ASameGroupReplayFailsWithTheGroupsWrite) {
+  // (Found by review: older than the pipeline.)
+  absl::Notification blocking, unblock;
+  absl::StatusOr<CommitResult> blocker, first, retry;
+  absl::Notification blocker_done, first_done, retry_done;
+  // A group whose mutation holds the leadership, then refuses.
+  Mutation b;
+  b.actor = "members/test";
+  b.method = "Block";
+  b.apply = [&](Txn&) -> absl::StatusOr<std::string> {
+    blocking.Notify();
+    unblock.WaitForNotification();
+    return absl::CancelledError("refused");
+  };
+  store_->CommitAsync(std::move(b), [&](absl::StatusOr<CommitResult> r) {
+    blocker = std::move(r);
+    blocker_done.Notify();
+  });
+  ASSERT_TRUE(blocking.WaitForNotificationWithTimeout(kPatience));
+  // Two attempts of one request, queued together.
+  auto attempt = [](absl::StatusOr<CommitResult>* out, absl::Notification* n,
+                    Store& store) {
+    Mutation m;
+    m.actor = "members/test";
+    m.method = "Test";
+    m.request_id = "req-1";
+    m.request_fingerprint = 7;
+    m.apply = [](Txn& txn) -> absl::StatusOr<std::string> {
+      txn.PutIndex("p/req", "1");
+      return std::string("created");
+    };
+    store.CommitAsync(std::move(m), [out, n](absl::StatusOr<CommitResult> r) {
+      *out = std::move(r);
+      n->Notify();
+    });
+  };
+  attempt(&first, &first_done, *store_);
+  attempt(&retry, &retry_done, *store_);
+  // Their group's fsync fails.
+  fs_->Inject({testing::FileKind::kWal, testing::Operation::kSync,
+               testing::Error::kIoError});
+  unblock.Notify();
+  ASSERT_TRUE(blocker_done.WaitForNotificationWithTimeout(kPatience));
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(kPatience));
+  ASSERT_TRUE(retry_done.WaitForNotificationWithTimeout(kPatience));
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kUnavailable));
+  // Not answered OK as a replay of a record that was never durable.
+  EXPECT_THAT(retry.status(), StatusIs(absl::StatusCode::kUnavailable))
+      << (retry.ok() ? absl::StrCat("replayed=", retry->replayed,
+                                    " revision=", retry->revision)
+                     : "");
+  fs_->Clear();
+}
+
 }  // namespace
 }  // namespace cohorte::storage
