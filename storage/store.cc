@@ -1050,7 +1050,8 @@ absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
 
   mu_.Lock();
   queue_.push_back(&self);
-  while (!self.done && (leader_active_ || queue_.front() != &self)) {
+  while (!self.done && (leader_active_ || exclusive_waiting_ > 0 ||
+                        queue_.front() != &self)) {
     self.cv.Wait(&mu_);
   }
   if (self.done) {
@@ -1091,7 +1092,7 @@ thread_local bool t_group_unwritten = false;
 
 bool Store::ScheduleAsyncLeaderLocked() {
   if (!options_.async_leader || t_handing_off || leader_active_ ||
-      queue_.empty() || !queue_.front()->on_done) {
+      exclusive_waiting_ > 0 || queue_.empty() || !queue_.front()->on_done) {
     return false;
   }
   // Taken now for the task: no other thread leads until it has run.
@@ -1117,7 +1118,8 @@ bool Store::ScheduleAsyncLeaderLocked() {
 }
 
 void Store::LeadQueuedAsyncLocked() {
-  while (!leader_active_ && !queue_.empty() && queue_.front()->on_done) {
+  while (!leader_active_ && exclusive_waiting_ == 0 && !queue_.empty() &&
+         queue_.front()->on_done) {
     leader_active_ = true;
     LeadOneGroupLocked(nullptr);
   }
@@ -1547,8 +1549,12 @@ absl::Status Store::WriteAsLeader(
     absl::string_view what,
     const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build) {
   // Take the commit leadership: no group writes while this batch does.
+  // Waiting, it keeps groups from taking the leadership in turn (they
+  // would, as fast as it frees, under a steady stream of posts).
   mu_.Lock();
+  ++exclusive_waiting_;
   while (leader_active_) leader_cv_.Wait(&mu_);
+  --exclusive_waiting_;
   leader_active_ = true;
   std::shared_ptr<PendingGroup> prior = writing_;
   mu_.Unlock();
@@ -1574,7 +1580,7 @@ absl::Status Store::WriteAsLeader(
 
   mu_.Lock();
   ReleaseLeadershipLocked();
-  LeadQueuedAsyncLocked();
+  if (!ScheduleAsyncLeaderLocked()) LeadQueuedAsyncLocked();
   mu_.Unlock();
   return result;
 }
@@ -1619,6 +1625,10 @@ Store::Stats Store::stats() const {
       committed_mutations_.load(std::memory_order_relaxed);
   stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
   stats.entity_cache = entity_cache_.stats();
+  {
+    absl::MutexLock lock(&mu_);
+    stats.exclusive_waiting = exclusive_waiting_;
+  }
   return stats;
 }
 

@@ -558,6 +558,9 @@ class Store {
   struct Stats {
     int64_t committed_mutations = 0;
     int64_t wal_syncs = 0;  // one per committed group
+    // Writes outside a mutation (CompactChanges, DeleteRecordChunks) now
+    // waiting for the commit leadership.
+    int exclusive_waiting = 0;
     EntityCache::Stats entity_cache;
   };
   Stats stats() const;
@@ -717,6 +720,9 @@ class Store {
   // The last group handed to WriteGroup, until its write is over: the next
   // leader applies its group through it.
   std::shared_ptr<PendingGroup> writing_ ABSL_GUARDED_BY(mu_);
+  // WriteAsLeader calls waiting for the leadership: meanwhile no group
+  // takes it (they would, one after the other, under a steady load).
+  int exclusive_waiting_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Touched only by the current leader (one at a time, handed over under
   // mu_): the last revision of the last group applied and not failed (its

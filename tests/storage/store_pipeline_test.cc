@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "tests/storage/fault_file_system.h"
 #include "tests/testing/raw_access.h"
@@ -355,6 +356,60 @@ TEST_F(StorePipelineTest, ASameGroupReplayFailsWithTheGroupsWrite) {
                                     " revision=", retry->revision)
                      : "");
   fs_->Clear();
+}
+
+// A write outside a mutation (CompactChanges here) waiting for the commit
+// leadership gets it before the groups queued behind: under a steady
+// stream of posts, each group would otherwise take it as the one before
+// frees it.
+TEST_F(StorePipelineTest, AWriteOutsideAMutationGoesBeforeTheGroupsQueued) {
+  ASSERT_THAT(Commit([](Txn& txn) { txn.PutIndex("p/a", "1"); }), IsOk());
+  const int64_t oldest = store_->first_change_revision();
+  // A group holding the leadership.
+  absl::Notification blocking, unblock, blocker_done;
+  absl::StatusOr<CommitResult> blocker;
+  CommitAsync(
+      [&](Txn& txn) {
+        blocking.Notify();
+        unblock.WaitForNotification();
+        txn.PutIndex("p/b", "1");
+      },
+      &blocker, &blocker_done);
+  ASSERT_TRUE(blocking.WaitForNotificationWithTimeout(kPatience));
+  // The compaction waits for it...
+  absl::Status compacted;
+  absl::Notification compacted_done;
+  std::thread compaction([&] {
+    compacted = store_->CompactChanges(store_->revision());
+    compacted_done.Notify();
+  });
+  const absl::Time deadline = absl::Now() + kPatience;
+  while (store_->stats().exclusive_waiting == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));  // no condition to wait on
+  }
+  ASSERT_EQ(store_->stats().exclusive_waiting, 1);
+  // ...and so does a group queued after it, which looks for the oldest
+  // change record.
+  absl::StatusOr<CommitResult> queued;
+  absl::Notification queued_done;
+  bool oldest_still_there = true;
+  CommitAsync(
+      [&](Txn& txn) {
+        std::string value;
+        oldest_still_there =
+            txn.Get(Table::kChangelog, ChangelogKey(oldest), &value).ok();
+        txn.PutIndex("p/c", "1");
+      },
+      &queued, &queued_done);
+  unblock.Notify();
+  ASSERT_TRUE(compacted_done.WaitForNotificationWithTimeout(kPatience));
+  compaction.join();
+  ASSERT_TRUE(queued_done.WaitForNotificationWithTimeout(kPatience));
+  ASSERT_TRUE(blocker_done.WaitForNotificationWithTimeout(kPatience));
+  EXPECT_THAT(compacted, IsOk());
+  ASSERT_THAT(queued, IsOk());
+  EXPECT_FALSE(oldest_still_there) << "the queued group went first";
+  EXPECT_GT(store_->first_change_revision(), oldest);
 }
 
 }  // namespace
