@@ -1151,12 +1151,7 @@ void Store::LeadOneGroupLocked(Writer* self) {
     ScheduleAsyncLeaderLocked();
     t_group_unwritten = false;
     mu_.Unlock();
-    WriteGroup(*pending, committing);
-    if (!pending->status.ok()) {
-      // Replays and refusals may rest on the group's own writes (a retry
-      // in the same group as its first attempt): none is answered.
-      for (Writer* w : group) w->result = pending->status;
-    }
+    WriteGroup(*pending, group, committing.size());
     mu_.Lock();
     if (writing_ == pending) writing_.reset();
   } else {
@@ -1317,8 +1312,8 @@ std::shared_ptr<PendingGroup> Store::ApplyGroup(
   return pending;
 }
 
-void Store::WriteGroup(PendingGroup& pending,
-                       const std::vector<Writer*>& committing) {
+void Store::WriteGroup(PendingGroup& pending, const std::vector<Writer*>& group,
+                       size_t committing) {
   // From here until UpdateEntityCache, readers of these entities go to
   // RocksDB, which shows the whole batch or none of it.
   for (const std::string& key : pending.entity_keys) {
@@ -1339,7 +1334,9 @@ void Store::WriteGroup(PendingGroup& pending,
     }
     // Whether any of it reached the database is unknown.
     entity_cache_.Clear();
-    for (Writer* w : committing) w->result = fault;
+    // Every writer of the group: replays and refusals may rest on the
+    // group's own writes (a retry in the same group as its first attempt).
+    for (Writer* w : group) w->result = fault;
     pending.status = fault;
     pending.written.Notify();
     return;
@@ -1356,7 +1353,7 @@ void Store::WriteGroup(PendingGroup& pending,
     committed_revision_.store(revision, std::memory_order_release);
     commit_cv_.SignalAll();
   }
-  committed_mutations_.fetch_add(static_cast<int64_t>(committing.size()),
+  committed_mutations_.fetch_add(static_cast<int64_t>(committing),
                                  std::memory_order_relaxed);
   wal_syncs_.fetch_add(1, std::memory_order_relaxed);
   pending.written.Notify();

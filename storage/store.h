@@ -621,10 +621,11 @@ class Store {
       const std::shared_ptr<PendingGroup>& prior,
       std::vector<Writer*>* committing);
   // Writes `pending` with one synced write (no longer the leader: the next
-  // group may be applied meanwhile), sets the results of `committing`, then
-  // notifies pending.written.
-  void WriteGroup(PendingGroup& pending,
-                  const std::vector<Writer*>& committing);
+  // group may be applied meanwhile), then notifies pending.written. If the
+  // write fails, every writer of `group` gets the failure; `committing`
+  // counts the mutations it commits otherwise.
+  void WriteGroup(PendingGroup& pending, const std::vector<Writer*>& group,
+                  size_t committing);
   // An entity of the committed state (Table::kEntities), from the
   // EntityCache or else from RocksDB (then offered to the cache). The
   // caller holds db_lock_ or leads.
