@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev
   protobuf-compiler libabsl-dev librocksdb-dev libssl-dev libcurl4-openssl-dev libcli11-dev
+  libjemalloc-dev
   libgtest-dev libgmock-dev tzdata
   clang libclang-rt-14-dev
 )
