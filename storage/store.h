@@ -40,6 +40,7 @@
 #define COHORTE_STORAGE_STORE_H_
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -222,6 +223,27 @@ class Txn final : public View {
         change.mutable_previous()->PackFrom(old);
       }
     }
+  }
+  // Like PutEntity(entity) for an entity that cannot exist yet: its name
+  // was just allocated by this mutation, from a sequence stored in the
+  // mutation's own reads (a message's number after its exchange's count),
+  // so the read PutEntity makes to tell a creation from a replacement is
+  // skipped (a miss that probes the memtables and every level's filter: a
+  // twentieth of a post's CPU). The change is recorded as a creation.
+  // REQUIRES: no entity is stored under the name; debug builds check it.
+  template <typename T>
+  void PutNewEntity(const T& entity) {
+    static_assert(EntityTraits<T>::kLogged,
+                  "this type's stored form may not be logged");
+    Guard(EntityTraits<T>::kKind, entity.name(), &entity);
+    const std::string key = EntityKeyOf<T>(entity.name());
+#ifndef NDEBUG
+    std::string before;
+    assert(absl::IsNotFound(Get(Table::kEntities, key, &before)) &&
+           "PutNewEntity over an existing entity");
+#endif
+    PutRaw(Table::kEntities, key, EncodeValue(entity));
+    RecordPut(EntityTraits<T>::kKind, entity.name(), entity).set_created(true);
   }
   // Deletes entity `name` of type T and records the deletion with the
   // deleted entity (Change.previous; not for types whose stored form may

@@ -140,6 +140,33 @@ TEST_F(FeedTest, MembersSeeTheGroupsChangesOutsidersNothingALeaverLosesAccess) {
   EXPECT_TRUE(Mentions(Feed(who("elu-petr"), start), kSecret));
 }
 
+// A message's name is numbered from its exchange's count and written
+// without reading whether it exists (Txn::PutNewEntity): its event must
+// still say CREATED, and its exchange's, which the post rewrites, UPDATED.
+TEST_F(FeedTest, APostedMessageIsCreatedAndItsExchangeUpdated) {
+  const std::string club =
+      CreateClub({"members/elu-petr", "members/agent-petr"});
+  const std::string exchange = Post(club, "elu-petr");
+  const std::string start = Head();
+  v1::PostMessageRequest post;
+  post.set_parent(exchange);
+  post.mutable_message()->set_body("Deuxième message");
+  absl::StatusOr<v1::Message> m =
+      services_.exchanges->PostMessage(who("agent-petr"), post);
+  ASSERT_THAT(m, IsOk());
+
+  for (const char* member : {"elu-petr", "agent-petr"}) {
+    const std::vector<v1::ChangeEvent> seen = Feed(who(member), start);
+    EXPECT_NE(Find(seen, m->name(), v1::ChangeEvent::CREATED), nullptr)
+        << member;
+    EXPECT_EQ(Find(seen, m->name(), v1::ChangeEvent::UPDATED), nullptr)
+        << member;
+    EXPECT_NE(Find(seen, exchange, v1::ChangeEvent::UPDATED), nullptr)
+        << member;
+  }
+  EXPECT_FALSE(Mentions(Feed(who("elu-coteaux"), start), m->name()));
+}
+
 TEST_F(FeedTest, ALoweredVisibilityIsADeletionForWhoCouldReadIt) {
   v1::CreateReportRequest req;
   req.set_parent(kOccitanie);

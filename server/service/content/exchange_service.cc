@@ -228,7 +228,7 @@ absl::StatusOr<Exchange> ExchangeService::CreateExchange(
                                   storage::SequenceId("m", 1)));
           m.set_body(req.first_message());
           m.set_author(caller.member);
-          CreateEntity(txn, m);
+          CreateSequencedEntity(txn, m);
           e.set_message_count(1);
           *e.mutable_last_message_time() = ToTimestamp(txn.commit_time());
         }
@@ -423,7 +423,7 @@ void ExchangeService::PostMessageAsync(
         m.set_author(caller.member);
         m.set_reply_to(in.reply_to());
         *m.mutable_attachments() = in.attachments();
-        CreateEntity(txn, m);
+        CreateSequencedEntity(txn, m);
         // One's own message is never news to oneself: an author who had
         // read everything stays so.
         {

@@ -89,6 +89,17 @@ void CreateEntity(storage::Txn& txn, T& entity) {
   SaveEntity(txn, entity);
 }
 
+// Like CreateEntity for an entity named by this mutation from a sequence
+// past every existing id (a message numbered after its exchange's
+// count): written without reading whether it exists (Txn::PutNewEntity).
+template <typename T>
+void CreateSequencedEntity(storage::Txn& txn, T& entity) {
+  *entity.mutable_create_time() = ToTimestamp(txn.commit_time());
+  *entity.mutable_update_time() = entity.create_time();
+  entity.set_etag(NextEtag(""));
+  txn.PutNewEntity(entity);
+}
+
 // The number after the last sequence id (storage::SequenceId) under the
 // collection `prefix` (a CollectionPrefixOf key), at least `floor`: ids of
 // a collection numbered in creation order.
