@@ -87,6 +87,17 @@
 #include "storage/backup.h"
 #include "storage/store.h"
 
+#ifdef COHORTE_JEMALLOC
+// jemalloc's options, read at its first allocation (MALLOC_CONF in the
+// environment still overrides them): two arenas instead of four per CPU,
+// which bounds what freed 1 MiB stream buffers keep (see
+// TuneMallocForRecordStreams).
+extern "C" {
+extern const char* malloc_conf;
+const char* malloc_conf = "narenas:2";
+}
+#endif
+
 namespace {
 
 constexpr int kExitUsage = 64;
@@ -759,22 +770,32 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 // Before any thread starts: glibc's malloc as the record streams need it.
 // Each shared record's bytes pass through 1 MiB buffers (a parsed chunk,
 // a RocksDB block, a serialized message) allocated on one thread and
-// freed on another. By default glibc gives every thread an arena of its
-// own (up to 16 here), gives each freed 1 MiB back to the kernel at once
-// (its trim threshold follows the largest block freed, about 2 MiB) and
-// faults fresh zeroed pages in for the next: under `perf`, page faults
-// and madvise were 37 % of the server's CPU during a pull. Two arenas,
-// blocks under 8 MiB from the arenas (gRPC's receive buffers grow to
-// 4 MiB), and up to 16 MiB kept free at the top of each: the buffers are
-// reused, and the memory kept is bounded (measured: a pull's server CPU
-// 0.84 → 0.5 s per GiB, a push's 1.55 → 1.4 s; the peak RSS after a
-// push and two pulls 139 → 124 MiB, and 252 → 221 MiB at the records
-// bench's point). Small allocations are unaffected (glibc's per-thread
-// caches serve them without an arena's lock).
+// freed on another.
+//
+// With jemalloc (the default build, cohorte_allocator): two arenas, as
+// `malloc_conf` below says; small allocations are served by per-thread
+// caches anyway. Measured with tests/bench/run_records.sh: the server's
+// CPU per pushed or pulled GiB as with glibc's tuned malloc, its peak RSS
+// after the streams 246-264 MiB with jemalloc's default 8 arenas, 219
+// MiB with 2 (glibc: 171-184); posts/s unchanged.
+//
+// With glibc's malloc (sanitizer builds, or -DCOHORTE_JEMALLOC=OFF): by
+// default glibc gives every thread an arena of its own (up to 16 here),
+// gives each freed 1 MiB back to the kernel at once (its trim threshold
+// follows the largest block freed, about 2 MiB) and faults fresh zeroed
+// pages in for the next: under `perf`, page faults and madvise were 37 %
+// of the server's CPU during a pull. Two arenas, blocks under 8 MiB from
+// the arenas (gRPC's receive buffers grow to 4 MiB), and up to 16 MiB
+// kept free at the top of each: the buffers are reused, and the memory
+// kept is bounded (measured: a pull's server CPU 0.84 → 0.5 s per GiB, a
+// push's 1.55 → 1.4 s; the peak RSS after a push and two pulls 139 → 124
+// MiB, and 252 → 221 MiB at the records bench's point).
 void TuneMallocForRecordStreams() {
+#ifndef COHORTE_JEMALLOC
   mallopt(M_ARENA_MAX, 2);
   mallopt(M_MMAP_THRESHOLD, 8 << 20);
   mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
 }
 
 }  // namespace
