@@ -33,6 +33,24 @@ std::string IndexKey(IndexKind kind, absl::string_view value) {
   return key;
 }
 
+bool IsCachedCollectionKind(absl::string_view index_key) {
+  return !index_key.empty() &&
+         static_cast<uint8_t>(index_key[0]) ==
+             static_cast<uint8_t>(IndexKind::kFollowerByTarget);
+}
+
+absl::string_view CollectionOfIndexKey(absl::string_view index_key) {
+  const size_t nul = index_key.rfind('\0');
+  if (nul == absl::string_view::npos) return absl::string_view();
+  return index_key.substr(0, nul + 1);
+}
+
+std::string CollectionCacheKey(absl::string_view prefix) {
+  std::string key(1, '\xff');
+  key.append(prefix.data(), prefix.size());
+  return key;
+}
+
 std::string AuditByCohortPrefix(absl::string_view cohort) {
   std::string key = IndexKey(IndexKind::kAuditByCohort, cohort);
   key.push_back('\0');

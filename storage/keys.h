@@ -94,6 +94,19 @@ std::string AuditByCohortKey(absl::string_view cohort, int64_t revision);
 // The prefix of every AuditByCohortKey of `cohort`.
 std::string AuditByCohortPrefix(absl::string_view cohort);
 
+// Index collections a mutation may read whole through the entity cache
+// (Txn::ScanCollection). A collection is every key of one index kind that
+// shares the bytes up to and including its last NUL, e.g. the followers
+// of one target (kFollowerByTarget: target NUL member). Only
+// kFollowerByTarget is one today: every post reads two such collections.
+bool IsCachedCollectionKind(absl::string_view index_key);
+// The collection prefix of `index_key` (a cached collection kind's key):
+// its bytes up to and including the last NUL; empty if it has none.
+absl::string_view CollectionOfIndexKey(absl::string_view index_key);
+// The entity-cache key under which the collection `prefix` is kept: the
+// tag 0xFF, which no entity kind uses, then the prefix. Never stored.
+std::string CollectionCacheKey(absl::string_view prefix);
+
 // record_chunks: the blob id then the chunk's offset, both uint64-be, so
 // that a blob's chunks are one range in offset order.
 std::string RecordChunkKey(uint64_t blob, int64_t offset);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bitset>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -68,6 +69,24 @@ absl::Status VisitPrefix(
     if (!visit(key, ToView(it.value()))) break;
   }
   return FromRocksDb(it.status(), what);
+}
+
+// A cached collection's packed form (Txn::ScanCollection): each key's
+// suffix after the collection's prefix, then its value, each as a 32-bit
+// length (host order: never stored) and its bytes.
+void PutLengthPrefixed(std::string* out, absl::string_view bytes) {
+  const uint32_t size = static_cast<uint32_t>(bytes.size());
+  out->append(reinterpret_cast<const char*>(&size), sizeof(size));
+  out->append(bytes.data(), bytes.size());
+}
+bool GetLengthPrefixed(absl::string_view* in, absl::string_view* bytes) {
+  uint32_t size;
+  if (in->size() < sizeof(size)) return false;
+  std::memcpy(&size, in->data(), sizeof(size));
+  if (in->size() - sizeof(size) < size) return false;
+  *bytes = in->substr(sizeof(size), size);
+  in->remove_prefix(sizeof(size) + size);
+  return true;
 }
 
 // Every caller gets this while writes are stopped after a failure.
@@ -243,6 +262,53 @@ absl::Status Txn::Scan(Table table, absl::string_view prefix,
                      "scan in mutation");
 }
 
+absl::Status Txn::ScanCollection(absl::string_view prefix,
+                                 const ScanVisitor& visit) const {
+  const std::string cache_key = CollectionCacheKey(prefix);
+  if (!store_->entity_cache_.enabled() || !IsCachedCollectionKind(prefix) ||
+      CollectionOfIndexKey(prefix) != prefix ||
+      entity_writes_->contains(cache_key) ||
+      (prior_ != nullptr && prior_->entity_keys.contains(cache_key))) {
+    return Scan(Table::kIndexes, prefix, visit);
+  }
+  // The collection as committed: neither batch wrote in it, so the
+  // committed state is all there is to read, and the group before cannot
+  // change it by finishing its write meanwhile.
+  std::string packed;
+  if (!store_->entity_cache_.GetRaw(cache_key, &packed)) {
+    const EntityCache::Ticket ticket = store_->entity_cache_.Take();
+    const std::string upper = PrefixSuccessor(prefix);
+    const rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read_options = ReadOptionsFor(Table::kIndexes);
+    if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(
+        read_options, store_->handle(Table::kIndexes)));
+    it->Seek(ToSlice(prefix));
+    COHORTE_RETURN_IF_ERROR(VisitPrefix(
+        *it, prefix, /*backward=*/false,
+        [&](absl::string_view key, absl::string_view value) {
+          PutLengthPrefixed(&packed, key.substr(prefix.size()));
+          PutLengthPrefixed(&packed, value);
+          return true;
+        },
+        "scan in mutation"));
+    if (packed.size() > kMaxCachedCollectionBytes) {
+      return Scan(Table::kIndexes, prefix, visit);
+    }
+    store_->entity_cache_.Insert(ticket, cache_key, packed);
+  }
+  std::string key(prefix);
+  absl::string_view rest(packed);
+  absl::string_view suffix, value;
+  while (GetLengthPrefixed(&rest, &suffix) &&
+         GetLengthPrefixed(&rest, &value)) {
+    key.resize(prefix.size());
+    key.append(suffix.data(), suffix.size());
+    if (!visit(key, value)) break;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
                               absl::string_view start_before,
                               const ScanVisitor& visit) const {
@@ -273,8 +339,18 @@ void Store::SetWriteGuard(WriteGuard guard) {
   guard_ = std::move(shared);
 }
 
+// The keys a write of `key` in `table` makes stale in the entity cache:
+// the entity's own, or the cached collection an index key belongs to.
+void Txn::MarkWritten(Table table, absl::string_view key) {
+  if (table == Table::kEntities) {
+    entity_writes_->emplace(key);
+  } else if (table == Table::kIndexes && IsCachedCollectionKind(key)) {
+    entity_writes_->emplace(CollectionCacheKey(CollectionOfIndexKey(key)));
+  }
+}
+
 void Txn::PutRaw(Table table, absl::string_view key, absl::string_view value) {
-  if (table == Table::kEntities) entity_writes_->emplace(key);
+  MarkWritten(table, key);
   batch_->Put(store_->handle(table), ToSlice(key), ToSlice(value));
 }
 
@@ -284,7 +360,7 @@ void Txn::PutRecordChunk(uint64_t blob, int64_t offset,
 }
 
 void Txn::DeleteRaw(Table table, absl::string_view key) {
-  if (table == Table::kEntities) entity_writes_->emplace(key);
+  MarkWritten(table, key);
   batch_->Delete(store_->handle(table), ToSlice(key));
 }
 

@@ -186,6 +186,20 @@ class Txn final : public View {
     return Scan(table, prefix, "", visit);
   }
 
+  // Like Scan(Table::kIndexes, prefix, visit) for a whole collection of
+  // a cached kind (IsCachedCollectionKind; `prefix` ends with the NUL
+  // that closes the collection, CollectionOfIndexKey), visited in key
+  // order. While neither this group's batch nor the one before wrote a key
+  // of it, its committed keys and values come from the entity cache
+  // (CollectionCacheKey), kept coherent by the leader as entities are:
+  // every write of one of its keys marks the collection, which is then a
+  // miss until the write is reported. A collection above
+  // kMaxCachedCollectionBytes is read from RocksDB each time.
+  absl::Status ScanCollection(absl::string_view prefix,
+                              const ScanVisitor& visit) const;
+  // The largest collection (its keys' suffixes and values) kept cached.
+  static constexpr size_t kMaxCachedCollectionBytes = 64 << 10;
+
   // Writes `entity` under `name` and records it in the change log.
   template <typename T>
   void PutEntity(absl::string_view name, const T& entity) {
@@ -299,6 +313,7 @@ class Txn final : public View {
   void Guard(EntityKind kind, absl::string_view name,
              const google::protobuf::Message* entity);
 
+  void MarkWritten(Table table, absl::string_view key);
   void PutRaw(Table table, absl::string_view key, absl::string_view value);
   void DeleteRaw(Table table, absl::string_view key);
   v1::Change& RecordPut(EntityKind kind, absl::string_view resource_name,
@@ -317,7 +332,8 @@ class Txn final : public View {
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;
   // The entity keys the group's batch has written (kept after a rollback:
-  // a key in it is only read from the batch first).
+  // a key in it is only read from the batch first), and the cache keys of
+  // the cached index collections it wrote in (CollectionCacheKey).
   absl::flat_hash_set<std::string>* const entity_writes_;
   // The group before, while its write may be in flight; else null.
   const PendingGroup* const prior_;

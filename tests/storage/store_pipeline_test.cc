@@ -225,6 +225,77 @@ TEST_F(StorePipelineTest, TheNextGroupReadsThroughAGroupStillBeingWritten) {
   EXPECT_EQ(Committed("p/old"), "");
 }
 
+// A cached index collection (the followers of a target, read whole by
+// Txn::ScanCollection from the entity cache) is never read stale: not by
+// a group applied while the group that changed it is still being written,
+// not after that write, and not within the mutation that changes it.
+TEST_F(StorePipelineTest, ACachedCollectionIsNeverReadStale) {
+  const std::string prefix =
+      IndexKey(IndexKind::kFollowerByTarget, std::string("target\0", 7));
+  auto follower = [&](const char* member) { return prefix + member; };
+  auto scan = [&](const Txn& txn) {
+    std::vector<std::string> members;
+    EXPECT_THAT(
+        txn.ScanCollection(prefix,
+                           [&](absl::string_view key, absl::string_view value) {
+                             EXPECT_EQ(value, "v");
+                             members.emplace_back(key.substr(prefix.size()));
+                             return true;
+                           }),
+        IsOk());
+    return members;
+  };
+  ASSERT_THAT(Commit([&](Txn& txn) {
+                txn.PutIndex(follower("a"), "v");
+                txn.PutIndex(follower("b"), "v");
+                txn.PutIndex(prefix.substr(0, prefix.size() - 1) + "x", "v");
+              }),
+              IsOk());
+  // Twice: the first reads RocksDB and fills the cache, the second reads
+  // the cache.
+  for (int i = 0; i < 2; ++i) {
+    std::vector<std::string> seen;
+    ASSERT_THAT(Commit([&](Txn& txn) { seen = scan(txn); }), IsOk());
+    EXPECT_THAT(seen, ElementsAre("a", "b"));
+  }
+
+  fs_->HoldWalSyncs();
+  absl::StatusOr<CommitResult> first, second;
+  absl::Notification first_done, second_done;
+  CommitAsync(
+      [&](Txn& txn) {
+        txn.DeleteIndex(follower("a"));
+        txn.PutIndex(follower("c"), "v");
+      },
+      &first, &first_done);
+  ASSERT_TRUE(fs_->AwaitHeldWalSync(absl::Now() + kPatience));
+  std::vector<std::string> through_pending;
+  CommitAsync([&](Txn& txn) { through_pending = scan(txn); }, &second,
+              &second_done);
+  fs_->ReleaseWalSyncs();
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(kPatience));
+  ASSERT_TRUE(second_done.WaitForNotificationWithTimeout(kPatience));
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_THAT(through_pending, ElementsAre("b", "c"));
+
+  for (int i = 0; i < 2; ++i) {
+    std::vector<std::string> seen;
+    ASSERT_THAT(Commit([&](Txn& txn) { seen = scan(txn); }), IsOk());
+    EXPECT_THAT(seen, ElementsAre("b", "c"));
+  }
+  std::vector<std::string> own_write;
+  ASSERT_THAT(Commit([&](Txn& txn) {
+                txn.PutIndex(follower("d"), "v");
+                own_write = scan(txn);
+              }),
+              IsOk());
+  EXPECT_THAT(own_write, ElementsAre("b", "c", "d"));
+  std::vector<std::string> after;
+  ASSERT_THAT(Commit([&](Txn& txn) { after = scan(txn); }), IsOk());
+  EXPECT_THAT(after, ElementsAre("b", "c", "d"));
+}
+
 TEST_F(StorePipelineTest, AGroupAppliedThroughAWriteThatFailsFailsWithIt) {
   const int64_t before = store_->revision();
   // The second group refuses because of what the first one wrote: a

@@ -83,8 +83,8 @@ absl::StatusOr<std::vector<std::string>> FollowersOf(const Txn& txn,
   std::vector<std::string> members;
   const std::string prefix =
       storage::IndexKey(IndexKind::kFollowerByTarget, Joined(target, ""));
-  COHORTE_RETURN_IF_ERROR(txn.Scan(
-      Table::kIndexes, prefix, [&](absl::string_view key, absl::string_view) {
+  COHORTE_RETURN_IF_ERROR(
+      txn.ScanCollection(prefix, [&](absl::string_view key, absl::string_view) {
         members.emplace_back(key.substr(prefix.size()));
         return true;
       }));
