@@ -292,10 +292,9 @@ absl::Status Txn::ScanCollection(absl::string_view prefix,
           return true;
         },
         "scan in mutation"));
-    if (packed.size() > kMaxCachedCollectionBytes) {
-      return Scan(Table::kIndexes, prefix, visit);
+    if (packed.size() <= kMaxCachedCollectionBytes) {
+      store_->entity_cache_.Insert(ticket, cache_key, packed);
     }
-    store_->entity_cache_.Insert(ticket, cache_key, packed);
   }
   std::string key(prefix);
   absl::string_view rest(packed);

@@ -194,7 +194,8 @@ class Txn final : public View {
   // (CollectionCacheKey), kept coherent by the leader as entities are:
   // every write of one of its keys marks the collection, which is then a
   // miss until the write is reported. A collection above
-  // kMaxCachedCollectionBytes is read from RocksDB each time.
+  // kMaxCachedCollectionBytes (its packed keys and values) is read from
+  // RocksDB each time.
   absl::Status ScanCollection(absl::string_view prefix,
                               const ScanVisitor& visit) const;
   // The largest collection (its keys' suffixes and values) kept cached.
