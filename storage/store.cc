@@ -231,11 +231,14 @@ absl::Status Txn::GetProto(Table table, absl::string_view key,
 }
 
 // The committed state of `table` under the batch of the group before, if
-// its write is in flight, under this group's batch.
+// its write is in flight, under this group's batch; or, without
+// `with_batches`, the committed state alone.
 std::unique_ptr<rocksdb::Iterator> Txn::NewIterator(
-    Table table, const rocksdb::ReadOptions& read_options) const {
+    Table table, const rocksdb::ReadOptions& read_options,
+    bool with_batches) const {
   rocksdb::ColumnFamilyHandle* cf = store_->handle(table);
   rocksdb::Iterator* base = store_->db_->NewIterator(read_options, cf);
+  if (!with_batches) return std::unique_ptr<rocksdb::Iterator>(base);
   if (prior_ != nullptr) {
     base = const_cast<rocksdb::WriteBatchWithIndex&>(prior_->batch)
                .NewIteratorWithBase(cf, base);
@@ -247,11 +250,19 @@ std::unique_ptr<rocksdb::Iterator> Txn::NewIterator(
 absl::Status Txn::Scan(Table table, absl::string_view prefix,
                        absl::string_view start_after,
                        const ScanVisitor& visit) const {
+  return ScanLayers(table, prefix, start_after, visit, /*with_batches=*/true);
+}
+
+absl::Status Txn::ScanLayers(Table table, absl::string_view prefix,
+                             absl::string_view start_after,
+                             const ScanVisitor& visit,
+                             bool with_batches) const {
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options = ReadOptionsFor(table);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(table, read_options);
+  std::unique_ptr<rocksdb::Iterator> it =
+      NewIterator(table, read_options, with_batches);
   if (start_after.empty()) {
     it->Seek(ToSlice(prefix));
   } else {
@@ -277,21 +288,14 @@ absl::Status Txn::ScanCollection(absl::string_view prefix,
   std::string packed;
   if (!store_->entity_cache_.GetRaw(cache_key, &packed)) {
     const EntityCache::Ticket ticket = store_->entity_cache_.Take();
-    const std::string upper = PrefixSuccessor(prefix);
-    const rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read_options = ReadOptionsFor(Table::kIndexes);
-    if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(
-        read_options, store_->handle(Table::kIndexes)));
-    it->Seek(ToSlice(prefix));
-    COHORTE_RETURN_IF_ERROR(VisitPrefix(
-        *it, prefix, /*backward=*/false,
+    COHORTE_RETURN_IF_ERROR(ScanLayers(
+        Table::kIndexes, prefix, "",
         [&](absl::string_view key, absl::string_view value) {
           PutLengthPrefixed(&packed, key.substr(prefix.size()));
           PutLengthPrefixed(&packed, value);
           return true;
         },
-        "scan in mutation"));
+        /*with_batches=*/false));
     if (packed.size() <= kMaxCachedCollectionBytes) {
       store_->entity_cache_.Insert(ticket, cache_key, packed);
     }
@@ -314,7 +318,7 @@ absl::Status Txn::ScanReverse(Table table, absl::string_view prefix,
   const std::string target = start_before.empty() ? PrefixSuccessor(prefix)
                                                   : std::string(start_before);
   std::unique_ptr<rocksdb::Iterator> it =
-      NewIterator(table, ReadOptionsFor(table));
+      NewIterator(table, ReadOptionsFor(table), /*with_batches=*/true);
   if (target.empty()) {
     it->SeekToLast();
   } else {

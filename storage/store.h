@@ -326,9 +326,15 @@ class Txn final : public View {
   bool MayBeInBatch(Table table, absl::string_view key) const;
   // The same for the batch of the group before, if its write is in flight.
   bool MayBeInPrior(Table table, absl::string_view key) const;
-  // An iterator over `table` as this mutation sees it.
+  // An iterator over `table` as this mutation sees it, or, without
+  // `with_batches`, over its committed state alone.
   std::unique_ptr<rocksdb::Iterator> NewIterator(
-      Table table, const rocksdb::ReadOptions& read_options) const;
+      Table table, const rocksdb::ReadOptions& read_options,
+      bool with_batches) const;
+  // Scan, through NewIterator(with_batches).
+  absl::Status ScanLayers(Table table, absl::string_view prefix,
+                          absl::string_view start_after,
+                          const ScanVisitor& visit, bool with_batches) const;
 
   const Store* const store_;
   rocksdb::WriteBatchWithIndex* const batch_;

@@ -72,12 +72,18 @@ absl::StatusOr<T> LoadEntity(const storage::Txn& txn, absl::string_view name) {
 // as etag; the next write goes on from it.
 std::string NextEtag(absl::string_view etag);
 
-// Stamps `entity` with the mutation's time and its next etag, writes it and
-// records it in the change log (Txn::PutEntity).
+// Stamps `entity` with the mutation's time and its next etag.
 template <typename T>
-void SaveEntity(storage::Txn& txn, T& entity) {
+void StampEntity(storage::Txn& txn, T& entity) {
   *entity.mutable_update_time() = ToTimestamp(txn.commit_time());
   entity.set_etag(NextEtag(entity.etag()));
+}
+
+// Stamps `entity` (StampEntity), writes it and records it in the change
+// log (Txn::PutEntity).
+template <typename T>
+void SaveEntity(storage::Txn& txn, T& entity) {
+  StampEntity(txn, entity);
   txn.PutEntity(entity);
 }
 
@@ -95,8 +101,8 @@ void CreateEntity(storage::Txn& txn, T& entity) {
 template <typename T>
 void CreateSequencedEntity(storage::Txn& txn, T& entity) {
   *entity.mutable_create_time() = ToTimestamp(txn.commit_time());
-  *entity.mutable_update_time() = entity.create_time();
-  entity.set_etag(NextEtag(""));
+  entity.clear_etag();
+  StampEntity(txn, entity);
   txn.PutNewEntity(entity);
 }
 
