@@ -4,9 +4,10 @@
 //
 // It starts the `cohorted` built next to it on a free loopback port with
 // the demo seeded (--seed-demo), acts as the demo élue marie-dubois, and
-// drives each workload with N concurrent calls over several channels (the
-// callback client API: each client issues its next call from the previous
-// one's completion), a warm-up, then a fixed measured window:
+// drives each workload with N concurrent calls, each client on a channel
+// (a connection) of its own by default as N users or integrations would be
+// (the callback client API: each client issues its next call from the
+// previous one's completion), a warm-up, then a fixed measured window:
 //
 //   health    grpc.health.v1.Health/Check
 //   post      ExchangeService/PostMessage, a 1 KiB body, durable when acked
@@ -31,7 +32,10 @@
 // bench process itself).
 //
 //   build-rel/tests/cohorte-bench [--workloads=health,post,...]
-//       [--clients=64] [--channels=4] [--warmup=2] [--seconds=5]
+//       [--clients=64] [--channels=N]  (default: one per client; fewer
+//                       multiplex the clients' calls, client c on channel
+//                       c mod N)
+//       [--warmup=2] [--seconds=5]
 //       [--prefill=0]   (messages posted before the workloads run)
 //       [--members=0]   (members added to the demo cohort first)
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
@@ -90,7 +94,7 @@ struct Options {
                                         "list",   "mixed",    "publish",
                                         "store",  "grpc-put", "grpc-get"};
   int clients = 64;
-  int channels = 4;
+  int channels = 0;  // 0: one per client
   double warmup = 2;
   double seconds = 5;
   int prefill = 0;
@@ -883,6 +887,7 @@ Options ParseFlags(int argc, char** argv) {
     }
     if (!ok) Die(absl::StrCat("bad flag ", arg, " (see the file's header)"));
   }
+  if (options.channels == 0) options.channels = options.clients;
   return options;
 }
 

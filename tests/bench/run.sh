@@ -6,7 +6,7 @@
 # meanwhile: the load average before the run is written down with them.
 #
 #   tests/bench/run.sh [build-dir]      (default: build-rel)
-#   CLIENTS=64 CHANNELS=4 WARMUP=2 SECONDS_PER_WORKLOAD=5 MEMBERS=5000 \
+#   CLIENTS=64 CHANNELS=64 WARMUP=2 SECONDS_PER_WORKLOAD=5 MEMBERS=5000 \
 #     tests/bench/run.sh
 # Run it with a higher priority than the builds around it if you may:
 #   sudo nice -n -5 tests/bench/run.sh
@@ -15,7 +15,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-rel}
 clients=${CLIENTS:-64}
-channels=${CHANNELS:-4}
+channels=${CHANNELS:-$clients}  # one connection per client
 warmup=${WARMUP:-2}
 seconds=${SECONDS_PER_WORKLOAD:-5}
 members=${MEMBERS:-5000}
@@ -45,7 +45,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "  bench's client shares the machine with the server, and with whatever"
   echo "  else ran); bench priority: nice $(nice)"
   echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
-  echo "- $clients concurrent calls over $channels channels, ${warmup} s warm-up, ${seconds} s measured per workload"
+  echo "- $clients concurrent calls over $channels channels (connections), ${warmup} s warm-up, ${seconds} s measured per workload"
   echo "- $members allies added to the demo cohort first (\`publish\` notifies them all)"
   echo
   echo "Server figures are \`cohorted\`'s (CPU over the window, RSS at its end);"
