@@ -18,6 +18,10 @@
 //             second (--members=N first adds N allies to the cohort, so
 //             that each publication notifies them all): the post row's
 //             p99 next to post's says what the fan-out costs other writers
+//   deep      list of an exchange of its own at 10,000 messages
+//             (`list@10k`), then at --deep=N (default 1,000,000:
+//             `list@1M`), filled by 64 concurrent 1 KiB posts; then the
+//             store's disk use against its tables' size (*.sst)
 // and the ceilings (no cohorted):
 //   store     Store::Commit of one 1 KiB put, durable, N threads
 //   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
@@ -38,6 +42,7 @@
 //       [--warmup=2] [--seconds=5]
 //       [--prefill=0]   (messages posted before the workloads run)
 //       [--members=0]   (members added to the demo cohort first)
+//       [--deep=1000000]  (messages of the exchange `deep` lists last)
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
 //                               overload it on purpose)
 
@@ -59,7 +64,9 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -89,16 +96,20 @@ using Done = std::function<void(const grpc::Status&)>;
 // Starts one call for client `c`; `done` runs when it completes.
 using StartCall = std::function<void(int c, Done done)>;
 
+// The messages of the exchange `deep` lists first.
+constexpr int kDeepFirst = 10000;
+
 struct Options {
-  std::vector<std::string> workloads = {"health", "post",     "get",
-                                        "list",   "mixed",    "publish",
-                                        "store",  "grpc-put", "grpc-get"};
+  std::vector<std::string> workloads = {"health",   "post",    "get",  "list",
+                                        "mixed",    "publish", "deep", "store",
+                                        "grpc-put", "grpc-get"};
   int clients = 64;
   int channels = 0;  // 0: one per client
   double warmup = 2;
   double seconds = 5;
   int prefill = 0;
   int members = 0;
+  int deep = 1000000;
   int deadline_ms = 30000;
 };
 
@@ -291,6 +302,7 @@ void PrintHeader() {
 // Throughput and p99 of each workload printed, for PrintTargets.
 struct Printed {
   double per_second;
+  double p50_ms;
   double p99_ms;
 };
 std::map<std::string, Printed>& PrintedResults() {
@@ -299,7 +311,8 @@ std::map<std::string, Printed>& PrintedResults() {
 }
 
 void PrintRow(const Result& r) {
-  PrintedResults()[r.workload] = {r.PerSecond(), r.Percentile(0.99)};
+  PrintedResults()[r.workload] = {r.PerSecond(), r.Percentile(0.5),
+                                  r.Percentile(0.99)};
   std::vector<std::string> errors;
   for (const auto& [code, n] : r.errors) {
     errors.push_back(absl::StrCat(n, "×", code));
@@ -351,7 +364,7 @@ class ServerWorkloads {
  public:
   ServerWorkloads(const Options& options, testing::ServerProcess* server,
                   const std::string& data_dir)
-      : options_(options), server_(server) {
+      : options_(options), server_(server), data_dir_(data_dir) {
     std::ifstream in(data_dir + "/demo-tokens/marie-dubois.token");
     std::getline(in, token_);
     if (token_.empty()) Die("no demo token for marie-dubois");
@@ -428,6 +441,22 @@ class ServerWorkloads {
   }
 
   pid_t pid() const { return server_->pid(); }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // Opens a new exchange in the élus' group (as marie-dubois, a member):
+  // its name.
+  std::string CreateExchange(const std::string& title) {
+    grpc::ClientContext context;
+    Prepare(&context, /*deadline_ms=*/30000);
+    v1::CreateExchangeRequest request;
+    request.set_parent("cohorts/occitanie/groups/elus");
+    request.mutable_exchange()->set_title(title);
+    request.mutable_exchange()->set_kind(v1::Exchange::SHARING);
+    v1::Exchange created;
+    Must(exchanges_[0]->CreateExchange(&context, request, &created),
+         "creating an exchange");
+    return created.name();
+  }
 
   StartCall Health() {
     return [this](int c, Done done) {
@@ -471,12 +500,15 @@ class ServerWorkloads {
     };
   }
 
-  StartCall List() {
-    return [this](int c, Done done) {
+  StartCall List() { return ListOf(exchange_); }
+
+  // The first page of 50 of `exchange`, as `list` does.
+  StartCall ListOf(const std::string& exchange) {
+    return [this, exchange](int c, Done done) {
       auto* call =
           new Call<v1::ListMessagesRequest, v1::ListMessagesResponse>();
       Prepare(&call->context);
-      call->request.set_parent(exchange_);
+      call->request.set_parent(exchange);
       call->request.set_page_size(50);
       exchanges_[c % exchanges_.size()]->async()->ListMessages(
           &call->context, &call->request, &call->response,
@@ -505,10 +537,25 @@ class ServerWorkloads {
   }
 
   // Posts `n` messages (64 at a time) so that lists run over a large
-  // exchange.
-  void Prefill(int n) {
+  // exchange: the élus' exchange that `list` reads, or `exchange`.
+  void Prefill(int n, const std::string& exchange = "") {
     std::atomic<int> left{n};
     StartCall post = Post();
+    if (!exchange.empty()) {
+      v1::PostMessageRequest request = post_;
+      request.set_parent(exchange);
+      post = [this, request](int c, Done done) {
+        auto* call = new Call<v1::PostMessageRequest, v1::Message>();
+        Prepare(&call->context);
+        call->request = request;
+        exchanges_[c % exchanges_.size()]->async()->PostMessage(
+            &call->context, &call->request, &call->response,
+            [call, done](grpc::Status s) {
+              done(s);
+              delete call;
+            });
+      };
+    }
     absl::Notification done;
     std::atomic<int> running{64};
     std::function<void(int)> next = [&](int c) {
@@ -585,6 +632,7 @@ class ServerWorkloads {
   std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges_;
   std::vector<std::unique_ptr<v1::ReportService::Stub>> reports_;
   std::vector<std::unique_ptr<v1::MemberService::Stub>> members_;
+  const std::string data_dir_;
   std::string exchange_;
   std::string report_;
   v1::PostMessageRequest post_;
@@ -596,6 +644,68 @@ class ServerWorkloads {
 std::vector<double>& PublishLatencies() {
   static auto* latencies = new std::vector<double>();
   return *latencies;
+}
+
+// What `deep` and the served workloads measured beyond their rows, for
+// PrintTargets.
+struct ServedFigures {
+  std::string deep_first, deep_last;  // the two sizes listed: "10k", "1M"
+  double disk_mib = 0, tables_mib = 0, wal_mib = 0;
+  int64_t deep_messages = 0;
+  double fill_per_second = 0;
+  double peak_rss_mib = 0;
+};
+ServedFigures& Served() {
+  static auto* figures = new ServedFigures();
+  return *figures;
+}
+
+// Adds up the files under `dir`: all of them, the tables (*.sst), the WAL
+// (*.log).
+void MeasureDisk(const std::string& dir, ServedFigures* figures) {
+  double total = 0, tables = 0, wal = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
+       !error && it != std::filesystem::recursive_directory_iterator();
+       it.increment(error)) {
+    if (!it->is_regular_file(error)) continue;
+    const double bytes = static_cast<double>(it->file_size(error));
+    if (error) break;
+    total += bytes;
+    const std::string ext = it->path().extension().string();
+    if (ext == ".sst") tables += bytes;
+    if (ext == ".log") wal += bytes;
+  }
+  if (error) Die(absl::StrCat("measuring ", dir, ": ", error.message()));
+  figures->disk_mib = total / (1 << 20);
+  figures->tables_mib = tables / (1 << 20);
+  figures->wal_mib = wal / (1 << 20);
+}
+
+// `deep`: an exchange of its own listed at kDeepFirst messages, then at
+// options.deep, then the store's disk use.
+void DriveDeep(const Options& options, ServerWorkloads* load) {
+  ServedFigures& figures = Served();
+  const std::string exchange =
+      load->CreateExchange("Banc d'essai : un fil très long");
+  auto label = [](int n) {
+    return n % 1000000 == 0 ? absl::StrCat(n / 1000000, "M")
+                            : absl::StrCat(n / 1000, "k");
+  };
+  load->Prefill(kDeepFirst, exchange);
+  figures.deep_first = label(kDeepFirst);
+  PrintRow(DriveCalls("list@" + figures.deep_first, options, load->pid(),
+                      load->ListOf(exchange)));
+  const Clock::time_point t0 = Clock::now();
+  load->Prefill(options.deep - kDeepFirst, exchange);
+  figures.fill_per_second =
+      (options.deep - kDeepFirst) /
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  figures.deep_messages = options.deep;
+  figures.deep_last = label(options.deep);
+  PrintRow(DriveCalls("list@" + figures.deep_last, options, load->pid(),
+                      load->ListOf(exchange)));
+  MeasureDisk(load->data_dir() + "/store", &figures);
 }
 
 Result DrivePostWhilePublishing(const Options& options, ServerWorkloads* load) {
@@ -842,6 +952,43 @@ void PrintTargets() {
     std::printf("| post p99 while publishing / post p99 | %.2f | <= 2 | %s |\n",
                 r, r <= 2 ? "met" : "not met");
   }
+  const ServedFigures& served = Served();
+  const std::string first = "list@" + served.deep_first;
+  const std::string last = "list@" + served.deep_last;
+  if (p.count(first) > 0 && p.count(last) > 0) {
+    for (const auto& [what, of] :
+         {std::pair<const char*, double Printed::*>{"p50", &Printed::p50_ms},
+          {"p99", &Printed::p99_ms}}) {
+      const double r = p.at(last).*of / p.at(first).*of;
+      std::printf("| list page %s, %s / %s messages | %.2f | <= 1.3 | %s |\n",
+                  what, served.deep_last.c_str(), served.deep_first.c_str(), r,
+                  r <= 1.3 ? "met" : "not met");
+    }
+  }
+  if (served.tables_mib > 0) {
+    const double r = served.disk_mib / served.tables_mib;
+    std::printf(
+        "| store on disk / its tables, at %s messages | %.2f (%.0f / %.0f "
+        "MiB) | <= 2 | %s |\n",
+        served.deep_last.c_str(), r, served.disk_mib, served.tables_mib,
+        r <= 2 ? "met" : "not met");
+  }
+  if (served.peak_rss_mib > 0) {
+    std::printf(
+        "| cohorted peak RSS through the run | %.0f MiB | <= 512 MiB "
+        "| %s |\n",
+        served.peak_rss_mib, served.peak_rss_mib <= 512 ? "met" : "not met");
+  }
+  if (served.deep_messages > 0) {
+    std::printf(
+        "\n`deep` filled its exchange to %lld messages at %.0f posts/s; the "
+        "store then held %.0f MiB: %.0f MiB of tables, %.0f MiB of WAL, "
+        "%.0f MiB of other files (%.0f bytes a message).\n",
+        static_cast<long long>(served.deep_messages), served.fill_per_second,
+        served.disk_mib, served.tables_mib, served.wal_mib,
+        served.disk_mib - served.tables_mib - served.wal_mib,
+        served.disk_mib * (1 << 20) / served.deep_messages);
+  }
   const std::vector<double>& published = PublishLatencies();
   if (!published.empty()) {
     std::printf(
@@ -879,6 +1026,9 @@ Options ParseFlags(int argc, char** argv) {
            options.deadline_ms > 0;
     } else if (name == "--prefill") {
       ok = ok && absl::SimpleAtoi(value, &options.prefill);
+    } else if (name == "--deep") {
+      ok = ok && absl::SimpleAtoi(value, &options.deep) &&
+           options.deep > kDeepFirst;
     } else if (name == "--members") {
       ok = ok && absl::SimpleAtoi(value, &options.members) &&
            options.members >= 0;
@@ -905,7 +1055,7 @@ int Main(int argc, char** argv) {
     if (w == "store" || w == "grpc-put" || w == "grpc-get") {
       ceilings.push_back(w);
     } else if (w == "health" || w == "post" || w == "get" || w == "list" ||
-               w == "mixed" || w == "publish") {
+               w == "mixed" || w == "publish" || w == "deep") {
       served.push_back(w);
     } else {
       Die(absl::StrCat("unknown workload ", w));
@@ -926,6 +1076,10 @@ int Main(int argc, char** argv) {
         PrintRow(DrivePostWhilePublishing(options, &load));
         continue;
       }
+      if (w == "deep") {
+        DriveDeep(options, &load);
+        continue;
+      }
       StartCall start = w == "health" ? load.Health()
                         : w == "post" ? load.Post()
                         : w == "get"  ? load.Get()
@@ -934,6 +1088,7 @@ int Main(int argc, char** argv) {
       PrintRow(DriveCalls(w, options, load.pid(), start));
     }
     const ProcSample end = ReadProc(load.pid());
+    Served().peak_rss_mib = end.peak_rss_mib;
     std::printf("\ncohorted peak RSS through the run: %.0f MiB\n\n",
                 end.peak_rss_mib);
     server->Stop(SIGTERM);

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Runs cohorte-bench's standard suite on a Release build and writes
 # tests/bench/RESULTS.md with the machine it ran on, followed by
-# tests/bench/NOTES.md (hand-written). A few minutes; not a
-# test, not in CI. The figures are worth what the machine was doing
-# meanwhile: the load average before the run is written down with them.
+# tests/bench/NOTES.md (hand-written). About five minutes (`deep` posts a
+# million messages); not a test, not in CI. The figures are worth what the
+# machine was doing meanwhile: the load average before the run is written
+# down with them.
 #
 #   tests/bench/run.sh [build-dir]      (default: build-rel)
 #   CLIENTS=64 CHANNELS=64 WARMUP=2 SECONDS_PER_WORKLOAD=5 MEMBERS=5000 \
-#     tests/bench/run.sh
+#     DEEP=1000000 tests/bench/run.sh
 # Run it with a higher priority than the builds around it if you may:
 #   sudo nice -n -5 tests/bench/run.sh
 set -eu
@@ -19,6 +20,7 @@ channels=${CHANNELS:-$clients}  # one connection per client
 warmup=${WARMUP:-2}
 seconds=${SECONDS_PER_WORKLOAD:-5}
 members=${MEMBERS:-5000}
+deep=${DEEP:-1000000}
 out=$root/tests/bench/RESULTS.md
 
 if [ ! -f "$build/build.ninja" ]; then
@@ -31,7 +33,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 "$build/tests/cohorte-bench" --clients="$clients" --channels="$channels" \
-  --warmup="$warmup" --seconds="$seconds" --members="$members" >"$table"
+  --warmup="$warmup" --seconds="$seconds" --members="$members" \
+  --deep="$deep" >"$table"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
@@ -47,6 +50,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
   echo "- $clients concurrent calls over $channels channels (connections), ${warmup} s warm-up, ${seconds} s measured per workload"
   echo "- $members allies added to the demo cohort first (\`publish\` notifies them all)"
+  echo "- \`deep\` lists an exchange of its own at 10,000 then $deep messages"
   echo
   echo "Server figures are \`cohorted\`'s (CPU over the window, RSS at its end);"
   echo "for \`grpc-put\` and \`grpc-get\` the bare server's (a child process of the"
