@@ -315,9 +315,12 @@ void CollectRecordGarbage(cohorte::service::RecordService& records) {
 // a leader's task queued behind enough of them would never run (with
 // --workers=1, one sync write and one post froze the server).
 std::atomic<cohorte::transport::WorkerPool*> g_async_pool{nullptr};
-// One group applied while the one before is written, and a third one's
-// task while the first answers: more are rarely needed.
-constexpr int kCommitLeaderThreads = 4;
+// Two: one group applied while the one before is written (and answered).
+// A third group's task waits for one of them; four threads let it start
+// sooner, but on two cores the extra runnable threads cost more than they
+// pipeline (post, 64 clients, 10 A/B pairs: 2 threads ahead in 9, by 5–8 %
+// in posts/s, p99 0.2–0.8 ms lower; tests/bench/NOTES.md, eighth pass).
+constexpr int kCommitLeaderThreads = 2;
 
 // Opens the instance under --data-dir, or makes one if the directory is
 // missing or empty (unless `wal_copy_dir` is set: then it recovers a WAL
