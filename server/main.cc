@@ -318,8 +318,11 @@ std::atomic<cohorte::transport::WorkerPool*> g_async_pool{nullptr};
 // Two: one group applied while the one before is written (and answered).
 // A third group's task waits for one of them; four threads let it start
 // sooner, but on two cores the extra runnable threads cost more than they
-// pipeline (post, 64 clients, 10 A/B pairs: 2 threads ahead in 9, by 5–8 %
-// in posts/s, p99 0.2–0.8 ms lower; tests/bench/NOTES.md, eighth pass).
+// pipeline (post, 64 clients, 10 A/B pairs: 2 threads ahead in 9, +7 % in
+// posts/s over the ten, p99 lower in 5 of the 6 pairs where it was noted;
+// tests/bench/NOTES.md, eighth pass). Any count is live: nothing a leader
+// waits for needs another leader task (Store::CommitAsync refuses Commit
+// from its callbacks).
 constexpr int kCommitLeaderThreads = 2;
 
 // Opens the instance under --data-dir, or makes one if the directory is

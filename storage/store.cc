@@ -1123,7 +1123,23 @@ absl::Status Store::Migrate() {
                    kSchemaVersion));
 }
 
+namespace {
+// Set while this thread runs CommitAsync callbacks. Such a callback must not
+// wait for the commit leadership (Commit, WriteAsLeader): the task that
+// holds it may be queued behind this very thread (with a pool of async
+// leaders all answering groups, nothing would ever commit again).
+thread_local bool t_in_commit_callback = false;
+
+absl::Status RefusedInCommitCallback(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(
+      what,
+      " called from a CommitAsync callback: it would wait for the "
+      "commit leadership, which may be queued behind this thread"));
+}
+}  // namespace
+
 absl::StatusOr<CommitResult> Store::Commit(Mutation mutation) {
+  if (t_in_commit_callback) return RefusedInCommitCallback("Store::Commit");
   Writer self;
   self.mutation = &mutation;
 
@@ -1255,7 +1271,12 @@ void Store::LeadOneGroupLocked(Writer* self) {
     CommitCallback done = std::move(w->on_done);
     absl::StatusOr<CommitResult> result = std::move(w->result);
     delete w;
+    // Saved and restored: a callback's CommitAsync may lead (and answer)
+    // groups on this thread before it returns.
+    const bool in_callback = t_in_commit_callback;
+    t_in_commit_callback = true;
     done(std::move(result));
+    t_in_commit_callback = in_callback;
   }
   mu_.Lock();
 }
@@ -1624,6 +1645,10 @@ absl::Status Store::CompactChanges(int64_t before) {
 absl::Status Store::WriteAsLeader(
     absl::string_view what,
     const std::function<rocksdb::Status(rocksdb::WriteBatch&)>& build) {
+  if (t_in_commit_callback) {
+    return RefusedInCommitCallback(
+        absl::StrCat("Store::WriteAsLeader (", what, ")"));
+  }
   // Take the commit leadership: no group writes while this batch does.
   // Waiting, it keeps groups from taking the leadership in turn (they
   // would, as fast as it frees, under a steady stream of posts).

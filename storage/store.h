@@ -494,9 +494,11 @@ class Store {
   // is handed to it and CommitAsync returns at once; otherwise the thread
   // committing the current group leads the next. `done` runs on the leading
   // thread with no lock of the store held, after leadership passed on: it
-  // should be short (answering a call). REQUIRES: `done` does not call Commit
-  // (it may call CommitAsync); every `done` has run before the Store is
-  // destroyed.
+  // should be short (answering a call). `done` must not call Commit or
+  // WriteAsLeader, which would wait for a leadership that may be queued
+  // behind its own thread: from `done` they return INTERNAL at once, writing
+  // nothing. It may call CommitAsync. REQUIRES: every `done` has run before
+  // the Store is destroyed.
   void CommitAsync(Mutation mutation, CommitCallback done);
 
   // The committed state, for the read gate and authentication only (see

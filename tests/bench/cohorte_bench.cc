@@ -22,7 +22,7 @@
 //             (`list@10k`), then at --deep=N (default 1,000,000:
 //             `list@1M`), filled by 64 concurrent 1 KiB posts; then the
 //             store's disk use against its tables' size (*.sst)
-// and the ceilings (no cohorted):
+// and the ceilings (no cohorted), measured first:
 //   store     Store::Commit of one 1 KiB put, durable, N threads
 //   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
 //             put per call (on a 64-thread pool, as cohorted does)
@@ -42,7 +42,8 @@
 //       [--warmup=2] [--seconds=5]
 //       [--prefill=0]   (messages posted before the workloads run)
 //       [--members=0]   (members added to the demo cohort first)
-//       [--deep=1000000]  (messages of the exchange `deep` lists last)
+//       [--deep=1000000]  (messages of the exchange `deep` lists last,
+//                          more than 10,000; about 1 KiB of disk each)
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
 //                               overload it on purpose)
 
@@ -299,7 +300,7 @@ void PrintHeader() {
       "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
 }
 
-// Throughput and p99 of each workload printed, for PrintTargets.
+// Throughput, p50 and p99 of each workload printed, for PrintTargets.
 struct Printed {
   double per_second;
   double p50_ms;
@@ -536,26 +537,24 @@ class ServerWorkloads {
         };
   }
 
-  // Posts `n` messages (64 at a time) so that lists run over a large
-  // exchange: the élus' exchange that `list` reads, or `exchange`.
+  // Posts `n` messages (64 at a time, each with a deadline of a minute
+  // whatever --deadline_ms says) so that lists run over a large exchange:
+  // the élus' exchange that `list` reads, or `exchange`.
   void Prefill(int n, const std::string& exchange = "") {
     std::atomic<int> left{n};
-    StartCall post = Post();
-    if (!exchange.empty()) {
-      v1::PostMessageRequest request = post_;
-      request.set_parent(exchange);
-      post = [this, request](int c, Done done) {
-        auto* call = new Call<v1::PostMessageRequest, v1::Message>();
-        Prepare(&call->context);
-        call->request = request;
-        exchanges_[c % exchanges_.size()]->async()->PostMessage(
-            &call->context, &call->request, &call->response,
-            [call, done](grpc::Status s) {
-              done(s);
-              delete call;
-            });
-      };
-    }
+    v1::PostMessageRequest request = post_;
+    if (!exchange.empty()) request.set_parent(exchange);
+    const StartCall post = [this, request](int c, Done done) {
+      auto* call = new Call<v1::PostMessageRequest, v1::Message>();
+      Prepare(&call->context, /*deadline_ms=*/60000);
+      call->request = request;
+      exchanges_[c % exchanges_.size()]->async()->PostMessage(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    };
     absl::Notification done;
     std::atomic<int> running{64};
     std::function<void(int)> next = [&](int c) {
@@ -646,14 +645,20 @@ std::vector<double>& PublishLatencies() {
   return *latencies;
 }
 
+// The files of a store: all of them, its tables (*.sst), its WAL (*.log).
+struct DiskUse {
+  double total = 0, tables = 0, wal = 0;  // bytes
+};
+
 // What `deep` and the served workloads measured beyond their rows, for
 // PrintTargets.
 struct ServedFigures {
   std::string deep_first, deep_last;  // the two sizes listed: "10k", "1M"
-  double disk_mib = 0, tables_mib = 0, wal_mib = 0;
-  int64_t deep_messages = 0;
+  int64_t fill_messages = 0;          // posted between the two lists
   double fill_per_second = 0;
-  double settle_seconds = 0;  // until the server was idle after the fill
+  double settle_seconds = 0;        // from the end of that fill to idleness
+  bool settled = false;             // false: still busy after the longest wait
+  DiskUse before_fill, after_fill;  // the whole store, around that fill
   double peak_rss_mib = 0;
 };
 ServedFigures& Served() {
@@ -661,71 +666,87 @@ ServedFigures& Served() {
   return *figures;
 }
 
-// Adds up the files under `dir`: all of them, the tables (*.sst), the WAL
-// (*.log).
-void MeasureDisk(const std::string& dir, ServedFigures* figures) {
-  double total = 0, tables = 0, wal = 0;
+// Adds up the files under `dir`. A file RocksDB deletes while it is being
+// counted is left out; any other error is reported on stderr and counts
+// what was read until then.
+DiskUse MeasureDisk(const std::string& dir) {
+  DiskUse use;
   std::error_code error;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
-       !error && it != std::filesystem::recursive_directory_iterator();
+  auto it = std::filesystem::recursive_directory_iterator(dir, error);
+  for (; !error && it != std::filesystem::recursive_directory_iterator();
        it.increment(error)) {
-    if (!it->is_regular_file(error)) continue;
-    const double bytes = static_cast<double>(it->file_size(error));
-    if (error) break;
-    total += bytes;
+    std::error_code file_error;
+    if (!it->is_regular_file(file_error)) continue;
+    const uintmax_t bytes = it->file_size(file_error);
+    if (file_error) continue;  // deleted meanwhile (an obsolete file)
+    use.total += static_cast<double>(bytes);
     const std::string ext = it->path().extension().string();
-    if (ext == ".sst") tables += bytes;
-    if (ext == ".log") wal += bytes;
+    if (ext == ".sst") use.tables += static_cast<double>(bytes);
+    if (ext == ".log") use.wal += static_cast<double>(bytes);
   }
-  if (error) Die(absl::StrCat("measuring ", dir, ": ", error.message()));
-  figures->disk_mib = total / (1 << 20);
-  figures->tables_mib = tables / (1 << 20);
-  figures->wal_mib = wal / (1 << 20);
+  if (error) {
+    std::fprintf(stderr, "cohorte-bench: measuring %s: %s\n", dir.c_str(),
+                 error.message().c_str());
+  }
+  return use;
 }
 
-// Waits until `pid` is idle (under a tenth of a core over half a second),
-// for at most two minutes: after a fill, its flushes and compactions. The
-// seconds it waited.
-double WaitUntilIdle(pid_t pid) {
+// Waits until `pid` is idle: three half-seconds in a row under a tenth of
+// a core each (after a fill: its flushes and compactions, as far as CPU
+// shows them), for at most two minutes.
+struct Settled {
+  double seconds = 0;
+  bool idle = false;
+};
+Settled WaitUntilIdle(pid_t pid) {
   const Clock::time_point t0 = Clock::now();
   ProcSample last = ReadProc(pid);
-  while (Clock::now() - t0 < std::chrono::minutes(2)) {
+  int quiet = 0;
+  while (quiet < 3 && Clock::now() - t0 < std::chrono::minutes(2)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const ProcSample now = ReadProc(pid);
-    if (now.cpu_seconds - last.cpu_seconds < 0.05) break;
+    quiet = now.cpu_seconds - last.cpu_seconds < 0.05 ? quiet + 1 : 0;
     last = now;
   }
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  return {std::chrono::duration<double>(Clock::now() - t0).count(), quiet >= 3};
+}
+
+// "10k", "1M", or the count itself when it is not a round one.
+std::string CountLabel(int n) {
+  if (n % 1000000 == 0) return absl::StrCat(n / 1000000, "M");
+  if (n % 1000 == 0) return absl::StrCat(n / 1000, "k");
+  return absl::StrCat(n);
 }
 
 // `deep`: an exchange of its own listed at kDeepFirst messages, then at
-// options.deep, then the store's disk use. Each list is measured once the
-// server is idle after the fill: a long exchange is written over months,
-// its compactions long done when it is read.
+// options.deep (its first page, oldest first, as `list`), and the whole
+// store's files before and after the fill between them. Each list is
+// measured once the server is idle after its fill: a long exchange is
+// written over months, its compactions long done when it is read.
 void DriveDeep(const Options& options, ServerWorkloads* load) {
   ServedFigures& figures = Served();
   const std::string exchange =
       load->CreateExchange("Banc d'essai : un fil très long");
-  auto label = [](int n) {
-    return n % 1000000 == 0 ? absl::StrCat(n / 1000000, "M")
-                            : absl::StrCat(n / 1000, "k");
-  };
   load->Prefill(kDeepFirst, exchange);
   WaitUntilIdle(load->pid());
-  figures.deep_first = label(kDeepFirst);
+  figures.deep_first = CountLabel(kDeepFirst);
   PrintRow(DriveCalls("list@" + figures.deep_first, options, load->pid(),
                       load->ListOf(exchange)));
+  const std::string store = load->data_dir() + "/store";
+  figures.before_fill = MeasureDisk(store);
   const Clock::time_point t0 = Clock::now();
+  figures.fill_messages = options.deep - kDeepFirst;
   load->Prefill(options.deep - kDeepFirst, exchange);
   figures.fill_per_second =
-      (options.deep - kDeepFirst) /
+      figures.fill_messages /
       std::chrono::duration<double>(Clock::now() - t0).count();
-  figures.deep_messages = options.deep;
-  figures.settle_seconds = WaitUntilIdle(load->pid());
-  figures.deep_last = label(options.deep);
+  const Settled settled = WaitUntilIdle(load->pid());
+  figures.settle_seconds = settled.seconds;
+  figures.settled = settled.idle;
+  figures.deep_last = CountLabel(options.deep);
   PrintRow(DriveCalls("list@" + figures.deep_last, options, load->pid(),
                       load->ListOf(exchange)));
-  MeasureDisk(load->data_dir() + "/store", &figures);
+  figures.after_fill = MeasureDisk(store);
 }
 
 Result DrivePostWhilePublishing(const Options& options, ServerWorkloads* load) {
@@ -979,19 +1000,29 @@ void PrintTargets() {
     for (const auto& [what, of] :
          {std::pair<const char*, double Printed::*>{"p50", &Printed::p50_ms},
           {"p99", &Printed::p99_ms}}) {
-      const double r = p.at(last).*of / p.at(first).*of;
+      const double at_first = p.at(first).*of, at_last = p.at(last).*of;
+      if (at_first <= 0 || at_last <= 0) {
+        std::printf(
+            "| list page %s, %s / %s messages | no list succeeded "
+            "| <= 1.3 | not met |\n",
+            what, served.deep_last.c_str(), served.deep_first.c_str());
+        continue;
+      }
+      const double r = at_last / at_first;
       std::printf("| list page %s, %s / %s messages | %.2f | <= 1.3 | %s |\n",
                   what, served.deep_last.c_str(), served.deep_first.c_str(), r,
                   r <= 1.3 ? "met" : "not met");
     }
   }
-  if (served.tables_mib > 0) {
-    const double r = served.disk_mib / served.tables_mib;
+  const DiskUse& after = served.after_fill;
+  const DiskUse& before = served.before_fill;
+  constexpr double kMiB = 1 << 20;
+  if (after.tables > 0) {
+    const double r = after.total / after.tables;
     std::printf(
-        "| store on disk / its tables, at %s messages | %.2f (%.0f / %.0f "
-        "MiB) | <= 2 | %s |\n",
-        served.deep_last.c_str(), r, served.disk_mib, served.tables_mib,
-        r <= 2 ? "met" : "not met");
+        "| the whole store on disk / its tables, after `deep` | %.2f (%.0f / "
+        "%.0f MiB) | <= 2 | %s |\n",
+        r, after.total / kMiB, after.tables / kMiB, r <= 2 ? "met" : "not met");
   }
   if (served.peak_rss_mib > 0) {
     std::printf(
@@ -999,16 +1030,22 @@ void PrintTargets() {
         "| %s |\n",
         served.peak_rss_mib, served.peak_rss_mib <= 512 ? "met" : "not met");
   }
-  if (served.deep_messages > 0) {
+  if (served.fill_messages > 0) {
     std::printf(
-        "\n`deep` filled its exchange to %lld messages at %.0f posts/s, and "
-        "the server was idle %.1f s later; the store then held %.0f MiB: "
-        "%.0f MiB of tables, %.0f MiB of WAL, %.0f MiB of other files (%.0f "
-        "bytes a message).\n",
-        static_cast<long long>(served.deep_messages), served.fill_per_second,
-        served.settle_seconds, served.disk_mib, served.tables_mib,
-        served.wal_mib, served.disk_mib - served.tables_mib - served.wal_mib,
-        served.disk_mib * (1 << 20) / served.deep_messages);
+        "\n`deep` posted %lld messages (1 KiB of French prose each, which "
+        "RocksDB's Snappy compresses) at %.0f posts/s, from list@%s to "
+        "list@%s; the server was %s %.1f s after the fill. Over the fill the "
+        "store grew by %.0f bytes a message (%.0f of tables). After it, the "
+        "whole store held %.0f MiB: %.0f MiB of tables, %.0f MiB of WAL, "
+        "%.0f MiB of other files.\n",
+        static_cast<long long>(served.fill_messages), served.fill_per_second,
+        served.deep_first.c_str(), served.deep_last.c_str(),
+        served.settled ? "idle" : "still busy (not idle)",
+        served.settle_seconds,
+        (after.total - before.total) / served.fill_messages,
+        (after.tables - before.tables) / served.fill_messages,
+        after.total / kMiB, after.tables / kMiB, after.wal / kMiB,
+        (after.total - after.tables - after.wal) / kMiB);
   }
   const std::vector<double>& published = PublishLatencies();
   if (!published.empty()) {
@@ -1059,6 +1096,11 @@ Options ParseFlags(int argc, char** argv) {
     if (!ok) Die(absl::StrCat("bad flag ", arg, " (see the file's header)"));
   }
   if (options.channels == 0) options.channels = options.clients;
+  if (options.channels > options.clients) {
+    Die(absl::StrCat("--channels=", options.channels,
+                     " is more than --clients=", options.clients,
+                     ": a channel would carry no call"));
+  }
   return options;
 }
 
@@ -1083,6 +1125,10 @@ int Main(int argc, char** argv) {
     }
   }
   PrintHeader();
+  // The ceilings first, on a machine that has not yet written a million
+  // messages and deleted them: what `deep` leaves behind (page cache,
+  // files being freed) must not lower them.
+  if (!ceilings.empty()) RunCeilings(options, ceilings);
   if (!served.empty()) {
     testing::TempDir dir;
     const std::string data_dir = dir.path() + "/data";
@@ -1108,13 +1154,9 @@ int Main(int argc, char** argv) {
                                       : load.Mixed();
       PrintRow(DriveCalls(w, options, load.pid(), start));
     }
-    const ProcSample end = ReadProc(load.pid());
-    Served().peak_rss_mib = end.peak_rss_mib;
-    std::printf("\ncohorted peak RSS through the run: %.0f MiB\n\n",
-                end.peak_rss_mib);
+    Served().peak_rss_mib = ReadProc(load.pid()).peak_rss_mib;
     server->Stop(SIGTERM);
   }
-  if (!ceilings.empty()) RunCeilings(options, ceilings);
   PrintTargets();
   return 0;
 }

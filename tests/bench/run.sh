@@ -11,9 +11,27 @@
 #     DEEP=1000000 tests/bench/run.sh
 # Run it with a higher priority than the builds around it if you may:
 #   sudo nice -n -5 tests/bench/run.sh
+# After editing NOTES.md, put it after the measured part of RESULTS.md
+# again without measuring anything (the measured part is kept as it was):
+#   tests/bench/run.sh --notes-only
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/tests/bench/RESULTS.md
+# The line between the measured part of RESULTS.md and NOTES.md.
+marker='<!-- Measured above; tests/bench/NOTES.md below. -->'
+
+if [ "${1:-}" = --notes-only ]; then
+  if ! grep -qxF "$marker" "$out"; then
+    echo "run.sh: $out has no measured part to keep; run the suite" >&2
+    exit 1
+  fi
+  measured=$(mktemp)
+  trap 'rm -f "$measured"' EXIT
+  awk -v marker="$marker" '{ print } $0 == marker { exit }' "$out" >"$measured"
+  { cat "$measured"; echo; cat "$root/tests/bench/NOTES.md"; } >"$out"
+  exit 0
+fi
 build=${1:-$root/build-rel}
 clients=${CLIENTS:-64}
 channels=${CHANNELS:-$clients}  # one connection per client
@@ -21,7 +39,6 @@ warmup=${WARMUP:-2}
 seconds=${SECONDS_PER_WORKLOAD:-5}
 members=${MEMBERS:-5000}
 deep=${DEEP:-1000000}
-out=$root/tests/bench/RESULTS.md
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -50,7 +67,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
   echo "- $clients concurrent calls over $channels channels (connections), ${warmup} s warm-up, ${seconds} s measured per workload"
   echo "- $members allies added to the demo cohort first (\`publish\` notifies them all)"
-  echo "- \`deep\` lists an exchange of its own at 10,000 then $deep messages"
+  echo "- \`deep\` lists an exchange of its own at 10,000 then $(printf '%s' "$deep" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta') messages"
   echo
   echo "Server figures are \`cohorted\`'s (CPU over the window, RSS at its end);"
   echo "for \`grpc-put\` and \`grpc-get\` the bare server's (a child process of the"
@@ -59,8 +76,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   cat "$table"
   echo
+  echo "$marker"
+  echo
   # What the figures mean and the before/after of hot-path changes,
-  # written by hand.
+  # written by hand (--notes-only puts a newer version here).
   cat "$root/tests/bench/NOTES.md"
 } >"$out"
 cat "$out"

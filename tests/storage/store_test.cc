@@ -406,6 +406,37 @@ TEST_F(StoreTest, AnAsyncCommitAloneIsLedAndAnsweredByItsOwnThread) {
   EXPECT_EQ(store_->Commit(PutMutation("next", "v"))->revision, 2);
 }
 
+TEST_F(StoreTest, ACommitAsyncCallbackIsRefusedTheLeadershipNotFrozen) {
+  // A callback that waited for the commit leadership could wait for a
+  // leader task queued behind its own thread (cohorted's two async leaders
+  // both answering): Commit refuses at once instead, and writes nothing.
+  // CommitAsync stays allowed, and the refusal ends with the callback.
+  absl::Status inside;
+  bool nested_answered = false;
+  store_->CommitAsync(
+      PutMutation("first", "v"), [&](absl::StatusOr<CommitResult> r) {
+        ASSERT_THAT(r, IsOk());
+        inside = store_->Commit(PutMutation("inside", "w")).status();
+        store_->CommitAsync(
+            PutMutation("nested", "x"), [&](absl::StatusOr<CommitResult> n) {
+              EXPECT_THAT(n, IsOk());
+              EXPECT_FALSE(store_->Commit(PutMutation("deeper", "y")).ok());
+              nested_answered = true;
+            });
+        // Still refused after the nested callback returned.
+        EXPECT_THAT(store_->Commit(PutMutation("after-nested", "z")),
+                    StatusIs(absl::StatusCode::kInternal));
+      });
+  EXPECT_THAT(inside, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(std::string(inside.message()),
+              ::testing::HasSubstr("CommitAsync callback"));
+  EXPECT_TRUE(nested_answered);
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "inside"), "");
+  EXPECT_EQ(GetOrEmpty(Table::kIndexes, "nested"), "x");
+  EXPECT_EQ(store_->revision(), 2);  // first and nested
+  EXPECT_THAT(store_->Commit(PutMutation("outside", "v")), IsOk());
+}
+
 TEST_F(StoreTest, WithAnAsyncLeaderTheCallerNeverLeads) {
   // What cohorted does: the leadership of async writers goes to its worker
   // pool, never to the calling thread (one of gRPC's event threads, which

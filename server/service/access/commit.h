@@ -177,7 +177,8 @@ absl::StatusOr<Response> CommitForResponse(
 // exactly once, on the thread that led the commit (maybe this one, before
 // CommitForResponseAsync returns). `request` must stay valid until `done`
 // has run; `apply` runs inside the group commit as CommitForResponse's
-// does. REQUIRES: `done` does not call Store::Commit.
+// does. `done` must not call Store::Commit (from there it returns INTERNAL
+// and writes nothing: see Store::CommitAsync).
 template <typename Response>
 void CommitForResponseAsync(
     storage::Store& store, const Principal& principal, absl::string_view method,
