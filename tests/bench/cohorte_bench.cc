@@ -473,11 +473,14 @@ class ServerWorkloads {
     };
   }
 
-  StartCall Post() {
-    return [this](int c, Done done) {
+  StartCall Post() { return PostOf(post_); }
+
+  // Posts `request`, each call with `deadline_ms` (0: --deadline_ms).
+  StartCall PostOf(const v1::PostMessageRequest& request, int deadline_ms = 0) {
+    return [this, request, deadline_ms](int c, Done done) {
       auto* call = new Call<v1::PostMessageRequest, v1::Message>();
-      Prepare(&call->context);
-      call->request = post_;
+      Prepare(&call->context, deadline_ms);
+      call->request = request;
       exchanges_[c % exchanges_.size()]->async()->PostMessage(
           &call->context, &call->request, &call->response,
           [call, done](grpc::Status s) {
@@ -544,17 +547,7 @@ class ServerWorkloads {
     std::atomic<int> left{n};
     v1::PostMessageRequest request = post_;
     if (!exchange.empty()) request.set_parent(exchange);
-    const StartCall post = [this, request](int c, Done done) {
-      auto* call = new Call<v1::PostMessageRequest, v1::Message>();
-      Prepare(&call->context, /*deadline_ms=*/60000);
-      call->request = request;
-      exchanges_[c % exchanges_.size()]->async()->PostMessage(
-          &call->context, &call->request, &call->response,
-          [call, done](grpc::Status s) {
-            done(s);
-            delete call;
-          });
-    };
+    const StartCall post = PostOf(request, /*deadline_ms=*/60000);
     absl::Notification done;
     std::atomic<int> running{64};
     std::function<void(int)> next = [&](int c) {
