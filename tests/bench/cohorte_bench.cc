@@ -114,8 +114,30 @@ struct Options {
   int deadline_ms = 30000;
 };
 
+// The served workloads' cohorted and its directory while they run, for Die
+// (set once, before any call; Die may run on a gRPC thread).
+std::atomic<pid_t> g_served_pid{0};
+std::atomic<const std::string*> g_served_dir{nullptr};
+
+// Exits with `what`. A cohorted started for the served workloads is killed
+// and its directory removed first (after `deep`, about a gigabyte):
+// exiting runs no destructor that would.
 [[noreturn]] void Die(const std::string& what) {
+  // One thread exits; any other that fails meanwhile waits for that exit
+  // (std::exit from two threads at once is undefined).
+  static std::atomic<bool> dying{false};
+  if (dying.exchange(true)) {
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  }
   std::fprintf(stderr, "cohorte-bench: %s\n", what.c_str());
+  if (const pid_t pid = g_served_pid.exchange(0); pid > 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  if (const std::string* dir = g_served_dir.exchange(nullptr)) {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir, ignored);
+  }
   std::exit(1);
 }
 
@@ -1128,6 +1150,8 @@ int Main(int argc, char** argv) {
     std::unique_ptr<testing::ServerProcess> server =
         testing::ServerProcess::Start(data_dir, {"--seed-demo"});
     if (server == nullptr) Die("cohorted did not start");
+    g_served_dir.store(&dir.path());
+    g_served_pid.store(server->pid());
     ServerWorkloads load(options, server.get(), data_dir);
     if (options.prefill > 0) load.Prefill(options.prefill);
     if (options.members > 0) load.AddMembers(options.members);
@@ -1148,6 +1172,8 @@ int Main(int argc, char** argv) {
       PrintRow(DriveCalls(w, options, load.pid(), start));
     }
     Served().peak_rss_mib = ReadProc(load.pid()).peak_rss_mib;
+    g_served_pid.store(0);
+    g_served_dir.store(nullptr);
     server->Stop(SIGTERM);
   }
   PrintTargets();
