@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "google/protobuf/stubs/stringpiece.h"
+#include "google/protobuf/wire_format_lite.h"
+
 namespace cohorte {
 namespace {
 
@@ -73,6 +76,35 @@ namespace google::protobuf::internal {
 
 bool IsStructurallyValidUTF8(const char* buf, int len) {
   return len <= 0 || cohorte::IsValidUtf8(buf, static_cast<size_t>(len));
+}
+
+}  // namespace google::protobuf::internal
+
+// The interposed definition of the check generated code runs on each
+// proto3 string field it serializes (see the header). Serializing never
+// fails on a string that is not UTF-8: protobuf only logs it and writes the
+// bytes anyway. Every string `cohorted` serializes was checked when it was
+// parsed (a request, a stored value) or is built by its own code from
+// those, so in a release build the serializing side skips the scan (a
+// post's answer, stored value and change record are three scans of its 1 KiB
+// body). Debug builds, and every parse, check and log as protobuf does.
+namespace google::protobuf::internal {
+
+// Protobuf's own log line for a string that is not UTF-8 (exported by the
+// library, declared in no public header).
+void PrintUTF8ErrorLog(stringpiece_internal::StringPiece message_name,
+                       stringpiece_internal::StringPiece field_name,
+                       const char* operation_str, bool emit_stacktrace);
+
+bool WireFormatLite::VerifyUtf8String(const char* data, int size, Operation op,
+                                      const char* field_name) {
+#ifdef NDEBUG
+  if (op == SERIALIZE) return true;
+#endif
+  if (IsStructurallyValidUTF8(data, size)) return true;
+  PrintUTF8ErrorLog("", field_name, op == PARSE ? "parsing" : "serializing",
+                    false);
+  return false;
 }
 
 }  // namespace google::protobuf::internal

@@ -15,8 +15,9 @@ namespace {
 // What an entry costs, roughly: its key and bytes, a decoded form (about
 // twice its encoding, with the strings' own allocations) and the list node,
 // index slot and control blocks.
-size_t Charge(absl::string_view key, const std::string& raw, bool decoded) {
-  return key.size() + raw.size() + (decoded ? 2 * raw.size() + 64 : 0) + 160;
+size_t Charge(absl::string_view key, const std::string* raw, bool decoded) {
+  const size_t bytes = raw == nullptr ? 0 : raw->size();
+  return key.size() + bytes + (decoded ? 2 * bytes + 64 : 0) + 160;
 }
 
 }  // namespace
@@ -28,33 +29,54 @@ EntityCache::Shard& EntityCache::ShardOf(absl::string_view key) {
   return shards_[absl::Hash<absl::string_view>()(key) % kShards];
 }
 
-bool EntityCache::GetRaw(absl::string_view key, std::string* value) {
+size_t EntityCache::SlotOf(absl::string_view key) {
+  const size_t hash = absl::Hash<absl::string_view>()(key) / kShards;
+  return hash % std::tuple_size<decltype(Shard::slot_update)>::value;
+}
+
+bool EntityCache::MayPredateAWrite(const Shard& shard, absl::string_view key,
+                                   Ticket ticket) {
+  return shard.last_update > ticket || shard.slot_update[SlotOf(key)] > ticket;
+}
+
+bool EntityCache::GetRaw(absl::string_view key, std::string* value,
+                         bool* absent) {
+  if (absent != nullptr) *absent = false;
   if (!enabled()) return false;
   Shard& shard = ShardOf(key);
   std::shared_ptr<const std::string> raw;
+  bool found = false;
   {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.index.find(key);
     if (it != shard.index.end()) {
       shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
       raw = it->second->raw;
+      found = true;
     }
   }
-  if (raw == nullptr) {
+  if (!found) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
+  if (raw == nullptr) {
+    if (absent != nullptr) *absent = true;
+    return false;
+  }
   *value = *raw;
   return true;
 }
 
 absl::Status EntityCache::GetProto(absl::string_view key,
-                                   google::protobuf::MessageLite* message) {
+                                   google::protobuf::MessageLite* message,
+                                   bool* absent) {
+  if (absent != nullptr) *absent = false;
   if (!enabled()) return absl::NotFoundError("not cached");
   Shard& shard = ShardOf(key);
   std::shared_ptr<const std::string> raw;
   std::shared_ptr<const google::protobuf::MessageLite> decoded;
+  bool found = false;
   {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.index.find(key);
@@ -62,13 +84,18 @@ absl::Status EntityCache::GetProto(absl::string_view key,
       shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
       raw = it->second->raw;
       decoded = it->second->decoded;
+      found = true;
     }
   }
-  if (raw == nullptr) {
+  if (!found) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return absl::NotFoundError("not cached");
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
+  if (raw == nullptr) {
+    if (absent != nullptr) *absent = true;
+    return absl::NotFoundError("not in the store");
+  }
   message->Clear();
   const google::protobuf::MessageLite& out = *message;
   const google::protobuf::MessageLite* kept = decoded.get();
@@ -84,7 +111,7 @@ absl::Status EntityCache::GetProto(absl::string_view key,
   absl::MutexLock lock(&shard.mu);
   auto it = shard.index.find(key);
   if (it != shard.index.end() && it->second->raw == raw &&
-      Charge(key, *raw, true) <= shard_capacity_) {
+      Charge(key, raw.get(), true) <= shard_capacity_) {
     StoreLocked(shard, key, std::move(raw), std::move(copy));
   }
   return absl::OkStatus();
@@ -102,9 +129,18 @@ void EntityCache::Insert(Ticket ticket, absl::string_view key,
   }
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
-  if (shard.last_update > ticket) return;   // may predate a write
+  if (MayPredateAWrite(shard, key, ticket)) return;
   if (shard.writing.contains(key)) return;  // being written
   StoreLocked(shard, key, std::move(raw), std::move(copy));
+}
+
+void EntityCache::InsertAbsent(Ticket ticket, absl::string_view key) {
+  if (!enabled()) return;
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  if (MayPredateAWrite(shard, key, ticket)) return;
+  if (shard.writing.contains(key)) return;  // being written
+  StoreLocked(shard, key, nullptr, nullptr);
 }
 
 void EntityCache::BeginWrite(absl::string_view key) {
@@ -126,7 +162,8 @@ void EntityCache::EndWrite(Ticket update, absl::string_view key,
   if (!enabled()) return;
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
-  if (update > shard.last_update) shard.last_update = update;
+  Ticket& slot = shard.slot_update[SlotOf(key)];
+  if (update > slot) slot = update;
   auto it = shard.writing.find(key);
   const bool was_cached = it != shard.writing.end() && it->second;
   if (it != shard.writing.end()) shard.writing.erase(it);
@@ -162,7 +199,7 @@ EntityCache::Stats EntityCache::stats() const {
 void EntityCache::StoreLocked(
     Shard& shard, absl::string_view key, std::shared_ptr<const std::string> raw,
     std::shared_ptr<const google::protobuf::MessageLite> decoded) {
-  const size_t charge = Charge(key, *raw, decoded != nullptr);
+  const size_t charge = Charge(key, raw.get(), decoded != nullptr);
   if (charge > shard_capacity_) {  // would evict everything else
     EraseLocked(shard, key);
     return;

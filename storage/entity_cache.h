@@ -22,7 +22,9 @@
 // a reopen clears everything (Clear). A reader that misses takes a Ticket
 // before it reads RocksDB and offers what it read with it (Insert): the
 // offer is refused while a write of the key is in progress, or if one
-// ended since the ticket was taken, since the bytes may predate it.
+// ended since the ticket was taken, since the bytes may predate it. The
+// same holds for a key found missing (InsertAbsent): a known absence is
+// kept and dropped like bytes.
 //
 // Bounded: at most `capacity_bytes` (an estimate of the stored bytes, the
 // decoded forms and the bookkeeping), split over 16 shards, each evicting
@@ -71,22 +73,35 @@ class EntityCache {
   // Take one before reading `key` from the store after a miss.
   Ticket Take() const { return sequence_.load(std::memory_order_acquire); }
 
-  // The stored bytes of `key`, if cached.
-  bool GetRaw(absl::string_view key, std::string* value);
+  // The stored bytes of `key`, if cached. False on a miss, and when the
+  // cache knows the key is not in the store (InsertAbsent), which it tells
+  // through `*absent` if given (set to false otherwise).
+  bool GetRaw(absl::string_view key, std::string* value,
+              bool* absent = nullptr);
 
   // `key` decoded into `*message` (cleared first), if cached: from the
   // cached decoded form when one of the same type is there, else by
   // decoding the cached bytes (DecodeValue; DATA_LOSS if they do not
   // parse), whose result is then kept too. NOT_FOUND on a miss (the key may
-  // still exist in the store).
+  // still exist in the store) and on a known absence, told through
+  // `*absent` as by GetRaw.
   absl::Status GetProto(absl::string_view key,
-                        google::protobuf::MessageLite* message);
+                        google::protobuf::MessageLite* message,
+                        bool* absent = nullptr);
 
   // Offers `value`, the stored bytes of `key` read after `ticket` was
-  // taken, and optionally its decoded form. Kept unless a write to the
-  // key's shard was reported since `ticket`.
+  // taken, and optionally its decoded form. Kept unless a write of the key
+  // (or of another key of its slot, one in 1,024) was reported since
+  // `ticket`, or the cache was cleared since.
   void Insert(Ticket ticket, absl::string_view key, std::string value,
               const google::protobuf::MessageLite* decoded = nullptr);
+
+  // Offers the absence of `key`, found missing from the store after
+  // `ticket` was taken: kept under the same conditions as Insert, and
+  // dropped the same way when a write changes the key (a read that misses,
+  // such as a member's read marker of an exchange not yet read, then costs
+  // a hash lookup instead of a RocksDB lookup through every table).
+  void InsertAbsent(Ticket ticket, absl::string_view key);
 
   // The leader, before a write: `key` is being written (see the file
   // comment). Until EndWrite or Clear, it is a miss and Insert refuses it.
@@ -97,7 +112,8 @@ class EntityCache {
   // cached at BeginWrite is cached with its new bytes; no new one is
   // brought in (what is written and never read by key, such as a message
   // once posted, stays out). Every ticket taken before BeginUpdate is
-  // refused by the shards EndWrite then touches.
+  // refused for the keys EndWrite then names (and the few sharing a slot
+  // with one of them).
   Ticket BeginUpdate();
   void EndWrite(Ticket update, absl::string_view key, const std::string* value);
 
@@ -109,6 +125,7 @@ class EntityCache {
  private:
   struct Entry {
     std::string key;
+    // Null: the key is known to be absent from the store.
     std::shared_ptr<const std::string> raw;
     std::shared_ptr<const google::protobuf::MessageLite> decoded;
     size_t charge = 0;
@@ -120,16 +137,27 @@ class EntityCache {
     absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index
         ABSL_GUARDED_BY(mu);
     size_t charged ABSL_GUARDED_BY(mu) = 0;
-    // The update that last changed a key of this shard: tickets older than
-    // it are refused.
+    // The last Clear: tickets older than it are refused.
     Ticket last_update ABSL_GUARDED_BY(mu) = 0;
+    // The update that last changed a key of each slot (keys hashed over
+    // kWriteSlots): a ticket older than its key's slot is refused. A slot
+    // rather than the whole shard, so that the writes of other keys (every
+    // commit group writes some) do not keep a read key out of the cache.
+    std::array<Ticket, 64> slot_update ABSL_GUARDED_BY(mu) = {};
     // The keys being written (BeginWrite), each with whether it was cached.
     absl::flat_hash_map<std::string, bool> writing ABSL_GUARDED_BY(mu);
   };
   static constexpr int kShards = 16;
 
   Shard& ShardOf(absl::string_view key);
-  // Replaces or adds `key`'s entry, then evicts down to the capacity.
+  // The slot of `key` in its shard's slot_update.
+  static size_t SlotOf(absl::string_view key);
+  // Whether what was read under `ticket` may predate a write of `key`.
+  static bool MayPredateAWrite(const Shard& shard, absl::string_view key,
+                               Ticket ticket)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Replaces or adds `key`'s entry (`raw` null: known absent), then evicts
+  // down to the capacity.
   void StoreLocked(Shard& shard, absl::string_view key,
                    std::shared_ptr<const std::string> raw,
                    std::shared_ptr<const google::protobuf::MessageLite> decoded)

@@ -377,6 +377,24 @@ v1::Change& Txn::RecordPut(EntityKind kind, absl::string_view resource_name,
   return change;
 }
 
+v1::Change& Txn::RecordPutEncoded(EntityKind kind,
+                                  absl::string_view resource_name,
+                                  const google::protobuf::Message& resource,
+                                  absl::string_view encoded) {
+  v1::Change& change = changes_.emplace_back();
+  change.set_kind(v1::Change::PUT);
+  change.set_entity_kind(static_cast<uint32_t>(kind));
+  change.set_resource_name(std::string(resource_name));
+  // What Any::PackFrom writes: the default prefix and the serialized
+  // message, which EncodeValue's bytes are after their format byte.
+  google::protobuf::Any* any = change.mutable_resource();
+  any->set_type_url(absl::StrCat("type.googleapis.com/",
+                                 resource.GetDescriptor()->full_name()));
+  encoded.remove_prefix(1);
+  any->set_value(std::string(encoded));
+  return change;
+}
+
 v1::Change& Txn::RecordDelete(EntityKind kind,
                               absl::string_view resource_name) {
   v1::Change& change = changes_.emplace_back();
@@ -1481,11 +1499,16 @@ void Store::UpdateEntityCache(rocksdb::WriteBatchWithIndex& batch,
 
 absl::Status Store::GetCommittedEntity(absl::string_view key,
                                        std::string* value) const {
-  if (entity_cache_.GetRaw(key, value)) return absl::OkStatus();
+  bool absent = false;
+  if (entity_cache_.GetRaw(key, value, &absent)) return absl::OkStatus();
+  if (absent) return absl::NotFoundError("key not found");
   const EntityCache::Ticket ticket = entity_cache_.Take();
   rocksdb::Status s = db_->Get(ReadOptionsFor(Table::kEntities),
                                handle(Table::kEntities), ToSlice(key), value);
-  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  if (s.IsNotFound()) {
+    entity_cache_.InsertAbsent(ticket, key);
+    return absl::NotFoundError("key not found");
+  }
   if (!s.ok()) return FromRocksDb(s, "read");
   entity_cache_.Insert(ticket, key, *value);
   return absl::OkStatus();
@@ -1493,13 +1516,18 @@ absl::Status Store::GetCommittedEntity(absl::string_view key,
 
 absl::Status Store::GetCommittedEntity(
     absl::string_view key, google::protobuf::MessageLite* message) const {
-  absl::Status cached = entity_cache_.GetProto(key, message);
+  bool absent = false;
+  absl::Status cached = entity_cache_.GetProto(key, message, &absent);
   if (!absl::IsNotFound(cached)) return cached;
+  if (absent) return absl::NotFoundError("key not found");
   const EntityCache::Ticket ticket = entity_cache_.Take();
   std::string value;
   rocksdb::Status s = db_->Get(ReadOptionsFor(Table::kEntities),
                                handle(Table::kEntities), ToSlice(key), &value);
-  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  if (s.IsNotFound()) {
+    entity_cache_.InsertAbsent(ticket, key);
+    return absl::NotFoundError("key not found");
+  }
   if (!s.ok()) return FromRocksDb(s, "read");
   COHORTE_RETURN_IF_ERROR(DecodeValue(value, message));
   entity_cache_.Insert(ticket, key, std::move(value), message);

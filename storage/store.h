@@ -229,8 +229,12 @@ class Txn final : public View {
     // An error other than NOT_FOUND counts as "existed": never claim a
     // creation that may not be one.
     const bool existed = !absl::IsNotFound(Get(Table::kEntities, key, &before));
-    PutRaw(Table::kEntities, key, EncodeValue(entity));
-    v1::Change& change = RecordPut(EntityTraits<T>::kKind, name, logged);
+    const std::string encoded = EncodeValue(entity);
+    PutRaw(Table::kEntities, key, encoded);
+    v1::Change& change =
+        static_cast<const google::protobuf::Message*>(&entity) == &logged
+            ? RecordPutEncoded(EntityTraits<T>::kKind, name, entity, encoded)
+            : RecordPut(EntityTraits<T>::kKind, name, logged);
     change.set_created(!existed);
     if constexpr (LogsPreviousVersion<T>::value && EntityTraits<T>::kLogged) {
       T old;
@@ -257,8 +261,10 @@ class Txn final : public View {
     assert(absl::IsNotFound(Get(Table::kEntities, key, &before)) &&
            "PutNewEntity over an existing entity");
 #endif
-    PutRaw(Table::kEntities, key, EncodeValue(entity));
-    RecordPut(EntityTraits<T>::kKind, entity.name(), entity).set_created(true);
+    const std::string encoded = EncodeValue(entity);
+    PutRaw(Table::kEntities, key, encoded);
+    RecordPutEncoded(EntityTraits<T>::kKind, entity.name(), entity, encoded)
+        .set_created(true);
   }
   // Deletes entity `name` of type T and records the deletion with the
   // deleted entity (Change.previous; not for types whose stored form may
@@ -319,6 +325,11 @@ class Txn final : public View {
   void DeleteRaw(Table table, absl::string_view key);
   v1::Change& RecordPut(EntityKind kind, absl::string_view resource_name,
                         const google::protobuf::Message& resource);
+  // The same from `encoded`, EncodeValue(resource) just written: the change
+  // holds its bytes, so the resource is serialized once, not twice.
+  v1::Change& RecordPutEncoded(EntityKind kind, absl::string_view resource_name,
+                               const google::protobuf::Message& resource,
+                               absl::string_view encoded);
   v1::Change& RecordDelete(EntityKind kind, absl::string_view resource_name);
 
   // Whether `key` of `table` may be in the group's batch: if not, the

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 
@@ -73,6 +74,38 @@ TEST_F(Utf8Test, ProtobufCallsOursAndTheLibrarysIsStillThere) {
   std::string bad = value.SerializeAsString();
   bad[bad.size() - 2] = '\xff';
   EXPECT_FALSE(parsed.ParseFromString(bad));
+}
+
+// The serializing side's check (WireFormatLite::VerifyUtf8String) is ours
+// too: a parse still refuses what is not UTF-8; a release build's
+// serialization no longer scans (protobuf only logged and wrote the bytes).
+TEST_F(Utf8Test, OnlyTheParsingSideScansInARelease) {
+  using google::protobuf::internal::WireFormatLite;
+  void* first = dlsym(
+      RTLD_DEFAULT,
+      "_ZN6google8protobuf8internal14WireFormatLite16VerifyUtf8StringEPKciNS2_"
+      "9OperationES4_");
+  ASSERT_NE(first, nullptr) << dlerror();
+  EXPECT_EQ(first, reinterpret_cast<void*>(&WireFormatLite::VerifyUtf8String));
+
+  const std::string good = "d\xc3\xa9marche";
+  const std::string bad = "d\xc3marche";
+  EXPECT_TRUE(WireFormatLite::VerifyUtf8String(
+      good.data(), static_cast<int>(good.size()), WireFormatLite::PARSE, "f"));
+  EXPECT_FALSE(WireFormatLite::VerifyUtf8String(
+      bad.data(), static_cast<int>(bad.size()), WireFormatLite::PARSE, "f"));
+  EXPECT_TRUE(WireFormatLite::VerifyUtf8String(good.data(),
+                                               static_cast<int>(good.size()),
+                                               WireFormatLite::SERIALIZE, "f"));
+#ifdef NDEBUG
+  EXPECT_TRUE(WireFormatLite::VerifyUtf8String(bad.data(),
+                                               static_cast<int>(bad.size()),
+                                               WireFormatLite::SERIALIZE, "f"));
+#else
+  EXPECT_FALSE(
+      WireFormatLite::VerifyUtf8String(bad.data(), static_cast<int>(bad.size()),
+                                       WireFormatLite::SERIALIZE, "f"));
+#endif
 }
 
 TEST_F(Utf8Test, AgreesOnEveryStringOfUpToTwoBytesAndTheThreeByteEdges) {

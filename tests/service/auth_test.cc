@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cohorte/v1/cohorts.pb.h"
 #include "gmock/gmock.h"
@@ -70,6 +71,18 @@ class AuthTest : public ::testing::Test {
   std::string token_path_;
   std::string admin_secret_;
 };
+
+// Stores hold these hashes: whatever computes them must give SHA-256 itself
+// (FIPS 180-2's test vectors), or every stored token stops working.
+TEST(TokenSecretHashTest, IsSha256OfTheSecret) {
+  EXPECT_EQ(absl::BytesToHexString(TokenSecretHash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(absl::BytesToHexString(TokenSecretHash("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(absl::BytesToHexString(TokenSecretHash(
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
 
 TEST_F(AuthTest, BootstrapWritesAPrivateTokenFileOfEnoughEntropy) {
   struct stat st;

@@ -128,6 +128,77 @@ TEST(EntityCacheTest, AKeyBeingWrittenIsAMissAndNoReadOfItIsKept) {
   EXPECT_EQ(raw, "reread");
 }
 
+// Under a steady stream of writes (every commit group writes some keys), a
+// read key must still get into the cache: only a write of that key (or of
+// one of the few keys sharing its slot) refuses what was read before it.
+TEST(EntityCacheTest, WritesOfOtherKeysDoNotKeepAReadKeyOut) {
+  EntityCache cache(1 << 20);
+  int kept = 0;
+  for (int j = 0; j < 20; ++j) {
+    const std::string key = absl::StrCat("read-", j);
+    const EntityCache::Ticket ticket = cache.Take();
+    // 50 other keys written while the reader reads: every shard gets one
+    // (each with probability 1 - (15/16)^50 = 96 %), each slot rarely.
+    for (int w = 0; w < 50; ++w) {
+      const std::string other = absl::StrCat("written-", j, "-", w);
+      cache.BeginWrite(other);
+      const std::string bytes = "v";
+      cache.EndWrite(cache.BeginUpdate(), other, &bytes);
+    }
+    cache.Insert(ticket, key, "read");
+    std::string raw;
+    if (cache.GetRaw(key, &raw)) ++kept;
+  }
+  // A key shares its slot with a written one with probability 5 %: 20
+  // keys keep at least 14 unless something is wrong (the chance of fewer
+  // is about 3 in a million).
+  EXPECT_GE(kept, 14);
+}
+
+TEST(EntityCacheTest, AnAbsenceIsKeptLikeBytesAndEndsWithTheWriteOfItsKey) {
+  EntityCache cache(1 << 20);
+  std::string raw;
+  bool absent = true;
+  EXPECT_FALSE(cache.GetRaw("k", &raw, &absent));
+  EXPECT_FALSE(absent);  // a miss: unknown
+  cache.InsertAbsent(cache.Take(), "k");
+  EXPECT_FALSE(cache.GetRaw("k", &raw, &absent));
+  EXPECT_TRUE(absent);
+  EXPECT_FALSE(cache.GetRaw("k", &raw));  // without asking, a miss
+  ::cohorte::v1::Cohort c;
+  EXPECT_THAT(cache.GetProto("k", &c, &absent),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(absent);
+  // Created: the absence goes at BeginWrite, the bytes come at EndWrite
+  // (the key was cached).
+  cache.BeginWrite("k");
+  EXPECT_FALSE(cache.GetRaw("k", &raw, &absent));
+  EXPECT_FALSE(absent);
+  cache.InsertAbsent(cache.Take(), "k");  // read meanwhile: refused
+  EXPECT_FALSE(cache.GetRaw("k", &raw, &absent));
+  EXPECT_FALSE(absent);
+  const std::string now = Encoded("cohorts/k", "K");
+  cache.EndWrite(cache.BeginUpdate(), "k", &now);
+  ASSERT_TRUE(cache.GetRaw("k", &raw, &absent));
+  EXPECT_FALSE(absent);
+  EXPECT_EQ(raw, now);
+  ASSERT_THAT(cache.GetProto("k", &c, &absent), IsOk());
+  EXPECT_EQ(c.display_name(), "K");
+  // An absence read before a write that created the key is refused.
+  const EntityCache::Ticket before = cache.Take();
+  cache.BeginWrite("j");
+  const std::string j = "j";
+  cache.EndWrite(cache.BeginUpdate(), "j", &j);
+  cache.InsertAbsent(before, "j");
+  EXPECT_FALSE(cache.GetRaw("j", &raw, &absent));
+  EXPECT_FALSE(absent);
+  // Clear forgets absences too.
+  cache.InsertAbsent(cache.Take(), "gone");
+  cache.Clear();
+  EXPECT_FALSE(cache.GetRaw("gone", &raw, &absent));
+  EXPECT_FALSE(absent);
+}
+
 TEST(EntityCacheTest, KeepsWithinItsCapacityDroppingTheLeastRecentlyUsed) {
   // 16 shards of 4 KiB each. Entries of ~1 KiB: whatever the hashing, no
   // shard ever holds more than its share, and recently used entries stay.
@@ -258,6 +329,36 @@ TEST_F(StoreEntityCacheTest, ACommittedWriteIsWhatEveryLaterReadSees) {
               IsOk());
   EXPECT_THAT(Committed("cohorts/a"), ::testing::HasSubstr("NOT_FOUND"));
   EXPECT_THAT(CommittedRaw("cohorts/a"), ::testing::HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(StoreEntityCacheTest, AKnownAbsenceIsNeverAnsweredOnceTheKeyExists) {
+  EXPECT_THAT(Committed("cohorts/new"), ::testing::HasSubstr("NOT_FOUND"));
+  const int64_t hits = store_->stats().entity_cache.hits;
+  EXPECT_THAT(Committed("cohorts/new"), ::testing::HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(CommittedRaw("cohorts/new"), ::testing::HasSubstr("NOT_FOUND"));
+  EXPECT_EQ(store_->stats().entity_cache.hits, hits + 2);  // from the cache
+  // A mutation that creates it reads it absent first, then its own write.
+  ASSERT_THAT(store_->Commit(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+    ::cohorte::v1::Cohort c;
+    EXPECT_THAT(txn.GetEntity("cohorts/new", &c),
+                StatusIs(absl::StatusCode::kNotFound));
+    txn.PutEntity(CohortNamed("cohorts/new", "made"));
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity("cohorts/new", &c));
+    EXPECT_EQ(c.display_name(), "made");
+    return std::string();
+  })),
+              IsOk());
+  EXPECT_EQ(Committed("cohorts/new"), "made");
+  EXPECT_EQ(CommittedRaw("cohorts/new"), "made");
+  // Deleted, it is absent again, and that absence is cached in turn.
+  ASSERT_THAT(store_->Commit(Apply([](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.DeleteEntity<::cohorte::v1::Cohort>("cohorts/new");
+    return std::string();
+  })),
+              IsOk());
+  EXPECT_THAT(Committed("cohorts/new"), ::testing::HasSubstr("NOT_FOUND"));
+  PutCohort("cohorts/new", "again");
+  EXPECT_EQ(Committed("cohorts/new"), "again");
 }
 
 TEST_F(StoreEntityCacheTest, AMutationReadsItsOwnWritesOverTheCache) {

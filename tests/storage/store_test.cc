@@ -150,6 +150,44 @@ TEST_F(StoreTest, CommitWritesEntityIndexChangeLogCounterAndRequestTogether) {
   EXPECT_EQ((*changes)[0].changes(0).resource_name(), "a");
 }
 
+// A change holds the written entity as Any::PackFrom would, though the
+// store packs the bytes it has just encoded instead of serializing again.
+TEST_F(StoreTest, AChangeHoldsTheEntityAsPackFromWouldPackIt) {
+  ::cohorte::v1::Cohort created;
+  created.set_name("cohorts/new");
+  created.set_display_name("Cohorte d'Occitanie, é€");
+  ::cohorte::v1::Cohort replaced = created;
+  replaced.set_name("cohorts/old");
+  ASSERT_THAT(store_->Commit(PutMutation("cohorts/old", "1")), IsOk());
+  Mutation m;
+  m.actor = "members/test";
+  m.method = "Put";
+  m.apply = [&](Txn& txn) -> absl::StatusOr<std::string> {
+    txn.PutNewEntity(created);
+    txn.PutEntity(replaced);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(m)), IsOk());
+  absl::StatusOr<std::vector<v1::ChangeRecord>> changes =
+      storage::testing::RawAccess::ReadChanges(*store_, 2, 10);
+  ASSERT_THAT(changes, IsOk());
+  ASSERT_THAT(*changes, SizeIs(1));
+  ASSERT_THAT((*changes)[0].changes(), SizeIs(2));
+  for (int i = 0; i < 2; ++i) {
+    const ::cohorte::v1::Cohort& entity = i == 0 ? created : replaced;
+    google::protobuf::Any packed;
+    packed.PackFrom(entity);
+    const v1::Change& change = (*changes)[0].changes(i);
+    EXPECT_EQ(change.resource_name(), entity.name());
+    EXPECT_EQ(change.created(), i == 0);
+    EXPECT_EQ(change.resource().type_url(), packed.type_url());
+    EXPECT_EQ(change.resource().value(), packed.value());
+    ::cohorte::v1::Cohort unpacked;
+    ASSERT_TRUE(change.resource().UnpackTo(&unpacked));
+    EXPECT_EQ(unpacked.display_name(), entity.display_name());
+  }
+}
+
 // Scans stay inside their prefix both ways, and a mutation's scan sees
 // the group's own writes over the committed state.
 TEST_F(StoreTest, LastWriteRevisionMovesOnlyWithWritesOfItsKind) {

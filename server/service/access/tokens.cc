@@ -1,3 +1,9 @@
+// OpenSSL 3's one-shot SHA256() fetches the digest's implementation (a
+// lock and a string copy) on every call, and a token is hashed on every
+// authenticated call: the low-level functions, deprecated in OpenSSL 3 but
+// kept, hash without it (as content_check.cc does).
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "server/service/access/tokens.h"
 
 #include <openssl/sha.h>
@@ -38,8 +44,10 @@ std::string NewTokenSecret(absl::string_view prefix) {
 
 std::string TokenSecretHash(absl::string_view secret) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-         digest);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, secret.data(), secret.size());
+  SHA256_Final(digest, &ctx);
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
