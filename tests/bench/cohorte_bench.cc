@@ -18,16 +18,22 @@
 //             second (--members=N first adds N allies to the cohort, so
 //             that each publication notifies them all): the post row's
 //             p99 next to post's says what the fan-out costs other writers
-//   deep      list of an exchange of its own at 10,000 messages
-//             (`list@10k`), then at --deep=N (default 1,000,000:
-//             `list@1M`), filled by 64 concurrent 1 KiB posts; then the
-//             store's disk use against its tables' size (*.sst)
+//   deep      lists of two exchanges of their own, one of 10,000
+//             messages (`list@10k`) and one of --deep=N (default
+//             1,000,000: `list@1M`), filled by 64 concurrent 1 KiB posts,
+//             in three alternating rounds once the server is idle (each
+//             row is its three rounds together); and the store's disk use
+//             against its tables' size (*.sst) around the long fill
 // and the ceilings (no cohorted), measured first:
 //   store     Store::Commit of one 1 KiB put, durable, N threads
 //   grpc-put  a bare gRPC service doing one group-committed synced 1 KiB
 //             put per call (on a 64-thread pool, as cohorted does)
 //   grpc-get  a bare gRPC service reading and parsing one 4 KiB report per
 //             call, on gRPC's own threads
+//
+// Each workload starts once its server is idle (three half-seconds in a
+// row under a tenth of a core, two minutes at most): the flushes and
+// compactions of the workload before it are not charged to it.
 //
 // Prints one Markdown table row per workload: throughput, latency
 // percentiles of the calls started in the window, errors by code, and the
@@ -669,7 +675,7 @@ struct DiskUse {
 // PrintTargets.
 struct ServedFigures {
   std::string deep_first, deep_last;  // the two sizes listed: "10k", "1M"
-  int64_t fill_messages = 0;          // posted between the two lists
+  int64_t fill_messages = 0;          // posted into the long exchange
   double fill_per_second = 0;
   double settle_seconds = 0;        // from the end of that fill to idleness
   bool settled = false;             // false: still busy after the longest wait
@@ -733,35 +739,68 @@ std::string CountLabel(int n) {
   return absl::StrCat(n);
 }
 
-// `deep`: an exchange of its own listed at kDeepFirst messages, then at
-// options.deep (its first page, oldest first, as `list`), and the whole
-// store's files before and after the fill between them. Each list is
-// measured once the server is idle after its fill: a long exchange is
-// written over months, its compactions long done when it is read.
+// The rounds of one workload as one: their measured calls and errors
+// together, the server's CPU over their measured windows only.
+Result MergeRounds(const std::vector<Result>& rounds) {
+  Result merged;
+  merged.workload = rounds.front().workload;
+  merged.clients = rounds.front().clients;
+  double cpu = 0;
+  for (const Result& r : rounds) {
+    merged.seconds += r.seconds;
+    merged.latencies_us.insert(merged.latencies_us.end(),
+                               r.latencies_us.begin(), r.latencies_us.end());
+    for (const auto& [code, n] : r.errors) merged.errors[code] += n;
+    cpu += r.after.cpu_seconds - r.before.cpu_seconds;
+  }
+  std::sort(merged.latencies_us.begin(), merged.latencies_us.end());
+  merged.after = rounds.back().after;
+  merged.before = merged.after;
+  merged.before.cpu_seconds = merged.after.cpu_seconds - cpu;
+  return merged;
+}
+
+// `deep`: two exchanges of their own, one of kDeepFirst messages and one
+// of options.deep, each listed (its first page, oldest first, as `list`)
+// in kDeepRounds alternating rounds once the server is idle after their
+// fill (a long exchange is written over months, its compactions long done
+// when it is read). Alternating rounds in the same store spread this
+// machine's drift (a quarter between two windows a minute apart) over
+// both lengths. The whole store's files are measured before and after the
+// long exchange's fill.
+constexpr int kDeepRounds = 3;
+
 void DriveDeep(const Options& options, ServerWorkloads* load) {
   ServedFigures& figures = Served();
-  const std::string exchange =
+  const std::string shorter =
+      load->CreateExchange("Banc d'essai : un fil de dix mille messages");
+  load->Prefill(kDeepFirst, shorter);
+  const std::string longer =
       load->CreateExchange("Banc d'essai : un fil très long");
-  load->Prefill(kDeepFirst, exchange);
   WaitUntilIdle(load->pid());
-  figures.deep_first = CountLabel(kDeepFirst);
-  PrintRow(DriveCalls("list@" + figures.deep_first, options, load->pid(),
-                      load->ListOf(exchange)));
   const std::string store = load->data_dir() + "/store";
   figures.before_fill = MeasureDisk(store);
   const Clock::time_point t0 = Clock::now();
-  figures.fill_messages = options.deep - kDeepFirst;
-  load->Prefill(options.deep - kDeepFirst, exchange);
+  figures.fill_messages = options.deep;
+  load->Prefill(options.deep, longer);
   figures.fill_per_second =
       figures.fill_messages /
       std::chrono::duration<double>(Clock::now() - t0).count();
   const Settled settled = WaitUntilIdle(load->pid());
   figures.settle_seconds = settled.seconds;
   figures.settled = settled.idle;
-  figures.deep_last = CountLabel(options.deep);
-  PrintRow(DriveCalls("list@" + figures.deep_last, options, load->pid(),
-                      load->ListOf(exchange)));
   figures.after_fill = MeasureDisk(store);
+  figures.deep_first = CountLabel(kDeepFirst);
+  figures.deep_last = CountLabel(options.deep);
+  std::vector<Result> first, last;
+  for (int round = 0; round < kDeepRounds; ++round) {
+    first.push_back(DriveCalls("list@" + figures.deep_first, options,
+                               load->pid(), load->ListOf(shorter)));
+    last.push_back(DriveCalls("list@" + figures.deep_last, options, load->pid(),
+                              load->ListOf(longer)));
+  }
+  PrintRow(MergeRounds(first));
+  PrintRow(MergeRounds(last));
 }
 
 Result DrivePostWhilePublishing(const Options& options, ServerWorkloads* load) {
@@ -952,6 +991,7 @@ void RunCeilings(const Options& options,
   post.mutable_message()->set_body(value);
   const std::string report_name = BenchReport().name();
   for (const std::string& w : workloads) {
+    WaitUntilIdle(child);  // as for the served workloads
     if (w == "grpc-put") {
       PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
         auto* call = new Call<v1::PostMessageRequest, v1::Message>();
@@ -1048,13 +1088,14 @@ void PrintTargets() {
   if (served.fill_messages > 0) {
     std::printf(
         "\n`deep` posted %lld messages (1 KiB of French prose each, which "
-        "RocksDB's Snappy compresses) at %.0f posts/s, from list@%s to "
-        "list@%s; the server was %s %.1f s after the fill. Over the fill the "
+        "RocksDB's Snappy compresses) at %.0f posts/s into the exchange of "
+        "list@%s (list@%s is another one's); the server was %s %.1f s after "
+        "the fill. Over the fill the "
         "store grew by %.0f bytes a message (%.0f of tables). After it, the "
         "whole store held %.0f MiB: %.0f MiB of tables, %.0f MiB of WAL, "
         "%.0f MiB of other files.\n",
         static_cast<long long>(served.fill_messages), served.fill_per_second,
-        served.deep_first.c_str(), served.deep_last.c_str(),
+        served.deep_last.c_str(), served.deep_first.c_str(),
         served.settled ? "idle" : "still busy (not idle)",
         served.settle_seconds,
         (after.total - before.total) / served.fill_messages,
@@ -1156,6 +1197,10 @@ int Main(int argc, char** argv) {
     if (options.prefill > 0) load.Prefill(options.prefill);
     if (options.members > 0) load.AddMembers(options.members);
     for (const std::string& w : served) {
+      // Each workload starts on an idle server: the flushes and
+      // compactions of the writes before it (a `post` window writes a
+      // hundred megabytes) would otherwise take a core from the next one.
+      WaitUntilIdle(load.pid());
       if (w == "publish") {
         PrintRow(DrivePostWhilePublishing(options, &load));
         continue;
