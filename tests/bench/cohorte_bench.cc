@@ -990,11 +990,22 @@ void RunCeilings(const Options& options,
   post.set_parent("bench");
   post.mutable_message()->set_body(value);
   const std::string report_name = BenchReport().name();
+  // The bare server's calls carry what the served ones carry (ServerWorkloads
+  // ::Prepare): a bearer token of the same length (it reads none) and the
+  // same deadline, whose timer each side keeps; only the server's work
+  // differs.
+  const std::string bearer = "Bearer coh_" + std::string(64, '0');
+  auto prepare = [&](grpc::ClientContext* context) {
+    context->AddMetadata("authorization", bearer);
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(options.deadline_ms));
+  };
   for (const std::string& w : workloads) {
     WaitUntilIdle(child);  // as for the served workloads
     if (w == "grpc-put") {
       PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
         auto* call = new Call<v1::PostMessageRequest, v1::Message>();
+        prepare(&call->context);
         call->request = post;
         exchanges[c % exchanges.size()]->async()->PostMessage(
             &call->context, &call->request, &call->response,
@@ -1006,6 +1017,7 @@ void RunCeilings(const Options& options,
     } else if (w == "grpc-get") {
       PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
         auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
+        prepare(&call->context);
         call->request.set_name(report_name);
         reports[c % reports.size()]->async()->GetReport(
             &call->context, &call->request, &call->response,
