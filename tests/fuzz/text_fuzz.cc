@@ -1,15 +1,20 @@
 // Fuzzes CheckText and CheckRequestId, the checks every text field and
 // request_id goes through: they never crash, refuse with INVALID_ARGUMENT
 // only, and accepted text is UTF-8 (as protobuf checks it) without
-// control characters other than the multi-line ones.
+// control characters other than the multi-line ones. CheckText also gives
+// exactly what its reference gives (tests/testing/check_text_reference.h,
+// the check before its ASCII fast path), status and message, with bounds
+// taken from the input's first two bytes.
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "server/service/core/validation.h"
+#include "tests/testing/check_text_reference.h"
 
 namespace {
 
@@ -37,6 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::Status status = service::CheckText(
         "text", text, /*min_chars=*/0, /*max_chars=*/200, kind);
     CheckCode(status);
+    const int max_chars = size == 0 ? 0 : data[0] % 64;
+    const int min_chars = size < 2 ? 0 : data[1] % 3;
+    if (service::CheckText("text", text, min_chars, max_chars, kind) !=
+        service::testing::ReferenceCheckText(std::string(text), min_chars,
+                                             max_chars, kind)) {
+      __builtin_trap();
+    }
     if (!status.ok()) continue;
     if (!ProtobufTakesIt(text)) __builtin_trap();
     for (char c : text) {
