@@ -296,6 +296,16 @@ class Txn final : public View {
   }
   void DeleteIndex(absl::string_view key) { DeleteRaw(Table::kIndexes, key); }
 
+  // Whether the entity `name` of type T may have been written in this
+  // mutation's group so far: true for each entity this mutation wrote, and
+  // maybe for others (the group's earlier mutations', rolled-back writes
+  // included). False means that the entity is as it was when this
+  // mutation began.
+  template <typename T>
+  bool MayHaveWrittenEntity(absl::string_view name) const {
+    return entity_writes_->contains(EntityKeyOf<T>(name));
+  }
+
   // The revision this mutation gets if it commits.
   int64_t revision() const { return revision_; }
   // The commit time shared by the whole group.

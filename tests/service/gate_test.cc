@@ -7,6 +7,7 @@
 // ids and etags reveal nothing about other resources.
 
 #include <atomic>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -267,6 +268,84 @@ TEST_F(GateTest,
   const int64_t revision = store_->revision();
   ASSERT_THAT(services_.all->fan_out.DeliverPending(), IsOk());
   EXPECT_EQ(store_->revision(), revision);
+}
+
+// A write's response is presented through Reader::AfterWrites
+// (access/commit.h), which re-reads the caller's member record only when
+// the transaction may have written it: a mutation that moves the caller to
+// another college is presented as the caller is after it; one that wrote
+// nothing of theirs, as they were.
+TEST_F(GateTest, TheReaderAfterAWriteSeesTheCallersMemberAsWritten) {
+  const Principal elu = who("elu-petr");
+  storage::Mutation m;
+  m.actor = elu.member;
+  m.method = "Test";
+  m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    COHORTE_ASSIGN_OR_RETURN(Reader before, Reader::InTxn(txn, elu));
+    COHORTE_ASSIGN_OR_RETURN(Reader unchanged,
+                             Reader::AfterWrites(txn, elu, before));
+    EXPECT_EQ(unchanged.caller().college, v1::ELU);
+    v1::Member member;
+    COHORTE_RETURN_IF_ERROR(txn.GetEntity<v1::Member>(elu.member, &member));
+    member.set_college(v1::AGENT);
+    txn.PutEntity(member);
+    COHORTE_ASSIGN_OR_RETURN(Reader after,
+                             Reader::AfterWrites(txn, elu, before));
+    EXPECT_EQ(after.caller().college, v1::AGENT);
+    EXPECT_EQ(after.caller().member, elu.member);
+    EXPECT_EQ(before.caller().college, v1::ELU);
+    return absl::AbortedError("rolled back on purpose");
+  };
+  EXPECT_THAT(store_->Commit(std::move(m)),
+              StatusIs(absl::StatusCode::kAborted));
+  // Rolled back: the member is still an élu.
+  EXPECT_EQ(Reader(*store_, admin_).Get<v1::Member>(elu.member)->college(),
+            v1::ELU);
+}
+
+// Reader::Find answers nullopt alike for an entity that does not exist and
+// for one the caller may not see, like Get's one PERMISSION_DENIED.
+TEST_F(GateTest, FindAnswersAlikeForAbsentAndNotTheCallers) {
+  const std::string exchange = "cohorts/occitanie/groups/elus/exchanges/e1";
+  auto marker_of = [&](const std::string& member) {
+    std::string name = member;
+    name.push_back('\0');
+    return name + exchange;
+  };
+  const std::string petr = who("elu-petr").member;
+  storage::Mutation m;
+  m.actor = petr;
+  m.method = "Test";
+  m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
+    storage::v1::ReadMarkerRecord marker;
+    marker.set_member(petr);
+    marker.set_exchange(exchange);
+    marker.set_last_read(7);
+    txn.PutEntity(marker_of(petr), marker);
+    return std::string();
+  };
+  ASSERT_THAT(store_->Commit(std::move(m)), IsOk());
+
+  using Marker = storage::v1::ReadMarkerRecord;
+  absl::StatusOr<std::optional<Marker>> own =
+      Reader(*store_, who("elu-petr")).Find<Marker>(marker_of(petr));
+  ASSERT_THAT(own, IsOk());
+  ASSERT_TRUE(own->has_value());
+  EXPECT_EQ((*own)->last_read(), 7);
+  // Another élu's reading is not theirs to see; their own absent marker
+  // gets the same answer.
+  const Reader coteaux(*store_, who("elu-coteaux"));
+  absl::StatusOr<std::optional<Marker>> others =
+      coteaux.Find<Marker>(marker_of(petr));
+  ASSERT_THAT(others, IsOk());
+  EXPECT_FALSE(others->has_value());
+  absl::StatusOr<std::optional<Marker>> absent =
+      coteaux.Find<Marker>(marker_of(who("elu-coteaux").member));
+  ASSERT_THAT(absent, IsOk());
+  EXPECT_FALSE(absent->has_value());
+  // Get says the same with its one denial.
+  EXPECT_THAT(coteaux.Get<Marker>(marker_of(petr)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 // The check-then-act race: posts by a member racing their removal from the

@@ -153,6 +153,16 @@ absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
   return Reader(txn, Principal::FromMember(member, caller.token));
 }
 
+absl::StatusOr<Reader> Reader::AfterWrites(const storage::Txn& txn,
+                                           const Principal& caller,
+                                           const Reader& before) {
+  if (caller.service || caller.member.empty() ||
+      !txn.MayHaveWrittenEntity<v1::Member>(caller.member)) {
+    return Reader(txn, before.caller());
+  }
+  return InTxn(txn, caller, /*check_credential=*/false);
+}
+
 const v1::PeerGroup* Reader::Group(absl::string_view name) const {
   auto it = groups_.find(std::string(name));
   if (it != groups_.end()) return it->second.get();

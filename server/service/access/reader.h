@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -66,6 +67,16 @@ class Reader {
                                       const Principal& caller,
                                       bool check_credential = true);
 
+  // What InTxn(txn, caller, /*check_credential=*/false) gives once the
+  // mutation has written, for the mutation that began with
+  // `before` = InTxn(txn, caller): the caller's member record is re-read
+  // only if the transaction may have written it (Txn::MayHaveWrittenEntity);
+  // otherwise it is the one `before` resolved. Never shares `before`'s
+  // cached groups, which the writes may have changed.
+  static absl::StatusOr<Reader> AfterWrites(const storage::Txn& txn,
+                                            const Principal& caller,
+                                            const Reader& before);
+
   // Reads `txn`'s view as `member` would: for a write choosing whom to
   // notify (an inbox item goes only to who may read what it announces).
   static Reader AsMember(const storage::Txn& txn, const v1::Member& member) {
@@ -80,6 +91,20 @@ class Reader {
   template <typename T>
   absl::StatusOr<T> Get(absl::string_view name) const {
     COHORTE_ASSIGN_OR_RETURN(T entity, Load<T>(name));
+    return ReadRule<T>::Present(*this, std::move(entity));
+  }
+
+  // Like Get, with one answer for "absent" and "not the caller's to see":
+  // nullopt (so it tells nothing Get would not). Other errors as Get's.
+  // For a read whose absence is normal (a marker not yet written), without
+  // building Get's PERMISSION_DENIED.
+  template <typename T>
+  absl::StatusOr<std::optional<T>> Find(absl::string_view name) const {
+    T entity;
+    absl::Status s = view_.GetEntity<T>(name, &entity);
+    if (absl::IsNotFound(s)) return std::nullopt;
+    COHORTE_RETURN_IF_ERROR(s);
+    if (!ReadRule<T>::MaySee(*this, name, entity)) return std::nullopt;
     return ReadRule<T>::Present(*this, std::move(entity));
   }
 

@@ -1,6 +1,7 @@
 #include "server/service/content/exchange_service.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -64,10 +65,10 @@ std::string MarkerName(absl::string_view member, absl::string_view exchange) {
 
 int64_t LastRead(const Reader& reader, absl::string_view exchange) {
   if (reader.caller().member.empty()) return 0;
-  absl::StatusOr<storage::v1::ReadMarkerRecord> marker =
-      reader.Get<storage::v1::ReadMarkerRecord>(
+  absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>> marker =
+      reader.Find<storage::v1::ReadMarkerRecord>(
           MarkerName(reader.caller().member, exchange));
-  return marker.ok() ? marker->last_read() : 0;
+  return marker.ok() && marker->has_value() ? (*marker)->last_read() : 0;
 }
 
 Exchange WithUnread(const Reader& reader, Exchange e) {
@@ -428,9 +429,10 @@ void ExchangeService::PostMessageAsync(
         // read everything stays so.
         {
           const std::string marker_name = MarkerName(caller.member, e.name());
-          absl::StatusOr<storage::v1::ReadMarkerRecord> marker =
-              reader.Get<storage::v1::ReadMarkerRecord>(marker_name);
-          const int64_t read = marker.ok() ? marker->last_read() : 0;
+          COHORTE_ASSIGN_OR_RETURN(
+              std::optional<storage::v1::ReadMarkerRecord> marker,
+              reader.Find<storage::v1::ReadMarkerRecord>(marker_name));
+          const int64_t read = marker.has_value() ? marker->last_read() : 0;
           if (read >= e.message_count()) {
             storage::v1::ReadMarkerRecord next;
             next.set_last_read(e.message_count() + 1);
@@ -654,10 +656,11 @@ absl::StatusOr<v1::MarkExchangeReadResponse> ExchangeService::MarkExchangeRead(
         }
         // A marker only moves forward: marking an older message read
         // (a page read again) leaves what was read after it read.
-        absl::StatusOr<storage::v1::ReadMarkerRecord> current =
-            reader.Get<storage::v1::ReadMarkerRecord>(
-                MarkerName(caller.member, e.name()));
-        if (current.ok() && current->last_read() > last) {
+        COHORTE_ASSIGN_OR_RETURN(
+            std::optional<storage::v1::ReadMarkerRecord> current,
+            reader.Find<storage::v1::ReadMarkerRecord>(
+                MarkerName(caller.member, e.name())));
+        if (current.has_value() && current->last_read() > last) {
           last = current->last_read();
         }
         storage::v1::ReadMarkerRecord marker;
