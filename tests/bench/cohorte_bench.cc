@@ -35,6 +35,12 @@
 // row under a tenth of a core, two minutes at most): the flushes and
 // compactions of the workload before it are not charged to it.
 //
+// A target's two sides run in alternating rounds when both are asked for:
+// grpc-put and post, grpc-get and get, --pair-rounds windows each (default
+// 3), each row their rounds together. This machine's ceilings drift (the
+// bare put's rate moved by half within an hour); side by side, the drift
+// falls on both sides of the ratio alike.
+//
 // Prints one Markdown table row per workload: throughput, latency
 // percentiles of the calls started in the window, errors by code, and the
 // server's CPU (over the window) and RSS from /proc (the bare server's for
@@ -52,6 +58,8 @@
 //                          more than 10,000; about 1 KiB of disk each)
 //       [--deadline_ms=30000]  (of each call to cohorted; short ones
 //                               overload it on purpose)
+//       [--pair-rounds=3]  (alternating rounds of grpc-put and post, and
+//                           of grpc-get and get, when both are asked for)
 
 #include <pthread.h>
 #include <signal.h>
@@ -118,12 +126,15 @@ struct Options {
   int members = 0;
   int deep = 1000000;
   int deadline_ms = 30000;
+  int pair_rounds = 3;
 };
 
 // The served workloads' cohorted and its directory while they run, for Die
 // (set once, before any call; Die may run on a gRPC thread).
 std::atomic<pid_t> g_served_pid{0};
 std::atomic<const std::string*> g_served_dir{nullptr};
+// The bare server of the gRPC ceilings while it runs, for Die.
+std::atomic<pid_t> g_bare_pid{0};
 
 // Exits with `what`. A cohorted started for the served workloads is killed
 // and its directory removed first (after `deep`, about a gigabyte):
@@ -137,6 +148,10 @@ std::atomic<const std::string*> g_served_dir{nullptr};
   }
   std::fprintf(stderr, "cohorte-bench: %s\n", what.c_str());
   if (const pid_t pid = g_served_pid.exchange(0); pid > 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  if (const pid_t pid = g_bare_pid.exchange(0); pid > 0) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
@@ -940,97 +955,116 @@ int ServeCeilings(const std::string& dir) {
   return 0;
 }
 
-// Runs the ceilings in `workloads`: store in this process; grpc-put and
-// grpc-get against this binary run again as a bare server in a child
-// process, so that it has threads and /proc figures of its own.
-void RunCeilings(const Options& options,
-                 const std::vector<std::string>& workloads) {
+// The `store` ceiling, in this process.
+void RunStoreCeiling(const Options& options) {
   testing::TempDir dir;
   const std::string value = Prose(1024, 0);
-  bool wants_grpc = false;
-  for (const std::string& w : workloads) {
-    if (w == "store") {
-      std::unique_ptr<storage::Store> store = OpenStore(dir.path() + "/store");
-      PrintRow(DriveThreads(w, options,
-                            [&](int) { return PutOnce(*store, value); }));
-    } else {
-      wants_grpc = true;
+  std::unique_ptr<storage::Store> store = OpenStore(dir.path() + "/store");
+  PrintRow(DriveThreads("store", options,
+                        [&](int) { return PutOnce(*store, value); }));
+}
+
+// The gRPC ceilings: this binary run again as the bare server
+// (--serve-ceilings) in a child process, so that it has threads and /proc
+// figures of its own, until destroyed. Not thread-safe.
+class BareServer {
+ public:
+  explicit BareServer(const Options& options) : options_(options) {
+    int out[2];
+    if (pipe(out) != 0) Die("pipe");
+    const std::string flag = "--serve-ceilings=" + dir_.path() + "/grpc";
+    child_ = fork();
+    if (child_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      execl("/proc/self/exe", "cohorte-bench", flag.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
     }
-  }
-  if (!wants_grpc) return;
-
-  int out[2];
-  if (pipe(out) != 0) Die("pipe");
-  const std::string flag = "--serve-ceilings=" + dir.path() + "/grpc";
-  const pid_t child = fork();
-  if (child == 0) {
-    dup2(out[1], STDOUT_FILENO);
+    close(out[1]);
+    g_bare_pid.store(child_);
+    std::string line;
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
     close(out[0]);
-    execl("/proc/self/exe", "cohorte-bench", flag.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
+    const std::string marker = "listening on ";
+    if (line.rfind(marker, 0) != 0) Die("the bare gRPC server did not start");
+    const std::string address = line.substr(marker.size());
+    for (int i = 0; i < options.channels; ++i) {
+      auto channel = NewChannel(address, i);
+      exchanges_.push_back(v1::ExchangeService::NewStub(channel));
+      reports_.push_back(v1::ReportService::NewStub(channel));
+    }
+    post_.set_parent("bench");
+    post_.mutable_message()->set_body(Prose(1024, 0));
   }
-  close(out[1]);
-  std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-  close(out[0]);
-  const std::string marker = "listening on ";
-  if (line.rfind(marker, 0) != 0) Die("the bare gRPC server did not start");
-  const std::string address = line.substr(marker.size());
+  BareServer(const BareServer&) = delete;
+  BareServer& operator=(const BareServer&) = delete;
+  ~BareServer() {
+    g_bare_pid.store(0);
+    kill(child_, SIGTERM);
+    int status = 0;
+    waitpid(child_, &status, 0);
+  }
 
-  std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges;
-  std::vector<std::unique_ptr<v1::ReportService::Stub>> reports;
-  for (int i = 0; i < options.channels; ++i) {
-    auto channel = NewChannel(address, i);
-    exchanges.push_back(v1::ExchangeService::NewStub(channel));
-    reports.push_back(v1::ReportService::NewStub(channel));
-  }
-  v1::PostMessageRequest post;
-  post.set_parent("bench");
-  post.mutable_message()->set_body(value);
-  const std::string report_name = BenchReport().name();
-  // The bare server's calls carry what the served ones carry (ServerWorkloads
-  // ::Prepare): a bearer token of the same length (it reads none) and the
-  // same deadline, whose timer each side keeps; only the server's work
-  // differs.
-  const std::string bearer = "Bearer coh_" + std::string(64, '0');
-  auto prepare = [&](grpc::ClientContext* context) {
-    context->AddMetadata("authorization", bearer);
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(options.deadline_ms));
-  };
-  for (const std::string& w : workloads) {
-    WaitUntilIdle(child);  // as for the served workloads
-    if (w == "grpc-put") {
-      PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
+  pid_t pid() const { return child_; }
+
+  // One window of `workload` (grpc-put or grpc-get), once the bare server
+  // is idle.
+  Result Run(const std::string& workload) {
+    WaitUntilIdle(child_);  // as for the served workloads
+    // The bare server's calls carry what the served ones carry
+    // (ServerWorkloads::Prepare): a bearer token of the same length (it
+    // reads none) and the same deadline, whose timer each side keeps; only
+    // the server's work differs.
+    const std::string bearer = "Bearer coh_" + std::string(64, '0');
+    const int deadline_ms = options_.deadline_ms;
+    auto prepare = [bearer, deadline_ms](grpc::ClientContext* context) {
+      context->AddMetadata("authorization", bearer);
+      context->set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::milliseconds(deadline_ms));
+    };
+    if (workload == "grpc-put") {
+      return DriveCalls(workload, options_, child_, [&](int c, Done done) {
         auto* call = new Call<v1::PostMessageRequest, v1::Message>();
         prepare(&call->context);
-        call->request = post;
-        exchanges[c % exchanges.size()]->async()->PostMessage(
+        call->request = post_;
+        exchanges_[c % exchanges_.size()]->async()->PostMessage(
             &call->context, &call->request, &call->response,
             [call, done](grpc::Status s) {
               done(s);
               delete call;
             });
-      }));
-    } else if (w == "grpc-get") {
-      PrintRow(DriveCalls(w, options, child, [&](int c, Done done) {
-        auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
-        prepare(&call->context);
-        call->request.set_name(report_name);
-        reports[c % reports.size()]->async()->GetReport(
-            &call->context, &call->request, &call->response,
-            [call, done](grpc::Status s) {
-              done(s);
-              delete call;
-            });
-      }));
+      });
     }
+    const std::string report_name = BenchReport().name();
+    return DriveCalls(workload, options_, child_, [&](int c, Done done) {
+      auto* call = new Call<v1::GetReportRequest, v1::ExperienceReport>();
+      prepare(&call->context);
+      call->request.set_name(report_name);
+      reports_[c % reports_.size()]->async()->GetReport(
+          &call->context, &call->request, &call->response,
+          [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    });
   }
-  kill(child, SIGTERM);
-  int status = 0;
-  waitpid(child, &status, 0);
+
+ private:
+  const Options& options_;
+  testing::TempDir dir_;
+  pid_t child_ = -1;
+  std::vector<std::unique_ptr<v1::ExchangeService::Stub>> exchanges_;
+  std::vector<std::unique_ptr<v1::ReportService::Stub>> reports_;
+  v1::PostMessageRequest post_;
+};
+
+// The ceiling a served workload's target compares it with.
+std::string CeilingOf(const std::string& served) {
+  if (served == "post") return "grpc-put";
+  if (served == "get") return "grpc-get";
+  return "";
 }
 
 // The targets that this run measured, as ratios.
@@ -1155,6 +1189,9 @@ Options ParseFlags(int argc, char** argv) {
     } else if (name == "--deep") {
       ok = ok && absl::SimpleAtoi(value, &options.deep) &&
            options.deep > kDeepFirst;
+    } else if (name == "--pair-rounds") {
+      ok = ok && absl::SimpleAtoi(value, &options.pair_rounds) &&
+           options.pair_rounds > 0;
     } else if (name == "--members") {
       ok = ok && absl::SimpleAtoi(value, &options.members) &&
            options.members >= 0;
@@ -1192,11 +1229,24 @@ int Main(int argc, char** argv) {
       Die(absl::StrCat("unknown workload ", w));
     }
   }
+  auto wanted = [&](const std::string& w) {
+    return std::find(options.workloads.begin(), options.workloads.end(), w) !=
+           options.workloads.end();
+  };
   PrintHeader();
   // The ceilings first, on a machine that has not yet written a million
   // messages and deleted them: what `deep` leaves behind (page cache,
-  // files being freed) must not lower them.
-  if (!ceilings.empty()) RunCeilings(options, ceilings);
+  // files being freed) must not lower them. A gRPC ceiling whose served
+  // workload also runs is measured with it instead, in alternating rounds.
+  std::unique_ptr<BareServer> bare;
+  for (const std::string& w : ceilings) {
+    if (w == "store") {
+      RunStoreCeiling(options);
+      continue;
+    }
+    if (bare == nullptr) bare = std::make_unique<BareServer>(options);
+    if (!wanted(w == "grpc-put" ? "post" : "get")) PrintRow(bare->Run(w));
+  }
   if (!served.empty()) {
     testing::TempDir dir;
     const std::string data_dir = dir.path() + "/data";
@@ -1221,6 +1271,24 @@ int Main(int argc, char** argv) {
         DriveDeep(options, &load);
         continue;
       }
+      if (const std::string ceiling = CeilingOf(w);
+          bare != nullptr && wanted(ceiling)) {
+        // The ratio's two sides in alternating rounds, each on idle
+        // servers: this machine's drift (the bare put's rate moved by half
+        // within an hour) falls on both alike.
+        std::vector<Result> bare_rounds, served_rounds;
+        for (int round = 0; round < options.pair_rounds; ++round) {
+          WaitUntilIdle(load.pid());
+          bare_rounds.push_back(bare->Run(ceiling));
+          WaitUntilIdle(bare->pid());
+          WaitUntilIdle(load.pid());
+          served_rounds.push_back(DriveCalls(
+              w, options, load.pid(), w == "post" ? load.Post() : load.Get()));
+        }
+        PrintRow(MergeRounds(bare_rounds));
+        PrintRow(MergeRounds(served_rounds));
+        continue;
+      }
       StartCall start = w == "health" ? load.Health()
                         : w == "post" ? load.Post()
                         : w == "get"  ? load.Get()
@@ -1233,6 +1301,7 @@ int Main(int argc, char** argv) {
     g_served_dir.store(nullptr);
     server->Stop(SIGTERM);
   }
+  bare.reset();
   PrintTargets();
   return 0;
 }

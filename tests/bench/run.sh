@@ -66,6 +66,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "  else ran); bench priority: nice $(nice)"
   echo "- build: $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
   echo "- $clients concurrent calls over $channels channels (connections), ${warmup} s warm-up, ${seconds} s measured per workload"
+  echo "  window; \`grpc-put\` and \`post\`, then \`grpc-get\` and \`get\`, in three"
+  echo "  alternating windows each (a row is its three windows together)"
   echo "- $members allies added to the demo cohort first (\`publish\` notifies them all)"
   echo "- \`deep\` lists an exchange of its own at 10,000 then $(printf '%s' "$deep" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta') messages"
   echo
