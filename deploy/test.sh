@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds everything
 # with AddressSanitizer and UndefinedBehaviorSanitizer and warnings as
-# errors, and runs the whole suite with ctest; then builds the fuzz targets
-# with clang (libFuzzer + AddressSanitizer) and runs each for 3 seconds from
-# its seed corpus (tests/fuzz/README.md has the long run).
+# errors, and runs the whole suite with ctest; then the whole suite again on
+# the build deploy/run.sh serves (RelWithDebInfo in build/: optimized,
+# NDEBUG, jemalloc), whose release-only paths the sanitized build does not
+# take; then builds the fuzz targets with clang (libFuzzer +
+# AddressSanitizer) and runs each for 3 seconds from its seed corpus
+# (tests/fuzz/README.md has the long run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,12 @@ cmake --build build-asan
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
+
+# deploy/run.sh then only builds what changed.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCOHORTE_BUILD_TESTS=ON >/dev/null
+cmake --build build
+ctest --test-dir build --output-on-failure -j2 "$@"
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_CXX_COMPILER=clang++ \
