@@ -3,10 +3,11 @@
 # with AddressSanitizer and UndefinedBehaviorSanitizer and warnings as
 # errors, and runs the whole suite with ctest; then the whole suite again on
 # the build deploy/run.sh serves (RelWithDebInfo in build/: optimized,
-# NDEBUG, jemalloc), whose release-only paths the sanitized build does not
-# take; then builds the fuzz targets with clang (libFuzzer +
-# AddressSanitizer) and runs each for 3 seconds from its seed corpus
-# (tests/fuzz/README.md has the long run).
+# NDEBUG; the end-to-end tests drive its cohorted, linked with jemalloc),
+# whose release-only paths the sanitized build does not take; then builds
+# the fuzz targets with clang (libFuzzer + AddressSanitizer) and runs each
+# for 3 seconds from its seed corpus (tests/fuzz/README.md has the long
+# run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -974,6 +974,7 @@ class BareServer {
     if (pipe(out) != 0) Die("pipe");
     const std::string flag = "--serve-ceilings=" + dir_.path() + "/grpc";
     child_ = fork();
+    if (child_ < 0) Die("fork");
     if (child_ == 0) {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
@@ -1247,6 +1248,13 @@ int Main(int argc, char** argv) {
     if (bare == nullptr) bare = std::make_unique<BareServer>(options);
     if (!wanted(w == "grpc-put" ? "post" : "get")) PrintRow(bare->Run(w));
   }
+  // The served workloads still to be paired with a ceiling: the bare
+  // server (and its store's memory) is gone once they have run.
+  int pairs_left = 0;
+  for (const std::string& w : served) {
+    if (bare != nullptr && wanted(CeilingOf(w))) ++pairs_left;
+  }
+  if (pairs_left == 0) bare.reset();
   if (!served.empty()) {
     testing::TempDir dir;
     const std::string data_dir = dir.path() + "/data";
@@ -1287,6 +1295,7 @@ int Main(int argc, char** argv) {
         }
         PrintRow(MergeRounds(bare_rounds));
         PrintRow(MergeRounds(served_rounds));
+        if (--pairs_left == 0) bare.reset();
         continue;
       }
       StartCall start = w == "health" ? load.Health()

@@ -19,6 +19,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/access/commit.h"
 #include "server/service/access/reader.h"
 #include "server/service/core/errors.h"
 #include "storage/entity_types.h"
@@ -283,14 +284,13 @@ TEST_F(GateTest, TheReaderAfterAWriteSeesTheCallersMemberAsWritten) {
   m.apply = [&](storage::Txn& txn) -> absl::StatusOr<std::string> {
     COHORTE_ASSIGN_OR_RETURN(Reader before, Reader::InTxn(txn, elu));
     COHORTE_ASSIGN_OR_RETURN(Reader unchanged,
-                             Reader::AfterWrites(txn, elu, before));
+                             Reader::AfterWrites(txn, before));
     EXPECT_EQ(unchanged.caller().college, v1::ELU);
     v1::Member member;
     COHORTE_RETURN_IF_ERROR(txn.GetEntity<v1::Member>(elu.member, &member));
     member.set_college(v1::AGENT);
     txn.PutEntity(member);
-    COHORTE_ASSIGN_OR_RETURN(Reader after,
-                             Reader::AfterWrites(txn, elu, before));
+    COHORTE_ASSIGN_OR_RETURN(Reader after, Reader::AfterWrites(txn, before));
     EXPECT_EQ(after.caller().college, v1::AGENT);
     EXPECT_EQ(after.caller().member, elu.member);
     EXPECT_EQ(before.caller().college, v1::ELU);
@@ -301,6 +301,38 @@ TEST_F(GateTest, TheReaderAfterAWriteSeesTheCallersMemberAsWritten) {
   // Rolled back: the member is still an élu.
   EXPECT_EQ(Reader(*store_, admin_).Get<v1::Member>(elu.member)->college(),
             v1::ELU);
+}
+
+// The same through CommitForResponse: a write that moves its own caller out
+// of the élus college cannot answer them with the élus' report (a read
+// after the write), so it is refused and rolls back.
+TEST_F(GateTest,
+       AWriteThatMovesItsCallerOutOfTheCollegeCannotAnswerWithItsReport) {
+  const std::string report = PublishElusReport("apres-l-ecriture");
+  ASSERT_FALSE(report.empty());
+  const Principal elu = who("elu-petr");
+  v1::GetReportRequest get;
+  get.set_name(report);
+  ASSERT_THAT(services_.reports->GetReport(elu, get), IsOk());
+  absl::StatusOr<v1::ExperienceReport> answered =
+      CommitForResponse<v1::ExperienceReport>(
+          *store_, elu, "Test", get, /*request_id=*/"",
+          [&](storage::Txn& txn,
+              const Reader& reader) -> absl::StatusOr<v1::ExperienceReport> {
+            // Readable before the write.
+            COHORTE_ASSIGN_OR_RETURN(v1::ExperienceReport r,
+                                     reader.Load<v1::ExperienceReport>(report));
+            v1::Member member;
+            COHORTE_RETURN_IF_ERROR(
+                txn.GetEntity<v1::Member>(elu.member, &member));
+            member.set_college(v1::AGENT);
+            txn.PutEntity(member);
+            return r;
+          });
+  EXPECT_THAT(answered, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(Reader(*store_, admin_).Get<v1::Member>(elu.member)->college(),
+            v1::ELU);
+  EXPECT_THAT(services_.reports->GetReport(elu, get), IsOk());
 }
 
 // Reader::Find answers nullopt alike for an entity that does not exist and

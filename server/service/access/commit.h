@@ -108,8 +108,7 @@ storage::Mutation MakeMutation(
     // Presented as the caller may see it after the write.
     // The credential was checked before `apply`: a write that revokes the
     // caller's own token still answers.
-    COHORTE_ASSIGN_OR_RETURN(Reader after,
-                             Reader::AfterWrites(txn, principal, reader));
+    COHORTE_ASSIGN_OR_RETURN(Reader after, Reader::AfterWrites(txn, reader));
     COHORTE_ASSIGN_OR_RETURN(Response shown, Presenter<Response>::Present(
                                                  after, std::move(response)));
     std::string recorded = record ? shown.SerializeAsString() : std::string();

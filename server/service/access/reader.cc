@@ -154,11 +154,14 @@ absl::StatusOr<Reader> Reader::InTxn(const storage::Txn& txn,
 }
 
 absl::StatusOr<Reader> Reader::AfterWrites(const storage::Txn& txn,
-                                           const Principal& caller,
                                            const Reader& before) {
+  // `before.caller()` is the caller as InTxn resolved them: the same
+  // member name and token (FromMember), or the caller as given (a
+  // service, or a member the transaction had not stored).
+  const Principal& caller = before.caller();
   if (caller.service || caller.member.empty() ||
       !txn.MayHaveWrittenEntity<v1::Member>(caller.member)) {
-    return Reader(txn, before.caller());
+    return Reader(txn, caller);
   }
   return InTxn(txn, caller, /*check_credential=*/false);
 }

@@ -69,12 +69,12 @@ class Reader {
 
   // What InTxn(txn, caller, /*check_credential=*/false) gives once the
   // mutation has written, for the mutation that began with
-  // `before` = InTxn(txn, caller): the caller's member record is re-read
-  // only if the transaction may have written it (Txn::MayHaveWrittenEntity);
-  // otherwise it is the one `before` resolved. Never shares `before`'s
-  // cached groups, which the writes may have changed.
+  // `before` = InTxn(txn, caller), the reader of the same caller over the
+  // same `txn`: the caller's member record is re-read only if the
+  // transaction may have written it (Txn::MayHaveWrittenEntity); otherwise
+  // it is the one `before` resolved. Never shares `before`'s cached groups,
+  // which the writes may have changed.
   static absl::StatusOr<Reader> AfterWrites(const storage::Txn& txn,
-                                            const Principal& caller,
                                             const Reader& before);
 
   // Reads `txn`'s view as `member` would: for a write choosing whom to

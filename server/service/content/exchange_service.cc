@@ -429,10 +429,13 @@ void ExchangeService::PostMessageAsync(
         // read everything stays so.
         {
           const std::string marker_name = MarkerName(caller.member, e.name());
-          COHORTE_ASSIGN_OR_RETURN(
-              std::optional<storage::v1::ReadMarkerRecord> marker,
-              reader.Find<storage::v1::ReadMarkerRecord>(marker_name));
-          const int64_t read = marker.has_value() ? marker->last_read() : 0;
+          // A marker that cannot be read counts as none, as in LastRead:
+          // it only decides whether the author's marker moves, and
+          // MarkExchangeRead writes it anew.
+          const absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>>
+              marker = reader.Find<storage::v1::ReadMarkerRecord>(marker_name);
+          const int64_t read =
+              marker.ok() && marker->has_value() ? (*marker)->last_read() : 0;
           if (read >= e.message_count()) {
             storage::v1::ReadMarkerRecord next;
             next.set_last_read(e.message_count() + 1);
@@ -656,12 +659,14 @@ absl::StatusOr<v1::MarkExchangeReadResponse> ExchangeService::MarkExchangeRead(
         }
         // A marker only moves forward: marking an older message read
         // (a page read again) leaves what was read after it read.
-        COHORTE_ASSIGN_OR_RETURN(
-            std::optional<storage::v1::ReadMarkerRecord> current,
-            reader.Find<storage::v1::ReadMarkerRecord>(
-                MarkerName(caller.member, e.name())));
-        if (current.has_value() && current->last_read() > last) {
-          last = current->last_read();
+        // One that cannot be read (not decodable) is replaced: a marker
+        // only says how far its member read.
+        const absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>>
+            current = reader.Find<storage::v1::ReadMarkerRecord>(
+                MarkerName(caller.member, e.name()));
+        if (current.ok() && current->has_value() &&
+            (*current)->last_read() > last) {
+          last = (*current)->last_read();
         }
         storage::v1::ReadMarkerRecord marker;
         marker.set_last_read(last);
