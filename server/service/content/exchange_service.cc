@@ -1,5 +1,6 @@
 #include "server/service/content/exchange_service.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -63,6 +64,10 @@ std::string MarkerName(absl::string_view member, absl::string_view exchange) {
   return name;
 }
 
+// How far the reader's caller has read `exchange` (the sequence number of
+// the last message read), 0 without a marker. A marker that cannot be read
+// counts as none: it only says how far its member read, and
+// MarkExchangeRead writes it anew.
 int64_t LastRead(const Reader& reader, absl::string_view exchange) {
   if (reader.caller().member.empty()) return 0;
   absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>> marker =
@@ -428,20 +433,12 @@ void ExchangeService::PostMessageAsync(
         // One's own message is never news to oneself: an author who had
         // read everything stays so.
         {
-          const std::string marker_name = MarkerName(caller.member, e.name());
-          // A marker that cannot be read counts as none, as in LastRead:
-          // it only decides whether the author's marker moves, and
-          // MarkExchangeRead writes it anew.
-          const absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>>
-              marker = reader.Find<storage::v1::ReadMarkerRecord>(marker_name);
-          const int64_t read =
-              marker.ok() && marker->has_value() ? (*marker)->last_read() : 0;
-          if (read >= e.message_count()) {
+          if (LastRead(reader, e.name()) >= e.message_count()) {
             storage::v1::ReadMarkerRecord next;
             next.set_last_read(e.message_count() + 1);
             next.set_member(caller.member);
             next.set_exchange(e.name());
-            txn.PutEntity(marker_name, next);
+            txn.PutEntity(MarkerName(caller.member, e.name()), next);
           }
         }
         e.set_message_count(e.message_count() + 1);
@@ -659,15 +656,7 @@ absl::StatusOr<v1::MarkExchangeReadResponse> ExchangeService::MarkExchangeRead(
         }
         // A marker only moves forward: marking an older message read
         // (a page read again) leaves what was read after it read.
-        // One that cannot be read (not decodable) is replaced: a marker
-        // only says how far its member read.
-        const absl::StatusOr<std::optional<storage::v1::ReadMarkerRecord>>
-            current = reader.Find<storage::v1::ReadMarkerRecord>(
-                MarkerName(caller.member, e.name()));
-        if (current.ok() && current->has_value() &&
-            (*current)->last_read() > last) {
-          last = (*current)->last_read();
-        }
+        last = std::max(last, LastRead(reader, e.name()));
         storage::v1::ReadMarkerRecord marker;
         marker.set_last_read(last);
         marker.set_member(caller.member);
