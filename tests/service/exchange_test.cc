@@ -129,6 +129,15 @@ TEST_F(ExchangeTest, SinceKeepsLaterMessagesOnly) {
   v1::ListMessagesRequest req;
   *req.mutable_since() = cut;
   EXPECT_THAT(Bodies(req), ::testing::ElementsAre("après"));
+  // Not a timestamp: nanos out of [0, 999999999].
+  req.set_parent(exchange_);
+  for (int nanos : {-5, 1000000000}) {
+    req.mutable_since()->set_seconds(1);
+    req.mutable_since()->set_nanos(nanos);
+    EXPECT_THAT(services_.exchanges->ListMessages(who("elu-petr"), req),
+                InvalidFieldIs("since"))
+        << nanos;
+  }
 }
 
 TEST_F(ExchangeTest, EditsKeepTheirHistoryAndOnlyTheAuthorEdits) {
@@ -225,6 +234,12 @@ TEST_F(ExchangeTest, EveryLimitNamesItsFieldAndWritesNothing) {
   req.mutable_exchange()->set_title("t");
   req.mutable_exchange()->set_kind(v1::Exchange::KIND_UNSPECIFIED);
   EXPECT_THAT(create(req), InvalidFieldIs("exchange.kind"));
+  // A number no kind has is not "required": it says what is wrong.
+  req.mutable_exchange()->set_kind(static_cast<v1::Exchange::Kind>(99));
+  absl::StatusOr<v1::Exchange> unknown = create(req);
+  EXPECT_THAT(unknown, InvalidFieldIs("exchange.kind"));
+  EXPECT_THAT(std::string(unknown.status().message()),
+              ::testing::HasSubstr("no value numbered 99"));
   req.mutable_exchange()->set_kind(v1::Exchange::DEBATE);
   req.mutable_exchange()->add_tags("engagement-99");
   EXPECT_THAT(create(req), InvalidFieldIs("exchange.tags"));

@@ -85,6 +85,28 @@ class FeedTest : public AccessFixture {
     return x.ok() ? x->name() : "";
   }
 
+  // Who reads `group` now, as its member elu-petr is told
+  // (ListGroupMembers).
+  std::vector<std::string> Readers(const std::string& group) {
+    v1::ListGroupMembersRequest req;
+    req.set_name(group);
+    absl::StatusOr<v1::ListGroupMembersResponse> listed =
+        services_.groups->ListGroupMembers(who("elu-petr"), req);
+    EXPECT_THAT(listed, IsOk());
+    if (!listed.ok()) return {};
+    return {listed->members().begin(), listed->members().end()};
+  }
+
+  // `group` as its member elu-petr gets it (GetGroup: its lists).
+  v1::PeerGroup GroupAsElu(const std::string& group) {
+    v1::GetGroupRequest req;
+    req.set_name(group);
+    absl::StatusOr<v1::PeerGroup> got =
+        services_.groups->GetGroup(who("elu-petr"), req);
+    EXPECT_THAT(got, IsOk());
+    return got.ok() ? *got : v1::PeerGroup();
+  }
+
   // Moves `member`'s delegation to another cohort's territory: they leave
   // occitanie's college groups.
   void MoveElsewhere(const std::string& member) {
@@ -138,6 +160,93 @@ TEST_F(FeedTest, MembersSeeTheGroupsChangesOutsidersNothingALeaverLosesAccess) {
   EXPECT_FALSE(Mentions(Feed(who("agent-petr"), start), kSecret));
   // The élu still reads it all.
   EXPECT_TRUE(Mentions(Feed(who("elu-petr"), start), kSecret));
+}
+
+// A member named in a club who leaves the cohort (their delegation moves to
+// another cohort's territory), and an ally facilitating it who stops serving
+// the cohort, read none of it from then on: not its messages, not a post,
+// not in the feed; the group's members see who reads it now. The club
+// itself does not change when they leave (its lists still name them): a
+// change to it at the revision of their member change would tell the
+// cohort who was in it.
+TEST_F(FeedTest, WhoLeavesTheCohortLosesItsNamedGroupsAtOnce) {
+  const std::string club =
+      CreateClub({"members/elu-petr", "members/agent-petr"});
+  v1::SetGroupMembersRequest facilitate;
+  facilitate.set_name(club);
+  facilitate.add_add_facilitators("members/ally");
+  ASSERT_THAT(services_.groups->SetGroupMembers(who("coordinator"), facilitate),
+              IsOk());
+  const std::string start = Head();
+  const std::string exchange = Post(club, "elu-petr");
+  ASSERT_TRUE(Mentions(Feed(who("agent-petr"), start), kSecret));
+  ASSERT_TRUE(Mentions(Feed(who("ally"), start), kSecret));
+
+  const std::string before_leaving = Head();
+  ASSERT_NO_FATAL_FAILURE(MoveElsewhere("members/agent-petr"));
+  v1::UpdateMemberRequest reassign;
+  reassign.mutable_member()->set_name("members/ally");
+  reassign.mutable_member()->add_cohorts(kAutre);
+  reassign.mutable_update_mask()->add_paths("cohorts");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, reassign), IsOk());
+
+  // As they authenticate now.
+  auto now = [&](const std::string& id) {
+    v1::GetMemberRequest get;
+    get.set_name(absl::StrCat("members/", id));
+    absl::StatusOr<v1::Member> m = services_.members->GetMember(admin_, get);
+    EXPECT_THAT(m, IsOk());
+    return m.ok() ? Principal::FromMember(*m, "tokens/test") : Principal();
+  };
+  v1::ListMessagesRequest list;
+  list.set_parent(exchange);
+  for (const char* id : {"agent-petr", "ally"}) {
+    const Principal now_id = now(id);
+    EXPECT_THAT(services_.exchanges->ListMessages(now_id, list),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << id;
+    v1::PostMessageRequest post;
+    post.set_parent(exchange);
+    post.mutable_message()->set_body("encore là ?");
+    EXPECT_THAT(services_.exchanges->PostMessage(now_id, post),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << id;
+    EXPECT_FALSE(Mentions(Feed(now_id, start), kSecret)) << id;
+  }
+
+  // The lists still name them; who reads the group is its members now.
+  const v1::PeerGroup group = GroupAsElu(club);
+  EXPECT_THAT(group.members(), ::testing::UnorderedElementsAre(
+                                   "members/elu-petr", "members/agent-petr"));
+  EXPECT_THAT(group.facilitators(), ::testing::ElementsAre("members/ally"));
+  EXPECT_THAT(Readers(club), ::testing::ElementsAre("members/elu-petr"));
+  // Nothing about the club changed when they left.
+  EXPECT_EQ(Find(Feed(who("elu-petr"), before_leaving), club,
+                 v1::ChangeEvent::UPDATED),
+            nullptr);
+  // The one who stays still reads it all.
+  EXPECT_TRUE(Mentions(Feed(who("elu-petr"), start), kSecret));
+}
+
+// A facilitator of a college group who leaves that college reads it no
+// more and is no longer listed as a reader (the group's own lists are left
+// as they were, so that the group does not change when they leave).
+TEST_F(FeedTest, AFacilitatorWhoLeavesTheCollegeIsNoLongerOne) {
+  const std::string elus = "cohorts/occitanie/groups/elus";
+  v1::SetGroupMembersRequest facilitate;
+  facilitate.set_name(elus);
+  facilitate.add_add_facilitators("members/elu-coteaux");
+  ASSERT_THAT(services_.groups->SetGroupMembers(who("coordinator"), facilitate),
+              IsOk());
+  v1::UpdateMemberRequest change;
+  change.mutable_member()->set_name("members/elu-coteaux");
+  change.mutable_member()->set_college(v1::AGENT);
+  change.mutable_update_mask()->add_paths("college");
+  ASSERT_THAT(services_.members->UpdateMember(admin_, change), IsOk());
+
+  EXPECT_THAT(GroupAsElu(elus).facilitators(),
+              ::testing::ElementsAre("members/elu-coteaux"));
+  EXPECT_THAT(Readers(elus), ::testing::ElementsAre("members/elu-petr"));
 }
 
 // A message's name is numbered from its exchange's count and written

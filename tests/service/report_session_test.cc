@@ -300,6 +300,20 @@ TEST_F(ReportTest, ListsFilterByTerritoryFundamentalBaliseAndTheme) {
               InvalidFieldIs("balise"));
 }
 
+// Who may not write a report is told so in the words of reports.
+TEST_F(ReportTest, ARefusedAuthorIsToldOfReports) {
+  const int64_t before = store_->revision();
+  for (const char* who_id : {"ally", "elu-coteaux"}) {
+    absl::StatusOr<v1::ExperienceReport> r =
+        services_.reports->CreateReport(who(who_id), Request("refusee"));
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied)) << who_id;
+    EXPECT_THAT(std::string(r.status().message()),
+                ::testing::HasSubstr("create reports in cohorts/occitanie"))
+        << who_id;
+  }
+  EXPECT_EQ(store_->revision(), before);
+}
+
 TEST_F(ReportTest, EveryLimitAndReferenceNamesItsFieldAndWritesNothing) {
   const int64_t before = store_->revision();
   auto refused = [&](const v1::CreateReportRequest& req,

@@ -22,6 +22,8 @@ absl::string_view ResourceName(Resource r) {
       return "territory phases";
     case Resource::kChantier:
       return "chantiers";
+    case Resource::kReport:
+      return "reports";
     case Resource::kGroup:
       return "groups";
     case Resource::kInvitation:
@@ -99,6 +101,7 @@ bool Allowed(const Principal& p, Resource resource, Action action,
       }
       return admin || Coordinates(p, scope.cohort);
     case Resource::kChantier:
+    case Resource::kReport:
       if (action == Action::kRead) {
         return admin || ParticipatesIn(p, scope.cohort);
       }
@@ -137,13 +140,14 @@ bool IsGroupMember(const Principal& p, const v1::PeerGroup& group) {
            p.college == group.college() &&
            HasDelegationIn(p, CohortOf(group.name()));
   }
-  if (Contains(std::vector<std::string>(group.facilitators().begin(),
-                                        group.facilitators().end()),
-               p.member)) {
-    return true;
-  }
-  return std::find(group.members().begin(), group.members().end(), p.member) !=
-         group.members().end();
+  // Named, and taking part in the cohort now: one who left it (their
+  // delegations moved, an ally or coordinator no longer serving it) reads
+  // none of its groups, whatever the lists still say.
+  const auto named = [&](const auto& list) {
+    return std::find(list.begin(), list.end(), p.member) != list.end();
+  };
+  return (named(group.facilitators()) || named(group.members())) &&
+         ParticipatesIn(p, CohortOf(group.name()));
 }
 
 std::set<std::string> CohortsOfMember(const v1::Member& m) {

@@ -8,10 +8,13 @@
 // of its territories and the allies and coordinators serving it. A group's
 // *members* are, for a COLLEGE group, the participants of that college with
 // a delegation in the cohort (computed at each read), and for other groups
-// the members and facilitators named in it. Nobody is a group member by
-// role alone: not the administrator, not a coordinator, not an ally, never
-// a service token. A *service token* (an integration) acts as no member:
-// it counts as a participant of the cohorts it is scoped to, and with
+// the members and facilitators named in it who take part in its cohort now:
+// one who leaves the cohort stops reading its groups at once, named or not
+// (their name stays on the lists: taking it off would tell the cohort, by
+// the group's change at the same revision, who was in the group). Nobody is a
+// group member by role alone: not the administrator, not a coordinator, not an
+// ally, never a service token. A *service token* (an integration) acts as no
+// member: it counts as a participant of the cohorts it is scoped to, and with
 // READ_WRITE it may write what the table says.
 //
 // The table of who may do what, in words, is policy_table.cc (the README
@@ -41,6 +44,10 @@ enum class Resource {
   kTerritory,
   kTerritoryPhase,
   kChantier,
+  // A territory's experience reports: written by whom may write its
+  // chantiers, read by the cohort's participants (then each report's
+  // visibility decides).
+  kReport,
   kGroup,
   kInvitation,
   kAuditLog,

@@ -109,13 +109,13 @@ absl::Status CheckExchangeFields(const Exchange& e,
                                       kMaxExchangeTitleChars,
                                       TextKind::kSingleLine));
   }
-  if (paths.count("kind") && (e.kind() == Exchange::KIND_UNSPECIFIED ||
-                              !Exchange::Kind_IsValid(e.kind()))) {
-    return InvalidField("exchange.kind", "is required");
+  if (paths.count("kind")) {
+    COHORTE_RETURN_IF_ERROR(
+        CheckEnumValue("exchange.kind", e.kind(), Exchange::Kind_IsValid));
   }
-  if (paths.count("state") && (e.state() == Exchange::STATE_UNSPECIFIED ||
-                               !Exchange::State_IsValid(e.state()))) {
-    return InvalidField("exchange.state", "is required");
+  if (paths.count("state")) {
+    COHORTE_RETURN_IF_ERROR(
+        CheckEnumValue("exchange.state", e.state(), Exchange::State_IsValid));
   }
   if (paths.count("tags")) {
     COHORTE_RETURN_IF_ERROR(CheckTags("exchange.tags", e.tags()));
@@ -508,7 +508,8 @@ absl::StatusOr<v1::ListMessagesResponse> ExchangeService::ListMessages(
       Reader(store_, caller).GroupForContent(group).status());
   if (req.has_since() &&
       (req.since().seconds() < TimeUtil::kTimestampMinSeconds ||
-       req.since().seconds() > TimeUtil::kTimestampMaxSeconds)) {
+       req.since().seconds() > TimeUtil::kTimestampMaxSeconds ||
+       req.since().nanos() < 0 || req.since().nanos() > 999999999)) {
     return InvalidField("since", "is not a valid timestamp");
   }
   COHORTE_ASSIGN_OR_RETURN(PageStart page,

@@ -118,10 +118,8 @@ absl::Status CheckReportFields(const ExperienceReport& r) {
                           absl::StrCat("has more than ", kMaxReportLinks));
     }
   }
-  if (r.visibility() == v1::VISIBILITY_UNSPECIFIED ||
-      !v1::Visibility_IsValid(r.visibility())) {
-    return InvalidField("report.visibility", "is required");
-  }
+  COHORTE_RETURN_IF_ERROR(CheckEnumValue("report.visibility", r.visibility(),
+                                         v1::Visibility_IsValid));
   if (r.visibility() == v1::GROUP) {
     COHORTE_RETURN_IF_ERROR(
         ParseCohortChildName("report.group", r.group(), "groups").status());
@@ -243,7 +241,7 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
       std::string territory_cohort,
       ParseCohortChildName("report.territory", r.territory(), "territories"));
   COHORTE_RETURN_IF_ERROR(
-      Authorize(caller, Resource::kChantier, Action::kCreate,
+      Authorize(caller, Resource::kReport, Action::kCreate,
                 TerritoryScope(territory_cohort, r.territory())));
   if (caller.service) {
     return PermissionDenied("write a report: its authors are members");
@@ -273,7 +271,7 @@ absl::StatusOr<ExperienceReport> ReportService::CreateReport(
           -> absl::StatusOr<ExperienceReport> {
         // Checked again against the caller as this mutation sees them.
         COHORTE_RETURN_IF_ERROR(
-            Authorize(reader.caller(), Resource::kChantier, Action::kCreate,
+            Authorize(reader.caller(), Resource::kReport, Action::kCreate,
                       TerritoryScope(territory_cohort, r.territory())));
         COHORTE_ASSIGN_OR_RETURN(
             bool exists, txn.EntityExists<v1::ExperienceReport>((name)));

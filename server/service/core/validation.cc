@@ -127,6 +127,15 @@ absl::Status CheckResourceId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckEnumValue(absl::string_view field, int value,
+                            bool (*is_valid)(int)) {
+  if (value == 0) return InvalidField(field, "is required");
+  if (!is_valid(value)) {
+    return InvalidField(field, absl::StrCat("has no value numbered ", value));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRequestId(absl::string_view field, absl::string_view id) {
   if (static_cast<int>(id.size()) > kMaxRequestIdLength) {
     return InvalidField(

@@ -30,6 +30,12 @@ absl::Status CheckResourceId(absl::string_view field, absl::string_view id);
 // Empty, or 1..kMaxRequestIdLength printable ASCII characters.
 absl::Status CheckRequestId(absl::string_view field, absl::string_view id);
 
+// A required enum field: INVALID_ARGUMENT naming `field` if `value` is 0
+// (its UNSPECIFIED: "is required") or none of the enum's values
+// (`is_valid`, the generated Foo_IsValid: "has no value numbered N").
+absl::Status CheckEnumValue(absl::string_view field, int value,
+                            bool (*is_valid)(int));
+
 // A complete, existing calendar date within [kMinYear, kMaxYear].
 absl::Status CheckDate(absl::string_view field, const v1::Date& date);
 

@@ -32,13 +32,10 @@ absl::Status CheckRecordFields(const Record& r) {
   COHORTE_RETURN_IF_ERROR(CheckText("record.description", r.description(), 0,
                                     kMaxRecordDescriptionChars,
                                     TextKind::kMultiLine));
-  if (r.kind() == Record::KIND_UNSPECIFIED || !Record::Kind_IsValid(r.kind())) {
-    return InvalidField("record.kind", "is required");
-  }
-  if (r.visibility() == v1::VISIBILITY_UNSPECIFIED ||
-      !v1::Visibility_IsValid(r.visibility())) {
-    return InvalidField("record.visibility", "is required");
-  }
+  COHORTE_RETURN_IF_ERROR(
+      CheckEnumValue("record.kind", r.kind(), Record::Kind_IsValid));
+  COHORTE_RETURN_IF_ERROR(CheckEnumValue("record.visibility", r.visibility(),
+                                         v1::Visibility_IsValid));
   if (r.visibility() == v1::GROUP) {
     COHORTE_RETURN_IF_ERROR(
         ParseCohortChildName("record.group", r.group(), "groups").status());

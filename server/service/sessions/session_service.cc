@@ -52,9 +52,9 @@ bool ValidTimestamp(const google::protobuf::Timestamp& t) {
 
 absl::Status CheckSessionFields(const Session& s,
                                 const std::set<std::string>& paths) {
-  if (paths.count("kind") && (s.kind() == Session::KIND_UNSPECIFIED ||
-                              !Session::Kind_IsValid(s.kind()))) {
-    return InvalidField("session.kind", "is required");
+  if (paths.count("kind")) {
+    COHORTE_RETURN_IF_ERROR(
+        CheckEnumValue("session.kind", s.kind(), Session::Kind_IsValid));
   }
   if (paths.count("title")) {
     COHORTE_RETURN_IF_ERROR(CheckText("session.title", s.title(), 1,

@@ -411,8 +411,25 @@ absl::StatusOr<v1::ListGroupMembersResponse> GroupService::ListGroupMembers(
                            StartPage(req, req.page_size(), req.page_token()));
   const Reader reader(store_, caller);
   COHORTE_ASSIGN_OR_RETURN(PeerGroup group, reader.GroupForContent(req.name()));
-  std::set<std::string> members(group.members().begin(), group.members().end());
-  members.insert(group.facilitators().begin(), group.facilitators().end());
+  // Who reads the group now: of those it names, the ones IsGroupMember
+  // keeps (a name left from before a member left the cohort or the
+  // college is not a reader).
+  std::set<std::string> members;
+  for (const auto* list : {&group.members(), &group.facilitators()}) {
+    for (const std::string& name : *list) {
+      // A reader of the group may see every member who reads it (both
+      // take part in its cohort): one the caller may not see reads nothing.
+      absl::StatusOr<v1::Member> m = reader.Load<v1::Member>(name);
+      if (absl::IsNotFound(m.status()) ||
+          absl::IsPermissionDenied(m.status())) {
+        continue;
+      }
+      COHORTE_RETURN_IF_ERROR(m.status());
+      if (IsGroupMember(Principal::FromMember(*m, ""), group)) {
+        members.insert(name);
+      }
+    }
+  }
   if (group.kind() == PeerGroup::COLLEGE) {
     COHORTE_RETURN_IF_ERROR(reader.ForEach<v1::Member>(
         storage::CollectionPrefixOf<v1::Member>("", "members"),

@@ -41,9 +41,9 @@ absl::Status CheckFields(const Territory& t,
         CheckText("territory.display_name", t.display_name(), 1,
                   kMaxTerritoryDisplayNameChars, TextKind::kSingleLine));
   }
-  if (paths.count("kind") && (t.kind() == Territory::KIND_UNSPECIFIED ||
-                              !Territory::Kind_IsValid(t.kind()))) {
-    return InvalidField("territory.kind", "is required");
+  if (paths.count("kind")) {
+    COHORTE_RETURN_IF_ERROR(
+        CheckEnumValue("territory.kind", t.kind(), Territory::Kind_IsValid));
   }
   if (paths.count("official_code")) {
     COHORTE_RETURN_IF_ERROR(
